@@ -1,0 +1,23 @@
+from cases.models.audit import AuditChainHead, AuditEvent
+from cases.models.base import CaseBase, NumberSequence
+from cases.models.organisations import Organisation, Role, User
+from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
+from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
+
+__all__ = [
+    "AuditChainHead",
+    "AuditEvent",
+    "CaseBase",
+    "CreditRecord",
+    "DisplayState",
+    "NumberSequence",
+    "Organisation",
+    "RecordChange",
+    "RecordKind",
+    "Role",
+    "Severity",
+    "Subject",
+    "SubjectAuthorisation",
+    "SubjectKind",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Every write in the domain goes through a service here: keyword-only, in a transaction, audited."""

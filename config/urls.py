@@ -1,0 +1,19 @@
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for later language-prefixed pages)
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from cases import views as case_views
+
+admin.site.site_header = "信用事项办理平台 · 管理后台"
+admin.site.site_title = "信用事项办理平台"
+admin.site.index_title = "系统配置"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", case_views.home, name="home"),
+    path("", include("cases.urls")),
+]

@@ -1,0 +1,141 @@
+"""Named personas, one per role (STYLE.md 9), shared by every test."""
+
+import pytest
+from django.core.management import call_command
+
+from cases.models import Organisation, Role
+from tests.factories import (
+    AuthorisationFactory,
+    CreditRecordFactory,
+    EnterpriseFactory,
+    OrganisationFactory,
+    PersonFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    """Each test starts from the calendar its own database says."""
+    from workflows.calendar import invalidate_calendar
+
+    invalidate_calendar()
+    yield
+    invalidate_calendar()
+
+
+@pytest.fixture
+def rule_sets(db):
+    call_command("load_rule_sets", verbosity=0)
+
+
+@pytest.fixture
+def credit_centre(db):
+    return OrganisationFactory(name="郑州市信用中心", kind=Organisation.Kind.CREDIT_CENTRE, notice_prefix="郑信")
+
+
+@pytest.fixture
+def market_bureau(db):
+    return OrganisationFactory(name="郑州市市场监督管理局", kind=Organisation.Kind.DEPARTMENT, notice_prefix="郑市监")
+
+
+@pytest.fixture
+def tax_bureau(db):
+    return OrganisationFactory(name="国家税务总局郑州市税务局", kind=Organisation.Kind.DEPARTMENT, notice_prefix="郑税")
+
+
+@pytest.fixture
+def gov_body_org(db):
+    return OrganisationFactory(name="郑州市某区人民政府", kind=Organisation.Kind.GOVERNMENT_BODY)
+
+
+@pytest.fixture
+def supervisor_office(db):
+    return OrganisationFactory(name="郑州市社会信用体系建设领导小组办公室", kind=Organisation.Kind.SUPERVISOR)
+
+
+@pytest.fixture
+def enterprise(db):
+    return EnterpriseFactory(name="郑州甲科技有限公司")
+
+
+@pytest.fixture
+def other_enterprise(db):
+    return EnterpriseFactory(name="郑州乙贸易有限公司")
+
+
+@pytest.fixture
+def citizen_subject(db):
+    return PersonFactory(name="王五")
+
+
+@pytest.fixture
+def applicant(enterprise):
+    user = UserFactory(username="applicant", role=Role.APPLICANT, display_name="甲公司经办人")
+    AuthorisationFactory(user=user, subject=enterprise)
+    return user
+
+
+@pytest.fixture
+def other_applicant(other_enterprise):
+    user = UserFactory(username="other_applicant", role=Role.APPLICANT, display_name="乙公司经办人")
+    AuthorisationFactory(user=user, subject=other_enterprise)
+    return user
+
+
+@pytest.fixture
+def intake(credit_centre):
+    return UserFactory(username="intake", role=Role.PLATFORM_INTAKE, organisation=credit_centre)
+
+
+@pytest.fixture
+def reviewer(credit_centre):
+    return UserFactory(username="reviewer", role=Role.PLATFORM_REVIEWER, organisation=credit_centre)
+
+
+@pytest.fixture
+def handler(market_bureau):
+    return UserFactory(username="handler", role=Role.DEPT_HANDLER, organisation=market_bureau)
+
+
+@pytest.fixture
+def leader(market_bureau):
+    return UserFactory(username="leader", role=Role.DEPT_LEADER, organisation=market_bureau)
+
+
+@pytest.fixture
+def other_handler(tax_bureau):
+    return UserFactory(username="other_handler", role=Role.DEPT_HANDLER, organisation=tax_bureau)
+
+
+@pytest.fixture
+def gov_user(gov_body_org):
+    return UserFactory(username="gov_user", role=Role.GOV_BODY, organisation=gov_body_org)
+
+
+@pytest.fixture
+def supervisor(supervisor_office):
+    return UserFactory(username="supervisor", role=Role.SUPERVISOR, organisation=supervisor_office)
+
+
+@pytest.fixture
+def administrator(db):
+    system = OrganisationFactory(name="系统运维", kind=Organisation.Kind.SYSTEM)
+    return UserFactory(username="admin", role=Role.ADMINISTRATOR, organisation=system, is_staff=True,
+                       is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, authorised for nothing."""
+    return UserFactory(username="outsider", role=Role.APPLICANT)
+
+
+@pytest.fixture
+def record(enterprise, market_bureau):
+    return CreditRecordFactory(subject=enterprise, provider=market_bureau)
+
+
+@pytest.fixture
+def other_record(other_enterprise, tax_bureau):
+    return CreditRecordFactory(subject=other_enterprise, provider=tax_bureau)

@@ -1,0 +1,270 @@
+"""The working-day calendar: statutory holidays and make-up working days (调休).
+
+Sources, in order of precedence:
+1. ``CalendarOverride`` rows that administrators edit or import (the State Council publishes next
+   year's arrangement each November; see ``manage.py import_holidays``);
+2. the ``chinesecalendar`` package (official arrangements 2004 – its last year);
+3. weekends only, for years that neither covers. Such dates are *provisional*: every view flags them
+   and an alarm tells the administrators (DESIGN.md, "Working-day calendar").
+
+Arithmetic is O(1): the table is precomputed once per calendar version as a cumulative count of working
+days per day and the list of working-day ordinals, so adding N working days is two list lookups.
+
+"N个工作日" excludes weekends and statutory holidays and includes make-up days (行政许可法 Art 82;
+全国年节及纪念日放假办法 Arts 6–7). "Within N working days of receipt": the day of receipt is day 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+import chinese_calendar
+from chinese_calendar import constants as cc_constants
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+FIRST_YEAR = min(cc_constants.holidays).year
+PACKAGE_LAST_YEAR = max(d.year for d in list(cc_constants.holidays) + list(cc_constants.workdays))
+
+# chinesecalendar's holiday names → the Chinese name of the holiday period.
+_PACKAGE_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利纪念日",
+}
+
+
+class CalendarRangeError(ValueError):
+    """A date outside every year the calendar can compute, even provisionally."""
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    is_workday: bool
+    holiday_name: str  # "" for ordinary weekdays/weekends
+    is_makeup: bool  # a weekend day that is a working day (调休上班)
+
+
+class WorkCalendar:
+    """An immutable, precomputed table. Build with ``WorkCalendar.build``; get the live one with ``get_calendar``."""
+
+    def __init__(self, *, holidays: dict[dt.date, str], workdays: dict[dt.date, str], known_years: set[int],
+                 last_year: int, version: int = 0):
+        self.version = version
+        self.known_years = frozenset(known_years)
+        self.first = dt.date(FIRST_YEAR, 1, 1)
+        self.last = dt.date(last_year, 12, 31)
+        self._base = self.first.toordinal()
+        self._holidays = holidays
+        self._workdays = workdays
+        n = self.last.toordinal() - self._base + 1
+        is_work = bytearray(n)
+        cum = [0] * n
+        workday_ordinals: list[int] = []
+        count = 0
+        for i in range(n):
+            day = dt.date.fromordinal(self._base + i)
+            if day in workdays:
+                work = True
+            elif day in holidays:
+                work = False
+            else:
+                work = day.weekday() < 5
+            if work:
+                is_work[i] = 1
+                count += 1
+                workday_ordinals.append(self._base + i)
+            cum[i] = count
+        self._is_work = is_work
+        self._cum = cum  # working days in [first, day]
+        self._workday_ordinals = workday_ordinals
+
+    # --- construction ---------------------------------------------------------------------------
+    @classmethod
+    def build(cls, overrides=(), imported_years=(), version: int = 0, provisional_years: int | None = None):
+        """``overrides``: iterable of (date, is_workday, name). ``imported_years``: years declared known."""
+        holidays: dict[dt.date, str] = {}
+        workdays: dict[dt.date, str] = {}
+        for day, english in cc_constants.holidays.items():
+            holidays[day] = _PACKAGE_NAMES.get(english, english)
+        for day, english in cc_constants.workdays.items():
+            workdays[day] = _PACKAGE_NAMES.get(english, english)
+        for day, is_workday, name in overrides:
+            holidays.pop(day, None)
+            workdays.pop(day, None)
+            if is_workday:
+                workdays[day] = name or ""
+            else:
+                holidays[day] = name or ""
+        known = set(range(FIRST_YEAR, PACKAGE_LAST_YEAR + 1)) | set(imported_years)
+        extra = settings.CALENDAR_PROVISIONAL_YEARS if provisional_years is None else provisional_years
+        last_year = max(known) + extra
+        return cls(holidays=holidays, workdays=workdays, known_years=known, last_year=last_year, version=version)
+
+    # --- lookups ----------------------------------------------------------------------------------
+    def _index(self, day: dt.date) -> int:
+        i = day.toordinal() - self._base
+        if i < 0 or i >= len(self._cum):
+            raise CalendarRangeError(
+                _("日期 %(date)s 超出工作日历可计算的范围（%(first)s 至 %(last)s）。")
+                % {"date": day.isoformat(), "first": self.first.isoformat(), "last": self.last.isoformat()}
+            )
+        return i
+
+    def is_workday(self, day: dt.date) -> bool:
+        return bool(self._is_work[self._index(day)])
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """True when ``day``'s year has no official arrangement: weekends-only guess."""
+        return day.year not in self.known_years
+
+    def span_is_provisional(self, start: dt.date, end: dt.date) -> bool:
+        return any(year not in self.known_years for year in range(start.year, end.year + 1))
+
+    def day_info(self, day: dt.date) -> DayInfo:
+        work = self.is_workday(day)
+        return DayInfo(
+            is_workday=work,
+            holiday_name=self._holidays.get(day, "") if not work else "",
+            is_makeup=work and day.weekday() >= 5,
+        )
+
+    def add_working_days(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after ``day`` (``day`` itself is day 0); n == 0 returns ``day``."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        if n == 0:
+            return day
+        k = self._cum[self._index(day)]
+        j = k + n - 1
+        if j >= len(self._workday_ordinals):
+            raise CalendarRangeError(
+                _("从 %(date)s 起 %(n)d 个工作日超出工作日历可计算的范围（至 %(last)s）。")
+                % {"date": day.isoformat(), "n": n, "last": self.last.isoformat()}
+            )
+        return dt.date.fromordinal(self._workday_ordinals[j])
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; negative when end is before start."""
+        return self._cum[self._index(end)] - self._cum[self._index(start)]
+
+    def next_workday_on_or_after(self, day: dt.date) -> dt.date:
+        i = self._index(day)
+        if self._is_work[i]:
+            return day
+        return self.add_working_days(day, 1)
+
+    def calendar_day_deadline(self, start: dt.date, days: int) -> dt.date:
+        """N calendar days from ``start``; a deadline on a non-working day moves to the next working day
+        (行政许可法 Art 82 convention, PROCEDURES.md [cfg])."""
+        return self.next_workday_on_or_after(start + dt.timedelta(days=days))
+
+    def non_working_runs(self, start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+        """Named holiday periods touching (start, end]: (name, first day, last day), whole periods."""
+        runs: list[tuple[str, dt.date, dt.date]] = []
+        day = start + dt.timedelta(days=1)
+        while day <= end:
+            name = self._holidays.get(day)
+            if name is not None and not self.is_workday(day):
+                first = day
+                while (first - dt.timedelta(days=1)) in self._holidays and self._holidays[first - dt.timedelta(days=1)] == name:
+                    first -= dt.timedelta(days=1)
+                last = day
+                while (last + dt.timedelta(days=1)) in self._holidays and self._holidays[last + dt.timedelta(days=1)] == name:
+                    last += dt.timedelta(days=1)
+                runs.append((name, first, last))
+                day = last + dt.timedelta(days=1)
+            else:
+                day += dt.timedelta(days=1)
+        return runs
+
+    def makeup_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Weekend days in (start, end] that are working days (调休上班)."""
+        out = []
+        day = start + dt.timedelta(days=1)
+        while day <= end:
+            if day.weekday() >= 5 and self.is_workday(day):
+                out.append(day)
+            day += dt.timedelta(days=1)
+        return out
+
+
+def naive_add_working_days(day: dt.date, n: int) -> dt.date:
+    """Day-by-day reference used only by tests and benchmarks (known years only)."""
+    while n > 0:
+        day += dt.timedelta(days=1)
+        if chinese_calendar.is_workday(day):
+            n -= 1
+    return day
+
+
+# --- the live calendar, shared by every request in this process --------------------------------------
+_lock = threading.Lock()
+_cached: WorkCalendar | None = None
+_checked_at = 0.0
+# How often a process asks the database whether another process changed the calendar.
+VERSION_CHECK_SECONDS = 5.0
+
+
+def _load_from_db() -> WorkCalendar:
+    from workflows.models import CalendarOverride, CalendarVersion, CalendarYear
+
+    version = CalendarVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    overrides = CalendarOverride.objects.values_list("date", "is_workday", "name")
+    years = CalendarYear.objects.values_list("year", flat=True)
+    return WorkCalendar.build(overrides=list(overrides), imported_years=list(years), version=version)
+
+
+def get_calendar() -> WorkCalendar:
+    """The calendar in force: rebuilt when another process bumped ``CalendarVersion``."""
+    global _cached, _checked_at
+    now = time.monotonic()
+    cal = _cached
+    if cal is not None and now - _checked_at < VERSION_CHECK_SECONDS:
+        return cal
+    from workflows.models import CalendarVersion
+
+    version = CalendarVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    with _lock:
+        if _cached is None or _cached.version != version:
+            _cached = _load_from_db()
+        _checked_at = now
+        return _cached
+
+
+def invalidate_calendar() -> None:
+    """Forget this process's table (after a change in this process, or in tests)."""
+    global _cached, _checked_at
+    with _lock:
+        _cached = None
+        _checked_at = 0.0
+
+
+def calendar_alarm_message() -> str:
+    """Non-empty when deadlines are (or will soon be) provisional because a year has no data."""
+    from django.utils import timezone
+
+    from workflows.models import Clock
+
+    cal = get_calendar()
+    today = timezone.localdate()
+    provisional_open = Clock.objects.filter(stopped_at__isnull=True, provisional=True).count()
+    next_year = today.year + 1
+    if provisional_open:
+        return _("有 %(n)d 个未结时限的截止日为暂定（%(years)s 年放假安排尚未录入），请尽快导入。") % {
+            "n": provisional_open,
+            "years": "、".join(str(y) for y in range(today.year, cal.last.year + 1) if y not in cal.known_years),
+        }
+    if next_year not in cal.known_years and today.month >= 11:
+        return _("%(year)d 年放假安排尚未录入：跨入该年的截止日将按暂定计算，请在国务院办公厅通知发布后导入。") % {
+            "year": next_year
+        }
+    return ""

@@ -1,1 +1,66 @@
-from django.db import models  # noqa: F401  (notice models arrive with the repair procedure)
+"""Issued documents (文书): numbered, rendered to PDF once, immutable, verifiable, delivered."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Notice(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待生成")
+        ISSUED = "issued", _("已签发")
+        FAILED = "failed", _("生成失败")
+        SUPERSEDED = "superseded", _("已被更正文书取代")
+
+    kind = models.CharField(_("文书种类"), max_length=40)
+    issuer = models.ForeignKey("cases.Organisation", verbose_name=_("签发机构"), on_delete=models.PROTECT,
+                               related_name="issued_notices")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    serial = models.PositiveIntegerField(_("顺序号"), null=True, blank=True)
+    number = models.CharField(_("文书编号"), max_length=60, blank=True)
+    # The case (any procedure) and the event that triggered this notice: one notice per case, kind and
+    # trigger, however often the job runs.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.BigIntegerField()
+    case = GenericForeignKey("content_type", "object_id")
+    trigger = models.CharField(_("触发事件"), max_length=60)
+    addressee_subject = models.ForeignKey("cases.Subject", verbose_name=_("受送达主体"), null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="notices")
+    addressee_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("受送达人"), null=True,
+                                       blank=True, on_delete=models.PROTECT, related_name="notices")
+    context = models.JSONField(_("文书内容数据"), default=dict)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    pdf = models.FileField(_("PDF文件"), upload_to="notices/%Y/", blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    verification_code = models.CharField(_("验证码"), max_length=16, blank=True)
+    requested_at = models.DateTimeField(_("请求时间"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    issued_at = models.DateTimeField(_("签发时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    supersedes = models.OneToOneField("self", verbose_name=_("更正的原文书"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="superseded_by")
+
+    class Meta:
+        verbose_name = _("文书")
+        verbose_name_plural = _("文书")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id", "kind", "trigger"],
+                                    name="one_notice_per_case_kind_trigger"),
+            models.UniqueConstraint(fields=["issuer", "kind", "year", "serial"], name="gap_free_notice_serial",
+                                    condition=Q(serial__isnull=False)),
+        ]
+        indexes = [
+            models.Index(fields=["requested_at"], name="notice_unclaimed_idx",
+                         condition=Q(status="pending", claimed_at__isnull=True)),
+            models.Index(fields=["content_type", "object_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"{self.kind} (#{self.pk})"

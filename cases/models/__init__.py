@@ -1,5 +1,6 @@
 from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
+from cases.models.outbox import OutboxEvent
 from cases.models.organisations import Organisation, Role, User
 from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
@@ -12,6 +13,7 @@ __all__ = [
     "DisplayState",
     "NumberSequence",
     "Organisation",
+    "OutboxEvent",
     "RecordChange",
     "RecordKind",
     "Role",

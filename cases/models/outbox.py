@@ -1,0 +1,43 @@
+"""Events for the city credit platform (信用中国（河南·郑州）), delivered by a django-q2 job."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxEvent(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待推送")
+        DELIVERED = "delivered", _("已推送")
+        FAILED = "failed", _("推送失败（重试中）")
+        DEAD = "dead", _("推送失败（已停止重试）")
+
+    topic = models.CharField(_("事件类型"), max_length=60)
+    # One event per business fact: re-running a service never sends the same fact twice.
+    dedupe_key = models.CharField(_("去重键"), max_length=120, unique=True)
+    aggregate_type = models.CharField(_("对象类型"), max_length=60)
+    aggregate_id = models.CharField(_("对象编号"), max_length=40)
+    payload = models.JSONField(_("内容"))
+    created_at = models.DateTimeField(_("产生时间"), auto_now_add=True)
+    # The legal limit for reporting this fact (e.g. repair sync 3 WD, commitment report 7 WD).
+    clock = models.OneToOneField("workflows.Clock", verbose_name=_("报送时限"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="outbox_event")
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"))
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    response_code = models.PositiveSmallIntegerField(_("响应码"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送事件")
+        verbose_name_plural = _("推送事件")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_due_idx",
+                         condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.aggregate_type}:{self.aggregate_id} ({self.get_status_display()})"

@@ -5,6 +5,7 @@ content and the previous event's hash, and the chain head (one row) holds the la
 hash, so editing, deleting or truncating events is detected by ``manage.py verify_audit``.
 """
 
+import datetime as dt
 import hashlib
 import json
 
@@ -62,7 +63,9 @@ class AuditEvent(models.Model):
         return json.dumps(
             {
                 "seq": self.seq,
-                "at": self.at.isoformat(),
+                # Always UTC: the database hands the timestamp back in the connection's zone, and the
+                # hash must not depend on which zone a verifier happens to run in.
+                "at": self.at.astimezone(dt.UTC).isoformat(),
                 "actor": self.actor_id,
                 "actor_label": self.actor_label,
                 "action": self.action,
@@ -90,3 +93,6 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = _("审计链头")
         verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_hash[:12]}"

@@ -18,6 +18,16 @@ class Severity(models.TextChoices):
     SERIOUS = "serious", _("严重")
 
 
+class Sector(models.TextChoices):
+    """Sectors with a longer minimum display period under the 58号令 rule set (PROCEDURES.md §1)."""
+
+    FOOD = "food", _("食品")
+    DRUGS = "drugs", _("药品")
+    SPECIAL_EQUIPMENT = "special_equipment", _("特种设备")
+    WORK_SAFETY = "work_safety", _("安全生产")
+    FIRE_SAFETY = "fire_safety", _("消防")
+
+
 class DisplayState(models.TextChoices):
     DISPLAYED = "displayed", _("公示中")
     UNDER_OBJECTION = "objection", _("异议标注")
@@ -50,9 +60,14 @@ class CreditRecord(ConcurrentTransitionMixin, models.Model):
         "cases.Organisation", verbose_name=_("认定/提供部门"), on_delete=models.PROTECT,
         related_name="provided_records",
     )
+    sector = models.CharField(
+        _("所属领域"), max_length=20, choices=Sector.choices, blank=True,
+        help_text=_("食品、药品、特种设备、安全生产、消防领域的失信信息适用更长的最短公示期（58号令规则）。"),
+    )
     decision_date = models.DateField(_("决定日期"))
     publication_date = models.DateField(_("公示日期"))
-    # Display window, fixed from the rule set in force when the record was published (PROCEDURES.md §1).
+    # Display window, counted from the decision date under the rule set in force on that date
+    # (PROCEDURES.md §1 [sec]) and capped at 5 years (Henan Art 19); see cases.services.records.
     display_min_until = models.DateField(_("最短公示期届满日"), null=True, blank=True)
     display_max_until = models.DateField(_("最长公示期届满日"), null=True, blank=True)
     repairable = models.BooleanField(_("可修复"), default=True)
@@ -67,6 +82,20 @@ class CreditRecord(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("信用记录")
         verbose_name_plural = _("信用记录")
         ordering = ["-decision_date", "-id"]
+        constraints = [
+            # Publication (双公示) follows the decision; the display window runs forward from it.
+            models.CheckConstraint(
+                condition=models.Q(publication_date__gte=models.F("decision_date")),
+                name="record_published_after_decision",
+                violation_error_message=_("公示日期不能早于决定日期。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(display_min_until__isnull=True) | models.Q(display_max_until__isnull=True)
+                | models.Q(display_min_until__lte=models.F("display_max_until")),
+                name="record_display_window_ordered",
+                violation_error_message=_("最短公示期届满日不能晚于最长公示期届满日。"),
+            ),
+        ]
         indexes = [
             models.Index(fields=["subject", "display_state"]),
             models.Index(fields=["provider", "display_state"]),

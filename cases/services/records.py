@@ -1,0 +1,354 @@
+"""Credit records: creation with the display window from the rule set, field-level corrections, and the
+display-state transitions (公示中 / 异议标注 / 已修复 / 已撤销 / 到期停止公示).
+
+Every write locks the record row, keeps a RecordChange per changed field (old and new value, reason,
+case) and appends an AuditEvent in the same transaction.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
+
+from cases.models import CreditRecord, Organisation, RecordChange, Subject
+from cases.services.audit import audit_log
+from workflows.models import RuleSet
+from workflows.rules import (
+    DISPLAY_CAP_MONTHS,
+    DISPLAY_KEY_SECTOR_MIN_MONTHS,
+    DISPLAY_KEY_SECTORS,
+    DISPLAY_MAX_MONTHS,
+    DISPLAY_MIN_MONTHS,
+    NoRuleSetInForce,
+    rule_param,
+    ruleset_in_force,
+)
+
+# What a correction (更正, e.g. after an objection) may change. The subject is not among them (a record
+# about the wrong subject is revoked, not moved), nor the display state (only the transitions move it).
+EDITABLE_FIELDS = frozenset(
+    [
+        "kind", "severity", "sector", "title", "decision_number", "content", "legal_basis", "provider",
+        "decision_date", "publication_date", "display_min_until", "display_max_until", "repairable",
+        "obligations_performed",
+    ]
+)
+# full_clean would assign the protected FSM field back to itself, which django-fsm refuses; only the
+# transitions below set it, so there is nothing to validate there.
+_FSM_FIELDS = ["display_state"]
+# Changing one of these moves the display window, unless the correction sets the window itself.
+WINDOW_INPUTS = frozenset(["severity", "decision_date", "sector"])
+
+
+class RecordStateError(ValidationError):
+    """A display-state transition that the record's current state does not allow."""
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Same day ``months`` later; the last day of the month where that day does not exist (08-31 + 6 → 02-28)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class DisplayWindow:
+    min_until: dt.date
+    max_until: dt.date
+    rule_set: RuleSet
+    min_months: int
+    max_months: int
+
+
+def display_window(*, decision_date: dt.date, severity: str, sector: str = "") -> DisplayWindow:
+    """The display window of a record, counted from its decision date (PROCEDURES.md §1 [sec]) under the
+    rule set in force on that date:
+
+    - 36号令 set: per severity (轻微 0/3 months, 一般 3/12, 严重 12/36);
+    - 58号令 set: 3 months minimum (1 year in the key sectors), 3 years maximum;
+    - never longer than 5 years (河南省社会信用条例 Art 19).
+    """
+    rule_set = ruleset_in_force(decision_date)
+    min_months = int(rule_param(rule_set, DISPLAY_MIN_MONTHS[severity]))
+    max_months = int(rule_param(rule_set, DISPLAY_MAX_MONTHS[severity]))
+    if sector and sector in rule_param(rule_set, DISPLAY_KEY_SECTORS):
+        min_months = max(min_months, int(rule_param(rule_set, DISPLAY_KEY_SECTOR_MIN_MONTHS)))
+    max_months = min(max_months, int(rule_param(rule_set, DISPLAY_CAP_MONTHS)))
+    min_months = min(min_months, max_months)
+    return DisplayWindow(
+        min_until=add_months(decision_date, min_months),
+        max_until=add_months(decision_date, max_months),
+        rule_set=rule_set,
+        min_months=min_months,
+        max_months=max_months,
+    )
+
+
+def _window_for(record: CreditRecord) -> DisplayWindow | None:
+    """None when the inputs are themselves invalid: full_clean then reports them field by field."""
+    if record.severity not in DISPLAY_MIN_MONTHS or not isinstance(record.decision_date, dt.date):
+        return None
+    try:
+        return display_window(decision_date=record.decision_date, severity=record.severity, sector=record.sector)
+    except NoRuleSetInForce as exc:
+        raise ValidationError({"decision_date": exc}) from None
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def record_create(
+    *,
+    actor,
+    subject: Subject,
+    kind: str,
+    severity: str,
+    title: str,
+    provider: Organisation,
+    decision_date: dt.date,
+    publication_date: dt.date,
+    decision_number: str = "",
+    content: str = "",
+    legal_basis: str = "",
+    repairable: bool = True,
+    obligations_performed: bool = False,
+    sector: str = "",
+) -> CreditRecord:
+    record = CreditRecord(
+        subject=subject,
+        kind=kind,
+        severity=severity,
+        sector=sector,
+        title=(title or "").strip(),
+        provider=provider,
+        decision_date=decision_date,
+        publication_date=publication_date,
+        decision_number=(decision_number or "").strip(),
+        content=content or "",
+        legal_basis=(legal_basis or "").strip(),
+        repairable=repairable,
+        obligations_performed=obligations_performed,
+    )
+    window = _window_for(record)
+    if window is not None:
+        record.display_min_until = window.min_until
+        record.display_max_until = window.max_until
+    with transaction.atomic():
+        record.full_clean(exclude=_FSM_FIELDS)
+        record.save()
+        audit_log(
+            actor=actor,
+            action="record.create",
+            obj=record,
+            data={
+                "subject": subject.pk,
+                "kind": kind,
+                "severity": severity,
+                "sector": sector,
+                "title": record.title,
+                "provider": provider.pk,
+                "decision_date": decision_date,
+                "publication_date": publication_date,
+                "display_min_until": record.display_min_until,
+                "display_max_until": record.display_max_until,
+                "rule_set": window.rule_set.code if window else None,
+            },
+        )
+    return record
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ValidationError(_("请填写变更原因。"), code="reason_required")})
+    return reason
+
+
+def record_update_fields(*, actor, record: CreditRecord, changes: dict, reason: str,
+                         case_reference: str = "") -> CreditRecord:
+    """Correct a record field by field (更正: Henan Art 41; PROCEDURES.md §2), keeping old and new values.
+
+    Only fields whose value really changes are written, each as one RecordChange. When the severity,
+    decision date or sector changes, the display window is recomputed (and recorded) unless ``changes``
+    sets it explicitly.
+    """
+    reason = _require_reason(reason)
+    not_allowed = sorted(set(changes) - EDITABLE_FIELDS)
+    if not_allowed:
+        raise ValidationError(
+            _("不能通过更正修改字段：%(fields)s。公示状态只能通过异议、修复、撤销等办理环节变更。"),
+            code="field_not_editable",
+            params={"fields": "、".join(not_allowed)},
+        )
+    with transaction.atomic():
+        locked = CreditRecord.objects.select_for_update().get(pk=record.pk)
+        fields = {name: CreditRecord._meta.get_field(name) for name in EDITABLE_FIELDS}
+        before = {name: field.value_to_string(locked) for name, field in fields.items()}
+        for name, value in changes.items():
+            field = fields[name]
+            if isinstance(field, models.ForeignKey) and not isinstance(value, models.Model):
+                setattr(locked, field.attname, value)
+            else:
+                setattr(locked, name, value)
+        # Normalise (e.g. "2026-03-05" → date) before deciding what changed; bad input is reported below.
+        locked.clean_fields(exclude=[f.name for f in CreditRecord._meta.fields if f.name not in changes])
+        if WINDOW_INPUTS & set(changes) and not {"display_min_until", "display_max_until"} & set(changes):
+            window = _window_for(locked)
+            if window is not None:
+                locked.display_min_until = window.min_until
+                locked.display_max_until = window.max_until
+        after = {name: field.value_to_string(locked) for name, field in fields.items()}
+        changed = sorted(name for name in fields if before[name] != after[name])
+        if not changed:
+            return locked
+        locked.full_clean(exclude=_FSM_FIELDS)
+        locked.save(update_fields=[*changed, "updated_at"])
+        user = _user(actor)
+        RecordChange.objects.bulk_create(
+            [
+                RecordChange(record=locked, field=name, old_value=before[name], new_value=after[name],
+                             reason=reason, case_reference=case_reference, actor=user)
+                for name in changed
+            ]
+        )
+        audit_log(
+            actor=actor,
+            action="record.update",
+            obj=locked,
+            data={
+                "changes": {name: [before[name], after[name]] for name in changed},
+                "reason": reason,
+                "case_reference": case_reference,
+            },
+        )
+    return locked
+
+
+# --- display-state transitions -------------------------------------------------------------------------
+TRANSITION_LABELS = {
+    "mark_objection": _("作出异议标注"),
+    "clear_objection": _("取消异议标注"),
+    "repair": _("信用修复（终止公示）"),
+    "restore_display": _("恢复公示"),
+    "revoke": _("撤销"),
+    "expire": _("到期停止公示"),
+}
+
+
+def _transition(*, actor, record: CreditRecord, reason: str, case_reference: str, name: str,
+                check=None) -> CreditRecord:
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        # The row lock serialises two officers acting on one record: the second waits, then sees the
+        # state the first left and gets the illegal-transition error below instead of a lost update.
+        locked = CreditRecord.objects.select_for_update().get(pk=record.pk)
+        method = getattr(locked, name)
+        if not can_proceed(method):
+            raise RecordStateError(
+                _("信用记录当前为“%(state)s”，不能%(action)s。"),
+                code="illegal_transition",
+                params={"state": locked.get_display_state_display(), "action": TRANSITION_LABELS[name],
+                        "from": locked.display_state, "transition": name},
+            )
+        if check is not None:
+            check(locked)
+        old = locked.display_state
+        method()
+        locked.save(update_fields=["display_state", "updated_at"])
+        RecordChange.objects.create(
+            record=locked, field="display_state", old_value=old, new_value=locked.display_state,
+            reason=reason, case_reference=case_reference, actor=_user(actor),
+        )
+        audit_log(
+            actor=actor,
+            action=f"record.{name}",
+            obj=locked,
+            data={"from": old, "to": locked.display_state, "reason": reason, "case_reference": case_reference},
+        )
+    return locked
+
+
+def record_mark_objection(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
+    """Henan Art 41: from receipt of an objection the record carries the 异议标注 mark."""
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
+                       name="mark_objection")
+
+
+def record_clear_objection(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
+    """The objection case ended with the record kept (维持) or corrected (更正): the mark is removed."""
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
+                       name="clear_objection")
+
+
+def _check_repairable(record: CreditRecord) -> None:
+    if not record.repairable:
+        raise RecordStateError(_("该信用记录依法不可修复。"), code="not_repairable")
+
+
+def record_repair(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
+    """36号令 Art 3: a repaired record stops being displayed, shared and used (Henan Art 43: within 1 WD)."""
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
+                       name="repair", check=_check_repairable)
+
+
+def record_restore_display(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
+    """A repair obtained by false materials is revoked and the record displayed again."""
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
+                       name="restore_display")
+
+
+def record_revoke(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
+    """Henan Art 42: information whose basis was revoked is removed within 1 working day; an objection
+    upheld as 撤销 ends here too."""
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
+                       name="revoke")
+
+
+def _check_expired(record: CreditRecord) -> None:
+    """Display stops by itself when the maximum period has ended and the obligations are performed
+    (PROCEDURES.md §1); after the Henan Art 19 cap of 5 years it stops regardless."""
+    today = timezone.localdate()
+    if record.display_max_until is None or today < record.display_max_until:
+        raise RecordStateError(
+            _("最长公示期尚未届满（届满日：%(until)s），不能到期停止公示。"),
+            code="display_not_ended",
+            params={"until": record.display_max_until.isoformat() if record.display_max_until else "—"},
+        )
+    if not record.obligations_performed:
+        cap_months = int(rule_param(ruleset_in_force(record.decision_date), DISPLAY_CAP_MONTHS))
+        if today < add_months(record.decision_date, cap_months):
+            raise RecordStateError(
+                _("信用主体尚未履行法定义务，最长公示期届满后仍继续公示，直至履行义务或满五年。"),
+                code="obligations_not_performed",
+            )
+
+
+def record_expire(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
+    """The scheduled expiry: the maximum display period ended, so display stops without an application."""
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
+                       name="expire", check=_check_expired)
+
+
+__all__ = [
+    "DisplayWindow",
+    "RecordStateError",
+    "add_months",
+    "display_window",
+    "record_clear_objection",
+    "record_create",
+    "record_expire",
+    "record_mark_objection",
+    "record_repair",
+    "record_restore_display",
+    "record_revoke",
+    "record_update_fields",
+]

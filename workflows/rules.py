@@ -1,0 +1,336 @@
+"""Rule sets: which legal parameters apply, and their values (DESIGN.md, "Rule sets").
+
+Every time limit, display period, bar and notice-number prefix is a ``RuleParameter`` of a versioned
+``RuleSet`` with its own citation; code asks for a key, never writes a number. A case stores the set in
+force on its receipt date and keeps asking *that* set, so a change of law (a new set) never moves a
+running case's deadline.
+
+Units: ``wd`` working days, ``cd`` calendar days (the same codes as ``Clock.Unit``), ``months``,
+``years``; text and list values have no unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workflows.models import RuleParameter, RuleSet
+
+# --- parameter keys ---------------------------------------------------------------------------------
+# 1. 信用修复 (PROCEDURES.md §1)
+REPAIR_ROUTING_WD = "repair.routing_wd"  # route to the recording department: same working day (0)
+REPAIR_ACCEPTANCE_WD = "repair.acceptance_wd"  # 受理/不予受理/补正 from receipt
+REPAIR_SUPPLEMENT_WD = "repair.supplement_wd"  # applicant's window to supplement, else 视为撤回
+REPAIR_DECISION_WD = "repair.decision_wd"  # whole case from application
+REPAIR_EXTENSION_CAP_WD = "repair.extension_cap_wd"  # one extension, at most this long
+REPAIR_EFFECT_WD = "repair.effect_wd"  # stop display/sharing after the decision (Henan Art 43)
+REPAIR_SYNC_WD = "repair.sync_wd"  # sync the result to other platforms
+REPAIR_FALSE_MATERIALS_BAR_YEARS = "repair.false_materials_bar_years"
+# Display periods, counted from the decision date, per severity; the key-sector minimum applies where
+# the set has one (58号令 set: food, drugs, special equipment, work safety, fire safety).
+DISPLAY_MIN_MONTHS = {
+    "minor": "display.min_months.minor",
+    "ordinary": "display.min_months.ordinary",
+    "serious": "display.min_months.serious",
+}
+DISPLAY_MAX_MONTHS = {
+    "minor": "display.max_months.minor",
+    "ordinary": "display.max_months.ordinary",
+    "serious": "display.max_months.serious",
+}
+DISPLAY_KEY_SECTORS = "display.key_sectors"
+DISPLAY_KEY_SECTOR_MIN_MONTHS = "display.key_sector_min_months"  # null: the set has no sector rule
+DISPLAY_CAP_MONTHS = "display.cap_months"  # Henan Art 19: at most 5 years
+# 2. 异议处理
+OBJECTION_PLATFORM_WD = "objection.platform_wd"
+OBJECTION_PROVIDER_CHECK_WD = "objection.provider_check_wd"
+OBJECTION_CASE_WD = "objection.case_wd"
+OBJECTION_REVOCATION_WD = "objection.revocation_wd"
+OBJECTION_REVIEW_WD = "objection.review_wd"
+# 3. 信用承诺
+COMMITMENT_REPORT_WD = "commitment.report_wd"
+# 4. 政务失信
+RECTIFICATION_FORWARD_WD = "rectification.forward_wd"
+RECTIFICATION_PLAN_WD = "rectification.plan_wd"
+RECTIFICATION_PROGRESS_INTERVAL_WD = "rectification.progress_interval_wd"
+RECTIFICATION_DEADLINE_DAYS = "rectification.deadline_days"
+RECTIFICATION_REMINDER_BEFORE_WD = "rectification.reminder_before_wd"
+RECTIFICATION_INTERVIEW_OVERDUE_WD = "rectification.interview_overdue_wd"  # 约谈
+RECTIFICATION_PUBLIC_NOTICE_OVERDUE_WD = "rectification.public_notice_overdue_wd"  # 通报
+SME_FORWARD_WD = "sme_payment.forward_wd"
+SME_RESULT_DAYS = "sme_payment.result_days"
+SME_MAX_DAYS = "sme_payment.max_days"
+# 5. 双公示
+DISCLOSURE_PUBLISH_WD = "disclosure.publish_wd"
+DISCLOSURE_PUBLISH_DAYS = "disclosure.publish_days"
+DISCLOSURE_SAMR_PUBLISH_WD = "disclosure.samr_publish_wd"
+DISCLOSURE_WITHDRAWAL_WD = "disclosure.withdrawal_wd"
+# Notices: the kind code that follows the issuing organisation's prefix (郑信 + 修受 = 郑信修受). Kind codes
+# are those of notices.kinds, which reads ``notice_prefix.<kind code>``.
+NOTICE_PREFIX = "notice_prefix.{kind}"
+NOTICE_KINDS = (
+    "repair_accepted",  # 受理通知书
+    "repair_not_accepted",  # 不予受理通知书
+    "repair_supplement",  # 补正材料通知书
+    "repair_extension",  # 延期告知书
+    "repair_granted",  # 信用修复决定书
+    "repair_refused",  # 不予信用修复决定书
+    "repair_revoked",  # 撤销信用修复决定书
+    "objection_check",  # 核查通知
+    "objection_result",  # 异议处理结果告知书
+    "rectification_notice",  # 限期整改通知书
+    "rectification_supervision",  # 督办通知书
+    "rectification_interview",  # 约谈通知书
+    "rectification_public_notice",  # 通报
+)
+
+REQUIRED_KEYS = frozenset(
+    [
+        REPAIR_ROUTING_WD, REPAIR_ACCEPTANCE_WD, REPAIR_SUPPLEMENT_WD, REPAIR_DECISION_WD,
+        REPAIR_EXTENSION_CAP_WD, REPAIR_EFFECT_WD, REPAIR_SYNC_WD, REPAIR_FALSE_MATERIALS_BAR_YEARS,
+        *DISPLAY_MIN_MONTHS.values(), *DISPLAY_MAX_MONTHS.values(), DISPLAY_KEY_SECTORS,
+        DISPLAY_KEY_SECTOR_MIN_MONTHS, DISPLAY_CAP_MONTHS,
+        OBJECTION_PLATFORM_WD, OBJECTION_PROVIDER_CHECK_WD, OBJECTION_CASE_WD, OBJECTION_REVOCATION_WD,
+        OBJECTION_REVIEW_WD, COMMITMENT_REPORT_WD,
+        RECTIFICATION_FORWARD_WD, RECTIFICATION_PLAN_WD, RECTIFICATION_PROGRESS_INTERVAL_WD,
+        RECTIFICATION_DEADLINE_DAYS, RECTIFICATION_REMINDER_BEFORE_WD, RECTIFICATION_INTERVIEW_OVERDUE_WD,
+        RECTIFICATION_PUBLIC_NOTICE_OVERDUE_WD, SME_FORWARD_WD, SME_RESULT_DAYS, SME_MAX_DAYS,
+        DISCLOSURE_PUBLISH_WD, DISCLOSURE_PUBLISH_DAYS, DISCLOSURE_SAMR_PUBLISH_WD, DISCLOSURE_WITHDRAWAL_WD,
+        *(NOTICE_PREFIX.format(kind=kind) for kind in NOTICE_KINDS),
+    ]
+)
+
+DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "rule_sets.json"
+
+
+# --- errors -----------------------------------------------------------------------------------------
+class NoRuleSetInForce(ValidationError):
+    def __init__(self, day: dt.date):
+        super().__init__(
+            _("%(date)s没有施行中的规则版本，请管理员补充相应的规则版本。"),
+            code="no_rule_set",
+            params={"date": day.isoformat()},
+        )
+        self.day = day
+
+
+class RuleParameterMissing(ValidationError, LookupError):
+    def __init__(self, rule_set: RuleSet, key: str):
+        super().__init__(
+            _("规则版本“%(rule_set)s”缺少参数“%(key)s”。"),
+            code="rule_parameter_missing",
+            params={"rule_set": rule_set.code, "key": key},
+        )
+        self.key = key
+
+
+# --- look-ups ---------------------------------------------------------------------------------------
+def ruleset_in_force(day: dt.date | dt.datetime) -> RuleSet:
+    """The rule set in force on ``day`` (a datetime counts by its Beijing date).
+
+    Sets are not expected to overlap; if an administrator makes them overlap, the most recent
+    effective_from wins, as a later rule displaces an earlier one.
+    """
+    if isinstance(day, dt.datetime):
+        day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
+    rule_set = (
+        RuleSet.objects.filter(effective_from__lte=day)
+        .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=day))
+        .order_by("-effective_from", "-id")
+        .first()
+    )
+    if rule_set is None:
+        raise NoRuleSetInForce(day)
+    return rule_set
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: Any
+    unit: str
+    description: str
+    citation: str
+
+
+# Per-process cache: rule-set id → (loaded at, {key: Param}). Parameters of a set in force rarely change,
+# and only [cfg] ones should; a change in this process clears the entry at once (signals below), other
+# processes see it within RULE_PARAM_CACHE_SECONDS.
+_cache: dict[int, tuple[float, dict[str, Param]]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cache_seconds() -> float:
+    return float(getattr(settings, "RULE_PARAM_CACHE_SECONDS", 60))
+
+
+def _params_of(rule_set_id: int) -> dict[str, Param]:
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(rule_set_id)
+    if hit is not None and now - hit[0] < _cache_seconds():
+        return hit[1]
+    params = {
+        p.key: Param(key=p.key, value=p.value, unit=p.unit, description=p.description, citation=p.citation)
+        for p in RuleParameter.objects.filter(rule_set_id=rule_set_id)
+    }
+    with _cache_lock:
+        _cache[rule_set_id] = (now, params)
+    return params
+
+
+def rule_param_detail(rule_set: RuleSet | int, key: str) -> Param:
+    """Value, unit and citation (a clock shows the citation of its limit)."""
+    rule_set_id = rule_set if isinstance(rule_set, int) else rule_set.pk
+    try:
+        return _params_of(rule_set_id)[key]
+    except KeyError:
+        if isinstance(rule_set, int):
+            rule_set = RuleSet.objects.get(pk=rule_set_id)
+        raise RuleParameterMissing(rule_set, key) from None
+
+
+def rule_param(rule_set: RuleSet | int, key: str):
+    return rule_param_detail(rule_set, key).value
+
+
+def notice_prefix(rule_set: RuleSet | int, *, kind: str, issuer_prefix: str) -> str:
+    """郑信 + 修受 → 郑信修受 (PROCEDURES.md "Notices" [cfg])."""
+    return f"{issuer_prefix}{rule_param(rule_set, NOTICE_PREFIX.format(kind=kind))}"
+
+
+def clear_rule_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+@receiver(post_save, sender=RuleParameter)
+@receiver(post_delete, sender=RuleParameter)
+@receiver(post_save, sender=RuleSet)
+@receiver(post_delete, sender=RuleSet)
+def _rules_changed(**kwargs):
+    transaction.on_commit(clear_rule_cache)
+    clear_rule_cache()
+
+
+# --- loading ----------------------------------------------------------------------------------------
+@dataclass
+class LoadSummary:
+    sets_created: int = 0
+    sets_updated: int = 0
+    params_created: int = 0
+    params_updated: int = 0
+    stale_params: list[str] | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.sets_created or self.sets_updated or self.params_created or self.params_updated)
+
+
+def _set_fields(item: dict) -> dict:
+    return {
+        "name": item["name"],
+        "effective_from": dt.date.fromisoformat(item["effective_from"]),
+        "effective_until": dt.date.fromisoformat(item["effective_until"]) if item.get("effective_until") else None,
+        "citation": item["citation"],
+    }
+
+
+def _check_no_overlap(items: list[dict]) -> None:
+    spans = sorted((_set_fields(i)["effective_from"], _set_fields(i)["effective_until"], i["code"]) for i in items)
+    for (_start_a, until_a, code_a), (start_b, _until_b, code_b) in itertools.pairwise(spans):
+        if until_a is None or until_a >= start_b:
+            raise ValidationError(
+                _("规则版本“%(a)s”与“%(b)s”的施行期间重叠。"), code="rule_sets_overlap", params={"a": code_a, "b": code_b}
+            )
+
+
+def rule_sets_load(*, actor=None, data: list[dict]) -> LoadSummary:
+    """Create or update rule sets and their parameters from fixture data (idempotent).
+
+    Parameters missing from the data are kept, not deleted: a case may be pinned to them. They are
+    reported in ``stale_params``.
+    """
+    from cases.services.audit import audit_log
+
+    _check_no_overlap(data)
+    summary = LoadSummary(stale_params=[])
+    with transaction.atomic():
+        for item in data:
+            fields = _set_fields(item)
+            rule_set = RuleSet.objects.select_for_update().filter(code=item["code"]).first()
+            if rule_set is None:
+                rule_set = RuleSet(code=item["code"], **fields)
+                rule_set.full_clean()
+                rule_set.save()
+                summary.sets_created += 1
+            elif any(getattr(rule_set, k) != v for k, v in fields.items()):
+                for k, v in fields.items():
+                    setattr(rule_set, k, v)
+                rule_set.full_clean()
+                rule_set.save()
+                summary.sets_updated += 1
+            existing = {p.key: p for p in rule_set.parameters.all()}
+            seen = set()
+            for p in item["parameters"]:
+                key = p["key"]
+                if key in seen:
+                    raise ValidationError(_("参数“%(key)s”重复。"), code="duplicate_key", params={"key": key})
+                seen.add(key)
+                values = {
+                    "value": p["value"],
+                    "unit": p.get("unit", ""),
+                    "description": p["description"],
+                    "citation": p["citation"],
+                }
+                if values["value"] is None:
+                    raise ValidationError(_("参数“%(key)s”没有取值。"), code="value_required", params={"key": key})
+                param = existing.get(key)
+                if param is None:
+                    param = RuleParameter(rule_set=rule_set, key=key, **values)
+                    # An empty list is a legitimate value (e.g. no key sectors), which "blank" would refuse.
+                    param.full_clean(exclude=["value"])
+                    param.save()
+                    summary.params_created += 1
+                elif any(getattr(param, k) != v for k, v in values.items()):
+                    for k, v in values.items():
+                        setattr(param, k, v)
+                    # An empty list is a legitimate value (e.g. no key sectors), which "blank" would refuse.
+                    param.full_clean(exclude=["value"])
+                    param.save()
+                    summary.params_updated += 1
+            summary.stale_params += [f"{rule_set.code}:{key}" for key in sorted(set(existing) - seen)]
+        if summary.changed:
+            audit_log(
+                actor=actor,
+                action="rule_sets.load",
+                object_type="workflows.ruleset",
+                data={
+                    "codes": [item["code"] for item in data],
+                    "sets_created": summary.sets_created,
+                    "sets_updated": summary.sets_updated,
+                    "params_created": summary.params_created,
+                    "params_updated": summary.params_updated,
+                },
+            )
+    return summary
+
+
+def read_rule_set_fixture(path: Path | str = DEFAULT_FIXTURE) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)

@@ -7,6 +7,7 @@ set DATABASE_URL (and friends) to run on PostgreSQL at city scale.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -148,3 +149,21 @@ LOGGING = {
 }
 
 SITE_TITLE = _("Credit Casework")
+
+# Platform sync outbox (DESIGN.md, "Integration with the credit platform"). No endpoint = append each event
+# to a local JSON-lines file; with an endpoint, events are POSTed and signed with the shared secret.
+OUTBOX_ENDPOINT = env_str("OUTBOX_ENDPOINT", "")
+OUTBOX_HMAC_SECRET = env_str("OUTBOX_HMAC_SECRET", "")
+if OUTBOX_ENDPOINT and not OUTBOX_HMAC_SECRET:
+    raise ImproperlyConfigured("OUTBOX_ENDPOINT is set but OUTBOX_HMAC_SECRET is empty: events must be signed")
+OUTBOX_FILE_SINK = Path(env_str("OUTBOX_FILE_SINK", str(VAR_DIR / "outbox" / "events.jsonl")))
+OUTBOX_HTTP_TIMEOUT = env_int("OUTBOX_HTTP_TIMEOUT", 10)
+# Retries back off 1, 2, 4 … minutes up to 6 h; after the last attempt the event is dead until staff retry it.
+# 12 attempts span about 20 h, well inside the shortest sync limit (3 WD).
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
+OUTBOX_BACKOFF_BASE_SECONDS = env_int("OUTBOX_BACKOFF_BASE_SECONDS", 60)
+OUTBOX_BACKOFF_MAX_SECONDS = env_int("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
+# A claim older than this belongs to a worker that died: another worker may take the event over.
+# Keep it well above OUTBOX_HTTP_TIMEOUT so a slow delivery is not sent twice.
+OUTBOX_CLAIM_LEASE_SECONDS = env_int("OUTBOX_CLAIM_LEASE_SECONDS", 600)
+OUTBOX_BATCH = env_int("OUTBOX_BATCH", 100)

@@ -1,0 +1,66 @@
+"""Create or update the django-q2 schedules every deployment needs. Idempotent: run it on each deploy.
+
+Procedures add their periodic jobs to SCHEDULES; a schedule is identified by its name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_q.models import Schedule
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    func: str
+    schedule_type: str
+    # Schedule.MINUTES needs ``minutes``; Schedule.CRON needs ``cron``.
+    minutes: int | None = None
+    cron: str | None = None
+    kwargs: dict = field(default_factory=dict)
+
+
+SCHEDULES: list[ScheduleSpec] = [
+    # Platform sync outbox: delivery latency is at most a minute, far inside the 3/7 WD limits.
+    ScheduleSpec("outbox-deliver", "cases.tasks.outbox_deliver_task", Schedule.MINUTES, minutes=1),
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic background jobs (django-q2 schedules)."
+
+    def handle(self, *args, **options):
+        for spec in SCHEDULES:
+            created = self._apply(spec)
+            verb = "created" if created else "updated"
+            self.stdout.write(f"{verb} {spec.name}: {spec.func}")
+
+    @transaction.atomic
+    def _apply(self, spec: ScheduleSpec) -> bool:
+        wanted = {
+            "func": spec.func,
+            "schedule_type": spec.schedule_type,
+            "minutes": spec.minutes,
+            "cron": spec.cron,
+            # django-q2 evaluates this text as the arguments of dict(...).
+            "kwargs": ", ".join(f"{key}={value!r}" for key, value in spec.kwargs.items()) or None,
+            "repeats": -1,
+        }
+        # Schedule.name is not unique in django-q2: keep the oldest row of a name, drop accidental copies.
+        rows = list(Schedule.objects.select_for_update().filter(name=spec.name).order_by("pk"))
+        if not rows:
+            Schedule.objects.create(name=spec.name, **wanted)
+            return True
+        schedule, duplicates = rows[0], rows[1:]
+        for duplicate in duplicates:
+            duplicate.delete()
+        changed = [key for key, value in wanted.items() if getattr(schedule, key) != value]
+        if changed:
+            # next_run is left alone: an update must not reset or skip a pending run.
+            for key in changed:
+                setattr(schedule, key, wanted[key])
+            schedule.save(update_fields=changed)
+        return False

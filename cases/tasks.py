@@ -1,0 +1,25 @@
+"""django-q2 tasks of the cases app. Each takes ids (or nothing), calls a service and is safe to run twice:
+the ORM broker re-delivers a task whose worker died (DESIGN.md, "Background work")."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from cases.services.outbox import outbox_deliver_due
+
+# Runs per invocation at most; the schedule fires every minute, so a backlog drains over a few runs
+# without one task outliving the cluster's timeout.
+OUTBOX_MAX_BATCHES = 10
+
+
+def outbox_deliver_task() -> dict:
+    """Deliver due outbox events until none are left, the endpoint looks down, or the run cap is reached."""
+    totals = {"claimed": 0, "delivered": 0, "failed": 0, "dead": 0, "interrupted": False}
+    for _ in range(OUTBOX_MAX_BATCHES):
+        run = outbox_deliver_due(batch=settings.OUTBOX_BATCH)
+        for key in ("claimed", "delivered", "failed", "dead"):
+            totals[key] += getattr(run, key)
+        totals["interrupted"] = run.interrupted
+        if run.interrupted or run.claimed < settings.OUTBOX_BATCH:
+            break
+    return totals

@@ -150,11 +150,15 @@ def outbox_deliver_due(*, now: dt.datetime | None = None, batch: int | None = No
     batch = batch or settings.OUTBOX_BATCH
     transport = transport or get_transport()
     run = DeliveryRun()
-    candidates = list(
-        OutboxEvent.objects.filter(_claimable_q(now), status__in=DUE_STATUSES, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:batch]
-    )
+    # Two reads rather than one OR: the first matches the partial index ``outbox_due_idx`` (unclaimed,
+    # pending/failed) exactly; the second finds the few events left behind by a dead worker.
+    due = OutboxEvent.objects.filter(status__in=DUE_STATUSES, next_attempt_at__lte=now)
+    candidates = list(due.filter(claimed_at__isnull=True).order_by("next_attempt_at", "pk")
+                      .values_list("pk", flat=True)[:batch])
+    if len(candidates) < batch:
+        stale_before = now - dt.timedelta(seconds=settings.OUTBOX_CLAIM_LEASE_SECONDS)
+        candidates += list(due.filter(claimed_at__lt=stale_before).order_by("claimed_at", "pk")
+                           .values_list("pk", flat=True)[:batch - len(candidates)])
     consecutive_failures = 0
     for pk in candidates:
         if not _claim(pk, now):

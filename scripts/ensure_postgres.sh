@@ -28,23 +28,25 @@ answers() { pg_isready -q -h "$host" -p "$port" 2>/dev/null; }
 
 if [ "$local_server" -eq 1 ]; then
     installed_now=0
-    if ! compgen -G "/etc/postgresql/*/main/postgresql.conf" >/dev/null; then
+    if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters --no-header 2>/dev/null)" ]; then
         apt_ensure postgresql
         installed_now=1
     fi
-    version="$(ls /etc/postgresql | sort -V | tail -n1)"
+    # the cluster that listens on the port DATABASE_URL names (Debian's first one is <version>/main on 5432)
+    read -r version cluster < <(pg_lsclusters --no-header | awk -v port="$port" '$3 == port { print $1, $2; exit }') ||
+        die "no PostgreSQL cluster on port $port here (pg_lsclusters lists them); fix DATABASE_URL"
     if [ "$installed_now" -eq 1 ]; then
         # A cluster this script has just created for development and CI: let local connections in without a
         # password, like the machines this project runs on (DATABASE_URL carries no password).
-        hba="/etc/postgresql/$version/main/pg_hba.conf"
+        hba="/etc/postgresql/$version/$cluster/pg_hba.conf"
         sed -i -E 's/^(local|host)(\s+all\s+all\s+.*)\s(peer|scram-sha-256|md5)$/\1\2 trust/' "$hba"
         sed -i -E 's/^(local\s+all\s+postgres\s+)peer$/\1trust/' "$hba"
         # where the package's own service start already ran (systemd machines), re-read the rules
-        answers && as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+        if answers; then as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" reload; fi
     fi
     if ! answers; then
-        say "starting PostgreSQL $version"
-        as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+        say "starting PostgreSQL $version/$cluster"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start || true
     fi
 else
     command -v pg_isready >/dev/null || apt_ensure postgresql-client
@@ -53,10 +55,10 @@ fi
 for _ in $(seq 1 30); do answers && break; sleep 1; done
 answers || die "PostgreSQL at $host:$port does not answer"
 
-if ! psql "$admin_url" -qAtc 'select 1' >/dev/null; then
+if ! psql -w "$admin_url" -qAtc 'select 1' >/dev/null; then
     die "cannot log in to PostgreSQL with $admin_url (check DATABASE_URL's user and password)"
 fi
-if [ "$(psql "$admin_url" -qAtc "select 1 from pg_database where datname = '$dbname'")" != "1" ]; then
+if [ "$(psql -w "$admin_url" -qAtc "select 1 from pg_database where datname = '$dbname'")" != "1" ]; then
     say "creating database $dbname"
-    psql "$admin_url" -qc "create database \"$dbname\"" >/dev/null
+    psql -w "$admin_url" -qc "create database \"$dbname\"" >/dev/null
 fi

@@ -24,7 +24,8 @@ packages=(
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-noto-cjk
     # pdftotext for reading issued notices back; msgfmt for the translation catalogs
     poppler-utils gettext
-    ca-certificates
+    # ps/pkill for stopping the demo's processes
+    procps ca-certificates
 )
 if [ "$with_test" -eq 1 ]; then
     # The browser tests drive Debian's chromium through Playwright; Playwright's own browser download is

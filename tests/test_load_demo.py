@@ -1,0 +1,115 @@
+"""The demo city (manage.py load_demo, fixtures/demo.json) that `make demo` shows a newcomer."""
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from cases.identifiers import validate_id_number, validate_uscc
+from cases.management.commands.load_demo import read_demo_data
+from cases.models import (
+    AuditEvent,
+    CreditRecord,
+    DisplayState,
+    Organisation,
+    RecordChange,
+    RecordKind,
+    Role,
+    Severity,
+    Subject,
+    SubjectAuthorisation,
+    User,
+)
+from cases.services.records import record_clear_objection
+
+DEMO = read_demo_data()
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", verbosity=0)
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (Organisation, User, Subject, SubjectAuthorisation, CreditRecord, RecordChange, AuditEvent)
+    }
+
+
+def test_every_identifier_in_the_demo_data_passes_its_national_standard():
+    for subject in DEMO["subjects"]:
+        if subject.get("uscc"):
+            validate_uscc(subject["uscc"])
+        if subject.get("id_number"):
+            validate_id_number(subject["id_number"])
+    for organisation in DEMO["organisations"]:
+        if organisation.get("uscc"):
+            validate_uscc(organisation["uscc"])
+
+
+def test_it_gives_every_role_a_login_with_the_demo_password(demo):
+    for item in DEMO["users"]:
+        user = authenticate(username=item["username"], password=DEMO["password"])
+        assert user is not None, item["username"]
+        user.clean()  # staff belong to an organisation of the right kind
+    assert {user.role for user in User.objects.all()} == set(Role.values)
+    assert User.objects.get(username="admin").is_superuser
+
+
+def test_the_demo_applicants_act_for_their_own_subjects_only(demo):
+    qiye = User.objects.get(username="qiye")
+    shimin = User.objects.get(username="shimin")
+
+    assert [a.subject.name for a in qiye.authorisations.all()] == ["郑州中原某某科技有限公司"]
+    assert [a.subject.kind for a in shimin.authorisations.all()] == ["individual"]
+    assert qiye.authorisations.get().subject.records.filter(display_state=DisplayState.DISPLAYED).exists()
+
+
+def test_it_has_records_of_every_kind_severity_and_display_state(demo):
+    records = CreditRecord.objects.all()
+
+    assert {r.kind for r in records} == set(RecordKind.values)
+    assert {r.severity for r in records} == set(Severity.values)
+    assert {r.display_state for r in records} == set(DisplayState.values)
+    assert all(r.display_min_until and r.display_max_until for r in records)
+
+
+def test_it_moves_records_to_their_state_through_the_record_history(demo):
+    repaired = CreditRecord.objects.filter(display_state=DisplayState.REPAIRED)
+
+    for record in repaired:
+        change = record.changes.get(field="display_state")
+        assert (change.old_value, change.new_value) == (DisplayState.DISPLAYED, DisplayState.REPAIRED)
+        assert change.reason
+    assert AuditEvent.objects.filter(action="record.repair").count() == repaired.count()
+
+
+def test_loading_it_again_changes_nothing(demo):
+    before = counts()
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+
+    assert counts() == before
+    assert "nothing to do" in out.getvalue()
+
+
+def test_loading_it_again_keeps_what_someone_did_in_the_demo(demo):
+    record = CreditRecord.objects.filter(display_state=DisplayState.UNDER_OBJECTION).first()
+    record_clear_objection(actor=None, record=record, reason="异议不成立，维持原信息。")
+
+    call_command("load_demo", verbosity=0)
+
+    record.refresh_from_db()
+    assert record.display_state == DisplayState.DISPLAYED
+
+
+def test_it_prints_one_login_per_role_and_the_password():
+    out = io.StringIO()
+    call_command("load_demo", "--show-logins", stdout=out)
+
+    for item in DEMO["users"]:
+        assert item["username"] in out.getvalue()
+    assert DEMO["password"] in out.getvalue()

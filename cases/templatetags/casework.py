@@ -1,0 +1,52 @@
+from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from cases.identifiers import mask_phone
+from cases.models import CreditRecord, DisplayState
+
+register = template.Library()
+
+
+@register.filter
+def masked_phone(value: str) -> str:
+    return mask_phone(value or "")
+
+
+@register.simple_tag
+def state_badge(record):
+    """The record's display state as a badge; a record under objection says so wherever it is shown
+    (河南省社会信用条例 Art 41: 异议标注)."""
+    state = record.display_state
+    if state == DisplayState.UNDER_OBJECTION:
+        return format_html('<span class="badge badge-{}" title="{}">{}</span>', state,
+                           _("异议处理中"), record.get_display_state_display())
+    return format_html('<span class="badge badge-{}">{}</span>', state, record.get_display_state_display())
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number: int) -> str:
+    """The current list's query string with another page number (keeps the search and filters)."""
+    params = context["request"].GET.copy()
+    params["page"] = number
+    return "?" + params.urlencode()
+
+
+@register.filter
+def record_field_label(name: str) -> str:
+    """A RecordChange's field name as the record's Chinese field label."""
+    try:
+        return str(CreditRecord._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a field since removed: show the stored name
+        return name
+
+
+@register.simple_tag
+def record_field_value(name: str, value: str) -> str:
+    """A stored old/new value, with choice codes (e.g. a display state) shown by their label."""
+    try:
+        field = CreditRecord._meta.get_field(name)
+    except FieldDoesNotExist:
+        return value
+    return str(dict(field.flatchoices).get(value, value)) if field.choices else value

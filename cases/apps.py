@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class CasesConfig(AppConfig):
     name = "cases"
-    verbose_name = _("Subjects, records and cases")
+    verbose_name = _("信用主体、信用记录与办件")

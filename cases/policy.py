@@ -213,3 +213,40 @@ def can_unmask(user, subject: Subject) -> bool:
 def can_see_authorisations(user, subject: Subject) -> bool:
     """Who acts for a subject is the credit centre's and the supervisors' business, not the departments'."""
     return reads_everything(user)
+
+
+# --- cases (every procedure) ------------------------------------------------------------------------------
+
+def can_apply_for(user, subject: Subject) -> bool:
+    """Applying, supplementing, withdrawing, chasing up: the subject itself, through a user it authorised."""
+    return _scope(user)[0] == "applicant" and _is_authorised_for(user, subject.pk)
+
+
+def case_scope_q(user) -> Q:
+    """Cases (any procedure, sharing CaseBase) visible to ``user``: the applicant's subjects' cases, the
+    handling organisation's cases, everything for read-all roles."""
+    scope, org_id = _scope(user)
+    if scope == "all":
+        return Q()
+    if scope == "applicant":
+        return Q(subject_id__in=active_authorisations(user).values("subject_id"))
+    if scope in ("department", "gov_body"):
+        return Q(handling_organisation_id=org_id)
+    return NOTHING
+
+
+def can_view_case(user, case) -> bool:
+    scope, org_id = _scope(user)
+    if scope == "all":
+        return True
+    if scope == "applicant":
+        return _is_authorised_for(user, case.subject_id)
+    if scope in ("department", "gov_body"):
+        return case.handling_organisation_id == org_id
+    return False
+
+
+def can_handle_case(user, case) -> bool:
+    """Acting on a case: staff of the organisation it was routed to ("谁认定、谁修复")."""
+    scope, org_id = _scope(user)
+    return scope == "department" and case.handling_organisation_id == org_id

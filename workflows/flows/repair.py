@@ -1,0 +1,87 @@
+"""Routing of a credit-repair case (PROCEDURES.md §1): who must act next, in whose inbox.
+
+The legal state is RepairApplication.state; this flow only routes work. Every human node is completed by
+workflows.engine.complete_task around a cases.services.repair service, and the switches read the legal
+state the service just set, so routing follows the law and never the other way round.
+"""
+
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+from viewflow.workflow.models import Process
+
+from cases.models.repair import RepairState
+from cases.task_permissions import DEPT_HANDLER, DEPT_LEADER
+
+
+def _to_case_page(request, **kwargs):
+    """viewflow's own task pages are not used: every step has its page in the department desk."""
+    return redirect("desk_home")
+
+
+def _handling_organisation(process: Process):
+    return process.artifact.handling_organisation
+
+
+def _state_is(state):
+    """Read the legal state fresh from the database: the service has just changed it in this transaction,
+    and the process may hold an instance of the case loaded before the change."""
+
+    def condition(activation):
+        process = activation.process
+        model = process.artifact_content_type.model_class()
+        return model.objects.filter(pk=process.artifact_object_id, state=state).exists()
+
+    return condition
+
+
+class RepairFlow(flow.Flow):
+    process_title = _("信用修复")
+    process_description = _("谁认定、谁修复：由作出认定的部门受理、审查、决定。")
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.acceptance)
+
+    # 受理 / 不予受理 / 补正 within the acceptance limit (22号: 3 WD of receipt).
+    acceptance = (
+        flow.View(_to_case_page)
+        .Annotation(title=_("受理审查"))
+        .Permission(DEPT_HANDLER, obj=_handling_organisation)
+        .Next(this.after_acceptance)
+    )
+    after_acceptance = (
+        flow.Switch()
+        .Case(this.review, _state_is(RepairState.ACCEPTED))
+        .Case(this.supplement, _state_is(RepairState.SUPPLEMENTING))
+        .Default(this.end)
+    )
+    # The applicant's own window to supplement materials; the authority's clock is paused meanwhile.
+    supplement = (
+        flow.View(_to_case_page)
+        .Annotation(title=_("申请人补正材料"))
+        .Next(this.acceptance)
+    )
+    review = (
+        flow.View(_to_case_page)
+        .Annotation(title=_("审查并提出意见"))
+        .Permission(DEPT_HANDLER, obj=_handling_organisation)
+        .Next(this.signoff)
+    )
+    # Decisions (准予/不予) and the extension are signed by the department's leader.
+    signoff = (
+        flow.View(_to_case_page)
+        .Annotation(title=_("负责人签批"))
+        .Permission(DEPT_LEADER, obj=_handling_organisation)
+        .Next(this.after_signoff)
+    )
+    after_signoff = (
+        flow.Switch()
+        .Case(this.review, _state_is(RepairState.ACCEPTED))
+        .Default(this.end)
+    )
+    end = flow.End()
+
+    def start_process(self, activation, case):
+        activation.process.artifact = case
+        return activation.process

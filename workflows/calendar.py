@@ -20,11 +20,18 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from chinese_calendar import constants as cc_constants
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+# PROCEDURES.md "Counting time": a deadline is the end (23:59:59) of its day in Beijing time, whatever
+# the server's or the user's zone.
+LEGAL_TZ = ZoneInfo("Asia/Shanghai")
 
 FIRST_YEAR = min(cc_constants.holidays).year
 PACKAGE_LAST_YEAR = max(d.year for d in list(cc_constants.holidays) + list(cc_constants.workdays))
@@ -167,23 +174,46 @@ class WorkCalendar:
         (行政许可法 Art 82 convention, PROCEDURES.md [cfg])."""
         return self.next_workday_on_or_after(start + dt.timedelta(days=days))
 
+    def holiday_name(self, day: dt.date) -> str | None:
+        """The name of the statutory holiday ``day`` belongs to; None for working days and plain weekends."""
+        if self.is_workday(day):
+            return None
+        return self._holidays.get(day)
+
+    def makeup_for(self, day: dt.date) -> str | None:
+        """For a make-up working day (调休上班), the festival it makes up for ("" if unnamed); else None."""
+        if not self.day_info(day).is_makeup:
+            return None
+        return self._workdays.get(day, "")
+
     def non_working_runs(self, start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
-        """Named holiday periods touching (start, end]: (name, first day, last day), whole periods."""
+        """Holiday periods touching (start, end]: (name, first day, last day), whole periods.
+
+        A period is a run of consecutive holiday days; when two festivals share one period (2025-10-01..08:
+        国庆节 and 中秋节) the name lists both, "、"-separated, in order of appearance.
+        """
         runs: list[tuple[str, dt.date, dt.date]] = []
-        day = start + dt.timedelta(days=1)
+        one = dt.timedelta(days=1)
+        day = start + one
         while day <= end:
-            name = self._holidays.get(day)
-            if name is not None and not self.is_workday(day):
-                first = day
-                while (first - dt.timedelta(days=1)) in self._holidays and self._holidays[first - dt.timedelta(days=1)] == name:
-                    first -= dt.timedelta(days=1)
-                last = day
-                while (last + dt.timedelta(days=1)) in self._holidays and self._holidays[last + dt.timedelta(days=1)] == name:
-                    last += dt.timedelta(days=1)
-                runs.append((name, first, last))
-                day = last + dt.timedelta(days=1)
-            else:
-                day += dt.timedelta(days=1)
+            if self.holiday_name(day) is None:
+                day += one
+                continue
+            first = day
+            while self._holidays.get(first - one) is not None and self.holiday_name(first - one) is not None:
+                first -= one
+            last = day
+            while self._holidays.get(last + one) is not None and self.holiday_name(last + one) is not None:
+                last += one
+            names: list[str] = []
+            probe = first
+            while probe <= last:
+                name = self._holidays[probe]
+                if name and name not in names:
+                    names.append(name)
+                probe += one
+            runs.append(("、".join(names), first, last))
+            day = last + one
         return runs
 
     def makeup_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -204,6 +234,47 @@ def naive_add_working_days(day: dt.date, n: int) -> dt.date:
         if chinese_calendar.is_workday(day):
             n -= 1
     return day
+
+
+def office_closes() -> dt.time:
+    raw = settings.RECEIPT_OFFICE_CLOSES
+    try:
+        return dt.time.fromisoformat(raw)
+    except (TypeError, ValueError) as exc:
+        raise ImproperlyConfigured(f"RECEIPT_OFFICE_CLOSES={raw!r} is not a time such as 17:30") from exc
+
+
+def received_after_hours(received_at: dt.datetime | dt.date) -> bool:
+    """True when the after-hours option is on and ``received_at`` is at or after closing time (Beijing)."""
+    if not settings.RECEIPT_AFTER_HOURS_NEXT_DAY or not isinstance(received_at, dt.datetime):
+        return False
+    local = timezone.localtime(received_at, LEGAL_TZ) if timezone.is_aware(received_at) else received_at
+    return local.time() >= office_closes()
+
+
+def local_date(moment: dt.datetime | dt.date) -> dt.date:
+    if isinstance(moment, dt.datetime):
+        return (timezone.localtime(moment, LEGAL_TZ) if timezone.is_aware(moment) else moment).date()
+    return moment
+
+
+def receipt_day(received_at: dt.datetime | dt.date, *, calendar: WorkCalendar | None = None) -> dt.date:
+    """Day 0 of a limit counted "自收到之日起" (PROCEDURES.md "Counting time").
+
+    The receipt day itself when it is a working day; otherwise the next working day [cfg]. With
+    ``RECEIPT_AFTER_HOURS_NEXT_DAY`` on, something received after ``RECEIPT_OFFICE_CLOSES`` on a working day
+    counts as received on the next working day [cfg, off by default].
+    """
+    cal = calendar or get_calendar()
+    day = local_date(received_at)
+    if cal.is_workday(day) and received_after_hours(received_at):
+        return cal.add_working_days(day, 1)
+    return cal.next_workday_on_or_after(day)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The deadline moment of a due date: 23:59:59.999999 Beijing time."""
+    return dt.datetime.combine(day, dt.time.max, tzinfo=LEGAL_TZ)
 
 
 # --- the live calendar, shared by every request in this process --------------------------------------
@@ -250,19 +321,29 @@ def invalidate_calendar() -> None:
 
 def calendar_alarm_message() -> str:
     """Non-empty when deadlines are (or will soon be) provisional because a year has no data."""
-    from django.utils import timezone
-
     from workflows.models import Clock
 
     cal = get_calendar()
     today = timezone.localdate()
-    provisional_open = Clock.objects.filter(stopped_at__isnull=True, provisional=True).count()
-    next_year = today.year + 1
+    from django.db.models import Count, Max
+
+    stats = Clock.objects.filter(stopped_at__isnull=True, provisional=True).aggregate(
+        n=Count("id"), last=Max("due_date")
+    )
+    provisional_open = stats["n"]
     if provisional_open:
+        last_year = max(stats["last"].year if stats["last"] else today.year + 1, today.year)
+        unknown = [str(y) for y in range(today.year, last_year + 1) if y not in cal.known_years]
         return _("有 %(n)d 个未结时限的截止日为暂定（%(years)s 年放假安排尚未录入），请尽快导入。") % {
             "n": provisional_open,
-            "years": "、".join(str(y) for y in range(today.year, cal.last.year + 1) if y not in cal.known_years),
+            "years": "、".join(unknown),
         }
+    if today.year not in cal.known_years:
+        return _("本年度（%(year)d 年）放假安排尚未录入：所有截止日均按周末暂定推算，请尽快导入。") % {
+            "year": today.year
+        }
+    next_year = today.year + 1
+    # The State Council usually publishes next year's arrangement in late October or November.
     if next_year not in cal.known_years and today.month >= 11:
         return _("%(year)d 年放假安排尚未录入：跨入该年的截止日将按暂定计算，请在国务院办公厅通知发布后导入。") % {
             "year": next_year

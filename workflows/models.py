@@ -49,8 +49,15 @@ class CalendarVersion(models.Model):
     """One row; bumped on every calendar change so every process reloads its precomputed table."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    version = models.PositiveIntegerField(default=0)
-    changed_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("版本"), default=0)
+    changed_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("日历版本")
+        verbose_name_plural = _("日历版本")
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
 
 
 # --- rule sets ---------------------------------------------------------------------------------------
@@ -110,6 +117,13 @@ class Clock(models.Model):
         WORKING_DAYS = "wd", _("工作日")
         CALENDAR_DAYS = "cd", _("自然日")
 
+    class StartRule(models.TextChoices):
+        # PROCEDURES.md "Counting time": "自收到之日起" — receipt day is day 0, a non-working day counts
+        # as the next working day.
+        RECEIPT = "receipt", _("自收件之日起算")
+        # A step that runs from a fixed date (e.g. the date of a notice), whatever day it is.
+        IMMEDIATE = "immediate", _("自指定日期起算")
+
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.BigIntegerField()
     case = GenericForeignKey("content_type", "object_id")
@@ -124,6 +138,8 @@ class Clock(models.Model):
     budget = models.PositiveIntegerField(_("时限"))
     citation = models.CharField(_("依据"), max_length=300, blank=True)
     started_at = models.DateTimeField(_("起算时间"))
+    start_rule = models.CharField(_("起算规则"), max_length=10, choices=StartRule.choices,
+                                  default=StartRule.RECEIPT)
     start_date = models.DateField(_("起算日"), help_text=_("第0日；非工作日收件顺延至下一工作日。"))
     extension_cap = models.PositiveIntegerField(_("延期上限"), default=0)
     extension_days = models.PositiveIntegerField(_("已延期"), default=0)

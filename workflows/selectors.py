@@ -1,0 +1,168 @@
+"""Reads about clocks: status for lists and case pages, the overdue set, the calendar's health.
+
+Scoping: department and government-body staff see their own organisation's clocks, platform staff,
+supervisors and administrators see all; applicants see the clocks of cases they can see, which the case
+selectors decide (pass those cases' clocks in, or use ``clocks_for_case`` after the case check).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Prefetch, QuerySet
+from django.utils import timezone
+
+from workflows.calendar import LEGAL_TZ, WorkCalendar, get_calendar
+from workflows.deadlines import Derivation, derive_clock
+from workflows.explain import explain
+from workflows.models import Clock, ClockPause
+
+# Roles whose users see only their own organisation's clocks.
+_ORGANISATION_SCOPED = {"dept_handler", "dept_leader", "gov_body"}
+_SEE_ALL = {"platform_intake", "platform_reviewer", "supervisor", "administrator"}
+
+
+class State:
+    RUNNING = "running"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    clock: Clock
+    state: str
+    due_date: dt.date | None
+    due_at: dt.datetime | None
+    provisional: bool
+    # Working days left after today (0 on the due date); for a paused clock, what is left of the budget
+    # in the clock's unit; None when stopped or overdue.
+    remaining: int | None
+    # Working days after the due date up to today; 0 when overdue only since a non-working day.
+    overdue_working_days: int | None
+    stopped_on_time: bool | None
+    explanation: str
+    derivation: Derivation
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state == State.OVERDUE
+
+
+def _pauses_prefetch() -> Prefetch:
+    return Prefetch("pauses", queryset=ClockPause.objects.order_by("paused_on", "id"))
+
+
+def clock_status(clock: Clock, *, now: dt.datetime | None = None, calendar: WorkCalendar | None = None,
+                 language: str | None = None) -> ClockStatus:
+    """Remaining or overdue working days and the one-line explanation, as of ``now``."""
+    cal = calendar or get_calendar()
+    now = now or timezone.now()
+    today = timezone.localtime(now, LEGAL_TZ).date()
+    d = derive_clock(clock, cal)
+    remaining = overdue = on_time = None
+    due_date, due_at = clock.due_date, clock.due_at
+    if clock.stopped_at is not None:
+        state = State.STOPPED
+        on_time = due_at is None or clock.stopped_at <= due_at
+    elif d.is_paused:
+        state = State.PAUSED
+        remaining = d.remaining_at_pause
+    elif due_at is not None and now > due_at:
+        state = State.OVERDUE
+        overdue = max(0, cal.working_days_between(due_date, today))
+    else:
+        remaining = max(0, cal.working_days_between(today, due_date)) if due_date else None
+        state = State.DUE_TODAY if due_date == today else State.RUNNING
+    return ClockStatus(
+        clock=clock, state=state, due_date=due_date, due_at=due_at, provisional=clock.provisional,
+        remaining=remaining, overdue_working_days=overdue, stopped_on_time=on_time,
+        explanation=explain(clock=clock, derivation=d, calendar=cal, language=language), derivation=d,
+    )
+
+
+def clock_statuses(clocks, *, now: dt.datetime | None = None, language: str | None = None) -> list[ClockStatus]:
+    """Statuses for a list page: one calendar, pauses prefetched by the caller's queryset (see below)."""
+    cal = get_calendar()
+    now = now or timezone.now()
+    return [clock_status(c, now=now, calendar=cal, language=language) for c in clocks]
+
+
+def clocks_for_case(*, case: Model) -> QuerySet[Clock]:
+    """The clocks on ``case`` (the caller has already checked the user may see the case)."""
+    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk)
+            .select_related("organisation", "content_type")
+            .prefetch_related(_pauses_prefetch())
+            .order_by("started_at", "pk"))
+
+
+def _scope(qs: QuerySet[Clock], user) -> QuerySet[Clock]:
+    if user is None:  # the system sweep
+        return qs
+    role = getattr(user, "role", None)
+    if user.is_superuser or role in _SEE_ALL:
+        return qs
+    if role in _ORGANISATION_SCOPED and user.organisation_id:
+        return qs.filter(organisation_id=user.organisation_id)
+    return qs.none()
+
+
+def overdue_clocks(*, now: dt.datetime | None = None, user=None, kind: str | None = None,
+                   organisation=None) -> QuerySet[Clock]:
+    """Running clocks whose due moment has passed, oldest first.
+
+    The filter matches the partial index ``clock_open_due_idx`` (due_at WHERE stopped_at IS NULL AND NOT
+    is_paused) so the sweep reads only the overdue part of the index. ``user=None``: unscoped (the sweep).
+    """
+    now = now or timezone.now()
+    qs = Clock.objects.filter(stopped_at__isnull=True, is_paused=False, due_at__lt=now)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    return _scope(qs, user).order_by("due_at")
+
+
+def open_clocks(*, user=None, organisation=None) -> QuerySet[Clock]:
+    """Every clock not stopped, for dashboards, pauses prefetched for ``clock_statuses``."""
+    qs = Clock.objects.filter(stopped_at__isnull=True)
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    return (_scope(qs, user).select_related("organisation", "content_type")
+            .prefetch_related(_pauses_prefetch()).order_by("due_at", "pk"))
+
+
+@dataclass(frozen=True)
+class CalendarStatus:
+    version: int
+    first: dt.date
+    last: dt.date
+    known_years: list[int]
+    provisional_years: list[int]
+    override_count: int
+    imported_years: list[tuple[int, str]]
+    open_provisional_clocks: int
+    alarm: str
+
+
+def calendar_status() -> CalendarStatus:
+    from workflows.calendar import calendar_alarm_message
+    from workflows.models import CalendarOverride, CalendarYear
+
+    cal = get_calendar()
+    years = range(cal.first.year, cal.last.year + 1)
+    return CalendarStatus(
+        version=cal.version,
+        first=cal.first,
+        last=cal.last,
+        known_years=sorted(cal.known_years),
+        provisional_years=[y for y in years if y not in cal.known_years],
+        override_count=CalendarOverride.objects.count(),
+        imported_years=list(CalendarYear.objects.values_list("year", "source")),
+        open_provisional_clocks=Clock.objects.filter(stopped_at__isnull=True, provisional=True).count(),
+        alarm=calendar_alarm_message(),
+    )

@@ -21,6 +21,7 @@ if "$PY" manage.py help --commands | grep -qx setup_schedules; then
     "$PY" manage.py setup_schedules >/dev/null
 fi
 "$PY" manage.py load_demo
+logins="$("$PY" manage.py load_demo --show-logins)"
 
 web=""
 tasks=""
@@ -56,7 +57,8 @@ for _ in $(seq 1 60); do
 done
 echo
 echo "Credit Casework demo: http://127.0.0.1:$PORT/   (Ctrl-C stops the web server and the task cluster)"
-"$PY" manage.py load_demo --show-logins
+echo "$logins"
+echo
 
 # Either process ending (or Ctrl-C) ends the demo.
 wait -n "$web" "$tasks" || true

@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("notices/", include("notices.urls")),
     path("platform/outbox/", include("cases.outbox_urls")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls")),

@@ -1,11 +1,26 @@
 """Issued documents (文书): numbered, rendered to PDF once, immutable, verifiable, delivered."""
 
+import copy
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+# What an issued notice says and proves. Once issued none of these may change (PROCEDURES.md, "Notices —
+# common rules": issued notices are immutable; a correction is a new notice that supersedes the old one).
+# Guarded here for saves through the model and by a database trigger (migration 0002) for everything else.
+IMMUTABLE_FIELDS = (
+    "kind", "issuer_id", "year", "serial", "number", "content_type_id", "object_id", "trigger",
+    "addressee_subject_id", "addressee_user_id", "context", "pdf", "sha256", "verification_code", "issued_at",
+    "supersedes_id",
+)
+
+
+class NoticeImmutableError(Exception):
+    """Raised on an attempt to change or delete an issued notice."""
 
 
 class Notice(models.Model):
@@ -64,3 +79,48 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"{self.kind} (#{self.pk})"
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded", None)
+        if self.pk is not None and loaded and loaded.get("status") in (self.Status.ISSUED, self.Status.SUPERSEDED):
+            now = self._snapshot()
+            changed = [n for n in IMMUTABLE_FIELDS if n in loaded and now.get(n) != loaded[n]]
+            allowed = {self.Status.ISSUED: {self.Status.ISSUED, self.Status.SUPERSEDED},
+                       self.Status.SUPERSEDED: {self.Status.SUPERSEDED}}[loaded["status"]]
+            if changed or self.status not in allowed:
+                raise NoticeImmutableError(
+                    f"notice {self.number} is issued; cannot change {', '.join(changed) or 'status'} "
+                    "(issue a correcting notice instead)"
+                )
+        super().save(*args, **kwargs)
+        self._loaded = self._snapshot()
+
+    def delete(self, *args, **kwargs):
+        if self.is_issued:
+            raise NoticeImmutableError(f"notice {self.number} is issued and cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def kind_title(self) -> str:
+        from notices.kinds import REGISTRY
+
+        kind = REGISTRY.get(self.kind)
+        return kind.title if kind else self.kind
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status in (self.Status.ISSUED, self.Status.SUPERSEDED)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = instance._snapshot()
+        return instance
+
+    def _snapshot(self) -> dict:
+        # Only fields actually loaded: a deferred field is not read just to guard it (the trigger still does).
+        names = [n for n in ("status", *IMMUTABLE_FIELDS) if n in self.__dict__]
+        snap = {n: (self.pdf.name if n == "pdf" else self.__dict__[n]) for n in names}
+        if "context" in snap:
+            snap["context"] = copy.deepcopy(snap["context"])  # a dict edited in place must still show as changed
+        return snap

@@ -1,0 +1,130 @@
+"""Notice → HTML (Django templates) → PDF (WeasyPrint, A4, CJK font embedded).
+
+Free text written by applicants (reasons, material lists, names) reaches these documents. Django's
+autoescaping keeps it text, and WeasyPrint is given a URL fetcher that serves the project's own static files
+and nothing else, so no notice can make the renderer reach the network or read a file outside static
+(DESIGN.md, "Notices"). Fonts are not fetched through URLs: WeasyPrint finds Noto CJK through fontconfig.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import posixpath
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from notices import kinds
+
+logger = logging.getLogger("casework.notices")
+
+# Relative URLs in the notice HTML ({% static %} gives "/static/…") resolve against this base; the fetcher
+# maps file:///static/… to the static roots below, never to the real file system path.
+BASE_URL = "file:///"
+
+
+class StaticOnlyURLFetcher(URLFetcher):
+    """Serves ``data:`` URLs and files under the static roots for ``/static/`` paths; refuses the rest."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+        self.refused: list[str] = []
+
+    @staticmethod
+    def static_roots() -> list[Path]:
+        roots = [Path(p) for p in getattr(settings, "STATICFILES_DIRS", [])]
+        if getattr(settings, "STATIC_ROOT", None):
+            roots.append(Path(settings.STATIC_ROOT))
+        return [r.resolve() for r in roots]
+
+    def _static_file(self, url: str) -> Path | None:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return None
+        static_prefix = "/" + urlsplit(settings.STATIC_URL).path.strip("/") + "/"
+        path = unquote(parts.path)
+        if not path.startswith(static_prefix):
+            return None
+        relative = posixpath.normpath(path[len(static_prefix):])
+        if relative.startswith(("..", "/")) or relative in (".", ""):
+            return None
+        for root in self.static_roots():
+            candidate = (root / relative).resolve()
+            # resolve() follows symlinks: the final file must still lie inside the root.
+            if candidate.is_file() and candidate.is_relative_to(root):
+                return candidate
+        return None
+
+    def fetch(self, url, headers=None):
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        found = self._static_file(url)
+        if found is None:
+            self.refused.append(url)
+            logger.warning("notice renderer refused to fetch %s", url)
+            raise ValueError(f"notice renderer may not fetch {url}")
+        content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, found.read_bytes(), headers={"Content-Type": content_type})
+
+
+def verification_url(notice) -> str:
+    """The address printed at the foot of the notice. SITE_URL (e.g. https://credit.zhengzhou.gov.cn) makes
+    it absolute; without it the path alone is printed."""
+    path = reverse("notices:verify")
+    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+
+
+def addressee_name(notice) -> str:
+    if notice.context.get("addressee_name"):
+        return notice.context["addressee_name"]
+    if notice.addressee_subject_id:
+        return notice.addressee_subject.name
+    if notice.addressee_user_id:
+        return str(notice.addressee_user)
+    return ""
+
+
+def _rule_set(notice):
+    case = notice.case
+    return getattr(case, "rule_set", None) if case is not None else None
+
+
+def template_context(notice) -> dict:
+    kind = kinds.get_kind(notice.kind)
+    rule_set = _rule_set(notice)
+    ctx = dict(notice.context)
+    issued_on = timezone.localdate(notice.issued_at) if notice.issued_at else timezone.localdate()
+    return {
+        "notice": notice,
+        "kind": kind,
+        "title": kind.title,
+        "issuer": notice.issuer,
+        "c": ctx,
+        "addressee_name": addressee_name(notice),
+        "issued_on": issued_on,
+        "legal_basis": ctx.get("legal_basis") or (rule_set.citation if rule_set else "") or kind.legal_basis,
+        "remedies": kinds.remedy_periods(rule_set, ctx) if kind.adverse else None,
+        "verification_url": verification_url(notice),
+        "superseded_number": notice.supersedes.number if notice.supersedes_id else "",
+    }
+
+
+def html_for(notice) -> str:
+    """The notice as HTML. Always in Chinese: the issued document is the legal original, whatever language
+    the worker or the requesting user has active."""
+    kind = kinds.get_kind(notice.kind)
+    with translation.override("zh-hans"):
+        return render_to_string(kind.template_name, template_context(notice))
+
+
+def pdf_bytes(html: str, *, url_fetcher: URLFetcher | None = None) -> bytes:
+    fetcher = url_fetcher or StaticOnlyURLFetcher()
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()

@@ -1,0 +1,90 @@
+"""Reads of notices, scoped by who may see them.
+
+A notice is seen by:
+- its addressee user;
+- users holding an active authorisation (valid today, not revoked) for its addressee subject — the
+  enterprise's legal representative, staff or agent (河南省社会信用条例 Art 40: a subject may know what is
+  recorded and decided about it); for a government body as subject, that body's own staff;
+- staff of the issuing organisation;
+- platform staff (信用中心) and supervisors (督办), who read everything.
+
+Applicants see a notice only once it is issued; staff also see the pending and failed ones (to chase them).
+Anything else answers 404 in the views, so notice ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from cases.models import Role
+from cases.models.organisations import PLATFORM_ROLES, STAFF_ROLES
+from cases.policy import acting_organisation_id, active_authorisations
+from notices.models import Notice
+
+# Not the administrator: notices carry personal and business data, and configuring the system is not a
+# reason to read them (河南省社会信用条例 Art 46: information is used only within a defined duty).
+READ_ALL_ROLES = PLATFORM_ROLES | {Role.SUPERVISOR}
+ISSUED = (Notice.Status.ISSUED, Notice.Status.SUPERSEDED)
+
+
+def _active(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _addressee_q(user) -> Q:
+    q = Q(addressee_user=user) | Q(Exists(active_authorisations(user).filter(subject=OuterRef("addressee_subject_id"))))
+    if user.role == Role.GOV_BODY:
+        org_id = acting_organisation_id(user)
+        if org_id is not None:
+            q |= Q(addressee_subject__organisation_id=org_id)
+    return q
+
+
+def notice_scope_q(user) -> Q:
+    if not _active(user):
+        return Q(pk__in=[])
+    addressee = _addressee_q(user) & Q(status__in=ISSUED)
+    if user.role in STAFF_ROLES:
+        org_id = acting_organisation_id(user)
+        if user.role in READ_ALL_ROLES and org_id is not None:
+            return Q()
+        if org_id is not None:
+            return addressee | Q(issuer_id=org_id)
+    return addressee
+
+
+def notice_list_for_user(*, user, unread_only: bool = False) -> QuerySet[Notice]:
+    qs = (
+        Notice.objects.filter(notice_scope_q(user))
+        .select_related("issuer", "addressee_subject", "addressee_user", "superseded_by")
+        .order_by("-issued_at", "-requested_at", "-id")
+    )
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True, status__in=ISSUED)
+    return qs
+
+
+def notice_get_for_user(*, user, notice_id: int) -> Notice | None:
+    return notice_list_for_user(user=user).filter(pk=notice_id).first()
+
+
+def is_addressee(*, notice: Notice, user) -> bool:
+    """Is ``user`` the addressee or acting for the addressee subject? (Opening it then counts as 送达.)"""
+    if not _active(user):
+        return False
+    return Notice.objects.filter(_addressee_q(user), pk=notice.pk).exists()
+
+
+def notice_for_verification(*, number: str, code: str) -> Notice | None:
+    """The public check: both the number and the code must match an issued notice. No login; whatever is
+    wrong (unknown number, wrong code, not yet issued) the answer is the same None, so the page reveals
+    nothing about which numbers exist."""
+    number = (number or "").strip()
+    code = (code or "").strip().upper().replace(" ", "").replace("-", "")
+    if not number or not code:
+        return None
+    return (
+        Notice.objects.filter(number=number, verification_code=code, status__in=ISSUED)
+        .select_related("issuer", "superseded_by")
+        .first()
+    )

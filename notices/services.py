@@ -1,0 +1,316 @@
+"""Every write to notices: request, render and issue, mark read, supersede, retry.
+
+The life of a notice (DESIGN.md, "Notices"; STYLE.md 5–6):
+
+1. A procedure's service calls ``notice_request`` inside its own transaction. One row per case, kind and
+   trigger (a unique constraint), so repeating the step never produces a second notice. After commit a
+   django-q2 task is queued.
+2. The task calls ``notice_render``. It *claims* the row by a conditional update that succeeds for one worker
+   only, then, in one transaction: takes the next number of the issuer/kind/year sequence (row-locked, so
+   numbers never collide), renders the PDF with that number, stores it, records its SHA-256, marks the
+   notice issued and delivered to the inbox, and writes the audit event. If the worker dies anywhere before
+   the commit, the transaction rolls back: the number goes back to the sequence, and the next attempt (the
+   broker re-delivers, or ``notice_render_due`` finds it once the claim's lease has run out) overwrites the
+   same file path. So there is never a burned number nor a second PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Organisation, Subject
+from cases.services.audit import audit_log
+from cases.services.sequences import sequence_next
+from notices import kinds, rendering
+from notices.models import Notice
+from notices.selectors import is_addressee
+
+logger = logging.getLogger("casework.notices")
+
+# No 0/O, 1/I/L: the code is typed in by hand from paper. 32 symbols x 10 = 50 bits, far beyond guessing.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10
+
+
+def claim_lease() -> dt.timedelta:
+    """How long a claim protects a notice being rendered. Longer than the django-q2 task timeout, so a slow
+    but living worker is never overtaken; after it, the claim is taken to belong to a dead worker."""
+    return dt.timedelta(seconds=getattr(settings, "NOTICE_CLAIM_LEASE_SECONDS", 300))
+
+
+def max_attempts() -> int:
+    return getattr(settings, "NOTICE_MAX_ATTEMPTS", 5)
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _json_safe(context: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(context, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def _enqueue_render(notice_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("notices.tasks.render_notice", notice_id, task_name=f"notice-{notice_id}")
+
+
+# --- request ---------------------------------------------------------------------------------------------
+@transaction.atomic
+def notice_request(*, case: models.Model, kind: str, trigger: str, issuer: Organisation,
+                   addressee_subject: Subject | None = None, addressee_user=None, context: dict,
+                   actor, supersedes: Notice | None = None) -> Notice:
+    """Ask for a notice; it is rendered and issued by a background task after this transaction commits.
+
+    Idempotent on (case, kind, trigger): asking again returns the notice already requested, unchanged (the
+    first request's content wins; a different content is a correction, see ``notice_supersede``).
+    """
+    notice_kind = kinds.get_kind(kind)
+    if case is None or case.pk is None:
+        raise ValidationError(_("文书必须关联已保存的办件。"))
+    if addressee_subject is None and addressee_user is None:
+        raise ValidationError(_("文书必须有受送达人。"))
+    missing = [key for key in notice_kind.required if context.get(key) in (None, "", [], {})]
+    if missing:
+        raise ValidationError(
+            _("%(title)s缺少必要内容：%(keys)s") % {"title": notice_kind.title, "keys": "、".join(missing)}
+        )
+    content_type = ContentType.objects.get_for_model(case)
+    notice, created = Notice.objects.get_or_create(
+        content_type=content_type, object_id=case.pk, kind=kind, trigger=trigger,
+        defaults={
+            "issuer": issuer,
+            "year": timezone.localdate().year,
+            "addressee_subject": addressee_subject,
+            "addressee_user": addressee_user,
+            "context": _json_safe(context),
+            "supersedes": supersedes,
+        },
+    )
+    if created:
+        audit_log(actor=actor, action="notice.requested", obj=notice,
+                  data={"kind": kind, "trigger": trigger, "case": f"{content_type.app_label}.{content_type.model}:{case.pk}",
+                        "issuer": issuer.pk, "supersedes": supersedes.pk if supersedes else None})
+    if notice.status == Notice.Status.PENDING:
+        # Queued again on a repeated request too: harmless (rendering is idempotent) and it heals a job lost
+        # between commit and enqueue.
+        notice_id = notice.pk
+        transaction.on_commit(lambda: _enqueue_render(notice_id))
+    return notice
+
+
+# --- render and issue ------------------------------------------------------------------------------------
+def _claim(notice_id: int) -> dt.datetime | None:
+    """Take the notice for this worker, or return None if it is issued or another live worker has it.
+
+    One UPDATE with the conditions in its WHERE clause: PostgreSQL re-checks them on the locked row, so two
+    workers racing for the same notice cannot both see 1 row updated.
+    """
+    now = timezone.now()
+    taken = (
+        Notice.objects.filter(pk=notice_id, status=Notice.Status.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return now if taken == 1 else None
+
+
+def _pdf_name(notice: Notice) -> str:
+    # Fixed per notice: an attempt that died after writing the file is overwritten by the next one, never
+    # left beside it.
+    return f"notices/{timezone.localdate(notice.requested_at).year}/notice-{notice.pk}.pdf"
+
+
+def format_number(*, issuer: Organisation, prefix: str, year: int, serial: int) -> str:
+    """E.g. 郑信修受〔2026〕第0012号 (PROCEDURES.md, "Notices — common rules")."""
+    org_prefix = issuer.notice_prefix or issuer.short_name
+    return f"{org_prefix}{prefix}〔{year}〕第{serial:04d}号"
+
+
+def notice_render(*, notice_id: int) -> Notice | None:
+    """Claim, number, render, store, hash and deliver one notice. Safe to run any number of times, in any
+    number of workers: returns the issued notice, or None when there was nothing for this run to do."""
+    claimed_at = _claim(notice_id)
+    if claimed_at is None:
+        return None
+    return _issue(notice_id, claimed_at)
+
+
+def _issue(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
+    stored_name = None
+    try:
+        with transaction.atomic():
+            notice = (Notice.objects.select_for_update(of=("self",))
+                      .select_related("issuer", "addressee_subject", "addressee_user", "supersedes")
+                      .get(pk=notice_id))
+            if notice.status != Notice.Status.PENDING or notice.claimed_at != claimed_at:
+                # Our lease ran out and another worker took over (and maybe finished): leave it to them.
+                return None
+            kind = kinds.get_kind(notice.kind)
+            issued_at = timezone.now()
+            year = timezone.localdate(issued_at).year
+            rule_set = getattr(notice.case, "rule_set", None)
+            # The sequence row stays locked until this transaction ends: the next notice of this issuer, kind
+            # and year waits, and a rollback hands the number back (gap-free).
+            serial = sequence_next(scope=f"notice:{notice.issuer_id}:{notice.kind}", year=year)
+            notice.year = year
+            notice.serial = serial
+            notice.number = format_number(issuer=notice.issuer, prefix=kinds.number_prefix(kind, rule_set),
+                                          year=year, serial=serial)
+            notice.verification_code = new_verification_code()
+            notice.issued_at = issued_at
+            pdf = rendering.pdf_bytes(rendering.html_for(notice))
+            name = _pdf_name(notice)
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            stored_name = default_storage.save(name, ContentFile(pdf))
+            notice.pdf.name = stored_name
+            notice.sha256 = hashlib.sha256(pdf).hexdigest()
+            notice.status = Notice.Status.ISSUED
+            # Placed in the addressee's in-app inbox in this same transaction: that is delivery (送达); the
+            # first opening is recorded separately as read_at.
+            notice.delivered_at = issued_at
+            notice.last_error = ""
+            notice.save(update_fields=["year", "serial", "number", "verification_code", "issued_at", "pdf",
+                                       "sha256", "status", "delivered_at", "last_error"])
+            if notice.supersedes_id:
+                old = Notice.objects.select_for_update().get(pk=notice.supersedes_id)
+                old.status = Notice.Status.SUPERSEDED
+                old.save(update_fields=["status"])
+            # Last, so the audit chain head (one row every service locks) is held only until the commit.
+            audit_log(actor="system:notices", action="notice.issued", obj=notice,
+                      data={"number": notice.number, "kind": notice.kind, "sha256": notice.sha256,
+                            "supersedes": notice.supersedes.number if notice.supersedes_id else None})
+            transaction.on_commit(lambda: _email_addressee(notice))
+        return notice
+    except Exception as exc:
+        if stored_name:
+            try:
+                default_storage.delete(stored_name)
+            except OSError:
+                logger.exception("could not remove the PDF of a failed notice render")
+        _release(notice_id, claimed_at, exc)
+        raise
+
+
+def _release(notice_id: int, claimed_at: dt.datetime, exc: Exception) -> None:
+    """Give the claim back after an error so a retry can take it; stop after too many attempts."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    base = Notice.objects.filter(pk=notice_id, status=Notice.Status.PENDING, claimed_at=claimed_at)
+    base.filter(attempts__gte=max_attempts()).update(status=Notice.Status.FAILED, last_error=error)
+    base.update(claimed_at=None, last_error=error)
+    logger.warning("notice %s failed to render: %s", notice_id, error)
+
+
+def _email_addressee(notice: Notice) -> None:
+    """Optional second channel (DESIGN.md: "e-mail when configured"). The inbox is the delivery of record;
+    a mail failure is logged, never raised."""
+    if not getattr(settings, "NOTICE_EMAIL_ENABLED", False):
+        return
+    recipients = []
+    if notice.addressee_user_id and notice.addressee_user.email:
+        recipients.append(notice.addressee_user.email)
+    if not recipients:
+        return
+    try:
+        send_mail(
+            subject=_("您有一份新文书：%(title)s %(number)s") % {"title": kinds.get_kind(notice.kind).title,
+                                                            "number": notice.number},
+            message=_("请登录信用事项办理平台，在“我的文书”中查看并下载。"),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except Exception:  # noqa: BLE001 — the notice is delivered already; e-mail is a courtesy
+        logger.exception("e-mail for notice %s failed", notice.pk)
+
+
+def notice_render_due(*, limit: int = 200) -> int:
+    """Render notices nobody is working on: never claimed for a while (the queued job was lost) or claimed
+    by a worker whose lease ran out (it died). Run on a schedule; returns how many were issued."""
+    now = timezone.now()
+    due = (
+        Notice.objects.filter(status=Notice.Status.PENDING)
+        .filter(Q(claimed_at__isnull=True, requested_at__lt=now - dt.timedelta(minutes=1))
+                | Q(claimed_at__lt=now - claim_lease()))
+        .order_by("requested_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    issued = 0
+    for notice_id in list(due):
+        try:
+            if notice_render(notice_id=notice_id) is not None:
+                issued += 1
+        except Exception:  # noqa: BLE001 — one bad notice must not stop the sweep; the error is on its row
+            logger.exception("notice %s could not be rendered", notice_id)
+    return issued
+
+
+@transaction.atomic
+def notice_retry(*, notice: Notice, actor) -> Notice:
+    """Staff put a notice that failed to render back in the queue (after fixing the cause)."""
+    updated = Notice.objects.filter(pk=notice.pk, status=Notice.Status.FAILED).update(
+        status=Notice.Status.PENDING, claimed_at=None, attempts=0)
+    if not updated:
+        raise ValidationError(_("只有生成失败的文书可以重新生成。"))
+    audit_log(actor=actor, action="notice.retry", obj=notice)
+    transaction.on_commit(lambda: _enqueue_render(notice.pk))
+    notice.refresh_from_db()
+    return notice
+
+
+# --- delivery evidence -----------------------------------------------------------------------------------
+@transaction.atomic
+def notice_mark_read(*, notice: Notice, user) -> bool:
+    """Record the first time the addressee (or someone acting for the addressee subject) opens the notice:
+    the 送达 evidence. Staff opening it do not count. Returns True when this call recorded it."""
+    if not notice.is_issued or not is_addressee(notice=notice, user=user):
+        return False
+    now = timezone.now()
+    # Conditional update: of two simultaneous first openings, exactly one is recorded.
+    if not Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=now):
+        return False
+    notice.read_at = now
+    audit_log(actor=user, action="notice.read", obj=notice, data={"number": notice.number})
+    return True
+
+
+# --- correction ------------------------------------------------------------------------------------------
+@transaction.atomic
+def notice_supersede(*, notice: Notice, context: dict, reason: str, actor) -> Notice:
+    """Correct an issued notice: a new notice of the same kind, case and addressee with the corrected content,
+    which names the one it replaces. The old one stays as it was, marked superseded when the new one is
+    issued (so there is always exactly one notice in force)."""
+    old = Notice.objects.select_for_update().get(pk=notice.pk)
+    if old.status != Notice.Status.ISSUED:
+        raise ValidationError(_("只有已签发且未被更正的文书可以更正。"))
+    if not reason.strip():
+        raise ValidationError(_("请说明更正理由。"))
+    if Notice.objects.filter(supersedes=old).exists():
+        raise ValidationError(_("该文书已有更正文书。"))
+    merged = {**old.context, **context, "correction_reason": reason}
+    new = notice_request(
+        case=old.case, kind=old.kind, trigger=f"correction-of-{old.pk}", issuer=old.issuer,
+        addressee_subject=old.addressee_subject, addressee_user=old.addressee_user,
+        context=merged, actor=actor, supersedes=old,
+    )
+    audit_log(actor=actor, action="notice.supersede_requested", obj=old,
+              data={"number": old.number, "correction": new.pk, "reason": reason})
+    return new

@@ -1,0 +1,71 @@
+"""Inbox, notice page, PDF download (permission-checked, records 送达) and the public verification page."""
+
+import hashlib
+import logging
+from io import BytesIO
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from notices import kinds
+from notices.selectors import notice_for_verification, notice_get_for_user, notice_list_for_user
+from notices.services import notice_mark_read
+
+logger = logging.getLogger("casework.notices")
+
+
+@login_required
+@require_GET
+def inbox(request):
+    notices = notice_list_for_user(user=request.user)[:200]
+    return render(request, "notices/inbox.html", {"notices": notices})
+
+
+def _get_or_404(request, notice_id):
+    notice = notice_get_for_user(user=request.user, notice_id=notice_id)
+    if notice is None:
+        raise Http404
+    return notice
+
+
+@login_required
+@require_GET
+def detail(request, notice_id: int):
+    notice = _get_or_404(request, notice_id)
+    notice_mark_read(notice=notice, user=request.user)
+    return render(request, "notices/detail.html", {"notice": notice, "kind": kinds.get_kind(notice.kind)})
+
+
+@login_required
+@require_GET
+def download(request, notice_id: int):
+    notice = _get_or_404(request, notice_id)
+    if not notice.is_issued or not notice.pdf:
+        raise Http404
+    with notice.pdf.open("rb") as fh:
+        data = fh.read()
+    # Serve only the exact document that was issued: a file changed on disk is an incident, not a notice.
+    if hashlib.sha256(data).hexdigest() != notice.sha256:
+        logger.error("stored PDF of notice %s does not match its SHA-256", notice.pk)
+        raise RuntimeError(f"stored PDF of notice {notice.pk} does not match its recorded hash")
+    notice_mark_read(notice=notice, user=request.user)
+    return FileResponse(BytesIO(data), content_type="application/pdf", as_attachment=False,
+                        filename=f"{notice.number}.pdf")
+
+
+@require_GET
+def verify(request):
+    """Public: no login. Number + code → hash, status, issuer, date. One and the same "not found" answer for
+    every miss, so the page cannot be used to find out which numbers exist."""
+    number = request.GET.get("number", "")
+    code = request.GET.get("code", "")
+    asked = bool(number or code)
+    notice = notice_for_verification(number=number, code=code) if asked else None
+    context = {
+        "asked": asked, "number": number, "code": code, "notice": notice,
+        "kind": kinds.get_kind(notice.kind) if notice else None,
+    }
+    status = 404 if asked and notice is None else 200
+    return render(request, "notices/verify.html", context, status=status)

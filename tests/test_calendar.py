@@ -299,3 +299,16 @@ def test_admin_pages_for_clocks_and_calendar_render(client, administrator):
                 "/admin/workflows/calendarversion/", "/admin/workflows/clock/", "/admin/workflows/ruleset/",
                 "/admin/workflows/ruleparameter/"]:
         assert client.get(url).status_code == 200, url
+
+
+def test_the_alarm_asks_for_next_year_in_november_and_for_this_year_when_it_is_missing(db, monkeypatch):
+    from django.utils import timezone
+
+    from workflows.calendar import calendar_alarm_message
+
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC))
+    assert calendar_alarm_message() == ""
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC))
+    assert calendar_alarm_message().startswith("2027 年放假安排尚未录入")
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2027, 1, 4, 2, 0, tzinfo=dt.UTC))
+    assert calendar_alarm_message().startswith("本年度（2027 年）放假安排尚未录入")

@@ -165,6 +165,9 @@ class Clock(models.Model):
             models.Index(fields=["content_type", "object_id"]),
             models.Index(fields=["organisation", "due_at"], name="clock_org_due_idx",
                          condition=Q(stopped_at__isnull=True)),
+            # The provisional-calendar alarm runs on every staff page: keep it off the big table.
+            models.Index(fields=["due_date"], name="clock_provisional_open_idx",
+                         condition=Q(stopped_at__isnull=True, provisional=True)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(extension_days__lte=models.F("extension_cap")),

@@ -42,7 +42,8 @@ from notices.selectors import is_addressee
 
 logger = logging.getLogger("casework.notices")
 
-# No 0/O, 1/I/L: the code is typed in by hand from paper. 32 symbols x 10 = 50 bits, far beyond guessing.
+# No 0/O, 1/I/L: the code is typed in by hand from paper. 31 symbols, 10 of them: about 49 bits, far beyond
+# guessing even with no rate limit on the public page.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 

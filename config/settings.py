@@ -172,3 +172,9 @@ OUTBOX_BACKOFF_MAX_SECONDS = env_int("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
 # Keep it well above OUTBOX_HTTP_TIMEOUT so a slow delivery is not sent twice.
 OUTBOX_CLAIM_LEASE_SECONDS = env_int("OUTBOX_CLAIM_LEASE_SECONDS", 600)
 OUTBOX_BATCH = env_int("OUTBOX_BATCH", 100)
+
+# Notices (文书): the public address printed on each PDF next to its verification code.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+NOTICE_CLAIM_LEASE_SECONDS = env_int("NOTICE_CLAIM_LEASE_SECONDS", 300)
+NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 5)
+NOTICE_EMAIL_ENABLED = env_bool("NOTICE_EMAIL_ENABLED", False)

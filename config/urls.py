@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("notices/", include("notices.urls")),
     path("platform/outbox/", include("cases.outbox_urls")),
+    path("repair/", include("cases.repair_urls")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls")),
 ]

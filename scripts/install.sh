@@ -54,3 +54,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
     printf '%s\n' "$requirements" | "$PY" -m pip install --quiet --disable-pip-version-check -r /dev/stdin
     echo "$digest" >"$stamp"
 fi
+# English catalog → django.mo (not committed: build output, like .venv).
+compile_messages

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from cases.services.outbox import outbox_deliver_due
+from cases.services.repair import records_expire_due, repairs_deem_withdrawn_due
 
 # Runs per invocation at most; the schedule fires every minute, so a backlog drains over a few runs
 # without one task outliving the cluster's timeout.
@@ -23,3 +24,13 @@ def outbox_deliver_task() -> dict:
         if run.interrupted or run.claimed < settings.OUTBOX_BATCH:
             break
     return totals
+
+
+def repairs_deem_withdrawn_task() -> int:
+    """End as 视为撤回 every repair whose applicant let the supplement window run out (PROCEDURES.md §1)."""
+    return repairs_deem_withdrawn_due()
+
+
+def records_expire_task() -> int:
+    """Stop displaying records whose maximum display period has ended (PROCEDURES.md §1; Henan Art 19)."""
+    return records_expire_due()

@@ -8,19 +8,29 @@ state can never disagree (tested in tests/test_repair_flow.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from viewflow.workflow import lock
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 T = TypeVar("T")
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+# The lock every flow of ours uses (``lock_impl``): SELECT ... FOR UPDATE on the process row, *waiting* for
+# the holder. viewflow's default (nowait=True with retries) catches the lock error inside a savepoint it then
+# tries to release, which fails ("current transaction is aborted") whenever the lock is taken inside an
+# outer transaction, as complete_task does — so the second of two officers got a 500 instead of a
+# TaskConflict. Waiting is right here: the holder's step is short, and afterwards the waiter re-reads the
+# task and sees it done.
+PROCESS_LOCK = lock.SelectForUpdateLock(nowait=False)
 
 
 class TaskConflict(Exception):
@@ -93,6 +103,21 @@ def complete_task(*, case: models.Model, node, user, action: Callable[[], T], ch
         result = action()
         activation.execute()
         return result
+
+
+@contextmanager
+def process_locked(case: models.Model) -> Iterator[None]:
+    """A transaction holding ``case``'s process lock. Services that change the legal state outside a task
+    (withdrawal, the deemed-withdrawal sweep) take it *before* locking the case row, the order
+    complete_task uses, so a step and a withdrawal running at once wait for each other instead of
+    deadlocking."""
+    process = process_for(case)
+    with transaction.atomic():
+        if process is None:
+            yield
+        else:
+            with process.flow_class.lock(process.pk):
+                yield
 
 
 def cancel_process(*, case: models.Model) -> None:

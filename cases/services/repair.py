@@ -130,7 +130,11 @@ def commitment_text(*, subject: Subject, record: CreditRecord) -> str:
 
 # --- helpers -------------------------------------------------------------------------------------------------
 def _lock(application: RepairApplication) -> RepairApplication:
-    locked = RepairApplication.objects.select_for_update().get(pk=application.pk)
+    # The related rows every step reads (notice context, eligibility, sync payload, rule parameters) come
+    # in the same query; only the case row is locked (``of``), not the record, subject or organisation.
+    locked = (RepairApplication.objects.select_for_update(of=("self",))
+              .select_related("record", "subject", "handling_organisation", "applicant", "rule_set")
+              .get(pk=application.pk))
     # The caller keeps using its own instance: refresh it so it sees the locked row's state.
     return locked
 
@@ -305,7 +309,8 @@ def _start_clock(application, purpose, label, key, organisation, actor, received
 
 def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") -> RepairApplication:
     _require(policy.can_apply_for(actor, application.subject), _("您无权撤回该申请。"))
-    with transaction.atomic():
+    # Process lock first, then the case row: the order of engine.complete_task (no deadlock with a step).
+    with engine.process_locked(application):
         application = _lock(application)
         if application.state not in OPEN_STATES:
             raise RepairError(_("当前状态为“%(state)s”，不能撤回。") % {"state": application.get_state_display()},
@@ -537,8 +542,7 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
 
 def _make_effective(app: RepairApplication, actor, now):
     """36号令 Art 3: stop display, stop sharing, lift restrictions — at once, well within Henan Art 43's 1 WD."""
-    record = CreditRecord.objects.get(pk=app.record_id)
-    record_repair(actor=actor, record=record, reason=_("准予信用修复"), case_reference=app.tracking_number)
+    record_repair(actor=actor, record=app.record, reason=_("准予信用修复"), case_reference=app.tracking_number)
     app.effective_at = now
     app.save(update_fields=["effective_at"])
     effect_by = get_calendar().add_working_days(timezone.localdate(now),
@@ -607,8 +611,11 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
     ids = Clock.objects.filter(content_type=ct, purpose=SUPPLEMENT_WINDOW, stopped_at__isnull=True,
                                is_paused=False, due_at__lt=now).values_list("object_id", flat=True)
     done = 0
-    for pk in ids:
-        with transaction.atomic():
+    for pk in list(ids):
+        # Process lock, case lock, state change and cancelled task in one transaction (the order of
+        # engine.complete_task): an applicant supplementing at the same moment either wins or sees the
+        # case closed, and the open task never outlives the legal state.
+        with engine.process_locked(RepairApplication(pk=pk)):
             app = RepairApplication.objects.select_for_update().get(pk=pk)
             if app.state != RepairState.SUPPLEMENTING:
                 continue
@@ -618,7 +625,7 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
             _stop_all_clocks(app, None, _("补正期限届满未补正，视为撤回"))
             _activity(app, CaseActivity.Kind.DEEMED_WITHDRAWN, None, _("补正期限届满未补正"))
             _audit(app, "deemed_withdrawn", None)
-        engine.cancel_process(case=app)
+            engine.cancel_process(case=app)
         done += 1
     return done
 

@@ -5,14 +5,16 @@ workflows.engine.complete_task around a cases.services.repair service, and the s
 state the service just set, so routing follows the law and never the other way round.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 from viewflow.workflow.models import Process
 
 from cases.models.repair import RepairState
 from cases.task_permissions import DEPT_HANDLER, DEPT_LEADER
+from workflows.engine import PROCESS_LOCK
 
 
 def _to_case_page(request, **kwargs):
@@ -30,7 +32,8 @@ def _state_is(state):
 
     def condition(activation):
         process = activation.process
-        model = process.artifact_content_type.model_class()
+        # get_for_id is served from ContentType's cache (the FK attribute would query every time).
+        model = ContentType.objects.get_for_id(process.artifact_content_type_id).model_class()
         return model.objects.filter(pk=process.artifact_object_id, state=state).exists()
 
     return condition
@@ -39,7 +42,7 @@ def _state_is(state):
 class RepairFlow(flow.Flow):
     process_title = _("信用修复")
     process_description = _("谁认定、谁修复：由作出认定的部门受理、审查、决定。")
-    lock_impl = lock.select_for_update_lock
+    lock_impl = PROCESS_LOCK
 
     start = flow.StartHandle(this.start_process).Next(this.acceptance)
 

@@ -26,6 +26,14 @@ class ScheduleSpec:
 SCHEDULES: list[ScheduleSpec] = [
     # Platform sync outbox: delivery latency is at most a minute, far inside the 3/7 WD limits.
     ScheduleSpec("outbox-deliver", "cases.tasks.outbox_deliver_task", Schedule.MINUTES, minutes=1),
+    # Notices whose render job was lost or whose worker died (the normal path renders on commit).
+    ScheduleSpec("notices-render-due", "notices.tasks.render_due_notices", Schedule.MINUTES, minutes=1),
+    # A supplement window ends at 24:00 Beijing time of its last working day; checking hourly closes a
+    # missed one within the hour and costs one indexed query when there is nothing to do.
+    ScheduleSpec("repairs-deem-withdrawn", "cases.tasks.repairs_deem_withdrawn_task", Schedule.CRON,
+                 cron="5 * * * *"),
+    # Display periods end on a date: once a day, just after midnight (TIME_ZONE is Asia/Shanghai).
+    ScheduleSpec("records-expire", "cases.tasks.records_expire_task", Schedule.CRON, cron="15 0 * * *"),
 ]
 
 

@@ -1,0 +1,208 @@
+"""Benchmark: credit-repair applications end to end through the services, on PostgreSQL.
+
+One application is: draft → attach (one PDF proof) → sign the commitment → submit → accept → propose
+(approve) → leader's sign-off, which makes the repair effective, queues the 信用修复决定书 and the platform-sync
+event. Measured: applications per second from the first step to the decision notice queued (each step its
+own committed transaction, as from the web), and the SQL queries and time of each step.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/casework_bench .venv/bin/python bench/bench_repair.py
+
+Notice rendering is not in the timed path: requesting a notice inserts its row, and the job that renders it is
+replaced by a no-op here (bench/bench_notices.py measures rendering and the django-q2 cluster). Uploads go to
+a temporary directory, removed at the end. Each run makes its own organisation, users, subject and records
+(tagged with a random suffix) and leaves them in the benchmark database: the audit trail they are part of is
+append-only. Use a dedicated database (its name must contain "bench" unless BENCH_ALLOW_ANY_DB=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+STEPS = ["draft", "attach", "sign", "submit", "accept", "propose", "signoff"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--applications", type=int, default=200, help="applications in the timed run")
+    parser.add_argument("--counted", type=int, default=5, help="applications whose queries are counted")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        print("Set DATABASE_URL to the bench PostgreSQL database.", file=sys.stderr)
+        return 2
+    storage_root = Path(tempfile.mkdtemp(prefix="bench-repair-"))
+    os.environ["PRIVATE_STORAGE_ROOT"] = str(storage_root)
+    os.environ["Q_SYNC"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if "bench" not in settings.DATABASES["default"]["NAME"] and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
+        print("refusing to write to a database whose name does not contain 'bench'", file=sys.stderr)
+        return 2
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_rule_sets", verbosity=0)
+
+    from notices import services as notice_services
+
+    # Keep rendering out of the timed path: the notice row is requested as usual, its job is not queued.
+    notice_services._enqueue_render = lambda notice_id: None
+    try:
+        made = setup_data(args.applications + args.counted + 1)
+        records = iter(made["records"])
+        one_application(made, next(records))  # warm-up: caches (content types, rule sets, calendar), imports
+        timed(made, [next(records) for _ in range(args.applications)])
+        counted(made, [next(records) for _ in range(args.counted)])
+    finally:
+        shutil.rmtree(storage_root, ignore_errors=True)
+    return 0
+
+
+def setup_data(n_records: int) -> dict:
+    from cases.models import (
+        CreditRecord,
+        Organisation,
+        Role,
+        Severity,
+        Subject,
+        SubjectAuthorisation,
+        SubjectKind,
+        User,
+    )
+    from tests.factories import make_uscc
+
+    tag = uuid.uuid4().hex[:8]
+    org = Organisation.objects.create(name=f"郑州市修复基准局{tag}", kind=Organisation.Kind.DEPARTMENT,
+                                      notice_prefix=f"郑修{tag[:4]}")
+
+    def user(name, role, organisation=None):
+        u = User(username=f"bench-{name}-{tag}", role=role, organisation=organisation, display_name=name)
+        u.set_unusable_password()
+        u.save()
+        return u
+
+    applicant = user("applicant", Role.APPLICANT)
+    handler = user("handler", Role.DEPT_HANDLER, org)
+    leader = user("leader", Role.DEPT_LEADER, org)
+    subject = Subject.objects.create(kind=SubjectKind.ENTERPRISE, name=f"郑州修复基准科技有限公司{tag}",
+                                     uscc=make_uscc(int(tag[:7], 16) % 10**8), legal_representative="张三")
+    SubjectAuthorisation.objects.create(user=applicant, subject=subject,
+                                        basis=SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE,
+                                        valid_from=dt.date(2020, 1, 1))
+    # Decided long enough ago that the minimum period has passed whenever this runs; displayed until 2030.
+    records = CreditRecord.objects.bulk_create([
+        CreditRecord(subject=subject, kind="admin_penalty", severity=Severity.ORDINARY,
+                     title=f"未按规定公示年度报告{i}", decision_number=f"郑市监处罚〔2025〕{tag}-{i}号", provider=org,
+                     decision_date=dt.date(2025, 1, 10), publication_date=dt.date(2025, 1, 15),
+                     display_min_until=dt.date(2025, 4, 10), display_max_until=dt.date(2030, 1, 10))
+        for i in range(n_records)
+    ])
+    return {"org": org, "applicant": applicant, "handler": handler, "leader": leader, "subject": subject,
+            "records": records, "tag": tag}
+
+
+def one_application(made: dict, record, measure=None) -> None:
+    """Run the seven steps for ``record``; ``measure(step_name)`` returns a context manager around each."""
+    from contextlib import nullcontext
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases.models.attachments import Attachment
+    from cases.services import repair as svc
+
+    measure = measure or (lambda name: nullcontext())
+    applicant, handler, leader = made["applicant"], made["handler"], made["leader"]
+    with measure("draft"):
+        app = svc.repair_draft_save(actor=applicant, record=record, contact_name="赵六", contact_phone="13800000000",
+                                    statement="已缴清罚款并完成整改。")
+    with measure("attach"):
+        svc.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.PROOF,
+                          uploaded=SimpleUploadedFile("proof.pdf", PDF, content_type="application/pdf"))
+    with measure("sign"):
+        svc.repair_sign_commitment(actor=applicant, application=app, signer_name="张三", capacity="legal_rep")
+    with measure("submit"):
+        svc.repair_submit(actor=applicant, application=app)
+    with measure("accept"):
+        svc.repair_accept(actor=handler, application=app)
+    with measure("propose"):
+        svc.repair_propose(actor=handler, application=app, proposal="approve", reason="材料齐全")
+    with measure("signoff"):
+        svc.repair_signoff(actor=leader, application=app, agree=True)
+    app.refresh_from_db()
+    assert app.state == "approved", app.state
+
+
+def timed(made: dict, records: list) -> None:
+    from contextlib import contextmanager
+
+    per_step: dict[str, list[float]] = {name: [] for name in STEPS}
+
+    @contextmanager
+    def measure(name):
+        start = time.perf_counter()
+        yield
+        per_step[name].append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    for record in records:
+        one_application(made, record, measure)
+    elapsed = time.perf_counter() - start
+    n = len(records)
+    print(f"{n} applications, draft → decision notice queued, one at a time on PostgreSQL:")
+    print(f"  {elapsed:.2f} s, {n / elapsed:.1f} applications/s, {1000 * elapsed / n:.1f} ms per application")
+    made["per_step"] = per_step
+
+
+def counted(made: dict, records: list) -> None:
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts: dict[str, list[int]] = {name: [] for name in STEPS}
+
+    @contextmanager
+    def measure(name):
+        with CaptureQueriesContext(connection) as ctx:
+            yield
+        counts[name].append(len(ctx.captured_queries))
+
+    for record in records:
+        one_application(made, record, measure)
+    per_step = made["per_step"]
+    print()
+    print(f"{'step':<10}{'SQL queries':>12}{'median ms':>12}{'p95 ms':>10}")
+    total_q = 0
+    for name in STEPS:
+        qs = counts[name]
+        q = statistics.median(qs)
+        total_q += q
+        spread = "" if min(qs) == max(qs) else f" ({min(qs)}–{max(qs)})"
+        times = sorted(per_step[name])
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        print(f"{name:<10}{int(q):>12}{1000 * statistics.median(times):>12.2f}{1000 * p95:>10.2f}{spread}")
+    print(f"{'total':<10}{int(total_q):>12}{1000 * sum(statistics.median(per_step[n]) for n in STEPS):>12.2f}")
+    print(f"(queries: median of {len(records)} applications counted with CaptureQueriesContext; times: the "
+          f"timed run)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,6 +23,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases import policy
 from cases.models import OutboxEvent
@@ -43,6 +44,17 @@ CIRCUIT_BREAK_AFTER = 3
 
 
 # --- enqueue ---------------------------------------------------------------------------------------------
+
+# What each event reports, as staff read it on the case and on the outbox page.
+TOPIC_LABELS = {
+    "repair.granted": gettext_lazy("信用修复结果（准予）"),
+    "repair.revoked": gettext_lazy("撤销信用修复"),
+}
+
+
+def topic_label(topic: str) -> str:
+    return str(TOPIC_LABELS.get(topic, topic))
+
 
 def outbox_enqueue(*, topic: str, aggregate: models.Model, payload: dict, dedupe_key: str,
                    limit_budget: int | None = None, limit_unit: str = Clock.Unit.WORKING_DAYS,
@@ -80,7 +92,7 @@ def outbox_enqueue(*, topic: str, aggregate: models.Model, payload: dict, dedupe
         event.clock = clock_start(
             case=aggregate,
             purpose=f"outbox:{topic}"[:60],
-            label=(_("向信用平台报送：%(topic)s") % {"topic": topic})[:120],
+            label=(_("向信用平台报送：%(topic)s") % {"topic": topic_label(topic)})[:120],
             budget=limit_budget,
             unit=limit_unit,
             kind=Clock.Kind.LEGAL,

@@ -1,0 +1,45 @@
+"""The four procedures, registered once so cross-cutting views (supervisor dashboard, officer reminders,
+escalation sweeps) can treat every case alike.
+
+Each procedure module registers its case model here (see cases/models/__init__.py imports); a dashboard
+iterates ``PROCEDURES`` instead of naming models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    label: str | Promise
+    model_label: str  # "app_label.ModelName" of the case model (CaseBase, with a ``state`` FSM field)
+    open_states: tuple[str, ...]
+    staff_url_name: str  # detail page for staff, reversed with pk=
+    applicant_url_name: str = ""  # detail page for the applicant, if the procedure has one
+    clock_purposes: tuple[str, ...] = field(default_factory=tuple)  # the legal clocks that count for escalation
+
+    @property
+    def model(self):
+        return apps.get_model(self.model_label)
+
+
+PROCEDURES: dict[str, Procedure] = {}
+
+
+def register(procedure: Procedure) -> Procedure:
+    PROCEDURES[procedure.code] = procedure
+    return procedure
+
+
+register(Procedure(
+    code="repair", label=_("信用修复"), model_label="cases.RepairApplication",
+    open_states=("submitted", "supplementing", "accepted", "signoff"),
+    staff_url_name="repair_desk_case", applicant_url_name="repair_status",
+    clock_purposes=("repair.acceptance", "repair.decision"),
+))

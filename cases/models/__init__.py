@@ -2,6 +2,7 @@ from cases.models.attachments import Attachment, CaseActivity
 from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
 from cases.models.commitments import Commitment, CommitmentType
+from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
 from cases.models.outbox import OutboxEvent
 from cases.models.organisations import Organisation, Role, User
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
@@ -23,6 +24,9 @@ __all__ = [
     "CreditRecord",
     "DisplayState",
     "NumberSequence",
+    "ObjectionCase",
+    "ObjectionOutcome",
+    "ObjectionState",
     "Organisation",
     "OutboxEvent",
     "RecordChange",

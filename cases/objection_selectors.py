@@ -208,3 +208,10 @@ def overdue_objections(*, user, now: dt.datetime | None = None) -> list[Objectio
     cases = [c for c in cases if c.late is not None]
     cases.sort(key=lambda c: c.late.due_at)
     return cases
+
+
+def review_of_case(*, case: ObjectionCase) -> ObjectionCase | None:
+    """The 复核 that followed ``case`` (same subject, so visible to whoever sees ``case``)."""
+    if case.is_review:
+        return None
+    return ObjectionCase.objects.filter(review_of=case).first()

@@ -13,7 +13,7 @@ from django.test import Client
 from viewflow.workflow.status import PROCESS
 
 from cases.models import AuditEvent, CaseActivity, CreditRecord, DisplayState, RecordChange, Role
-from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
+from cases.models.objection import ObjectionCase, ObjectionState
 from cases.models.outbox import OutboxEvent
 from cases.selectors import public_records_for_subject
 from cases.services import objection as svc

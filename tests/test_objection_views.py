@@ -3,7 +3,6 @@
 desk for the platform and the provider (deadline-ordered), the supervisor's overdue list and 督办, and who
 may see what (another enterprise, another department: 404)."""
 
-import pytest
 from django.test import Client
 
 from cases.models import CreditRecord, DisplayState

@@ -352,6 +352,8 @@ def objection_decide(*, actor, case: ObjectionCase, outcome: str, reason: str,
     Who decides: the platform for its own errors (before routing), the provider after a 核查通知, the
     reviewer on a 复核.
     """
+    # Who may decide and which step this is depend on the state: read it fresh, not from the caller's copy.
+    case = ObjectionCase.objects.select_related("review_of").get(pk=case.pk)
     _require(_may_decide(actor, case), _("您无权对该异议作出处理。"))
     if outcome not in ObjectionOutcome.values:
         raise ObjectionError(_("处理结果无效。"), code="bad_outcome")
@@ -442,6 +444,7 @@ def objection_pause(*, actor, case: ObjectionCase, reason_code: str, reason: str
                     on: dt.date | None = None) -> ObjectionCase:
     """检验、检测、检疫、鉴定、专家评审: the time is not counted (Art 41). Every running limit of the case
     stops counting from the end of ``on``; the applicant sees the reason and the dates."""
+    case = ObjectionCase.objects.get(pk=case.pk)
     _require(_may_pause(actor, case), _("您无权暂停该异议的办理时限。"))
     if reason_code not in PAUSE_REASONS:
         raise ObjectionError(_("只有检验、检测、检疫、鉴定或者专家评审的时间不计入办理时间。"), code="bad_reason")
@@ -465,6 +468,7 @@ def objection_pause(*, actor, case: ObjectionCase, reason_code: str, reason: str
 
 
 def objection_resume(*, actor, case: ObjectionCase, on: dt.date | None = None) -> ObjectionCase:
+    case = ObjectionCase.objects.get(pk=case.pk)
     _require(_may_pause(actor, case), _("您无权恢复该异议的办理时限。"))
     with engine.process_locked(case):
         c = _lock(case)

@@ -118,3 +118,13 @@ def test_review_requested_from_the_status_page(checking, handler, applicant, sto
     r = login(applicant).post(f"/objection/{checking.pk}/review/", {"reason": "仍认为有误"})
     review = ObjectionCase.objects.get(review_of=checking)
     assert r.status_code == 302 and r["Location"] == f"/objection/{review.pk}/"
+
+
+def test_the_demo_has_objections_in_different_states(db, storage):
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)
+    states = sorted(ObjectionCase.objects.values_list("state", "outcome"))
+    assert states == [("checking", ""), ("closed", "maintained"), ("submitted", "")]
+    call_command("load_demo", verbosity=0)
+    assert ObjectionCase.objects.count() == 3

@@ -3,10 +3,10 @@ from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
 from cases.models.commitments import Commitment, CommitmentType
 from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
-from cases.models.outbox import OutboxEvent
 from cases.models.organisations import Organisation, Role, User
-from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
+from cases.models.outbox import OutboxEvent
 from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
+from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 
 __all__ = [

@@ -43,3 +43,10 @@ register(Procedure(
     staff_url_name="repair_desk_case", applicant_url_name="repair_status",
     clock_purposes=("repair.acceptance", "repair.decision"),
 ))
+
+register(Procedure(
+    code="objection", label=_("异议处理"), model_label="cases.ObjectionCase",
+    open_states=("submitted", "checking"),
+    staff_url_name="objection_desk_case", applicant_url_name="objection_status",
+    clock_purposes=("objection.platform", "objection.provider", "objection.case", "objection.review"),
+))

@@ -93,6 +93,7 @@ NOTICE_KINDS = (
     "repair_revoked",  # 撤销信用修复决定书
     "objection_check",  # 核查通知
     "objection_result",  # 异议处理结果告知书
+    "objection_supervision",  # 异议核查督办通知书
     "rectification_notice",  # 限期整改通知书
     "rectification_supervision",  # 督办通知书
     "rectification_interview",  # 约谈通知书

@@ -2,10 +2,11 @@ from cases.models.attachments import Attachment, CaseActivity
 from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
 from cases.models.commitments import Commitment, CommitmentType
-from cases.models.outbox import OutboxEvent
+from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
 from cases.models.organisations import Organisation, Role, User
-from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
+from cases.models.outbox import OutboxEvent
 from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
+from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "CreditRecord",
     "DisplayState",
     "NumberSequence",
+    "ObjectionCase",
+    "ObjectionOutcome",
+    "ObjectionState",
     "Organisation",
     "OutboxEvent",
     "RecordChange",

@@ -111,6 +111,9 @@ def load_demo(data: dict) -> Counter:
         _record(item, organisations, subjects, created)
     for item in data.get("repairs", []):
         _repair(item, created)
+    from cases.demo_objections import load_demo_objections
+
+    load_demo_objections(created)
     return created
 
 

@@ -236,3 +236,15 @@ def test_chinese_is_the_default_whatever_the_browser_says(client, db):
     client.post("/i18n/setlang/", {"language": "en", "next": "/public/"})
     page = client.get("/public/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert '<html lang="en">' in page.content.decode()
+
+
+def test_the_public_page_pages_through_many_records_and_counts_the_objections(client, enterprise, market_bureau):
+    from cases.models import CreditRecord
+
+    records = [CreditRecordFactory(subject=enterprise, provider=market_bureau) for _ in range(45)]
+    CreditRecord.objects.filter(pk__in=[r.pk for r in records[:3]]).update(display_state="objection")
+    first = client.get(f"/public/subjects/{enterprise.pk}/").content.decode()
+    assert "共45条公示中的信用信息，其中3条异议处理中。" in first
+    assert first.count('<article class="record') == 20
+    last = client.get(f"/public/subjects/{enterprise.pk}/?page=3").content.decode()
+    assert last.count('<article class="record') == 5

@@ -4,6 +4,13 @@ from cases.models.base import CaseBase, NumberSequence
 from cases.models.commitments import Commitment, CommitmentType
 from cases.models.outbox import OutboxEvent
 from cases.models.organisations import Organisation, Role, User
+from cases.models.rectification import (
+    EscalationStep,
+    LeadSource,
+    RectificationCase,
+    RectificationReport,
+    RectificationState,
+)
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
@@ -13,6 +20,11 @@ __all__ = [
     "CaseActivity",
     "Commitment",
     "CommitmentType",
+    "EscalationStep",
+    "LeadSource",
+    "RectificationCase",
+    "RectificationReport",
+    "RectificationState",
     "RepairApplication",
     "RepairBar",
     "RepairKind",

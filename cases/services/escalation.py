@@ -226,8 +226,9 @@ def escalation_fire(*, actor, clock: Clock, step: str, note: str = "") -> Escala
                 clock=clock, step=step, content_type_id=clock.content_type_id, object_id=clock.object_id,
                 organisation_id=clock.organisation_id, fired_at=now, manual=True, actor=actor,
                 note=note.strip()[:500])
-            _notify_one(EscalationStep.objects.select_related("clock", "organisation", "organisation__subject",
-                                                              "actor").get(pk=row.pk), now)
+            row = EscalationStep.objects.select_related("clock", "organisation", "organisation__subject",
+                                                        "actor").get(pk=row.pk)
+            _notify_one(row, now)
     except IntegrityError:
         raise ValidationError(_("该时限已发起过“%(step)s”，同一层级不重复发起。") % {"step": Step(step).label},
                               code="already_fired") from None

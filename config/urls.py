@@ -17,6 +17,7 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("platform/outbox/", include("cases.outbox_urls")),
     path("repair/", include("cases.repair_urls")),
+    path("", include("cases.rectification_urls")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls")),
 ]

@@ -11,7 +11,7 @@ from tests.test_repair_flow import Travel, at  # noqa: F401  (re-exported for th
 
 
 @pytest.fixture
-def travel():
+def rect_travel():
     t = Travel()
     t._patcher.start()
     yield t

@@ -10,17 +10,14 @@ from cases.services import escalation
 from cases.services import rectification as svc
 from notices.models import Notice
 from notices.services import notice_render
-from tests.rectification_support import (  # noqa: F401  (fixtures)
-    body,
-    body_user,
-    city_gov,
-    clock_of,
-    office,
-    substantiated_case,
-    travel,
-)
+from tests.rectification_support import clock_of, substantiated_case
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def travel(rect_travel):
+    return rect_travel
 
 
 @pytest.fixture

@@ -9,23 +9,14 @@ from cases.models import CreditRecord, DisplayState, RecordKind, RectificationSt
 from cases.models.rectification import RectificationReport
 from cases.services import rectification as svc
 from notices.models import Notice
-from tests.rectification_support import (  # noqa: F401  (fixtures)
-    body,
-    body_user,
-    body_user2,
-    city_gov,
-    city_user,
-    clock_of,
-    complainant,
-    new_case,
-    office,
-    other_body,
-    other_body_user,
-    substantiated_case,
-    travel,
-)
+from tests.rectification_support import clock_of, new_case, substantiated_case
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def travel(rect_travel):
+    return rect_travel
 
 
 def test_it_runs_from_complaint_to_repaired_record(rule_sets, travel, complainant, enterprise, body, city_gov,

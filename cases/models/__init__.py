@@ -2,17 +2,18 @@ from cases.models.attachments import Attachment, CaseActivity
 from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
 from cases.models.commitments import Commitment, CommitmentType
-from cases.models.outbox import OutboxEvent
 from cases.models.organisations import Organisation, Role, User
+from cases.models.outbox import OutboxEvent
+from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
 from cases.models.rectification import (
     EscalationStep,
     LeadSource,
+    OrganisationDigest,
     RectificationCase,
     RectificationReport,
     RectificationState,
 )
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
-from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "CommitmentType",
     "EscalationStep",
     "LeadSource",
+    "OrganisationDigest",
     "RectificationCase",
     "RectificationReport",
     "RectificationState",

@@ -210,3 +210,25 @@ class EscalationStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} #{self.clock_id}"
+
+
+class OrganisationDigest(models.Model):
+    """The daily digest of an organisation's due-soon and overdue work (in-app; e-mailed when configured)."""
+
+    organisation = models.ForeignKey("cases.Organisation", verbose_name=_("机构"), on_delete=models.CASCADE,
+                                     related_name="digests")
+    day = models.DateField(_("日期"))
+    overdue = models.PositiveIntegerField(_("已逾期"), default=0)
+    due_soon = models.PositiveIntegerField(_("即将到期"), default=0)
+    text = models.TextField(_("内容"))
+    emailed_to = models.PositiveIntegerField(_("邮件发送人数"), default=0)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("每日待办摘要")
+        verbose_name_plural = _("每日待办摘要")
+        ordering = ["-day", "organisation"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "day"], name="one_digest_per_org_day")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.day}"

@@ -34,3 +34,18 @@ def repairs_deem_withdrawn_task() -> int:
 def records_expire_task() -> int:
     """Stop displaying records whose maximum display period has ended (PROCEDURES.md §1; Henan Art 19)."""
     return records_expire_due()
+
+
+def escalation_sweep_task() -> dict:
+    """Fire the escalation ladder (临期提醒/督办/约谈/通报/追责) on every registered procedure's clocks."""
+    from cases.services.escalation import escalation_sweep
+
+    result = escalation_sweep()
+    return {"inserted": {str(k): v for k, v in result.inserted.items()}, "notified": result.notified}
+
+
+def organisation_digests_task() -> int:
+    """The daily digest of due-soon and overdue work for each organisation."""
+    from cases.services.digests import digests_send
+
+    return digests_send()

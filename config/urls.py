@@ -18,6 +18,7 @@ urlpatterns = [
     path("platform/outbox/", include("cases.outbox_urls")),
     path("repair/", include("cases.repair_urls")),
     path("objection/", include("cases.objection_urls")),
+    path("", include("cases.rectification_urls")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls")),
 ]

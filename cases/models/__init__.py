@@ -6,6 +6,14 @@ from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionSta
 from cases.models.organisations import Organisation, Role, User
 from cases.models.outbox import OutboxEvent
 from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
+from cases.models.rectification import (
+    EscalationStep,
+    LeadSource,
+    OrganisationDigest,
+    RectificationCase,
+    RectificationReport,
+    RectificationState,
+)
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 
@@ -14,6 +22,12 @@ __all__ = [
     "CaseActivity",
     "Commitment",
     "CommitmentType",
+    "EscalationStep",
+    "LeadSource",
+    "OrganisationDigest",
+    "RectificationCase",
+    "RectificationReport",
+    "RectificationState",
     "RepairApplication",
     "RepairBar",
     "RepairKind",

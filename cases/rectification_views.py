@@ -24,6 +24,7 @@ from cases.models import CaseActivity, Organisation, OrganisationDigest, Subject
 from cases.models.rectification import LeadSource, RectificationCase, RectificationState
 from cases.services import escalation
 from cases.services import rectification as svc
+from workflows import engine
 from workflows.models import Clock
 from workflows.procedures import PROCEDURES
 from workflows.selectors import clock_status
@@ -159,6 +160,8 @@ def case_act(request, pk, step):
     except ValidationError as exc:
         for m in _errors(exc):
             messages.error(request, m)
+    except engine.TaskConflict as conflict:  # a colleague finished the step first
+        messages.error(request, str(conflict))
     return redirect("rectification_case", pk=case.pk)
 
 

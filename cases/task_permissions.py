@@ -11,6 +11,8 @@ DEPT_HANDLER = "cases.act_dept_handler"
 DEPT_LEADER = "cases.act_dept_leader"
 PLATFORM = "cases.act_platform"
 GOV_BODY = "cases.act_gov_body"
+# 核实认定 of a 政务失信 lead: the staff of the superior or competent department, a department or a government body.
+VERIFIER = "cases.act_verifier"
 
 # Which roles hold each task permission. A leader may also do a handler's work in its own department.
 ROLES_FOR = {
@@ -18,6 +20,7 @@ ROLES_FOR = {
     DEPT_LEADER: {Role.DEPT_LEADER},
     PLATFORM: {Role.PLATFORM_INTAKE, Role.PLATFORM_REVIEWER},
     GOV_BODY: {Role.GOV_BODY},
+    VERIFIER: {Role.DEPT_HANDLER, Role.DEPT_LEADER, Role.GOV_BODY},
 }
 
 

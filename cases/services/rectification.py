@@ -34,11 +34,13 @@ from cases.models.rectification import (
     RectificationState,
 )
 from cases.services.audit import audit_log
+from cases.services.outbox import outbox_enqueue
 from cases.services.records import record_create, record_repair
 from cases.services.sequences import sequence_next
 from notices.services import notice_request
-from workflows import rules
+from workflows import engine, rules
 from workflows.calendar import get_calendar
+from workflows.flows.rectification import RectificationFlow
 from workflows.models import Clock
 from workflows.services.clocks import clock_start, clock_stop
 
@@ -131,6 +133,36 @@ def _notice(case, *, kind, trigger, actor, addressee_subject=None, addressee_use
     )
 
 
+def _sync(case: RectificationCase, actor, now: dt.datetime, topic: str, **extra) -> None:
+    """Report to the city credit platform (DESIGN.md, "Integration with the credit platform"): the 政务失信记录
+    once it is substantiated, and how the case ended. PROCEDURES.md §4 sets no limit for this report, so the
+    event carries no legal clock (unlike the repair result's 3 WD)."""
+    record = case.record
+    outbox_enqueue(
+        topic=topic, aggregate=case, dedupe_key=f"{topic}:{case.pk}",
+        payload={"tracking_number": case.tracking_number, "state": case.state,
+                 "organisation": case.handling_organisation.name, "organisation_uscc": case.handling_organisation.uscc,
+                 "subject": case.subject.public_identifier, "matter": case.summary, "source": case.source,
+                 "record_id": case.record_id, "record_decision_number": record.decision_number if record else "",
+                 "record_display_state": record.display_state if record else "",
+                 "deadline": case.deadline.isoformat() if case.deadline else "", "at": now.isoformat(), **extra},
+        organisation=case.credit_office, actor=actor, occurred_at=now,
+    )
+
+
+def _expect(case: RectificationCase, states, message: str, code: str) -> None:
+    """Refuse a step the case's legal state does not call for with the reason, before looking for its task
+    (the locked re-check inside the step still decides a race; the loser gets the engine's TaskConflict)."""
+    if not RectificationCase.objects.filter(pk=case.pk, state__in=states).exists():
+        raise RectificationError(message, code=code)
+
+
+def _step(case, node, actor, action, *, check_permission: bool = True):
+    """Run ``action`` as the open ``node`` task of the case's RectificationFlow (workflows.engine): the open
+    task and the legal state change in one transaction."""
+    return engine.complete_task(case=case, node=node, user=actor, action=action, check_permission=check_permission)
+
+
 def _cn(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -178,6 +210,7 @@ def rectification_intake(*, actor, body: Organisation, source: str, summary: str
         case.received_on = forward.start_date
         case.save(update_fields=["received_on"])
         _activity(case, CaseActivity.Kind.SUBMITTED, actor, LeadSource(source).label)
+        engine.start_process(RectificationFlow, case=case)
         _audit(case, "received", actor, source=source, body=body.pk, sme_payment=sme_payment,
                rule_set=rule_set.code)
     return case
@@ -189,6 +222,11 @@ def rectification_forward(*, actor, case: RectificationCase, verifier: Organisat
     if verifier.pk == case.handling_organisation_id or not verifier.is_active or verifier.kind not in (
             Organisation.Kind.DEPARTMENT, Organisation.Kind.GOVERNMENT_BODY):
         raise RectificationError(_("核实认定部门应为被投诉机构的上级或主管部门。"), code="bad_verifier")
+    _expect(case, [RectificationState.SUBMITTED], _("该线索已转交。"), "not_submitted")
+    return _step(case, RectificationFlow.forward, actor, lambda: _forward(actor, case, verifier))
+
+
+def _forward(actor, case, verifier):
     now = timezone.now()
     with transaction.atomic():
         case = _lock(case)
@@ -227,6 +265,15 @@ def rectification_verify(*, actor, case: RectificationCase, substantiated: bool,
     政务失信记录 against the body's organisation, and 限期整改 with the 整改通知书."""
     if not reason.strip():
         raise RectificationError(_("请写明核实认定的事实和理由。"), code="no_reason")
+    _expect(case, [RectificationState.VERIFYING], _("该线索不在核实认定环节。"), "not_verifying")
+    # The task is routed to the verifier's staff; the credit office entering the verifier's written result
+    # takes it on their behalf (who may record it at all is checked on the locked row below).
+    return _step(case, RectificationFlow.verification, actor,
+                 lambda: _verify(actor, case, substantiated, reason, deadline, requirements, severity),
+                 check_permission=not _is_credit_office_staff(actor, case))
+
+
+def _verify(actor, case, substantiated, reason, deadline, requirements, severity):
     now = timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -273,6 +320,7 @@ def rectification_verify(*, actor, case: RectificationCase, substantiated: bool,
         _notice(case, kind="rectification_notice", trigger="notice", actor=actor, addressee_subject=case.subject,
                 facts=case.facts, requirements=case.requirements, deadline=deadline.isoformat(),
                 plan_by=plan.due_date.isoformat() if plan.due_date else "")
+        _sync(case, actor, now, "rectification.recorded", severity=record.severity)
         _audit(case, "substantiated", actor, record=record.pk, deadline=deadline)
     return case
 
@@ -296,6 +344,11 @@ def rectification_submit_plan(*, actor, case: RectificationCase, text: str) -> R
     _body_step(actor, case)
     if not text.strip():
         raise RectificationError(_("请填写整改方案。"), code="empty")
+    _expect(case, [RectificationState.AWAITING_PLAN], _("当前不需要报送整改方案。"), "not_awaiting_plan")
+    return _step(case, RectificationFlow.plan, actor, lambda: _submit_plan(actor, case, text))
+
+
+def _submit_plan(actor, case, text):
     now = timezone.now()
     with transaction.atomic():
         case = _lock(case)
@@ -318,6 +371,11 @@ def rectification_report_progress(*, actor, case: RectificationCase, text: str) 
     _body_step(actor, case)
     if not text.strip():
         raise RectificationError(_("请填写整改进展。"), code="empty")
+    _expect(case, [RectificationState.RECTIFYING], _("当前不在整改环节。"), "not_rectifying")
+    return _step(case, RectificationFlow.rectify, actor, lambda: _report_progress(actor, case, text))
+
+
+def _report_progress(actor, case, text):
     now = timezone.now()
     with transaction.atomic():
         case = _lock(case)
@@ -337,6 +395,11 @@ def rectification_submit_completion(*, actor, case: RectificationCase, text: str
     _body_step(actor, case)
     if not text.strip():
         raise RectificationError(_("请填写整改完成情况。"), code="empty")
+    _expect(case, [RectificationState.RECTIFYING], _("当前不在整改环节。"), "not_rectifying")
+    return _step(case, RectificationFlow.rectify, actor, lambda: _submit_completion(actor, case, text))
+
+
+def _submit_completion(actor, case, text):
     with transaction.atomic():
         case = _lock(case)
         if case.state != RectificationState.RECTIFYING:
@@ -362,6 +425,11 @@ def rectification_check_completion(*, actor, case: RectificationCase, accepted: 
     _require(_is_credit_office_staff(actor, case), _("只有信用牵头部门可以核验整改情况。"))
     if not accepted and not comment.strip():
         raise RectificationError(_("退回时请写明整改不到位的情况。"), code="no_comment")
+    _expect(case, [RectificationState.COMPLETION_SUBMITTED], _("当前没有待核验的整改完成情况。"), "not_completion")
+    return _step(case, RectificationFlow.check, actor, lambda: _check_completion(actor, case, accepted, comment))
+
+
+def _check_completion(actor, case, accepted, comment):
     now = timezone.now()
     with transaction.atomic():
         case = _lock(case)
@@ -384,9 +452,11 @@ def rectification_check_completion(*, actor, case: RectificationCase, accepted: 
         case.save()
         _stop_all(case, actor, _("整改到位，销号"))
         if case.record_id:
-            record_repair(actor=actor, record=case.record, reason=_("政务失信整改到位，经核验销号"),
-                          case_reference=case.tracking_number)
+            # The platform is told the record's new display state (the sync below reads it from the case).
+            case.record = record_repair(actor=actor, record=case.record, reason=_("政务失信整改到位，经核验销号"),
+                                        case_reference=case.tracking_number)
         _activity(case, CaseActivity.Kind.EFFECTIVE, actor, comment or _("整改到位，记录已修复"))
+        _sync(case, actor, now, "rectification.closed")
         _audit(case, "closed", actor, comment=comment)
     return case
 
@@ -399,7 +469,9 @@ def rectification_confirm_refusal(*, actor, case: RectificationCase, reason: str
     if not reason.strip() or not consequences.strip():
         raise RectificationError(_("请写明拒不整改的事实和适用的惩戒措施。"), code="no_reason")
     now = timezone.now()
-    with transaction.atomic():
+    # Process lock first, then the case row (the order of engine.complete_task): a body submitting at the
+    # same moment either wins or finds the case closed. The routing ends with the case.
+    with engine.process_locked(case):
         case = _lock(case)
         if case.state not in RECTIFICATION_STATES:
             raise RectificationError(_("只有整改中的案件可以认定拒不整改。"), code="not_rectifying")
@@ -411,5 +483,8 @@ def rectification_confirm_refusal(*, actor, case: RectificationCase, reason: str
         _stop_all(case, actor, _("认定拒不整改"))
         _activity(case, CaseActivity.Kind.DECIDED, actor, _("认定拒不整改（违约失信）：%(r)s；惩戒措施：%(c)s")
                   % {"r": reason.strip(), "c": consequences.strip()})
+        _sync(case, actor, now, "rectification.refused", reason=case.refusal_reason,
+              consequences=case.consequences)
         _audit(case, "refusal_confirmed", actor, reason=reason, consequences=consequences)
+        engine.cancel_process(case=case)
     return case

@@ -123,3 +123,40 @@ def test_the_demo_desk_has_repairs_waiting_in_the_right_queues(demo):
     states = {app.applicant.username: (app.state, engine.open_node_name(app))
               for app in RepairApplication.objects.select_related("applicant")}
     assert states == {"shipin": (RepairState.SUBMITTED, "acceptance"), "canyin": (RepairState.ACCEPTED, "review")}
+
+
+def test_the_demo_has_government_bodies_rectifying_for_the_supervisor_and_the_liaison(demo, client):
+    """duban sees numbers on the supervision dashboard (one body overdue, already 督办ed); zhengfu finds its
+    街道办's case waiting for the plan in its own inbox; a third case went all the way to 销号."""
+    from cases import supervision_selectors as sup
+    from cases.models import EscalationStep, RectificationCase, RectificationState
+    from workflows import engine
+
+    street = Organisation.objects.get(name="郑州市金水区某街道办事处")
+    city_mgmt = Organisation.objects.get(name="郑州市某区城市管理局")
+    states = sorted((c.handling_organisation.name, c.state)
+                    for c in RectificationCase.objects.select_related("handling_organisation"))
+    assert states == sorted([(street.name, RectificationState.AWAITING_PLAN), (street.name, RectificationState.CLOSED),
+                             (city_mgmt.name, RectificationState.RECTIFYING)])
+
+    overdue = RectificationCase.objects.get(handling_organisation=city_mgmt)
+    supervision = EscalationStep.objects.get(object_id=overdue.pk, step=EscalationStep.Step.SUPERVISION)
+    assert supervision.notice is not None and supervision.notice.kind == "rectification_supervision"
+    assert not EscalationStep.objects.filter(object_id=overdue.pk, step=EscalationStep.Step.INTERVIEW).exists()
+    closed = RectificationCase.objects.get(handling_organisation=street, state=RectificationState.CLOSED)
+    assert closed.record.display_state == DisplayState.REPAIRED
+
+    rows = {(r.procedure, r.organisation): (r.open, r.overdue) for r in sup.by_organisation()}
+    assert rows[("rectification", city_mgmt.name)] == (1, 1)
+    assert rows[("rectification", street.name)] == (1, 0)
+    client.force_login(User.objects.get(username="duban"))
+    assert client.get("/supervision/").status_code == 200
+
+    zhengfu = User.objects.get(username="zhengfu")
+    waiting = RectificationCase.objects.get(handling_organisation=street, state=RectificationState.AWAITING_PLAN)
+    task = engine.open_task(waiting)
+    assert task.flow_task.name == "plan" and zhengfu.has_perm(task.owner_permission, obj=street)
+    client.force_login(zhengfu)
+    page = client.get(f"/rectification/{waiting.pk}/").content.decode()
+    assert "报送整改方案" in page
+    assert client.get(f"/rectification/{overdue.pk}/").status_code == 404  # another body's case

@@ -114,6 +114,9 @@ def load_demo(data: dict) -> Counter:
     from cases.demo_objections import load_demo_objections
 
     load_demo_objections(created)
+    from cases.demo_rectifications import load_demo_rectifications
+
+    load_demo_rectifications(data.get("rectifications", []), created)
     return created
 
 

@@ -132,7 +132,9 @@ def public_register(*, q: str = "", type: str = "", status: str = "") -> QuerySe
     qs = Commitment.objects.select_related("subject", "department")
     q = (q or "").strip()
     if q:
-        qs = qs.filter(Q(subject__name__icontains=q) | Q(matter__icontains=q) | Q(subject__uscc=q.upper()))
+        # A person's name is personal data: the register does not let anyone look people up by name.
+        qs = qs.filter((Q(subject__name__icontains=q) & ~Q(subject__kind="individual")) | Q(matter__icontains=q)
+                       | Q(subject__uscc=q.upper()))
     if type:
         qs = qs.filter(type=type)
     if status == "broken":

@@ -172,29 +172,38 @@ def _date(value) -> dt.date | None:
 # --- validation ------------------------------------------------------------------------------------------
 
 def _identify(code: str) -> tuple[str, str]:
-    """(subject kind, error message): a valid 统一社会信用代码 is an organisation, a valid 身份证号 a person."""
+    """(subject kind, error message): a valid 身份证号 is a person, a valid 统一社会信用代码 an organisation.
+
+    A code of 17 digits and a check character can pass both checks (about one in 340 ID numbers is also a
+    valid USCC); it is read as an ID number, the shape people's numbers always have. An organisation whose code
+    happens to look like that is matched by its existing subject row first (see commitments_import).
+    """
+    id_error = None
+    if len(code) == 18 and code[:17].isdigit():
+        try:
+            validate_id_number(code)
+            return SubjectKind.INDIVIDUAL, ""
+        except ValidationError as exc:
+            id_error = exc
     try:
         validate_uscc(code)
         return SubjectKind.ENTERPRISE, ""
     except ValidationError as uscc_error:
-        if len(code) == 18 and code[:17].isdigit():
-            try:
-                validate_id_number(code)
-                return SubjectKind.INDIVIDUAL, ""
-            except ValidationError as id_error:
-                return "", _("既不是有效的统一社会信用代码，也不是有效的身份证号：%(e)s") % {"e": id_error.messages[0]}
+        if id_error is not None:
+            return "", _("既不是有效的统一社会信用代码（%(uscc)s），也不是有效的身份证号（%(id)s）") % {
+                "uscc": uscc_error.messages[0], "id": id_error.messages[0]}
         return "", uscc_error.messages[0]
 
 
-def validate_rows(*, department: Organisation, raw_rows: list[dict | None],
-                  today: dt.date) -> tuple[list[_Row], list[RowError]]:
+def validate_rows(*, department: Organisation, raw_rows: list[dict | None], today: dt.date,
+                  first_line: int = 2) -> tuple[list[_Row], list[RowError]]:
     matters = {m.code: m for m in CommitmentMatter.objects.filter(department=department).select_related("department")}
     errors: list[RowError] = []
     good: list[_Row] = []
     seen: dict[tuple, int] = {}
     label = {k: v[0] for k, v in COLUMNS.items()}
     for index, raw in enumerate(raw_rows):
-        line = index + 2
+        line = index + first_line
         if raw is None:
             continue
         row_errors: list[RowError] = []
@@ -293,7 +302,8 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
     if len(raw_rows) > MAX_ROWS:
         raise ValidationError(_("单次最多导入%(n)d行。") % {"n": MAX_ROWS}, code="too_many")
     today = timezone.localdate()
-    rows, errors = validate_rows(department=department, raw_rows=raw_rows, today=today)
+    rows, errors = validate_rows(department=department, raw_rows=raw_rows, today=today,
+                                 first_line=1 if source == CommitmentImport.Source.API else 2)
     if not rows and not errors:
         raise ValidationError(_("文件中没有数据行。"), code="empty")
     from cases.services.commitments import render_commitment_text

@@ -34,3 +34,11 @@ def repairs_deem_withdrawn_task() -> int:
 def records_expire_task() -> int:
     """Stop displaying records whose maximum display period has ended (PROCEDURES.md §1; Henan Art 19)."""
     return records_expire_due()
+
+
+def commitment_verifications_schedule_task() -> dict:
+    """Open the verification checks that commitments due today need (PROCEDURES.md §3, set-based sweep)."""
+    from cases.services.commitment_sweep import verifications_schedule_due
+
+    result = verifications_schedule_due()
+    return {"screened": result.screened, "opened": result.opened, "sampled_out": result.sampled_out}

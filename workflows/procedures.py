@@ -43,3 +43,10 @@ register(Procedure(
     staff_url_name="repair_desk_case", applicant_url_name="repair_status",
     clock_purposes=("repair.acceptance", "repair.decision"),
 ))
+
+# 信用承诺: the case-like item is the verification check (核查) a department owes on a commitment.
+register(Procedure(
+    code="commitment", label=_("信用承诺核查"), model_label="cases.CommitmentVerification",
+    open_states=("open",), staff_url_name="commitment_verification",
+    clock_purposes=("commitment.verify",),
+))

@@ -43,3 +43,19 @@ def test_the_public_register_masks_people_and_does_not_find_them_by_name(travel,
     assert "王**" in page and "王小明" not in page and person.id_number not in page
     found = client.get(reverse("commitment_register_public"), {"q": "王小明"}).content.decode()
     assert "王**" not in found
+
+
+def test_administrators_define_matters_in_the_admin_with_an_audit_trail(client, administrator, market_bureau,
+                                                                        rule_sets):
+    from cases.models import AuditEvent, CommitmentMatter
+
+    client.force_login(administrator)
+    response = client.post(reverse("admin:cases_commitmentmatter_add"), {
+        "department": market_bureau.pk, "code": "sign", "title": "户外招牌", "type": "certificate",
+        "template": "{subject_name}承诺", "verification": "sample", "verify_within": 10, "verify_unit": "cd",
+        "sample_ratio": "0.25", "sample_seed": "", "follow_documents": "[]", "follow_within_wd": 0,
+        "breach_severity": "ordinary", "is_active": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    matter = CommitmentMatter.objects.get(code="sign")
+    assert matter.sample_seed  # given one, so the draw can be recomputed
+    assert AuditEvent.objects.filter(action="commitment_matter.created", object_id=str(matter.pk)).exists()

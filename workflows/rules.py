@@ -92,6 +92,9 @@ NOTICE_KINDS = (
     "repair_granted",  # 信用修复决定书
     "repair_refused",  # 不予信用修复决定书
     "repair_revoked",  # 撤销信用修复决定书
+    "commitment_letter",  # 信用承诺书
+    "commitment_breach",  # 违背信用承诺认定告知书
+    "commitment_revocation",  # 撤销行政决定决定书
     "objection_check",  # 核查通知
     "objection_result",  # 异议处理结果告知书
     "rectification_notice",  # 限期整改通知书

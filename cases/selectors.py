@@ -13,7 +13,7 @@ from django.http import Http404
 from cases import policy
 from cases.identifiers import normalize_id_number, normalize_uscc
 from cases.models import CreditRecord, RecordChange, Subject, SubjectAuthorisation, SubjectKind
-from cases.models.records import PUBLIC_STATES
+from cases.models.records import PUBLIC_STATES, DisplayState
 
 # Public name search needs this many characters, so the public site cannot be used to list every subject.
 PUBLIC_QUERY_MIN_LENGTH = 2
@@ -143,6 +143,13 @@ def public_subject_get(*, pk: int) -> Subject:
     if subject is None:
         raise Http404
     return subject
+
+
+def public_record_totals(*, subject: Subject) -> dict:
+    """How many records the public page has in all, and how many of them are under objection."""
+    return CreditRecord.objects.filter(subject=subject, display_state__in=PUBLIC_STATES).aggregate(
+        total=Count("pk"), under_objection=Count("pk", filter=Q(display_state=DisplayState.UNDER_OBJECTION)),
+    )
 
 
 def public_records_for_subject(*, subject: Subject) -> QuerySet[CreditRecord]:

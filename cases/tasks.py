@@ -42,3 +42,18 @@ def commitment_verifications_schedule_task() -> dict:
 
     result = verifications_schedule_due()
     return {"screened": result.screened, "opened": result.opened, "sampled_out": result.sampled_out}
+
+
+def escalation_sweep_task() -> dict:
+    """Fire the escalation ladder (临期提醒/督办/约谈/通报/追责) on every registered procedure's clocks."""
+    from cases.services.escalation import escalation_sweep
+
+    result = escalation_sweep()
+    return {"inserted": {str(k): v for k, v in result.inserted.items()}, "notified": result.notified}
+
+
+def organisation_digests_task() -> int:
+    """The daily digest of due-soon and overdue work for each organisation."""
+    from cases.services.digests import digests_send
+
+    return digests_send()

@@ -15,6 +15,7 @@ from cases.models import DisplayState
 from cases.services.privacy import subject_id_number_reveal
 
 PAGE_SIZE = 25
+PUBLIC_PAGE_SIZE = 20
 
 
 def home(request):
@@ -43,7 +44,12 @@ def public_search(request):
 def public_subject(request, pk: int):
     subject = selectors.public_subject_get(pk=pk)
     records = selectors.public_records_for_subject(subject=subject)
-    return render(request, "public/subject.html", {"subject": subject, "records": records})
+    # A subject may carry hundreds of records: the page shows PUBLIC_PAGE_SIZE at a time, with the totals
+    # (and how many are under objection) from one aggregate so nobody misses what is on later pages.
+    page = Paginator(records, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = selectors.public_record_totals(subject=subject)
+    return render(request, "public/subject.html", {"subject": subject, "page": page, "records": page.object_list,
+                                                   "totals": totals})
 
 
 # --- portal and desk ------------------------------------------------------------------------------------

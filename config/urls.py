@@ -21,6 +21,8 @@ urlpatterns = [
     path("commitments/", include("cases.commitment_urls")),
     path("public/commitments/", commitment_views.public_register, name="commitment_register_public"),
     path("api/commitments/", commitment_views.api_commitments, name="commitment_api"),
+    path("objection/", include("cases.objection_urls")),
+    path("", include("cases.rectification_urls")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls")),
 ]

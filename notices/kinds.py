@@ -144,3 +144,53 @@ def remedy_periods(rule_set=None, context: dict | None = None) -> dict:
         value = context.get(key) or _rule_value(rule_set, key) or default
         out[key] = int(value)
     return out
+
+
+# --- objections (PROCEDURES.md §2; 河南省社会信用条例 Art 41, 42, 65) ----------------------------------------
+_OBJECTION_BASIS = _("《河南省社会信用条例》第四十一条、第四十二条")
+
+OBJECTION_CHECK = register(NoticeKind(
+    code="objection_check", title=_("异议信息核查通知"), default_prefix="异核",
+    required=("tracking_number", "received_on", "record_title", "provider_name", "check_by", "disputed_text"),
+    legal_basis=_OBJECTION_BASIS,
+))
+# Remedies are printed whatever the outcome: the applicant may still disagree with a correction too
+# (复核, Art 28; 复议/诉讼).
+OBJECTION_RESULT = register(NoticeKind(
+    code="objection_result", title=_("异议处理结果告知书"), default_prefix="异结", adverse=True,
+    required=("tracking_number", "received_on", "record_title", "outcome", "reasons"),
+    legal_basis=_OBJECTION_BASIS,
+))
+OBJECTION_SUPERVISION = register(NoticeKind(
+    code="objection_supervision", title=_("异议核查督办通知书"), default_prefix="异督",
+    required=("tracking_number", "record_title", "provider_name", "due_date", "overdue_days"),
+    legal_basis=_("《河南省社会信用条例》第四十一条、第六十五条"),
+))
+# --- 政务失信 rectification (PROCEDURES.md §4) ----------------------------------------------------------------
+_RECTIFICATION_BASIS = _("《优化营商环境条例》第三十一条、第三十二条；《保障中小企业款项支付条例》（国务院令第802号）；"
+                         "《国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见》（国发〔2016〕33号）")
+
+RECTIFICATION_NOTICE = register(NoticeKind(
+    code="rectification_notice", title=_("政务失信限期整改通知书"), default_prefix="整改",
+    required=("matter", "facts", "deadline", "plan_by"), legal_basis=_RECTIFICATION_BASIS,
+))
+RECTIFICATION_REPLY = register(NoticeKind(
+    code="rectification_reply", title=_("政务失信线索核实结果答复函"), default_prefix="失信复",
+    required=("matter", "reasons"), legal_basis=_RECTIFICATION_BASIS,
+))
+RECTIFICATION_SUPERVISION = register(NoticeKind(
+    code="rectification_supervision", title=_("督办通知书"), default_prefix="督办",
+    required=("matter", "limit_label", "due_date", "overdue_days"), legal_basis=_RECTIFICATION_BASIS,
+))
+RECTIFICATION_INTERVIEW = register(NoticeKind(
+    code="rectification_interview", title=_("约谈通知书"), default_prefix="约谈",
+    required=("matter", "limit_label", "due_date", "overdue_days"), legal_basis=_RECTIFICATION_BASIS,
+))
+RECTIFICATION_PUBLIC_NOTICE = register(NoticeKind(
+    code="rectification_public_notice", title=_("逾期未整改情况通报"), default_prefix="通报",
+    required=("matter", "limit_label", "due_date", "overdue_days"), legal_basis=_RECTIFICATION_BASIS,
+))
+RECTIFICATION_ACCOUNTABILITY = register(NoticeKind(
+    code="rectification_accountability", title=_("问题线索移送追责函"), default_prefix="追责",
+    required=("matter", "limit_label", "due_date", "overdue_days"), legal_basis=_RECTIFICATION_BASIS,
+))

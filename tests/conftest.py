@@ -139,3 +139,18 @@ def record(enterprise, market_bureau):
 @pytest.fixture
 def other_record(other_enterprise, tax_bureau):
     return CreditRecordFactory(subject=other_enterprise, provider=tax_bureau)
+
+
+# --- 政务失信 rectification personas (tests/rectification_support.py) -------------------------------------
+from tests.rectification_support import (  # noqa: E402,F401
+    body,
+    body_user,
+    body_user2,
+    city_gov,
+    city_user,
+    complainant,
+    office,
+    other_body,
+    other_body_user,
+    rect_travel,
+)

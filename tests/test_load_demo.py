@@ -113,3 +113,13 @@ def test_it_prints_one_login_per_role_and_the_password():
     for item in DEMO["users"]:
         assert item["username"] in out.getvalue()
     assert DEMO["password"] in out.getvalue()
+
+
+def test_the_demo_desk_has_repairs_waiting_in_the_right_queues(demo):
+    """A newcomer logging in as the 市场监管局 handler finds one case to accept and one to review."""
+    from cases.models import RepairApplication, RepairState
+    from workflows import engine
+
+    states = {app.applicant.username: (app.state, engine.open_node_name(app))
+              for app in RepairApplication.objects.select_related("applicant")}
+    assert states == {"shipin": (RepairState.SUBMITTED, "acceptance"), "canyin": (RepairState.ACCEPTED, "review")}

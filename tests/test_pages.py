@@ -227,3 +227,24 @@ def test_it_shows_a_citizen_the_masked_number_then_the_full_one_on_request(page,
     assert "无证经营" in public and "异议处理中" in public
     assert citizen_subject.id_number not in public
     screenshot(page, "public-subject")
+
+
+def test_chinese_is_the_default_whatever_the_browser_says(client, db):
+    """A browser set to English still gets the Chinese service until the person chooses English."""
+    page = client.get("/public/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in page.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/public/"})
+    page = client.get("/public/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert '<html lang="en">' in page.content.decode()
+
+
+def test_the_public_page_pages_through_many_records_and_counts_the_objections(client, enterprise, market_bureau):
+    from cases.models import CreditRecord
+
+    records = [CreditRecordFactory(subject=enterprise, provider=market_bureau) for _ in range(45)]
+    CreditRecord.objects.filter(pk__in=[r.pk for r in records[:3]]).update(display_state="objection")
+    first = client.get(f"/public/subjects/{enterprise.pk}/").content.decode()
+    assert "共45条公示中的信用信息，其中3条异议处理中。" in first
+    assert first.count('<article class="record') == 20
+    last = client.get(f"/public/subjects/{enterprise.pk}/?page=3").content.decode()
+    assert last.count('<article class="record') == 5

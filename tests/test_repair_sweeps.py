@@ -144,6 +144,34 @@ def test_a_record_under_repair_is_not_expired_from_under_the_case(submitted, tra
     assert assert_task_matches_state(submitted).state == RepairState.SUBMITTED
 
 
+def test_the_sweep_judges_by_the_day_it_is_given(expiring):
+    """An operator re-running a missed night passes its date; the check must use that date, not today."""
+    assert svc.records_expire_due(today=D(2026, 7, 7)) == 2
+    assert CreditRecord.objects.get(pk=expiring["ends_today"].pk).display_state == DisplayState.EXPIRED
+
+
+def test_a_decision_older_than_every_rule_set_still_expires_at_the_five_year_cap(travel, enterprise, market_bureau,
+                                                                             rule_sets):
+    travel.to(2026, 7, 6)
+    old = CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=D(2020, 5, 6),
+                              publication_date=D(2020, 5, 6), display_min_until=D(2020, 8, 6),
+                              display_max_until=D(2023, 5, 6), obligations_performed=False)
+    assert svc.records_expire_due() == 1
+    assert CreditRecord.objects.get(pk=old.pk).display_state == DisplayState.EXPIRED
+
+
+def test_a_repair_granted_after_the_record_expired_still_closes_the_case(submitted, travel, eligible_record,
+                                                                      handler, leader):
+    step(submitted, svc.repair_accept, actor=handler)
+    step(submitted, svc.repair_propose, actor=handler, proposal="approve", reason="材料齐全")
+    travel.to(2027, 3, 8)
+    CreditRecord.objects.filter(pk=eligible_record.pk).update(obligations_performed=True)
+    assert svc.records_expire_due() == 1
+    app = step(submitted, svc.repair_signoff, actor=leader, agree=True)
+    assert app.state == RepairState.APPROVED
+    assert CreditRecord.objects.get(pk=eligible_record.pk).display_state == DisplayState.EXPIRED
+
+
 # --- schedules ----------------------------------------------------------------------------------------------
 SWEEPS = {
     "repairs-deem-withdrawn": "cases.tasks.repairs_deem_withdrawn_task",

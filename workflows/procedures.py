@@ -50,3 +50,23 @@ register(Procedure(
     open_states=("open",), staff_url_name="commitment_verification",
     clock_purposes=("commitment.verify",),
 ))
+
+
+register(Procedure(
+    code="objection", label=_("异议处理"), model_label="cases.ObjectionCase",
+    open_states=("submitted", "checking"),
+    staff_url_name="objection_desk_case", applicant_url_name="objection_status",
+    clock_purposes=("objection.platform", "objection.provider", "objection.case", "objection.review"),
+))
+
+
+register(Procedure(
+    code="rectification", label=_("政务失信整改"), model_label="cases.RectificationCase",
+    open_states=("submitted", "verifying", "awaiting_plan", "rectifying", "completion"),
+    staff_url_name="rectification_case",
+    # The rectification deadline carries the full ladder (PROCEDURES.md §4); the verifier's limit
+    # (Order 802 Art 25 for SME payments), the plan limit and the credit office's forwarding limit are
+    # escalated the same way.
+    clock_purposes=("rectification.deadline", "rectification.plan", "rectification.verification",
+                    "rectification.forward"),
+))

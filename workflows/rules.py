@@ -73,6 +73,8 @@ RECTIFICATION_DEADLINE_DAYS = "rectification.deadline_days"
 RECTIFICATION_REMINDER_BEFORE_WD = "rectification.reminder_before_wd"
 RECTIFICATION_INTERVIEW_OVERDUE_WD = "rectification.interview_overdue_wd"  # 约谈
 RECTIFICATION_PUBLIC_NOTICE_OVERDUE_WD = "rectification.public_notice_overdue_wd"  # 通报
+RECTIFICATION_ACCOUNTABILITY_OVERDUE_WD = "rectification.accountability_overdue_wd"  # 追责移送
+RECTIFICATION_VERIFICATION_DAYS = "rectification.verification_days"  # 核实认定
 SME_FORWARD_WD = "sme_payment.forward_wd"
 SME_RESULT_DAYS = "sme_payment.result_days"
 SME_MAX_DAYS = "sme_payment.max_days"
@@ -97,10 +99,13 @@ NOTICE_KINDS = (
     "commitment_revocation",  # 撤销行政决定决定书
     "objection_check",  # 核查通知
     "objection_result",  # 异议处理结果告知书
+    "objection_supervision",  # 异议核查督办通知书
     "rectification_notice",  # 限期整改通知书
     "rectification_supervision",  # 督办通知书
     "rectification_interview",  # 约谈通知书
     "rectification_public_notice",  # 通报
+    "rectification_accountability",  # 追责移送函
+    "rectification_reply",  # 核实结果答复函
 )
 
 REQUIRED_KEYS = frozenset(
@@ -113,7 +118,8 @@ REQUIRED_KEYS = frozenset(
         OBJECTION_REVIEW_WD, COMMITMENT_REPORT_WD, COMMITMENT_REVOCATION_WD,
         RECTIFICATION_FORWARD_WD, RECTIFICATION_PLAN_WD, RECTIFICATION_PROGRESS_INTERVAL_WD,
         RECTIFICATION_DEADLINE_DAYS, RECTIFICATION_REMINDER_BEFORE_WD, RECTIFICATION_INTERVIEW_OVERDUE_WD,
-        RECTIFICATION_PUBLIC_NOTICE_OVERDUE_WD, SME_FORWARD_WD, SME_RESULT_DAYS, SME_MAX_DAYS,
+        RECTIFICATION_PUBLIC_NOTICE_OVERDUE_WD, RECTIFICATION_ACCOUNTABILITY_OVERDUE_WD,
+        RECTIFICATION_VERIFICATION_DAYS, SME_FORWARD_WD, SME_RESULT_DAYS, SME_MAX_DAYS,
         DISCLOSURE_PUBLISH_WD, DISCLOSURE_PUBLISH_DAYS, DISCLOSURE_SAMR_PUBLISH_WD, DISCLOSURE_WITHDRAWAL_WD,
         *(NOTICE_PREFIX.format(kind=kind) for kind in NOTICE_KINDS),
     ]

@@ -11,10 +11,19 @@ from cases.models.commitments import (
     DepartmentApiToken,
     VerificationState,
 )
-from cases.models.outbox import OutboxEvent
+from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
 from cases.models.organisations import Organisation, Role, User
-from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
+from cases.models.outbox import OutboxEvent
 from cases.models.records import CreditRecord, DisplayState, RecordChange, RecordKind, Severity
+from cases.models.rectification import (
+    EscalationStep,
+    LeadSource,
+    OrganisationDigest,
+    RectificationCase,
+    RectificationReport,
+    RectificationState,
+)
+from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 
 __all__ = [
@@ -28,6 +37,12 @@ __all__ = [
     "DecisionRevocation",
     "DepartmentApiToken",
     "VerificationState",
+    "EscalationStep",
+    "LeadSource",
+    "OrganisationDigest",
+    "RectificationCase",
+    "RectificationReport",
+    "RectificationState",
     "RepairApplication",
     "RepairBar",
     "RepairKind",
@@ -38,6 +53,9 @@ __all__ = [
     "CreditRecord",
     "DisplayState",
     "NumberSequence",
+    "ObjectionCase",
+    "ObjectionOutcome",
+    "ObjectionState",
     "Organisation",
     "OutboxEvent",
     "RecordChange",

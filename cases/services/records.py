@@ -313,10 +313,20 @@ def record_revoke(*, actor, record: CreditRecord, reason: str, case_reference: s
                        name="revoke")
 
 
-def _check_expired(record: CreditRecord) -> None:
+def _display_cap_months(record: CreditRecord) -> int:
+    """Henan Art 19's cap from the rule set of the decision date; a decision older than every rule set
+    takes the earliest set's cap (the cap is statutory and has not changed)."""
+    try:
+        rule_set = ruleset_in_force(record.decision_date)
+    except NoRuleSetInForce:
+        rule_set = RuleSet.objects.order_by("effective_from").first()
+    return int(rule_param(rule_set, DISPLAY_CAP_MONTHS))
+
+
+def _check_expired(record: CreditRecord, today: dt.date | None = None) -> None:
     """Display stops by itself when the maximum period has ended and the obligations are performed
     (PROCEDURES.md §1); after the Henan Art 19 cap of 5 years it stops regardless."""
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if record.display_max_until is None or today < record.display_max_until:
         raise RecordStateError(
             _("最长公示期尚未届满（届满日：%(until)s），不能到期停止公示。"),
@@ -324,18 +334,18 @@ def _check_expired(record: CreditRecord) -> None:
             params={"until": record.display_max_until.isoformat() if record.display_max_until else "—"},
         )
     if not record.obligations_performed:
-        cap_months = int(rule_param(ruleset_in_force(record.decision_date), DISPLAY_CAP_MONTHS))
-        if today < add_months(record.decision_date, cap_months):
+        if today < add_months(record.decision_date, _display_cap_months(record)):
             raise RecordStateError(
                 _("信用主体尚未履行法定义务，最长公示期届满后仍继续公示，直至履行义务或满五年。"),
                 code="obligations_not_performed",
             )
 
 
-def record_expire(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
+def record_expire(*, actor, record: CreditRecord, reason: str, case_reference: str = "",
+                  today: dt.date | None = None) -> CreditRecord:
     """The scheduled expiry: the maximum display period ended, so display stops without an application."""
     return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
-                       name="expire", check=_check_expired)
+                       name="expire", check=lambda r: _check_expired(r, today))
 
 
 __all__ = [

@@ -541,8 +541,12 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
 
 
 def _make_effective(app: RepairApplication, actor, now):
-    """36号令 Art 3: stop display, stop sharing, lift restrictions — at once, well within Henan Art 43's 1 WD."""
-    record_repair(actor=actor, record=app.record, reason=_("准予信用修复"), case_reference=app.tracking_number)
+    """36号令 Art 3: stop display, stop sharing, lift restrictions — at once, well within Henan Art 43's 1 WD.
+
+    A record whose maximum display period ended while the case was open has already stopped being shown
+    (Henan Art 19); the decision still stands and is reported, there is just nothing left to take down."""
+    if app.record.display_state != DisplayState.EXPIRED:
+        record_repair(actor=actor, record=app.record, reason=_("准予信用修复"), case_reference=app.tracking_number)
     app.effective_at = now
     app.save(update_fields=["effective_at"])
     effect_by = get_calendar().add_working_days(timezone.localdate(now),
@@ -642,7 +646,7 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
     for pk in candidates:
         record = CreditRecord.objects.get(pk=pk)
         try:
-            record_expire(actor=None, record=record, reason=_("最长公示期届满，自动停止公示"))
+            record_expire(actor=None, record=record, reason=_("最长公示期届满，自动停止公示"), today=today)
         except ValidationError:
             continue  # obligations not performed and under 5 years: the record stays (Henan Art 19)
         done += 1

@@ -112,7 +112,52 @@ def load_demo(data: dict) -> Counter:
     from cases.demo_commitments import load_demo_commitments
 
     load_demo_commitments(data, organisations, subjects, created)
+    for item in data.get("repairs", []):
+        _repair(item, created)
+    from cases.demo_objections import load_demo_objections
+
+    load_demo_objections(created)
     return created
+
+
+# A one-page PDF, so demo applications carry a real proof file.
+DEMO_PROOF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+              b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+REPAIR_STAGES = ("submitted", "accepted", "signoff", "approved")
+
+
+def _repair(item: dict, created: Counter) -> None:
+    """Drive a repair application through the real services up to ``stage``, once."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases.models import RepairApplication
+    from cases.models.attachments import Attachment
+    from cases.services import repair as repair_services
+
+    record = CreditRecord.objects.get(decision_number=item["record"])
+    if RepairApplication.objects.filter(record=record).exists():
+        return
+    stage = item["stage"]
+    if stage not in REPAIR_STAGES:
+        raise CommandError(f"repair stage must be one of {REPAIR_STAGES}: {stage}")
+    applicant = User.objects.get(username=item["applicant"])
+    handler = User.objects.get(username=item["handler"])
+    leader = User.objects.get(username=item["leader"])
+    app = repair_services.repair_draft_save(actor=applicant, record=record, contact_name=applicant.display_name,
+                                            contact_phone=item["contact_phone"], statement=item["statement"])
+    repair_services.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.PROOF,
+                                  uploaded=SimpleUploadedFile("履行义务证明.pdf", DEMO_PROOF))
+    repair_services.repair_sign_commitment(actor=applicant, application=app, signer_name=applicant.display_name,
+                                           capacity="legal_rep")
+    repair_services.repair_submit(actor=applicant, application=app)
+    reached = REPAIR_STAGES.index(stage)
+    if reached >= 1:
+        repair_services.repair_accept(actor=handler, application=app)
+    if reached >= 2:
+        repair_services.repair_propose(actor=handler, application=app, proposal="approve", reason="材料齐全，符合修复条件。")
+    if reached >= 3:
+        repair_services.repair_signoff(actor=leader, application=app, agree=True)
+    created["repair applications"] += 1
 
 
 def _organisation(item: dict, created: Counter) -> Organisation:

@@ -1,0 +1,256 @@
+"""Benchmark: objections end to end through the services on PostgreSQL, and the public record page.
+
+One objection is: file (one disputed field, one PDF of evidence; the record is marked) → the platform sends
+the 核查通知 → the provider corrects the field (the mark comes off, the result notice and the platform-sync
+event are queued). Measured: objections per second (each step its own committed transaction, as from the
+web), SQL queries and time per step; then the public credit page of a subject with 500 records, 50 of them
+under objection, rendered through Django (view + template) against the raw SQL of the same read.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/casework_bench .venv/bin/python bench/bench_objection.py
+
+Notice rendering is not in the timed path (its job is replaced by a no-op; bench_notices.py measures it).
+Each run makes its own organisations, users, subject and records (random tag) and leaves them in the
+benchmark database. Use a dedicated database (its name must contain "bench" unless BENCH_ALLOW_ANY_DB=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+STEPS = ["file", "check", "correct"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objections", type=int, default=200, help="objections in the timed run")
+    parser.add_argument("--counted", type=int, default=5, help="objections whose queries are counted")
+    parser.add_argument("--page-records", type=int, default=500, help="records of the public-page subject")
+    parser.add_argument("--renders", type=int, default=30, help="renders of the public page")
+    args = parser.parse_args()
+
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        print("Set DATABASE_URL to the bench PostgreSQL database.", file=sys.stderr)
+        return 2
+    storage_root = Path(tempfile.mkdtemp(prefix="bench-objection-"))
+    os.environ["PRIVATE_STORAGE_ROOT"] = str(storage_root)
+    os.environ["Q_SYNC"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if "bench" not in settings.DATABASES["default"]["NAME"] and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
+        print("refusing to write to a database whose name does not contain 'bench'", file=sys.stderr)
+        return 2
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_rule_sets", verbosity=0)
+    from notices import services as notice_services
+
+    notice_services._enqueue_render = lambda notice_id: None
+    try:
+        made = setup_data(args.objections + args.counted + 1)
+        records = iter(made["records"])
+        one_objection(made, next(records))  # warm-up
+        timed(made, [next(records) for _ in range(args.objections)])
+        counted(made, [next(records) for _ in range(args.counted)])
+        public_page(made, args.page_records, args.renders)
+    finally:
+        shutil.rmtree(storage_root, ignore_errors=True)
+    return 0
+
+
+def setup_data(n_records: int) -> dict:
+    from cases.models import (
+        CreditRecord,
+        Organisation,
+        Role,
+        Severity,
+        Subject,
+        SubjectAuthorisation,
+        SubjectKind,
+        User,
+    )
+    from tests.factories import make_uscc
+
+    tag = uuid.uuid4().hex[:8]
+    if not Organisation.objects.filter(kind=Organisation.Kind.CREDIT_CENTRE, is_active=True).exists():
+        Organisation.objects.create(name="郑州市信用中心（基准）", kind=Organisation.Kind.CREDIT_CENTRE,
+                                    notice_prefix="郑信")
+    from cases.services.objection import credit_centre
+
+    centre = credit_centre()
+    org = Organisation.objects.create(name=f"郑州市异议基准局{tag}", kind=Organisation.Kind.DEPARTMENT,
+                                      notice_prefix=f"郑异{tag[:4]}")
+
+    def user(name, role, organisation=None):
+        u = User(username=f"bench-obj-{name}-{tag}", role=role, organisation=organisation, display_name=name)
+        u.set_unusable_password()
+        u.save()
+        return u
+
+    applicant = user("applicant", Role.APPLICANT)
+    subject = Subject.objects.create(kind=SubjectKind.ENTERPRISE, name=f"郑州异议基准科技有限公司{tag}",
+                                     uscc=make_uscc(int(tag[:7], 16) % 10**8), legal_representative="张三")
+    SubjectAuthorisation.objects.create(user=applicant, subject=subject,
+                                        basis=SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE,
+                                        valid_from=dt.date(2020, 1, 1))
+    records = CreditRecord.objects.bulk_create([
+        CreditRecord(subject=subject, kind="admin_penalty", severity=Severity.ORDINARY,
+                     title=f"未按规定公示年度报告{i}", decision_number=f"郑市监处罚〔2025〕{tag}-{i}号", provider=org,
+                     decision_date=dt.date(2025, 1, 10), publication_date=dt.date(2025, 1, 15),
+                     display_min_until=dt.date(2025, 4, 10), display_max_until=dt.date(2030, 1, 10))
+        for i in range(n_records)
+    ])
+    return {"org": org, "centre": centre, "applicant": applicant, "intake": user("intake", Role.PLATFORM_INTAKE, centre),
+            "handler": user("handler", Role.DEPT_HANDLER, org), "subject": subject, "records": records, "tag": tag}
+
+
+def one_objection(made: dict, record, measure=None) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases.services import objection as svc
+
+    measure = measure or (lambda name: nullcontext())
+    with measure("file"):
+        case = svc.objection_file(
+            actor=made["applicant"], record=record, matter="content",
+            disputed={"decision_number": record.decision_number + "（更正）"}, reason="文书号有误",
+            contact_name="赵六", contact_phone="13800000000",
+            uploads=[SimpleUploadedFile("evidence.pdf", PDF, content_type="application/pdf")])
+    with measure("check"):
+        svc.objection_send_check(actor=made["intake"], case=case)
+    with measure("correct"):
+        svc.objection_decide(actor=made["handler"], case=case, outcome="corrected", reason="核对原件后更正",
+                             changes={"decision_number": record.decision_number + "（更正）"})
+    case.refresh_from_db()
+    assert case.state == "closed", case.state
+
+
+def timed(made: dict, records: list) -> None:
+    per_step: dict[str, list[float]] = {name: [] for name in STEPS}
+
+    @contextmanager
+    def measure(name):
+        start = time.perf_counter()
+        yield
+        per_step[name].append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    for record in records:
+        one_objection(made, record, measure)
+    elapsed = time.perf_counter() - start
+    n = len(records)
+    print(f"{n} objections, filing → provider's correction and result notice queued, one at a time on PostgreSQL:")
+    print(f"  {elapsed:.2f} s, {n / elapsed:.1f} objections/s, {1000 * elapsed / n:.1f} ms per objection")
+    made["per_step"] = per_step
+
+
+def counted(made: dict, records: list) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts: dict[str, list[int]] = {name: [] for name in STEPS}
+
+    @contextmanager
+    def measure(name):
+        with CaptureQueriesContext(connection) as ctx:
+            yield
+        counts[name].append(len(ctx.captured_queries))
+
+    for record in records:
+        one_objection(made, record, measure)
+    per_step = made["per_step"]
+    print()
+    print(f"{'step':<10}{'SQL queries':>12}{'median ms':>12}{'p95 ms':>10}")
+    total_q = 0
+    for name in STEPS:
+        qs = counts[name]
+        q = statistics.median(qs)
+        total_q += q
+        spread = "" if min(qs) == max(qs) else f" ({min(qs)}–{max(qs)})"
+        times = sorted(per_step[name])
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        print(f"{name:<10}{int(q):>12}{1000 * statistics.median(times):>12.2f}{1000 * p95:>10.2f}{spread}")
+    print(f"{'total':<10}{int(total_q):>12}{1000 * sum(statistics.median(per_step[n]) for n in STEPS):>12.2f}")
+
+
+def public_page(made: dict, n_records: int, renders: int) -> None:
+    """The anonymous public page of a subject with ``n_records`` records, one in ten under objection."""
+    from django.db import connection
+    from django.test import Client
+
+    from cases.models import CreditRecord, Severity, Subject, SubjectKind
+    from cases.services.records import record_mark_objection
+    from tests.factories import make_uscc
+
+    tag = made["tag"]
+    subject = Subject.objects.create(kind=SubjectKind.ENTERPRISE, name=f"郑州公示页基准有限公司{tag}",
+                                     uscc=make_uscc((int(tag[:7], 16) + 1) % 10**8), legal_representative="李四")
+    records = CreditRecord.objects.bulk_create([
+        CreditRecord(subject=subject, kind="admin_penalty", severity=Severity.ORDINARY, title=f"公示页记录{i}",
+                     decision_number=f"郑罚〔2025〕{tag}-{i}号", provider=made["org"],
+                     decision_date=dt.date(2025, 1, 10) + dt.timedelta(days=i % 300),
+                     publication_date=dt.date(2025, 1, 15) + dt.timedelta(days=i % 300), content="违反《企业信息公示暂行条例》第八条。",
+                     display_min_until=dt.date(2025, 11, 10), display_max_until=dt.date(2030, 1, 10))
+        for i in range(n_records)
+    ])
+    for record in records[::10]:
+        record_mark_objection(actor=None, record=record, reason="基准：异议标注")
+    client = Client()
+    url = f"/public/subjects/{subject.pk}/"
+    response = client.get(url)
+    # The page shows the first 20 records and the totals (PUBLIC_PAGE_SIZE in cases/views.py).
+    assert response.status_code == 200 and f"其中{n_records // 10}条异议处理中" in response.content.decode()
+    # CaptureQueriesContext cannot be used around a request: request_started resets the query log.
+    executed = []
+    with connection.execute_wrapper(lambda execute, sql, params, many, context: (
+            executed.append(sql), execute(sql, params, many, context))[1]):
+        client.get(url)
+    ours = []
+    for _ in range(renders):
+        start = time.perf_counter()
+        client.get(url)
+        ours.append(time.perf_counter() - start)
+    sql = ("SELECT r.*, o.name FROM cases_creditrecord r JOIN cases_organisation o ON o.id = r.provider_id "
+           "WHERE r.subject_id = %s AND r.display_state IN ('displayed', 'objection') "
+           "ORDER BY r.decision_date DESC, r.id DESC LIMIT 20")
+    raw = []
+    for _ in range(renders):
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, name FROM cases_subject WHERE id = %s", [subject.pk])
+            cursor.fetchall()
+            cursor.execute("SELECT count(*), count(*) FILTER (WHERE display_state = 'objection') "
+                           "FROM cases_creditrecord WHERE subject_id = %s "
+                           "AND display_state IN ('displayed', 'objection')", [subject.pk])
+            cursor.fetchall()
+            cursor.execute(sql, [subject.pk])
+            rows = cursor.fetchall()
+        raw.append(time.perf_counter() - start)
+    assert len(rows) == n_records
+    o, r = statistics.median(ours), statistics.median(raw)
+    print()
+    print(f"public record page, {n_records} records ({n_records // 10} under objection), median of {renders}:")
+    print(f"  page (view + template) {1000 * o:.1f} ms in {len(executed)} queries; raw SQL of the "
+          f"same read {1000 * r:.2f} ms; ratio {o / r:.0f}×")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

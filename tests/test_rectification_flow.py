@@ -1,0 +1,159 @@
+"""政务失信 rectification, the whole path (PROCEDURES.md §4) at the service level."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from cases.models import CreditRecord, DisplayState, RecordKind, RectificationState
+from cases.models.rectification import RectificationReport
+from cases.services import rectification as svc
+from notices.models import Notice
+from tests.rectification_support import clock_of, new_case, substantiated_case
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def travel(rect_travel):
+    return rect_travel
+
+
+def test_it_runs_from_complaint_to_repaired_record(rule_sets, travel, complainant, enterprise, body, city_gov,
+                                                   office, intake, reviewer, body_user, city_user):
+    case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise)
+    assert case.state == RectificationState.SUBMITTED
+    assert case.subject.organisation == body and case.handling_organisation == body
+    assert clock_of(case, svc.FORWARD).due_date == dt.date(2026, 7, 7)  # 1 WD ("第一时间")
+
+    svc.rectification_forward(actor=intake, case=case, verifier=city_gov)
+    # The superior department records its own finding.
+    svc.rectification_verify(actor=city_user, case=case, substantiated=True, reason="经核实，拖欠属实。",
+                             requirements="限期支付欠款。")
+    case.refresh_from_db()
+    assert case.state == RectificationState.AWAITING_PLAN
+    record = case.record
+    assert record.kind == RecordKind.GOVERNMENT_DISHONESTY and record.subject.organisation == body
+    assert record.display_state == DisplayState.DISPLAYED
+    assert case.deadline == dt.date(2026, 8, 5)  # 30 calendar days, a Wednesday
+    assert clock_of(case, svc.PLAN).due_date == dt.date(2026, 7, 13)  # 5 WD
+    notice = Notice.objects.get(kind="rectification_notice", object_id=case.pk)
+    assert notice.addressee_subject == case.subject
+    assert notice.context["deadline"] == "2026-08-05"
+
+    svc.rectification_submit_plan(actor=body_user, case=case, text="分三期支付。")
+    case.refresh_from_db()
+    assert case.state == RectificationState.RECTIFYING
+    assert clock_of(case, svc.PROGRESS).due_date == dt.date(2026, 7, 20)  # every 10 WD
+    travel.to(2026, 7, 15)
+    svc.rectification_report_progress(actor=body_user, case=case, text="已支付第一期。")
+    assert clock_of(case, svc.PROGRESS).due_date == dt.date(2026, 7, 29)  # a new interval from the report
+    svc.rectification_submit_completion(actor=body_user, case=case, text="已全部支付，附银行回单。")
+    case.refresh_from_db()
+    assert case.state == RectificationState.COMPLETION_SUBMITTED
+    assert clock_of(case, svc.DEADLINE).stopped_at is not None
+
+    svc.rectification_check_completion(actor=reviewer, case=case, accepted=True)
+    case.refresh_from_db()
+    assert case.state == RectificationState.CLOSED and case.closed_at
+    assert CreditRecord.objects.get(pk=record.pk).display_state == DisplayState.REPAIRED
+    assert [r.kind for r in case.reports.all()] == ["plan", "progress", "completion"]
+
+
+def test_not_substantiated_ends_with_a_reasoned_reply(rule_sets, travel, complainant, enterprise, body, city_gov,
+                                                      office, intake, reviewer):
+    case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise)
+    svc.rectification_forward(actor=intake, case=case, verifier=city_gov)
+    with pytest.raises(ValidationError):
+        svc.rectification_verify(actor=reviewer, case=case, substantiated=False, reason="  ")
+    svc.rectification_verify(actor=reviewer, case=case, substantiated=False, reason="合同约定的付款条件尚未成就。")
+    case.refresh_from_db()
+    assert case.state == RectificationState.NOT_SUBSTANTIATED and case.record is None
+    reply = Notice.objects.get(kind="rectification_reply", object_id=case.pk)
+    assert reply.addressee_user == complainant and "付款条件" in reply.context["reasons"]
+    assert not CreditRecord.objects.filter(subject__organisation=body).exists()
+
+
+def test_sme_payment_complaints_follow_order_802_limits(rule_sets, travel, complainant, enterprise, body, city_gov,
+                                                        office, intake):
+    case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise, sme=True)
+    assert clock_of(case, svc.FORWARD).due_date == dt.date(2026, 7, 20)  # 10 WD of acceptance
+    svc.rectification_forward(actor=intake, case=case, verifier=city_gov)
+    verification = clock_of(case, svc.VERIFICATION)
+    assert verification.due_date == dt.date(2026, 8, 5)  # 30 days
+    assert verification.extension_cap == 60  # extendable to at most 90 days in all
+
+
+def test_sme_limits_apply_only_to_arrears(rule_sets, travel, complainant, enterprise, body, office):
+    with pytest.raises(ValidationError):
+        new_case(actor=complainant, body=body, office=office, enterprise=enterprise, sme=True, source="promise")
+
+
+def test_a_change_of_staff_changes_nothing(rule_sets, travel, body, city_gov, office, intake, reviewer, body_user,
+                                           body_user2):
+    case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
+    svc.rectification_submit_plan(actor=body_user, case=case, text="整改方案。")
+    deadline_due = clock_of(case, svc.DEADLINE).due_date
+    # The liaison who submitted the plan leaves; a colleague of the same organisation carries on.
+    body_user.is_active = False
+    body_user.save()
+    with pytest.raises(PermissionDenied):
+        svc.rectification_report_progress(actor=body_user, case=case, text="离职后不能再报送")
+    svc.rectification_report_progress(actor=body_user2, case=case, text="继续整改。")
+    svc.rectification_submit_completion(actor=body_user2, case=case, text="完成。")
+    case.refresh_from_db()
+    assert case.state == RectificationState.COMPLETION_SUBMITTED
+    assert clock_of(case, svc.DEADLINE).due_date == deadline_due  # nothing reset
+    assert list(case.reports.values_list("submitted_by__username", flat=True)) == [
+        "body_liaison", "body_liaison2", "body_liaison2"]
+
+
+def test_another_body_cannot_act_on_the_case(rule_sets, travel, body, city_gov, office, intake, reviewer,
+                                             other_body_user, supervisor):
+    case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
+    for user in (other_body_user, supervisor, reviewer):
+        with pytest.raises(PermissionDenied):
+            svc.rectification_submit_plan(actor=user, case=case, text="x")
+
+
+def test_refusal_is_confirmed_with_its_consequences(rule_sets, travel, body, city_gov, office, intake, reviewer):
+    case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
+    with pytest.raises(PermissionDenied):
+        svc.rectification_confirm_refusal(actor=intake, case=case, reason="x", consequences="y")
+    svc.rectification_confirm_refusal(actor=reviewer, case=case, reason="逾期拒不报送整改方案。",
+                                      consequences="取消评先评优资格；列入重点督办。")
+    case.refresh_from_db()
+    assert case.state == RectificationState.REFUSED
+    assert case.record.display_state == DisplayState.DISPLAYED  # the record stays
+    assert "评先评优" in case.consequences
+    assert all(c.stopped_at for c in [clock_of(case, svc.PLAN), clock_of(case, svc.DEADLINE)])
+
+
+def test_a_rejected_completion_goes_back_with_the_same_deadline(rule_sets, travel, body, city_gov, office, intake,
+                                                                reviewer, body_user):
+    case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
+    svc.rectification_submit_plan(actor=body_user, case=case, text="方案")
+    svc.rectification_submit_completion(actor=body_user, case=case, text="完成")
+    with pytest.raises(ValidationError):
+        svc.rectification_check_completion(actor=reviewer, case=case, accepted=False)
+    svc.rectification_check_completion(actor=reviewer, case=case, accepted=False, comment="尚欠二期款。")
+    case.refresh_from_db()
+    assert case.state == RectificationState.RECTIFYING
+    deadline = clock_of(case, svc.DEADLINE)
+    assert deadline.stopped_at is None and deadline.due_date == case.deadline
+
+
+def test_only_platform_staff_enter_court_and_inspection_leads(rule_sets, travel, complainant, enterprise, body,
+                                                             office, intake):
+    with pytest.raises(PermissionDenied):
+        new_case(actor=complainant, body=body, office=office, enterprise=enterprise, source="court")
+    case = new_case(actor=intake, body=body, office=office, source="court")
+    assert case.applicant is None and case.entered_by == intake
+
+
+def test_reports_belong_to_the_case(rule_sets, travel, body, city_gov, office, intake, reviewer, body_user):
+    case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
+    report = svc.rectification_submit_plan(actor=body_user, case=case, text="方案")
+    assert report.kind == RectificationReport.Kind.PLAN and report.case_id == case.pk
+    with pytest.raises(ValidationError):
+        svc.rectification_submit_plan(actor=body_user, case=case, text="第二份方案")

@@ -205,3 +205,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_actions(self, request):
         # No bulk delete: the log is append-only (and the queryset refuses anyway).
         return {}
+
+
+# Commitment matters and API tokens live in their own module (procedure 3).
+from cases import commitment_admin  # noqa: E402, F401

@@ -36,6 +36,14 @@ def records_expire_task() -> int:
     return records_expire_due()
 
 
+def commitment_verifications_schedule_task() -> dict:
+    """Open the verification checks that commitments due today need (PROCEDURES.md §3, set-based sweep)."""
+    from cases.services.commitment_sweep import verifications_schedule_due
+
+    result = verifications_schedule_due()
+    return {"screened": result.screened, "opened": result.opened, "sampled_out": result.sampled_out}
+
+
 def escalation_sweep_task() -> dict:
     """Fire the escalation ladder (临期提醒/督办/约谈/通报/追责) on every registered procedure's clocks."""
     from cases.services.escalation import escalation_sweep

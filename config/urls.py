@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cases import commitment_views
 from cases import views as case_views
 
 admin.site.site_header = "信用事项办理平台 · 管理后台"
@@ -17,6 +18,9 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("platform/outbox/", include("cases.outbox_urls")),
     path("repair/", include("cases.repair_urls")),
+    path("commitments/", include("cases.commitment_urls")),
+    path("public/commitments/", commitment_views.public_register, name="commitment_register_public"),
+    path("api/commitments/", commitment_views.api_commitments, name="commitment_api"),
     path("objection/", include("cases.objection_urls")),
     path("", include("cases.rectification_urls")),
     path("", case_views.home, name="home"),

@@ -34,12 +34,21 @@ CONTEXTS = {
                        "reasons": ["最短公示期尚未届满"]},
     "repair_revoked": {"matter": "终止公示行政处罚信息", "original_number": "郑市监修决〔2026〕第0003号",
                        "reasons": ["申请人提供的缴款凭证系伪造"]},
+    "commitment_letter": {"matter": "食品经营许可（告知承诺制）", "text": "本单位郑重承诺……", "signer": "张三",
+                          "capacity": "法定代表人", "signed_on": "2026-07-06", "signed_at": "2026-07-06 09:30:00",
+                          "sha256": "0" * 64},
+    "commitment_breach": {"matter": "食品经营许可（告知承诺制）", "signed_on": "2026-07-01", "outcome": "违诺",
+                          "reasons": "未按承诺配备冷藏设施", "severity": "一般"},
+    "commitment_revocation": {"matter": "食品经营许可（告知承诺制）", "reasons": "承诺不实",
+                              "decision_number": "郑市监许〔2026〕第0007号"},
 }
 # A date each kind's context asks to print, as the notice must print it.
 DATES_SHOWN = {
     "repair_accepted": "2026年4月16日", "repair_not_accepted": "2026年4月2日", "repair_supplement": "2026年4月9日",
     "repair_extension": "2026年4月30日", "repair_granted": "2026年4月17日", "repair_refused": "2026年4月2日",
     "repair_revoked": "郑市监修决〔2026〕第0003号",
+    "commitment_letter": "2026年7月6日", "commitment_breach": "2026年7月1日",
+    "commitment_revocation": "郑市监许〔2026〕第0007号",
 }
 
 
@@ -195,7 +204,8 @@ def test_the_pdf_says_what_the_law_requires(issued, kind):
     assert DATES_SHOWN[kind] in text
     issued_on = timezone.localdate(notice.issued_at)
     assert f"{issued_on.year}年{issued_on.month}月{issued_on.day}日" in text
-    assert "依据" in text and "信用修复管理办法" in text
+    # The kind's own legal basis (each procedure cites its own law).
+    assert "依据" in text and str(kind_def.legal_basis)[:8] in text
     assert notice.verification_code in text
     assert "（印章）" in text
     remedies = ("行政复议" in text, "行政诉讼" in text, "异议" in text)

@@ -44,6 +44,14 @@ register(Procedure(
     clock_purposes=("repair.acceptance", "repair.decision"),
 ))
 
+# 信用承诺: the case-like item is the verification check (核查) a department owes on a commitment.
+register(Procedure(
+    code="commitment", label=_("信用承诺核查"), model_label="cases.CommitmentVerification",
+    open_states=("open",), staff_url_name="commitment_verification",
+    clock_purposes=("commitment.verify",),
+))
+
+
 register(Procedure(
     code="objection", label=_("异议处理"), model_label="cases.ObjectionCase",
     open_states=("submitted", "checking"),

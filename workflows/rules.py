@@ -64,6 +64,7 @@ OBJECTION_REVOCATION_WD = "objection.revocation_wd"
 OBJECTION_REVIEW_WD = "objection.review_wd"
 # 3. 信用承诺
 COMMITMENT_REPORT_WD = "commitment.report_wd"
+COMMITMENT_REVOCATION_WD = "commitment.revocation_wd"
 # 4. 政务失信
 RECTIFICATION_FORWARD_WD = "rectification.forward_wd"
 RECTIFICATION_PLAN_WD = "rectification.plan_wd"
@@ -93,6 +94,9 @@ NOTICE_KINDS = (
     "repair_granted",  # 信用修复决定书
     "repair_refused",  # 不予信用修复决定书
     "repair_revoked",  # 撤销信用修复决定书
+    "commitment_letter",  # 信用承诺书
+    "commitment_breach",  # 违背信用承诺认定告知书
+    "commitment_revocation",  # 撤销行政决定决定书
     "objection_check",  # 核查通知
     "objection_result",  # 异议处理结果告知书
     "objection_supervision",  # 异议核查督办通知书
@@ -111,7 +115,7 @@ REQUIRED_KEYS = frozenset(
         *DISPLAY_MIN_MONTHS.values(), *DISPLAY_MAX_MONTHS.values(), DISPLAY_KEY_SECTORS,
         DISPLAY_KEY_SECTOR_MIN_MONTHS, DISPLAY_CAP_MONTHS,
         OBJECTION_PLATFORM_WD, OBJECTION_PROVIDER_CHECK_WD, OBJECTION_CASE_WD, OBJECTION_REVOCATION_WD,
-        OBJECTION_REVIEW_WD, COMMITMENT_REPORT_WD,
+        OBJECTION_REVIEW_WD, COMMITMENT_REPORT_WD, COMMITMENT_REVOCATION_WD,
         RECTIFICATION_FORWARD_WD, RECTIFICATION_PLAN_WD, RECTIFICATION_PROGRESS_INTERVAL_WD,
         RECTIFICATION_DEADLINE_DAYS, RECTIFICATION_REMINDER_BEFORE_WD, RECTIFICATION_INTERVIEW_OVERDUE_WD,
         RECTIFICATION_PUBLIC_NOTICE_OVERDUE_WD, RECTIFICATION_ACCOUNTABILITY_OVERDUE_WD,

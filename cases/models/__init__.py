@@ -1,7 +1,16 @@
 from cases.models.attachments import Attachment, CaseActivity
 from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
-from cases.models.commitments import Commitment, CommitmentType
+from cases.models.commitments import (
+    Commitment,
+    CommitmentImport,
+    CommitmentMatter,
+    CommitmentType,
+    CommitmentVerification,
+    DecisionRevocation,
+    DepartmentApiToken,
+    VerificationState,
+)
 from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
 from cases.models.organisations import Organisation, Role, User
 from cases.models.outbox import OutboxEvent
@@ -21,7 +30,13 @@ __all__ = [
     "Attachment",
     "CaseActivity",
     "Commitment",
+    "CommitmentImport",
+    "CommitmentMatter",
     "CommitmentType",
+    "CommitmentVerification",
+    "DecisionRevocation",
+    "DepartmentApiToken",
+    "VerificationState",
     "EscalationStep",
     "LeadSource",
     "OrganisationDigest",

@@ -49,6 +49,9 @@ CIRCUIT_BREAK_AFTER = 3
 TOPIC_LABELS = {
     "repair.granted": gettext_lazy("信用修复结果（准予）"),
     "repair.revoked": gettext_lazy("撤销信用修复"),
+    "commitment.made": gettext_lazy("信用承诺信息"),
+    "commitment.fulfilment": gettext_lazy("信用承诺履约践诺情况"),
+    "commitment.batch": gettext_lazy("信用承诺信息（批量登记）"),
     "objection.marked": gettext_lazy("异议标注"),
     "objection.closed": gettext_lazy("异议处理结果"),
     "objection.review_closed": gettext_lazy("异议复核结果"),

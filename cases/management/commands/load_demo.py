@@ -109,6 +109,9 @@ def load_demo(data: dict) -> Counter:
         _user(item, data["password"], organisations, subjects, created)
     for item in data["records"]:
         _record(item, organisations, subjects, created)
+    from cases.demo_commitments import load_demo_commitments
+
+    load_demo_commitments(data, organisations, subjects, created)
     for item in data.get("repairs", []):
         _repair(item, created)
     from cases.demo_objections import load_demo_objections

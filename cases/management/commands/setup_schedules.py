@@ -34,6 +34,9 @@ SCHEDULES: list[ScheduleSpec] = [
                  cron="5 * * * *"),
     # Display periods end on a date: once a day, just after midnight (TIME_ZONE is Asia/Shanghai).
     ScheduleSpec("records-expire", "cases.tasks.records_expire_task", Schedule.CRON, cron="15 0 * * *"),
+    # Commitment checks open on the decision date: once a day, early, so they are on the desk that morning.
+    ScheduleSpec("commitment-verifications", "cases.tasks.commitment_verifications_schedule_task", Schedule.CRON,
+                 cron="30 0 * * *"),
     # Escalation ladder over every registered procedure's legal clocks (PROCEDURES.md §4): a deadline ends at
     # 24:00, so the first run after midnight fires 督办 on its day; hourly runs catch up after downtime.
     ScheduleSpec("escalation-sweep", "cases.tasks.escalation_sweep_task", Schedule.CRON, cron="10 * * * *"),

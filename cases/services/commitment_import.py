@@ -1,0 +1,457 @@
+"""Bulk registration of commitments a department received elsewhere: a CSV/XLSX file or its own system over
+the JSON API (PROCEDURES.md §3: "departments register commitments in bulk (file import and API)").
+
+All or nothing: every row is validated first; one bad row and nothing is written, and the department gets
+every row's errors at once (row number, column, what to fix). A clean file is written in one transaction —
+missing subjects created with bulk inserts, the commitments by PostgreSQL COPY — and reported to the
+platform in chunks, each chunk one outbox event with its 7-working-day clock (seed 003 item 6).
+
+API tokens: a department's system authenticates with ``Authorization: Bearer ck_<prefix>_<secret>``; only
+SHA-256 of the secret is stored (the token is shown once when issued), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import io
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases import policy
+from cases.identifiers import validate_id_number, validate_uscc
+from cases.models import (
+    Commitment,
+    CommitmentImport,
+    CommitmentMatter,
+    CommitmentType,
+    CreditRecord,
+    DepartmentApiToken,
+    Organisation,
+    Subject,
+    SubjectKind,
+)
+from cases.models.commitments import SIMPLIFIED_TYPES
+from cases.models.records import PUBLIC_STATES, DisplayState, RecordKind, Severity
+from cases.services.audit import audit_log
+from cases.services.commitments import REPORT_CITATION, TOPIC_BATCH, _follow_due, report_budget
+from cases.services.outbox import outbox_enqueue
+from cases.services.subjects import normalise_code
+from workflows.calendar import LEGAL_TZ
+
+MAX_ROWS = 200_000
+REPORT_CHUNK = 1000
+
+# Column headers accepted in files (Chinese, as the template has them) and keys in the API.
+COLUMNS = {
+    "subject_name": ("主体名称",),
+    "identifier": ("统一社会信用代码/身份证号", "统一社会信用代码", "身份证号"),
+    "matter_code": ("事项编码",),
+    "signer_name": ("签署人",),
+    "signer_capacity": ("签署身份",),
+    "signed_on": ("签署日期",),
+    "decision_date": ("行政决定日期",),
+    "decision_number": ("决定文书号",),
+    "source_reference": ("来源办件",),
+}
+REQUIRED = ("subject_name", "identifier", "matter_code", "signer_name", "signer_capacity", "signed_on")
+TEMPLATE_HEADERS = [names[0] for names in COLUMNS.values()]
+_HEADER_TO_KEY = {name: key for key, names in COLUMNS.items() for name in (key, *names)}
+_CAPACITY = {c.label: c.value for c in Commitment.Capacity} | {c.value: c.value for c in Commitment.Capacity}
+
+
+class ImportRefused(ValidationError):
+    """The whole import refused: carries every row's errors."""
+
+    def __init__(self, errors: list[RowError]):
+        self.row_errors = errors
+        super().__init__(_("导入未执行：%(n)d处错误，请修改后重新提交（所有行均未写入）。") % {"n": len(errors)},
+                         code="rows_invalid")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as the person sees it: the file's line (header = 1) or the API array index + 1
+    column: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    batch: CommitmentImport
+    created: int
+    subjects_created: int
+    events: int = 0
+
+
+@dataclass
+class _Row:
+    line: int
+    subject_name: str
+    identifier: str
+    kind: str
+    matter: CommitmentMatter
+    signer_name: str
+    capacity: str
+    signed_on: dt.date
+    decision_date: dt.date | None
+    decision_number: str
+    source_reference: str
+    subject_id: int | None = None
+
+
+# --- reading files ---------------------------------------------------------------------------------------
+
+def read_rows(uploaded) -> list[dict]:
+    """Rows of a CSV (UTF-8, with or without BOM, or GB18030) or XLSX file as dicts keyed by column key."""
+    name = (getattr(uploaded, "name", "") or "").lower()
+    data = uploaded.read()
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
+        except Exception as exc:  # a corrupt or mislabelled file
+            raise ValidationError(_("无法读取Excel文件：%(e)s") % {"e": exc}, code="bad_file") from None
+        rows = sheet.iter_rows(values_only=True)
+    elif name.endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError(_("CSV文件编码无法识别，请使用UTF-8。"), code="bad_encoding")
+        rows = csv.reader(io.StringIO(text))
+    else:
+        raise ValidationError(_("只支持 .csv 或 .xlsx 文件。"), code="bad_type")
+    header = next(rows, None)
+    if not header:
+        raise ValidationError(_("文件为空。"), code="empty")
+    keys = [_HEADER_TO_KEY.get(str(h or "").strip()) for h in header]
+    missing = [COLUMNS[k][0] for k in REQUIRED if k not in keys]
+    if missing:
+        raise ValidationError(_("缺少列：%(cols)s") % {"cols": "、".join(missing)}, code="missing_columns")
+    out = []
+    for values in rows:
+        if values is None or all(v in (None, "") for v in values):
+            out.append(None)  # keep line numbers right; blank lines are skipped
+            continue
+        out.append({k: v for k, v in zip(keys, values, strict=False) if k})
+    return out
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _date(value) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip().replace("/", "-").replace(".", "-")
+    return dt.date.fromisoformat(text)
+
+
+# --- validation ------------------------------------------------------------------------------------------
+
+def _identify(code: str) -> tuple[str, str]:
+    """(subject kind, error message): a valid 身份证号 is a person, a valid 统一社会信用代码 an organisation.
+
+    A code of 17 digits and a check character can pass both checks (about one in 340 ID numbers is also a
+    valid USCC); it is read as an ID number, the shape people's numbers always have. An organisation whose code
+    happens to look like that is matched by its existing subject row first (see commitments_import).
+    """
+    id_error = None
+    if len(code) == 18 and code[:17].isdigit():
+        try:
+            validate_id_number(code)
+            return SubjectKind.INDIVIDUAL, ""
+        except ValidationError as exc:
+            id_error = exc
+    try:
+        validate_uscc(code)
+        return SubjectKind.ENTERPRISE, ""
+    except ValidationError as uscc_error:
+        if id_error is not None:
+            return "", _("既不是有效的统一社会信用代码（%(uscc)s），也不是有效的身份证号（%(id)s）") % {
+                "uscc": uscc_error.messages[0], "id": id_error.messages[0]}
+        return "", uscc_error.messages[0]
+
+
+def validate_rows(*, department: Organisation, raw_rows: list[dict | None], today: dt.date,
+                  first_line: int = 2) -> tuple[list[_Row], list[RowError]]:
+    matters = {m.code: m for m in CommitmentMatter.objects.filter(department=department).select_related("department")}
+    errors: list[RowError] = []
+    good: list[_Row] = []
+    seen: dict[tuple, int] = {}
+    label = {k: v[0] for k, v in COLUMNS.items()}
+    for index, raw in enumerate(raw_rows):
+        line = index + first_line
+        if raw is None:
+            continue
+        row_errors: list[RowError] = []
+
+        def err(column, message, _line=line, _errs=row_errors):
+            _errs.append(RowError(_line, label.get(column, column), message))
+
+        values = {k: _text(raw.get(k)) for k in COLUMNS}
+        for key in REQUIRED:
+            if not values[key]:
+                err(key, _("必填"))
+        code = normalise_code(values["identifier"])
+        kind = ""
+        if code:
+            kind, message = _identify(code)
+            if message:
+                err("identifier", message)
+        matter = matters.get(values["matter_code"])
+        if values["matter_code"] and matter is None:
+            err("matter_code", _("本部门没有编码为“%(code)s”的承诺事项") % {"code": values["matter_code"]})
+        elif matter is not None and (not matter.is_active or matter.type == CommitmentType.REPAIR):
+            err("matter_code", _("该事项已停用或为信用修复型，不能导入"))
+        capacity = _CAPACITY.get(values["signer_capacity"])
+        if values["signer_capacity"] and capacity is None:
+            err("signer_capacity", _("应为“法定代表人”“受托代理人”或“本人”"))
+        elif capacity == Commitment.Capacity.SELF and kind and kind != SubjectKind.INDIVIDUAL:
+            err("signer_capacity", _("单位的承诺应由法定代表人或受托代理人签署"))
+        dates = {}
+        for key in ("signed_on", "decision_date"):
+            try:
+                dates[key] = _date(raw.get(key))
+            except (ValueError, TypeError):
+                err(key, _("日期格式应为YYYY-MM-DD"))
+                dates[key] = None
+        if dates.get("signed_on") and dates["signed_on"] > today:
+            err("signed_on", _("签署日期不能晚于今天"))
+        if dates.get("signed_on") and dates.get("decision_date") and dates["decision_date"] < dates["signed_on"]:
+            err("decision_date", _("行政决定日期不能早于签署日期"))
+        for key, limit in (("subject_name", 200), ("signer_name", 60), ("decision_number", 80),
+                           ("source_reference", 40)):
+            if len(values[key]) > limit:
+                err(key, _("超过%(n)d个字符") % {"n": limit})
+        if not row_errors:
+            dedupe = (code, values["matter_code"], dates["signed_on"], values["source_reference"])
+            if dedupe in seen:
+                err("identifier", _("与第%(line)d行重复") % {"line": seen[dedupe]})
+            else:
+                seen[dedupe] = line
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        good.append(_Row(line=line, subject_name=values["subject_name"], identifier=code, kind=kind, matter=matter,
+                         signer_name=values["signer_name"], capacity=capacity, signed_on=dates["signed_on"],
+                         decision_date=dates["decision_date"], decision_number=values["decision_number"],
+                         source_reference=values["source_reference"]))
+    return good, errors
+
+
+def _blocked_subjects(subject_ids: list[int]) -> dict[int, str]:
+    """Subjects that may not use 告知承诺 (Henan Art 32(1)), with the reason — two set-based queries."""
+    blocked: dict[int, str] = {}
+    serious = (CreditRecord.objects.filter(subject_id__in=subject_ids, display_state__in=PUBLIC_STATES)
+               .filter(Q(severity=Severity.SERIOUS) | Q(kind=RecordKind.SERIOUS_DISHONESTY))
+               .values_list("subject_id", "title"))
+    for sid, title in serious:
+        blocked.setdefault(sid, _("该主体有正在公示的严重失信信息“%(title)s”，信用修复前不适用告知承诺") % {"title": title})
+    false = (Commitment.objects.filter(subject_id__in=subject_ids, status=Commitment.Status.FALSE)
+             .exclude(breach_record__display_state__in=[DisplayState.REPAIRED, DisplayState.REVOKED,
+                                                       DisplayState.EXPIRED])
+             .values_list("subject_id", flat=True))
+    for sid in false:
+        blocked.setdefault(sid, _("该主体曾作出虚假承诺，修复前不适用告知承诺"))
+    return blocked
+
+
+# --- import ----------------------------------------------------------------------------------------------
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+_COPY_COLUMNS = ("subject_id", "type", "matter", "department_id", "text", "text_sha256", "signer_name",
+                 "signer_capacity", "signed_at", "status", "source_reference", "commitment_matter_id", "channel",
+                 "decision_date", "decision_number", "registered_by_id", "import_batch_id", "follow_due_date")
+
+
+def commitments_import(*, actor, department: Organisation, raw_rows: list[dict | None], source: str,
+                       filename: str = "", sha256: str = "", api_token: DepartmentApiToken | None = None
+                       ) -> ImportResult:
+    """Validate every row, then write all of them or none. Raises ImportRefused with the per-row errors."""
+    if api_token is None:
+        _require_department(actor, department)
+    if len(raw_rows) > MAX_ROWS:
+        raise ValidationError(_("单次最多导入%(n)d行。") % {"n": MAX_ROWS}, code="too_many")
+    today = timezone.localdate()
+    rows, errors = validate_rows(department=department, raw_rows=raw_rows, today=today,
+                                 first_line=1 if source == CommitmentImport.Source.API else 2)
+    if not rows and not errors:
+        raise ValidationError(_("文件中没有数据行。"), code="empty")
+    from cases.services.commitments import render_commitment_text
+
+    with transaction.atomic():
+        codes = {r.identifier for r in rows}
+        existing = dict(Subject.objects.filter(uscc__in=codes).values_list("uscc", "pk"))
+        existing.update(Subject.objects.filter(id_number__in=codes).values_list("id_number", "pk"))
+        for r in rows:
+            r.subject_id = existing.get(r.identifier)
+        known = [r.subject_id for r in rows if r.subject_id and r.matter.type in SIMPLIFIED_TYPES]
+        blocked = _blocked_subjects(known) if known else {}
+        for r in rows:
+            if r.subject_id in blocked and r.matter.type in SIMPLIFIED_TYPES:
+                errors.append(RowError(r.line, COLUMNS["identifier"][0], blocked[r.subject_id]))
+        if errors:
+            errors.sort(key=lambda e: e.row)
+            raise ImportRefused(errors)
+        # New subjects: one per identifier, named as on its first row.
+        new = {}
+        for r in rows:
+            if r.subject_id is None and r.identifier not in new:
+                new[r.identifier] = Subject(
+                    kind=r.kind, name=r.subject_name,
+                    uscc=r.identifier if r.kind != SubjectKind.INDIVIDUAL else None,
+                    id_number=r.identifier if r.kind == SubjectKind.INDIVIDUAL else None)
+        Subject.objects.bulk_create(new.values(), batch_size=5000)
+        for code, subject in new.items():
+            existing[code] = subject.pk
+        batch = CommitmentImport.objects.create(
+            department=department, source=source, filename=filename[:200], sha256=sha256, rows=len(rows),
+            created_by=actor if getattr(actor, "pk", None) else None, api_token=api_token)
+        subjects_by_id = {}
+        buf = io.StringIO()
+        user_id = actor.pk if getattr(actor, "pk", None) else None
+        channel = Commitment.Channel.API if source == CommitmentImport.Source.API else Commitment.Channel.IMPORTED
+        follow_cache: dict = {}
+        for r in rows:
+            sid = existing[r.identifier]
+            subject = subjects_by_id.get(sid)
+            if subject is None:
+                subject = Subject(pk=sid, name=r.subject_name, kind=r.kind,
+                                  uscc=r.identifier if r.kind != SubjectKind.INDIVIDUAL else None,
+                                  id_number=r.identifier if r.kind == SubjectKind.INDIVIDUAL else None)
+                subjects_by_id[sid] = subject
+            text = render_commitment_text(matter=r.matter, subject=subject, signer=r.signer_name, on=r.signed_on)
+            key = (r.matter.pk, r.signed_on)
+            if key not in follow_cache:
+                follow_cache[key] = _follow_due(r.matter, r.signed_on)
+            signed_at = dt.datetime.combine(r.signed_on, dt.time(12), tzinfo=LEGAL_TZ)
+            buf.write("\t".join(_copy_value(v) for v in (
+                sid, r.matter.type, r.matter.title, department.pk, text,
+                hashlib.sha256(text.encode()).hexdigest(), r.signer_name, r.capacity, signed_at.isoformat(),
+                Commitment.Status.IN_FORCE, r.source_reference, r.matter.pk, channel, r.decision_date,
+                r.decision_number, user_id, batch.pk, follow_cache[key])))
+            buf.write("\n")
+        buf.seek(0)
+        with connection.cursor() as cur:
+            cur.copy_expert(f"COPY cases_commitment ({', '.join(_COPY_COLUMNS)}) FROM STDIN", buf)
+        audit_log(actor=actor if user_id else f"api:{api_token.prefix}",
+                  action="commitment.imported", obj=batch,
+                  data={"rows": len(rows), "subjects_created": len(new), "source": source, "filename": filename,
+                        "sha256": sha256, "department": department.pk})
+        events = _report_batch(batch=batch, actor=actor if user_id else f"api:{api_token.prefix}")
+    return ImportResult(batch=batch, created=len(rows), subjects_created=len(new), events=events)
+
+
+
+def _report_batch(*, batch: CommitmentImport, actor) -> int:
+    """Report the batch to the platform in chunks; each chunk is one outbox event with its own clock."""
+    now = timezone.now()
+    budget = report_budget(now)
+    rows = list(Commitment.objects.filter(import_batch=batch).order_by("pk").values_list(
+        "pk", "subject__name", "subject__uscc", "type", "commitment_matter__code", "signed_at", "text_sha256"))
+    events = 0
+    for start in range(0, len(rows), REPORT_CHUNK):
+        chunk = rows[start:start + REPORT_CHUNK]
+        outbox_enqueue(
+            topic=TOPIC_BATCH, aggregate=batch, dedupe_key=f"{TOPIC_BATCH}:{batch.pk}:{start // REPORT_CHUNK}",
+            payload={"batch": batch.pk, "department": batch.department_id, "commitments": [
+                # Persons are reported by the platform's own matching, never by raw ID number here.
+                [pk, name, uscc or "", type_, code, signed_at.isoformat(), sha] for
+                pk, name, uscc, type_, code, signed_at, sha in chunk]},
+            limit_budget=budget, limit_citation=REPORT_CITATION, organisation=batch.department, actor=actor,
+            occurred_at=now)
+        events += 1
+    return events
+
+
+def _require_department(actor, department: Organisation) -> None:
+    if not (policy.is_department(actor) and policy.acting_organisation_id(actor) == department.pk):
+        raise PermissionDenied(_("只有本部门工作人员可以批量登记承诺。"))
+
+
+# --- API tokens ------------------------------------------------------------------------------------------
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_token_issue(*, actor, organisation: Organisation, name: str) -> tuple[DepartmentApiToken, str]:
+    """Issue a token; returns it with the plain value, which is never stored and cannot be shown again."""
+    if not policy.is_administrator(actor):
+        raise PermissionDenied(_("只有系统管理员可以签发接口令牌。"))
+    if organisation.kind != Organisation.Kind.DEPARTMENT:
+        raise ValidationError(_("接口令牌只签发给行业主管部门。"), code="not_department")
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = DepartmentApiToken.objects.create(organisation=organisation, name=name.strip()[:80], prefix=prefix,
+                                                  secret_sha256=_digest(secret), created_by=actor)
+        audit_log(actor=actor, action="api_token.issued", obj=token, data={"organisation": organisation.pk,
+                                                                           "prefix": prefix})
+    return token, f"ck_{prefix}_{secret}"
+
+
+def api_token_revoke(*, actor, token: DepartmentApiToken) -> DepartmentApiToken:
+    if not policy.is_administrator(actor):
+        raise PermissionDenied(_("只有系统管理员可以吊销接口令牌。"))
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_log(actor=actor, action="api_token.revoked", obj=token, data={"prefix": token.prefix})
+    return token
+
+
+def api_token_authenticate(header: str) -> DepartmentApiToken | None:
+    """The token named by an ``Authorization: Bearer …`` header, if valid, unrevoked and of an active
+    department."""
+    if not header or not header.startswith("Bearer "):
+        return None
+    parts = header[len("Bearer "):].strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != "ck":
+        return None
+    token = (DepartmentApiToken.objects.select_related("organisation")
+             .filter(prefix=parts[1], revoked_at__isnull=True, organisation__is_active=True).first())
+    if token is None or not hmac.compare_digest(token.secret_sha256, _digest(parts[2])):
+        return None
+    DepartmentApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+def sha256_of(uploaded) -> str:
+    uploaded.seek(0)
+    digest = hashlib.sha256(uploaded.read()).hexdigest()
+    uploaded.seek(0)
+    return digest
+
+
+__all__ = ["ImportRefused", "RowError", "ImportResult", "read_rows", "commitments_import", "api_token_issue",
+           "api_token_revoke", "api_token_authenticate", "TEMPLATE_HEADERS"]

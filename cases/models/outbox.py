@@ -39,11 +39,11 @@ class OutboxEvent(models.Model):
                          condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True)),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.topic} {self.aggregate_type}:{self.aggregate_id} ({self.get_status_display()})"
+
     @property
     def topic_label(self) -> str:
         from cases.services.outbox import topic_label
 
         return topic_label(self.topic)
-
-    def __str__(self) -> str:
-        return f"{self.topic} {self.aggregate_type}:{self.aggregate_id} ({self.get_status_display()})"

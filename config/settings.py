@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -153,7 +152,6 @@ LOGGING = {
     },
 }
 
-SITE_TITLE = _("Credit Casework")
 
 # Platform sync outbox (DESIGN.md, "Integration with the credit platform"). No endpoint = append each event
 # to a local JSON-lines file; with an endpoint, events are POSTed and signed with the shared secret.

@@ -27,6 +27,7 @@ from workflows.calendar import get_calendar
 from workflows.engine import OPEN_TASK_STATUSES
 from workflows.models import Clock
 from workflows.selectors import ClockStatus, _pauses_prefetch, clock_status
+from workflows.selectors import with_clock_status as shared_with_clock_status
 
 CASE_PURPOSES = ("objection.platform", "objection.provider", "objection.case", "objection.review")
 
@@ -117,18 +118,7 @@ def desk_queue_for_user(*, user) -> QuerySet[ObjectionCase]:
 
 
 def with_clock_status(cases, *, now: dt.datetime | None = None) -> list:
-    """Each case gets ``clock`` (ClockStatus of its current limit) and ``step``; one query for the page."""
-    cases = list(cases)
-    ids = [c.current_clock_id for c in cases if c.current_clock_id]
-    clocks = {c.pk: c for c in Clock.objects.filter(pk__in=ids).prefetch_related(_pauses_prefetch())} if ids else {}
-    cal = get_calendar()
-    now = now or timezone.now()
-    for case in cases:
-        clock = clocks.get(case.current_clock_id)
-        case.clock = clock_status(clock, now=now, calendar=cal) if clock else None
-        node = case.task_node
-        case.step = step_name(getattr(node, "name", None) or (str(node).rsplit(".", 1)[-1] if node else None))
-    return cases
+    return shared_with_clock_status(cases, step_name=step_name, now=now)
 
 
 @dataclass(frozen=True)

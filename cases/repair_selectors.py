@@ -28,6 +28,7 @@ from workflows.engine import OPEN_TASK_STATUSES
 from workflows.flows.repair import RepairFlow
 from workflows.models import Clock, ClockPause
 from workflows.selectors import ClockStatus, clock_status
+from workflows.selectors import with_clock_status as shared_with_clock_status
 
 # Platform-sync clocks (cases.services.outbox, purpose "outbox:<topic>") measure the delivery to the city
 # platform, not a step of the case: never the "current" deadline, and not shown to applicants.
@@ -138,19 +139,7 @@ def desk_queue_for_user(*, user) -> QuerySet[RepairApplication]:
 
 
 def with_clock_status(cases, *, now: dt.datetime | None = None) -> list:
-    """Give each annotated case ``clock`` (a ClockStatus or None) and ``step`` (its Chinese name), reading
-    the clocks of all of them in one query."""
-    cases = list(cases)
-    ids = [c.current_clock_id for c in cases if c.current_clock_id]
-    clocks = {c.pk: c for c in Clock.objects.filter(pk__in=ids).prefetch_related(_pauses())} if ids else {}
-    cal = get_calendar()
-    now = now or timezone.now()
-    for case in cases:
-        clock = clocks.get(case.current_clock_id)
-        case.clock = clock_status(clock, now=now, calendar=cal) if clock else None
-        node = case.task_node
-        case.step = step_name(getattr(node, "name", None) or (str(node).rsplit(".", 1)[-1] if node else None))
-    return cases
+    return shared_with_clock_status(cases, step_name=step_name, now=now)
 
 
 def _pauses():

@@ -166,3 +166,20 @@ def calendar_status() -> CalendarStatus:
         open_provisional_clocks=Clock.objects.filter(stopped_at__isnull=True, provisional=True).count(),
         alarm=calendar_alarm_message(),
     )
+
+
+def with_clock_status(cases, *, step_name, now: dt.datetime | None = None) -> list:
+    """Give each case of a desk or list page ``clock`` (the ClockStatus of its annotated
+    ``current_clock_id``, or None) and ``step`` (``step_name`` of its annotated open ``task_node``), reading
+    every clock of the page in one query. Shared by every procedure's queue."""
+    cases = list(cases)
+    ids = [c.current_clock_id for c in cases if c.current_clock_id]
+    clocks = {c.pk: c for c in Clock.objects.filter(pk__in=ids).prefetch_related(_pauses_prefetch())} if ids else {}
+    cal = get_calendar()
+    now = now or timezone.now()
+    for case in cases:
+        clock = clocks.get(case.current_clock_id)
+        case.clock = clock_status(clock, now=now, calendar=cal) if clock else None
+        node = case.task_node
+        case.step = step_name(getattr(node, "name", None) or (str(node).rsplit(".", 1)[-1] if node else None))
+    return cases

@@ -40,6 +40,11 @@ class ReviewRequestForm(forms.Form):
     evidence = forms.FileField(label=_("补充证明材料"), required=False)
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("撤回原因（可不填）"), max_length=500, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class CheckForm(forms.Form):
     note = forms.CharField(label=_("核查要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                            max_length=1000)

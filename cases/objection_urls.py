@@ -9,6 +9,7 @@ urlpatterns = [
     path("records/<int:record_pk>/new/", views.file, name="objection_file"),
     path("<int:pk>/", views.status, name="objection_status"),
     path("<int:pk>/review/", views.request_review, name="objection_review"),
+    path("<int:pk>/withdraw/", views.withdraw, name="objection_withdraw"),
     path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="objection_attachment"),
     path("<int:pk>/notices/<int:notice_pk>/", views.notice_download, name="objection_notice"),
     path("desk/", views.desk_queue, name="objection_desk"),

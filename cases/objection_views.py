@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -23,7 +24,15 @@ from cases import objection_selectors as sel
 from cases import policy
 from cases.models import Role
 from cases.models.objection import ObjectionState
-from cases.objection_forms import CheckForm, DecideForm, ObjectionForm, PauseForm, ReviewRequestForm, SuperviseForm
+from cases.objection_forms import (
+    CheckForm,
+    DecideForm,
+    ObjectionForm,
+    PauseForm,
+    ReviewRequestForm,
+    SuperviseForm,
+    WithdrawForm,
+)
 from cases.selectors import record_get_for_user
 from cases.services import objection as svc
 from workflows import engine
@@ -100,9 +109,15 @@ def status(request, pk: int, review_form=None, http_status=200):
     if policy.is_staff_member(request.user):
         return redirect("objection_desk_case", pk)
     context = _case_context(request, case)
-    context["may_review"] = (policy.can_apply_for(request.user, case.subject) and not case.is_review
-                             and case.state == ObjectionState.CLOSED and context["review"] is None)
+    is_applicant = policy.can_apply_for(request.user, case.subject)
+    reviewable = (is_applicant and not case.is_review and case.state == ObjectionState.CLOSED
+                  and context["review"] is None)
+    last_day = svc.review_request_last_day(case) if reviewable else None
+    context["review_last_day"] = last_day
+    context["review_period_over"] = last_day is not None and timezone.localdate() > last_day
+    context["may_review"] = reviewable and not context["review_period_over"]
     context["review_form"] = review_form or ReviewRequestForm()
+    context["may_withdraw"] = is_applicant and case.is_open
     return render(request, "objection/status.html", context, status=http_status)
 
 
@@ -122,6 +137,28 @@ def request_review(request, pk: int):
             messages.success(request, _("复核申请已提交，办件编号：%(number)s。") % {"number": review.tracking_number})
             return redirect("objection_status", review.pk)
     return status(request, pk, review_form=form, http_status=400)
+
+
+@login_required
+def withdraw(request, pk: int):
+    """撤回异议: a confirmation page (GET), then the withdrawal (POST)."""
+    case = sel.objection_get_for_user(user=request.user, pk=pk)
+    if not policy.can_apply_for(request.user, case.subject):
+        raise PermissionDenied
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                svc.objection_withdraw(actor=request.user, case=case, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                form.add_error(None, _messages_of(error))
+            else:
+                messages.success(request, _("异议已撤回，该信息的异议标注已取消。"))
+                return redirect("objection_status", pk)
+        return render(request, "objection/withdraw.html", {"case": case, "form": form}, status=400)
+    if not case.is_open:
+        return redirect("objection_status", pk)
+    return render(request, "objection/withdraw.html", {"case": case, "form": form})
 
 
 @login_required

@@ -32,6 +32,8 @@ class ObjectionState(models.TextChoices):
     SUBMITTED = "submitted", _("待平台分办")
     CHECKING = "checking", _("信息提供单位核查中")
     CLOSED = "closed", _("已办结")
+    # The applicant withdrew the objection before the outcome: no decision, the mark comes off.
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 class ObjectionRoute(models.TextChoices):
@@ -130,3 +132,7 @@ class ObjectionCase(ConcurrentTransitionMixin, CaseBase):
     @transition(field=state, source=list(OPEN_STATES), target=ObjectionState.CLOSED)
     def close(self):
         """更正 / 撤销 / 维持 decided and the applicant told."""
+
+    @transition(field=state, source=list(OPEN_STATES), target=ObjectionState.WITHDRAWN)
+    def withdraw(self):
+        """The applicant withdraws before the outcome (the objection is the applicant's to pursue)."""

@@ -42,8 +42,10 @@ from cases.services.records import (
     record_update_fields,
 )
 from cases.services.sequences import sequence_next
+from notices.models import Notice
 from notices.services import notice_request
 from workflows import engine, rules
+from workflows.calendar import get_calendar
 from workflows.flows.objection import ObjectionFlow
 from workflows.models import Clock, ClockPause
 from workflows.selectors import clock_status
@@ -241,6 +243,40 @@ def objection_file(*, actor, record: CreditRecord, matter: str, disputed: dict[s
     return case
 
 
+def result_delivered_on(case: ObjectionCase) -> dt.date | None:
+    """The day the 异议处理结果告知书 was delivered (issued on the platform = delivered), or None while it is
+    not. A correcting notice that superseded the first counts from its own delivery."""
+    delivered_at = (Notice.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
+                                          kind="objection_result", status=Notice.Status.ISSUED,
+                                          delivered_at__isnull=False)
+                    .order_by("-delivered_at").values_list("delivered_at", flat=True).first())
+    return timezone.localdate(delivered_at) if delivered_at else None
+
+
+def _review_request_period(case: ObjectionCase) -> rules.Param | None:
+    # A rule set loaded before the parameter existed has no period: the request stays open, as before.
+    try:
+        return rules.rule_param_detail(case.rule_set, rules.OBJECTION_REVIEW_REQUEST_WD)
+    except rules.RuleParameterMissing:
+        return None
+
+
+def review_request_last_day(case: ObjectionCase) -> dt.date | None:
+    """The last day on which 复核 may be asked: ``objection.review_request_wd`` of the case's rule set,
+    counted from the delivery of the result (delivery day is day 0). The law (Art 28, 41) names no period,
+    so the value is the platform's [cfg]. None while the result is not delivered: the period has not begun."""
+    delivered = result_delivered_on(case)
+    if delivered is None:
+        return None
+    detail = _review_request_period(case)
+    if detail is None:
+        return None
+    cal = get_calendar()
+    if detail.unit == Clock.Unit.CALENDAR_DAYS:
+        return cal.calendar_day_deadline(delivered, int(detail.value))
+    return cal.add_working_days(delivered, int(detail.value))
+
+
 def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads=()) -> ObjectionCase:
     """复核 (Art 28): an applicant who still disagrees asks for review; a linked case with its own limit.
 
@@ -254,10 +290,20 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
         original = _lock(case)
         if original.is_review:
             raise ObjectionError(_("复核结果为最终处理结果，不能再次申请复核。"), code="is_review")
+        if original.state == ObjectionState.WITHDRAWN:
+            raise ObjectionError(_("该异议已撤回，没有处理结果可供复核；如仍有异议，可以重新提出异议申请。"),
+                                 code="withdrawn")
         if original.state != ObjectionState.CLOSED:
             raise ObjectionError(_("异议尚在处理中，办结后方可申请复核。"), code="not_closed")
         if ObjectionCase.objects.filter(review_of=original).exists():
             raise ObjectionError(_("已申请过复核，请勿重复申请。"), code="already_reviewed")
+        last_day = review_request_last_day(original)
+        if last_day is not None and timezone.localdate(now) > last_day:
+            raise ObjectionError(
+                _("申请复核的期限已过：异议处理结果告知书于%(delivered)s送达，最后一日为%(last_day)s。"
+                  "如有新的证据，可以重新提出异议申请。") % {
+                    "delivered": result_delivered_on(original).isoformat(), "last_day": last_day.isoformat()},
+                code="review_period_over")
         if ObjectionCase.objects.filter(record_id=original.record_id,
                                         state__in=[ObjectionState.SUBMITTED, ObjectionState.CHECKING]).exists():
             raise ObjectionError(_("该信息已有正在处理的异议。"), code="already_open")
@@ -283,6 +329,45 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
         engine.start_process(ObjectionFlow, case=review)
         _audit(review, "review_requested", actor, original=original.tracking_number, rule_set=rule_set.code)
     return review
+
+
+def objection_withdraw(*, actor, case: ObjectionCase, reason: str = "") -> ObjectionCase:
+    """The applicant withdraws an open objection (or 复核) before the outcome.
+
+    The objection is the applicant's to pursue: withdrawn, nothing is decided, the 异议标注 comes off (in the
+    record's history, with the reason), every limit stops, the routing is cancelled and the city platform is
+    told the mark is gone. A withdrawn objection may be filed again later: that is a new case, with its own
+    tracking number, limits and mark (the one-open-objection rule only counts open cases).
+    """
+    _require(policy.can_apply_for(actor, case.subject), _("您无权撤回该异议。"))
+    reason = (reason or "").strip()
+    # Process lock first, then the case row: the order of engine.complete_task (no deadlock with a step).
+    with engine.process_locked(case):
+        c = _lock(case)
+        if not c.is_open:
+            raise ObjectionError(_("当前状态为“%(state)s”，不能撤回。") % {"state": c.get_state_display()},
+                                 code="not_open")
+        what = _("申请人撤回复核申请") if c.is_review else _("申请人撤回异议")
+        text = f"{what}：{reason}" if reason else str(what)
+        now = timezone.now()
+        c.withdraw()
+        c.closed_at = now
+        c.save()
+        record = CreditRecord.objects.get(pk=c.record_id)
+        if c.marked and record.display_state == DisplayState.UNDER_OBJECTION:
+            record = record_clear_objection(actor=actor, record=record, reason=text, case_reference=c.tracking_number)
+        _stop_clocks(c, actor, str(what))
+        engine.cancel_process(case=c)
+        _activity(c, CaseActivity.Kind.WITHDRAWN, actor, reason)
+        outbox_enqueue(
+            topic="objection.withdrawn", aggregate=c, dedupe_key=f"objection.withdrawn:{c.pk}",
+            payload={"tracking_number": c.tracking_number, "record_id": c.record_id,
+                     "record_decision_number": record.decision_number, "subject": c.subject.public_identifier,
+                     "display_state": record.display_state, "withdrawn_at": now.isoformat()},
+            organisation=c.handling_organisation, actor=actor, occurred_at=now,
+        )
+        _audit(c, "withdrawn", actor, reason=reason, record_state=record.display_state)
+    return c
 
 
 # --- the platform's triage ---------------------------------------------------------------------------------
@@ -404,6 +489,9 @@ def objection_decide(*, actor, case: ObjectionCase, outcome: str, reason: str,
                    "decided_by_org": policy.acting_organisation_id(actor)}
         if c.is_review:
             context["original_number"] = c.review_of.tracking_number
+        elif (period := _review_request_period(c)) is not None:
+            context["review_request_days"] = int(period.value)
+            context["review_request_unit"] = str(Clock.Unit(period.unit or Clock.Unit.WORKING_DAYS).label)
         notice_request(case=c, kind="objection_result", trigger="result", issuer=c.handling_organisation,
                        addressee_subject=c.subject, addressee_user=c.applicant, context=context, actor=actor)
         _sync_result(c, actor, now, record, applied)

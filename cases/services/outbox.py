@@ -55,6 +55,7 @@ TOPIC_LABELS = {
     "objection.marked": gettext_lazy("异议标注"),
     "objection.closed": gettext_lazy("异议处理结果"),
     "objection.review_closed": gettext_lazy("异议复核结果"),
+    "objection.withdrawn": gettext_lazy("异议撤回"),
     "rectification.recorded": gettext_lazy("政务失信记录认定"),
     "rectification.closed": gettext_lazy("政务失信整改销号"),
     "rectification.refused": gettext_lazy("政务失信拒不整改认定"),

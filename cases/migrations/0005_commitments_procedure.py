@@ -30,6 +30,35 @@ DROP_SQL = """
 DROP TRIGGER IF EXISTS cases_commitment_immutable ON cases_commitment;
 DROP FUNCTION IF EXISTS cases_commitment_immutable();
 """
+# The embedded default (SQLite, `make demo`) gets the same guard in SQLite's trigger dialect.
+_SIGNED = ("text", "text_sha256", "signer_name", "signer_capacity", "signed_at", "subject_id", "signed_by_id")
+SQLITE_SQL = [
+    "CREATE TRIGGER cases_commitment_immutable_update BEFORE UPDATE ON cases_commitment FOR EACH ROW WHEN "
+    + " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in _SIGNED)
+    + " BEGIN SELECT RAISE(ABORT, 'a signed commitment is immutable'); END;",
+    "CREATE TRIGGER cases_commitment_immutable_delete BEFORE DELETE ON cases_commitment FOR EACH ROW "
+    "BEGIN SELECT RAISE(ABORT, 'a signed commitment cannot be deleted'); END;",
+]
+SQLITE_DROP = ["DROP TRIGGER IF EXISTS cases_commitment_immutable_update;",
+               "DROP TRIGGER IF EXISTS cases_commitment_immutable_delete;"]
+
+
+def immutable_forward(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(IMMUTABLE_SQL, params=None)
+    elif vendor == "sqlite":
+        for statement in SQLITE_SQL:
+            schema_editor.execute(statement)
+
+
+def immutable_backward(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(DROP_SQL, params=None)
+    elif vendor == "sqlite":
+        for statement in SQLITE_DROP:
+            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -300,5 +329,5 @@ class Migration(migrations.Migration):
             model_name='commitmentverification',
             constraint=models.UniqueConstraint(condition=models.Q(('state', 'open')), fields=('commitment',), name='one_open_verification_per_commitment'),
         ),
-        migrations.RunSQL(IMMUTABLE_SQL, DROP_SQL),
+        migrations.RunPython(immutable_forward, immutable_backward),
     ]

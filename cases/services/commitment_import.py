@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
-from cases.identifiers import validate_id_number, validate_uscc
+from cases.identifiers import mask_id_number, validate_id_number, validate_uscc
 from cases.models import (
     Commitment,
     CommitmentImport,
@@ -36,7 +36,6 @@ from cases.models import (
     CreditRecord,
     DepartmentApiToken,
     Organisation,
-    Subject,
     SubjectKind,
 )
 from cases.models.commitments import SIMPLIFIED_TYPES
@@ -65,7 +64,6 @@ COLUMNS = {
 REQUIRED = ("subject_name", "identifier", "matter_code", "signer_name", "signer_capacity", "signed_on")
 TEMPLATE_HEADERS = [names[0] for names in COLUMNS.values()]
 _HEADER_TO_KEY = {name: key for key, names in COLUMNS.items() for name in (key, *names)}
-_CAPACITY = {c.label: c.value for c in Commitment.Capacity} | {c.value: c.value for c in Commitment.Capacity}
 
 
 class ImportRefused(ValidationError):
@@ -169,6 +167,10 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(text)
 
 
+_UNPARSED = object()
+_BAD_DATE = object()
+
+
 # --- validation ------------------------------------------------------------------------------------------
 
 def _identify(code: str) -> tuple[str, str]:
@@ -202,6 +204,10 @@ def validate_rows(*, department: Organisation, raw_rows: list[dict | None], toda
     good: list[_Row] = []
     seen: dict[tuple, int] = {}
     label = {k: v[0] for k, v in COLUMNS.items()}
+    # The capacity labels are lazy translations: resolved once here (in the active language, as comparing the
+    # lazy strings would), not once per row.
+    capacities = {str(c.label): c.value for c in Commitment.Capacity} | {c.value: c.value for c in Commitment.Capacity}
+    date_texts: dict[str, object] = {}
     for index, raw in enumerate(raw_rows):
         line = index + first_line
         if raw is None:
@@ -211,7 +217,10 @@ def validate_rows(*, department: Organisation, raw_rows: list[dict | None], toda
         def err(column, message, _line=line, _errs=row_errors):
             _errs.append(RowError(_line, label.get(column, column), message))
 
-        values = {k: _text(raw.get(k)) for k in COLUMNS}
+        values = {}
+        for k in COLUMNS:
+            value = raw.get(k)
+            values[k] = value.strip() if value.__class__ is str else _text(value)  # CSV cells are str
         for key in REQUIRED:
             if not values[key]:
                 err(key, _("必填"))
@@ -226,18 +235,27 @@ def validate_rows(*, department: Organisation, raw_rows: list[dict | None], toda
             err("matter_code", _("本部门没有编码为“%(code)s”的承诺事项") % {"code": values["matter_code"]})
         elif matter is not None and (not matter.is_active or matter.type == CommitmentType.REPAIR):
             err("matter_code", _("该事项已停用或为信用修复型，不能导入"))
-        capacity = _CAPACITY.get(values["signer_capacity"])
+        capacity = capacities.get(values["signer_capacity"])
         if values["signer_capacity"] and capacity is None:
             err("signer_capacity", _("应为“法定代表人”“受托代理人”或“本人”"))
         elif capacity == Commitment.Capacity.SELF and kind and kind != SubjectKind.INDIVIDUAL:
             err("signer_capacity", _("单位的承诺应由法定代表人或受托代理人签署"))
         dates = {}
         for key in ("signed_on", "decision_date"):
-            try:
-                dates[key] = _date(raw.get(key))
-            except (ValueError, TypeError):
+            value = raw.get(key)
+            # A file has few distinct dates: each text is parsed once.
+            parsed = date_texts.get(value, _UNPARSED) if value.__class__ is str else _UNPARSED
+            if parsed is _UNPARSED:
+                try:
+                    parsed = _date(value)
+                except (ValueError, TypeError):
+                    parsed = _BAD_DATE
+                if value.__class__ is str:
+                    date_texts[value] = parsed
+            if parsed is _BAD_DATE:
                 err(key, _("日期格式应为YYYY-MM-DD"))
-                dates[key] = None
+                parsed = None
+            dates[key] = parsed
         if dates.get("signed_on") and dates["signed_on"] > today:
             err("signed_on", _("签署日期不能晚于今天"))
         if dates.get("signed_on") and dates.get("decision_date") and dates["decision_date"] < dates["signed_on"]:
@@ -282,10 +300,54 @@ def _blocked_subjects(subject_ids: list[int]) -> dict[int, str]:
 # --- import ----------------------------------------------------------------------------------------------
 
 def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return "\\N" if value is None else _esc(value)
+
+
+def _esc(value) -> str:
+    """A value in COPY text format (str.replace returns the string itself when there is nothing to replace,
+    which is almost always)."""
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _text_array(values) -> str:
+    """A PostgreSQL text[] literal: one parameter the server reads as a value, where psycopg2's ARRAY[...] of
+    100,000 elements is an expression the server parses and evaluates element by element."""
+    return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for v in values) + "}"
+
+
+class _SubjectText:
+    """What render_commitment_text reads from a subject, without a model instance per row."""
+
+    __slots__ = ("name", "public_identifier")
+
+    def __init__(self, name: str, public_identifier: str):
+        self.name = name
+        self.public_identifier = public_identifier
+
+
+def _subjects_insert(new: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """Create the missing subjects (identifier → (kind, name)) in one INSERT; returns identifier → id.
+
+    The columns the import does not know get the model's defaults (blank text, no organisation)."""
+    kinds, names, usccs, id_numbers = [], [], [], []
+    for code, (kind, name) in new.items():
+        kinds.append(kind)
+        names.append(name)
+        usccs.append(None if kind == SubjectKind.INDIVIDUAL else code)
+        id_numbers.append(code if kind == SubjectKind.INDIVIDUAL else None)
+    with connection.cursor() as cur:
+        cur.execute("""
+            INSERT INTO cases_subject (kind, name, uscc, id_number, legal_representative, address, district,
+                                       created_at)
+            SELECT n.kind, n.name, n.uscc, n.id_number, '', '', '', %s
+            FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY
+                 AS n(kind, name, uscc, id_number, position)
+            ORDER BY n.position
+            RETURNING id, COALESCE(uscc, id_number)""",
+                    [timezone.now(), _text_array(kinds), _text_array(names), _text_array(usccs),
+                     _text_array(id_numbers)])
+        return {code: pk for pk, code in cur.fetchall()}
 
 
 _COPY_COLUMNS = ("subject_id", "type", "matter", "department_id", "text", "text_sha256", "signer_name",
@@ -309,9 +371,17 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
     from cases.services.commitments import render_commitment_text
 
     with transaction.atomic():
-        codes = {r.identifier for r in rows}
-        existing = dict(Subject.objects.filter(uscc__in=codes).values_list("uscc", "pk"))
-        existing.update(Subject.objects.filter(id_number__in=codes).values_list("id_number", "pk"))
+        codes = _text_array({r.identifier for r in rows})
+        existing: dict[str, int] = {}
+        registered: dict[int, tuple[str, str | None]] = {}  # id → (name, uscc) as the subject is registered
+        with connection.cursor() as cur:
+            # One array parameter per query: an ORM IN list of 100,000 codes costs more to build than to run.
+            for column in ("uscc", "id_number"):  # read second, a subject with it as ID number wins
+                cur.execute(f"SELECT {column}, id, name, uscc FROM cases_subject WHERE {column} = ANY(%s::text[])",
+                            [codes])
+                for code, pk, name, uscc in cur.fetchall():
+                    existing[code] = pk
+                    registered[pk] = (name, uscc)
         for r in rows:
             r.subject_id = existing.get(r.identifier)
         known = [r.subject_id for r in rows if r.subject_id and r.matter.type in SIMPLIFIED_TYPES]
@@ -323,70 +393,93 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
             errors.sort(key=lambda e: e.row)
             raise ImportRefused(errors)
         # New subjects: one per identifier, named as on its first row.
-        new = {}
+        new: dict[str, tuple[str, str]] = {}
         for r in rows:
             if r.subject_id is None and r.identifier not in new:
-                new[r.identifier] = Subject(
-                    kind=r.kind, name=r.subject_name,
-                    uscc=r.identifier if r.kind != SubjectKind.INDIVIDUAL else None,
-                    id_number=r.identifier if r.kind == SubjectKind.INDIVIDUAL else None)
-        Subject.objects.bulk_create(new.values(), batch_size=5000)
-        for code, subject in new.items():
-            existing[code] = subject.pk
+                new[r.identifier] = (r.kind, r.subject_name)
+        if new:
+            for code, pk in _subjects_insert(new).items():
+                existing[code] = pk
+                kind, name = new[code]
+                registered[pk] = (name, None if kind == SubjectKind.INDIVIDUAL else code)
         batch = CommitmentImport.objects.create(
             department=department, source=source, filename=filename[:200], sha256=sha256, rows=len(rows),
             created_by=actor if getattr(actor, "pk", None) else None, api_token=api_token)
-        subjects_by_id = {}
-        buf = io.StringIO()
         user_id = actor.pk if getattr(actor, "pk", None) else None
         channel = Commitment.Channel.API if source == CommitmentImport.Source.API else Commitment.Channel.IMPORTED
-        follow_cache: dict = {}
+        # One COPY line per row, built with plain string operations: the values that vary per matter, date or
+        # subject are prepared once; only the free text is escaped (COPY text format).
+        null = "\\N"
+        status, department_id, batch_id = str(Commitment.Status.IN_FORCE), str(department.pk), str(batch.pk)
+        channel, registered_by = str(channel), null if user_id is None else str(user_id)
+        matter_cols: dict[int, tuple[str, str]] = {}
+        day_cols: dict[tuple[int, dt.date], tuple[str, str, str]] = {}
+        subjects: dict[int, _SubjectText] = {}
+        lines = []
+        reported = []  # each row's report but its id
         for r in rows:
+            matter = r.matter
             sid = existing[r.identifier]
-            subject = subjects_by_id.get(sid)
+            subject = subjects.get(sid)
             if subject is None:
-                subject = Subject(pk=sid, name=r.subject_name, kind=r.kind,
-                                  uscc=r.identifier if r.kind != SubjectKind.INDIVIDUAL else None,
-                                  id_number=r.identifier if r.kind == SubjectKind.INDIVIDUAL else None)
-                subjects_by_id[sid] = subject
-            text = render_commitment_text(matter=r.matter, subject=subject, signer=r.signer_name, on=r.signed_on)
-            key = (r.matter.pk, r.signed_on)
-            if key not in follow_cache:
-                follow_cache[key] = _follow_due(r.matter, r.signed_on)
-            signed_at = dt.datetime.combine(r.signed_on, dt.time(12), tzinfo=LEGAL_TZ)
-            buf.write("\t".join(_copy_value(v) for v in (
-                sid, r.matter.type, r.matter.title, department.pk, text,
-                hashlib.sha256(text.encode()).hexdigest(), r.signer_name, r.capacity, signed_at.isoformat(),
-                Commitment.Status.IN_FORCE, r.source_reference, r.matter.pk, channel, r.decision_date,
-                r.decision_number, user_id, batch.pk, follow_cache[key])))
-            buf.write("\n")
-        buf.seek(0)
+                # The text names the subject as its first row in the file does.
+                subject = subjects[sid] = _SubjectText(
+                    r.subject_name, mask_id_number(r.identifier) if r.kind == SubjectKind.INDIVIDUAL else r.identifier)
+            text = render_commitment_text(matter=matter, subject=subject, signer=r.signer_name, on=r.signed_on)
+            cols = matter_cols.get(matter.pk)
+            if cols is None:
+                cols = matter_cols[matter.pk] = (f"{_esc(matter.type)}\t{_esc(matter.title)}\t{department_id}",
+                                                 str(matter.pk))
+            day = day_cols.get((matter.pk, r.signed_on))
+            if day is None:
+                follow = _follow_due(matter, r.signed_on)
+                signed_at = dt.datetime.combine(r.signed_on, dt.time(12), tzinfo=LEGAL_TZ)
+                day = day_cols[(matter.pk, r.signed_on)] = (
+                    signed_at.isoformat(), null if follow is None else follow.isoformat(),
+                    signed_at.astimezone(dt.UTC).isoformat())  # as the database gives it back
+            sha = hashlib.sha256(text.encode()).hexdigest()
+            name, uscc = registered[sid]
+            reported.append((name, uscc or "", matter.type, matter.code, day[2], sha))
+            lines.append("\t".join((
+                str(sid), cols[0], _esc(text), sha, _esc(r.signer_name),
+                _esc(r.capacity), day[0], status, _esc(r.source_reference), cols[1], channel,
+                null if r.decision_date is None else r.decision_date.isoformat(), _esc(r.decision_number),
+                registered_by, batch_id, day[1])))
+        lines.append("")
         with connection.cursor() as cur:
-            cur.copy_expert(f"COPY cases_commitment ({', '.join(_COPY_COLUMNS)}) FROM STDIN", buf)
+            cur.copy_expert(f"COPY cases_commitment ({', '.join(_COPY_COLUMNS)}) FROM STDIN",
+                            io.StringIO("\n".join(lines)))
+            del lines
+            # COPY draws the identity values row by row in the order it reads the lines, so the batch's ids in
+            # ascending order are its rows' ids in file order.
+            cur.execute("SELECT id FROM cases_commitment WHERE import_batch_id = %s ORDER BY id", [batch.pk])
+            ids = [pk for (pk,) in cur.fetchall()]
+        if len(ids) != len(reported):
+            raise RuntimeError(f"commitment import: {len(reported)} rows copied but {len(ids)} stored")
         audit_log(actor=actor if user_id else f"api:{api_token.prefix}",
                   action="commitment.imported", obj=batch,
                   data={"rows": len(rows), "subjects_created": len(new), "source": source, "filename": filename,
                         "sha256": sha256, "department": department.pk})
-        events = _report_batch(batch=batch, actor=actor if user_id else f"api:{api_token.prefix}")
+        events = _report_batch(batch=batch, actor=actor if user_id else f"api:{api_token.prefix}",
+                               rows=[[pk, *row] for pk, row in zip(ids, reported, strict=True)])
     return ImportResult(batch=batch, created=len(rows), subjects_created=len(new), events=events)
 
 
 
-def _report_batch(*, batch: CommitmentImport, actor) -> int:
-    """Report the batch to the platform in chunks; each chunk is one outbox event with its own clock."""
+def _report_batch(*, batch: CommitmentImport, actor, rows: list[list]) -> int:
+    """Report the batch to the platform in chunks; each chunk is one outbox event with its own clock.
+
+    ``rows``: per commitment in id order, [id, subject's registered name, its 统一社会信用代码 or "", type,
+    matter code, signed_at (UTC, ISO 8601), SHA-256 of the text] — persons are reported by the platform's own
+    matching, never by raw ID number here."""
     now = timezone.now()
     budget = report_budget(now)
-    rows = list(Commitment.objects.filter(import_batch=batch).order_by("pk").values_list(
-        "pk", "subject__name", "subject__uscc", "type", "commitment_matter__code", "signed_at", "text_sha256"))
     events = 0
     for start in range(0, len(rows), REPORT_CHUNK):
         chunk = rows[start:start + REPORT_CHUNK]
         outbox_enqueue(
             topic=TOPIC_BATCH, aggregate=batch, dedupe_key=f"{TOPIC_BATCH}:{batch.pk}:{start // REPORT_CHUNK}",
-            payload={"batch": batch.pk, "department": batch.department_id, "commitments": [
-                # Persons are reported by the platform's own matching, never by raw ID number here.
-                [pk, name, uscc or "", type_, code, signed_at.isoformat(), sha] for
-                pk, name, uscc, type_, code, signed_at, sha in chunk]},
+            payload={"batch": batch.pk, "department": batch.department_id, "commitments": chunk},
             limit_budget=budget, limit_citation=REPORT_CITATION, organisation=batch.department, actor=actor,
             occurred_at=now)
         events += 1

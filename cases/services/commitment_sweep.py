@@ -34,6 +34,8 @@ from workflows.deadlines import derive
 from workflows.models import Clock
 
 SYSTEM_ACTOR = "system:commitment-sweep"
+# Runs that screen at least this many commitments refresh the table's planner statistics (see below).
+ANALYZE_AFTER = 10_000
 
 
 def sample_draw(seed: str, commitment_id: int) -> float:
@@ -135,6 +137,12 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
         if cur.rowcount != result.opened:
             raise RuntimeError(f"verification sweep: {result.opened} checks opened but {cur.rowcount} clocks")
         cur.execute("DROP TABLE commitment_sweep; DROP TABLE commitment_sweep_due")
+        if result.screened >= ANALYZE_AFTER:
+            # A large run turns most unscreened commitments screened; until the table is analysed again the
+            # planner still expects them unscreened and answers the next (usually empty) sweep by walking the
+            # whole table instead of the small commitment_unscreened_idx. ANALYZE inside this transaction
+            # samples the rows as this transaction leaves them and takes a fraction of a second per million.
+            cur.execute("ANALYZE cases_commitment")
         # One audit event for the run: the draw is reproducible from the stored values and the seed, so the
         # trail needs the run's parameters and counts, not a row per commitment.
         audit_log(actor=SYSTEM_ACTOR, action="verification.sweep", object_type="cases.commitment",

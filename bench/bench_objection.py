@@ -244,10 +244,11 @@ def public_page(made: dict, n_records: int, renders: int) -> None:
             cursor.execute(sql, [subject.pk])
             rows = cursor.fetchall()
         raw.append(time.perf_counter() - start)
-    assert len(rows) == n_records
+    assert len(rows) == min(20, n_records)
     o, r = statistics.median(ours), statistics.median(raw)
     print()
-    print(f"public record page, {n_records} records ({n_records // 10} under objection), median of {renders}:")
+    print(f"public record page, {n_records} records ({n_records // 10} under objection; 20 shown a page with the "
+          f"totals), median of {renders}:")
     print(f"  page (view + template) {1000 * o:.1f} ms in {len(executed)} queries; raw SQL of the "
           f"same read {1000 * r:.2f} ms; ratio {o / r:.0f}×")
 

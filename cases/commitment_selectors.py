@@ -68,7 +68,8 @@ def verifications_for(user, *, state: str | None = VerificationState.OPEN) -> Qu
     elif scope == "all" and policy.is_staff_member(user):
         qs = CommitmentVerification.objects.all()
     else:
-        return CommitmentVerification.objects.none()
+        # Still annotated below: callers filter on due_at (a 政府机构 liaison's desk has no checks, not an error).
+        qs = CommitmentVerification.objects.none()
     if state:
         qs = qs.filter(state=state)
     return (qs.select_related("commitment", "subject", "handling_organisation", "commitment__commitment_matter")

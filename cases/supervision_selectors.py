@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import policy
 from cases.models import Organisation
 from cases.models.rectification import RectificationCase
+from cases.portable_sql import any_of, moment
 from workflows.models import Clock
 from workflows.procedures import PROCEDURES, Procedure
 
@@ -84,9 +85,9 @@ JOIN {org_table} o ON o.id = k.handling_organisation_id
 LEFT JOIN (SELECT c.object_id, min(c.due_at) AS oldest
            FROM {clock_table} c
            WHERE c.content_type_id = %(ct)s AND c.stopped_at IS NULL AND c.is_paused = false AND c.kind = 'legal'
-             AND c.purpose = ANY(%(purposes)s) AND c.due_at < %(now)s
+             AND c.purpose {purposes} AND c.due_at < %(now)s
            GROUP BY c.object_id) od ON od.object_id = k.id
-WHERE k.state = ANY(%(states)s)
+WHERE k.state {states}
 GROUP BY k.handling_organisation_id, o.name, o.district
 """
 
@@ -98,15 +99,19 @@ def by_organisation_sql(procedure: Procedure, now: dt.datetime) -> tuple[str, di
     buckets, params = [], {}
     for i, (_key, _label, lo, hi) in enumerate(BUCKETS):
         cond = [f"od.oldest <= %(lo{i})s"]
-        params[f"lo{i}"] = now - dt.timedelta(days=lo)
+        params[f"lo{i}"] = moment(now - dt.timedelta(days=lo))
         if hi is not None:
             cond.append(f"od.oldest > %(hi{i})s")
-            params[f"hi{i}"] = now - dt.timedelta(days=hi)
+            params[f"hi{i}"] = moment(now - dt.timedelta(days=hi))
         buckets.append(f",\n       count(*) FILTER (WHERE {' AND '.join(cond)}) AS b{i}")
+    # portable_sql: arrays and moments as the database takes them, so the embedded SQLite of `make demo` runs
+    # the same statement.
+    purposes = any_of("purposes", procedure.clock_purposes, params)
+    states = any_of("states", procedure.open_states, params)
     sql = _BY_ORGANISATION.format(buckets="".join(buckets), case_table=procedure.model._meta.db_table,
-                                  org_table=Organisation._meta.db_table, clock_table=Clock._meta.db_table)
-    params.update(ct=ContentType.objects.get_for_model(procedure.model).pk, purposes=list(procedure.clock_purposes),
-                  now=now, states=list(procedure.open_states))
+                                  org_table=Organisation._meta.db_table, clock_table=Clock._meta.db_table,
+                                  purposes=purposes, states=states)
+    params.update(ct=ContentType.objects.get_for_model(procedure.model).pk, now=moment(now))
     return sql, params
 
 

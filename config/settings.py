@@ -75,8 +75,11 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves one web process and one qcluster: wait for the write lock
-    # instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # instead of failing at once. A deferred transaction that reads first and then writes cannot wait —
+    # SQLite refuses the lock upgrade at once ("database is locked") when another connection is writing —
+    # so transactions take the write lock when they begin (IMMEDIATE). WAL lets pages read meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "cases.User"

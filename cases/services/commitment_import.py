@@ -4,7 +4,9 @@ the JSON API (PROCEDURES.md §3: "departments register commitments in bulk (file
 All or nothing: every row is validated first; one bad row and nothing is written, and the department gets
 every row's errors at once (row number, column, what to fix). A clean file is written in one transaction —
 missing subjects created with bulk inserts, the commitments by PostgreSQL COPY — and reported to the
-platform in chunks, each chunk one outbox event with its 7-working-day clock (seed 003 item 6).
+platform in chunks, each chunk one outbox event with its 7-working-day clock (seed 003 item 6). On any other
+database (the embedded SQLite of ``make demo``) the same rows are written with the ORM's bulk_create instead;
+validation, errors, texts and reports are the same code.
 
 API tokens: a department's system authenticates with ``Authorization: Bearer ck_<prefix>_<secret>``; only
 SHA-256 of the secret is stored (the token is shown once when issued), compared in constant time.
@@ -36,6 +38,7 @@ from cases.models import (
     CreditRecord,
     DepartmentApiToken,
     Organisation,
+    Subject,
     SubjectKind,
 )
 from cases.models.commitments import SIMPLIFIED_TYPES
@@ -47,6 +50,8 @@ from cases.services.subjects import normalise_code
 from workflows.calendar import LEGAL_TZ
 
 MAX_ROWS = 200_000
+# Rows per statement where the rows are written with the ORM (not PostgreSQL).
+_PORTABLE_BATCH = 500
 REPORT_CHUNK = 1000
 
 # Column headers accepted in files (Chinese, as the template has them) and keys in the API.
@@ -336,6 +341,12 @@ def _subjects_insert(new: dict[str, tuple[str, str]]) -> dict[str, int]:
         names.append(name)
         usccs.append(None if kind == SubjectKind.INDIVIDUAL else code)
         id_numbers.append(code if kind == SubjectKind.INDIVIDUAL else None)
+    if connection.vendor != "postgresql":
+        created = Subject.objects.bulk_create([
+            Subject(kind=kind, name=name, uscc=uscc, id_number=id_number)
+            for kind, name, uscc, id_number in zip(kinds, names, usccs, id_numbers, strict=True)],
+            batch_size=_PORTABLE_BATCH)
+        return {s.uscc or s.id_number: s.pk for s in created}
     with connection.cursor() as cur:
         cur.execute("""
             INSERT INTO cases_subject (kind, name, uscc, id_number, legal_representative, address, district,
@@ -348,6 +359,30 @@ def _subjects_insert(new: dict[str, tuple[str, str]]) -> dict[str, int]:
                     [timezone.now(), _text_array(kinds), _text_array(names), _text_array(usccs),
                      _text_array(id_numbers)])
         return {code: pk for pk, code in cur.fetchall()}
+
+
+def _subjects_existing(codes: set[str]) -> tuple[dict[str, int], dict[int, tuple[str, str | None]]]:
+    """Subjects already registered under these codes: (code → id, id → (name, uscc) as registered)."""
+    existing: dict[str, int] = {}
+    registered: dict[int, tuple[str, str | None]] = {}
+    postgresql = connection.vendor == "postgresql"
+    array = _text_array(codes) if postgresql else None
+    ordered = sorted(codes)
+    with connection.cursor() as cur:
+        for column in ("uscc", "id_number"):  # read second, a subject with it as ID number wins
+            if postgresql:
+                # One array parameter per query: an ORM IN list of 100,000 codes costs more to build than to run.
+                cur.execute(f"SELECT {column}, id, name, uscc FROM cases_subject WHERE {column} = ANY(%s::text[])",
+                            [array])
+                found = cur.fetchall()
+            else:
+                found = [row for i in range(0, len(ordered), _PORTABLE_BATCH)
+                         for row in Subject.objects.filter(**{f"{column}__in": ordered[i:i + _PORTABLE_BATCH]})
+                         .values_list(column, "id", "name", "uscc")]
+            for code, pk, name, uscc in found:
+                existing[code] = pk
+                registered[pk] = (name, uscc)
+    return existing, registered
 
 
 _COPY_COLUMNS = ("subject_id", "type", "matter", "department_id", "text", "text_sha256", "signer_name",
@@ -371,17 +406,8 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
     from cases.services.commitments import render_commitment_text
 
     with transaction.atomic():
-        codes = _text_array({r.identifier for r in rows})
-        existing: dict[str, int] = {}
-        registered: dict[int, tuple[str, str | None]] = {}  # id → (name, uscc) as the subject is registered
-        with connection.cursor() as cur:
-            # One array parameter per query: an ORM IN list of 100,000 codes costs more to build than to run.
-            for column in ("uscc", "id_number"):  # read second, a subject with it as ID number wins
-                cur.execute(f"SELECT {column}, id, name, uscc FROM cases_subject WHERE {column} = ANY(%s::text[])",
-                            [codes])
-                for code, pk, name, uscc in cur.fetchall():
-                    existing[code] = pk
-                    registered[pk] = (name, uscc)
+        # registered: id → (name, uscc) as the subject is registered
+        existing, registered = _subjects_existing({r.identifier for r in rows})
         for r in rows:
             r.subject_id = existing.get(r.identifier)
         known = [r.subject_id for r in rows if r.subject_id and r.matter.type in SIMPLIFIED_TYPES]
@@ -413,9 +439,11 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
         status, department_id, batch_id = str(Commitment.Status.IN_FORCE), str(department.pk), str(batch.pk)
         channel, registered_by = str(channel), null if user_id is None else str(user_id)
         matter_cols: dict[int, tuple[str, str]] = {}
-        day_cols: dict[tuple[int, dt.date], tuple[str, str, str]] = {}
+        # (signed_at, follow-up date as COPY text, signed_at in UTC as reported, and both as values)
+        day_cols: dict[tuple[int, dt.date], tuple[str, str, str, dt.datetime, dt.date | None]] = {}
         subjects: dict[int, _SubjectText] = {}
-        lines = []
+        copy = connection.vendor == "postgresql"
+        lines = []  # COPY lines (PostgreSQL) or unsaved Commitment rows (elsewhere)
         reported = []  # each row's report but its id
         for r in rows:
             matter = r.matter
@@ -436,22 +464,34 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
                 signed_at = dt.datetime.combine(r.signed_on, dt.time(12), tzinfo=LEGAL_TZ)
                 day = day_cols[(matter.pk, r.signed_on)] = (
                     signed_at.isoformat(), null if follow is None else follow.isoformat(),
-                    signed_at.astimezone(dt.UTC).isoformat())  # as the database gives it back
+                    signed_at.astimezone(dt.UTC).isoformat(),  # as the database gives it back
+                    signed_at, follow)
             sha = hashlib.sha256(text.encode()).hexdigest()
             name, uscc = registered[sid]
             reported.append((name, uscc or "", matter.type, matter.code, day[2], sha))
+            if not copy:
+                lines.append(Commitment(
+                    subject_id=sid, type=matter.type, matter=matter.title, department_id=department.pk, text=text,
+                    text_sha256=sha, signer_name=r.signer_name, signer_capacity=r.capacity, signed_at=day[3],
+                    status=status, source_reference=r.source_reference, commitment_matter_id=matter.pk,
+                    channel=channel, decision_date=r.decision_date, decision_number=r.decision_number,
+                    registered_by_id=user_id, import_batch_id=batch.pk, follow_due_date=day[4]))
+                continue
             lines.append("\t".join((
                 str(sid), cols[0], _esc(text), sha, _esc(r.signer_name),
                 _esc(r.capacity), day[0], status, _esc(r.source_reference), cols[1], channel,
                 null if r.decision_date is None else r.decision_date.isoformat(), _esc(r.decision_number),
                 registered_by, batch_id, day[1])))
-        lines.append("")
         with connection.cursor() as cur:
-            cur.copy_expert(f"COPY cases_commitment ({', '.join(_COPY_COLUMNS)}) FROM STDIN",
-                            io.StringIO("\n".join(lines)))
+            if copy:
+                lines.append("")
+                cur.copy_expert(f"COPY cases_commitment ({', '.join(_COPY_COLUMNS)}) FROM STDIN",
+                                io.StringIO("\n".join(lines)))
+            else:
+                Commitment.objects.bulk_create(lines, batch_size=_PORTABLE_BATCH)
             del lines
-            # COPY draws the identity values row by row in the order it reads the lines, so the batch's ids in
-            # ascending order are its rows' ids in file order.
+            # COPY draws the identity values row by row in the order it reads the lines (bulk_create inserts in
+            # list order), so the batch's ids in ascending order are its rows' ids in file order.
             cur.execute("SELECT id FROM cases_commitment WHERE import_batch_id = %s ORDER BY id", [batch.pk])
             ids = [pk for (pk,) in cur.fetchall()]
         if len(ids) != len(reported):

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import CaseActivity, Organisation
 from cases.models.rectification import EscalationStep
+from cases.portable_sql import any_of, moment
 from cases.services.audit import audit_log
 from workflows import rules
 from workflows.calendar import LEGAL_TZ, get_calendar
@@ -86,7 +87,7 @@ INSERT INTO {step_table} (clock_id, step, content_type_id, object_id, organisati
 SELECT c.id, %(step)s, c.content_type_id, c.object_id, c.organisation_id, %(now)s, false, '', false
 FROM {clock_table} c JOIN {case_table} k ON k.id = c.object_id
 WHERE c.stopped_at IS NULL AND c.is_paused = false AND c.due_at < %(upper)s {lower}
-  AND c.content_type_id = %(ct)s AND c.purpose = ANY(%(purposes)s) AND c.kind = 'legal'
+  AND c.content_type_id = %(ct)s AND c.purpose {purposes} AND c.kind = 'legal'
   AND k.rule_set_id = %(rule_set)s
 ON CONFLICT (clock_id, step) DO NOTHING
 RETURNING id
@@ -121,12 +122,14 @@ def escalation_sweep(*, now: dt.datetime | None = None, notify_limit: int = 500)
                         lower, upper = _bounds(rule_set_id, rung, now)
                     except rules.RuleParameterMissing:
                         continue  # an older rule set without the ladder: nothing to fire
+                    # (portable_sql: the same statement runs on the embedded SQLite of `make demo`)
+                    params = {"step": rung.step, "now": moment(now), "upper": moment(upper),
+                              "lower": moment(lower), "ct": ct.pk, "rule_set": rule_set_id}
+                    in_purposes = any_of("purposes", procedure.clock_purposes, params)
                     sql = _INSERT.format(step_table=EscalationStep._meta.db_table,
                                          clock_table=Clock._meta.db_table, case_table=model._meta.db_table,
-                                         lower="AND c.due_at >= %(lower)s" if lower else "")
-                    cursor.execute(sql, {"step": rung.step, "now": now, "upper": upper, "lower": lower,
-                                         "ct": ct.pk, "purposes": list(procedure.clock_purposes),
-                                         "rule_set": rule_set_id})
+                                         lower="AND c.due_at >= %(lower)s" if lower else "", purposes=in_purposes)
+                    cursor.execute(sql, params)
                     ids = [row[0] for row in cursor.fetchall()]
                     inserted[rung.step] += len(ids)
                     new_ids.extend(ids)

@@ -20,12 +20,12 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
+
+import steps  # bench/steps.py (the script's own folder is on sys.path)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -151,20 +151,7 @@ def one_application(made: dict, record, measure=None) -> None:
 
 
 def timed(made: dict, records: list) -> None:
-    from contextlib import contextmanager
-
-    per_step: dict[str, list[float]] = {name: [] for name in STEPS}
-
-    @contextmanager
-    def measure(name):
-        start = time.perf_counter()
-        yield
-        per_step[name].append(time.perf_counter() - start)
-
-    start = time.perf_counter()
-    for record in records:
-        one_application(made, record, measure)
-    elapsed = time.perf_counter() - start
+    per_step, elapsed = steps.timed(STEPS, lambda record, measure: one_application(made, record, measure), records)
     n = len(records)
     print(f"{n} applications, draft → decision notice queued, one at a time on PostgreSQL:")
     print(f"  {elapsed:.2f} s, {n / elapsed:.1f} applications/s, {1000 * elapsed / n:.1f} ms per application")
@@ -172,34 +159,8 @@ def timed(made: dict, records: list) -> None:
 
 
 def counted(made: dict, records: list) -> None:
-    from contextlib import contextmanager
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts: dict[str, list[int]] = {name: [] for name in STEPS}
-
-    @contextmanager
-    def measure(name):
-        with CaptureQueriesContext(connection) as ctx:
-            yield
-        counts[name].append(len(ctx.captured_queries))
-
-    for record in records:
-        one_application(made, record, measure)
-    per_step = made["per_step"]
-    print()
-    print(f"{'step':<10}{'SQL queries':>12}{'median ms':>12}{'p95 ms':>10}")
-    total_q = 0
-    for name in STEPS:
-        qs = counts[name]
-        q = statistics.median(qs)
-        total_q += q
-        spread = "" if min(qs) == max(qs) else f" ({min(qs)}–{max(qs)})"
-        times = sorted(per_step[name])
-        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-        print(f"{name:<10}{int(q):>12}{1000 * statistics.median(times):>12.2f}{1000 * p95:>10.2f}{spread}")
-    print(f"{'total':<10}{int(total_q):>12}{1000 * sum(statistics.median(per_step[n]) for n in STEPS):>12.2f}")
+    counts = steps.counted(STEPS, lambda record, measure: one_application(made, record, measure), records)
+    steps.print_step_table(STEPS, made["per_step"], counts)
     print(f"(queries: median of {len(records)} applications counted with CaptureQueriesContext; times: the "
           f"timed run)")
 

@@ -1,0 +1,61 @@
+"""Per-step measurement shared by the end-to-end procedure benchmarks (bench_repair, bench_objection).
+
+``run_one(item, measure)`` drives one case through its steps, wrapping each in ``with measure("step"):``;
+``timed`` times every step over many cases, ``counted`` counts each step's SQL queries over a few, and
+``print_step_table`` shows both side by side.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from contextlib import contextmanager
+
+
+def timed(steps, run_one, items) -> tuple[dict[str, list[float]], float]:
+    """Seconds per step for every item, and the wall time of the whole run."""
+    per_step: dict[str, list[float]] = {name: [] for name in steps}
+
+    @contextmanager
+    def measure(name):
+        start = time.perf_counter()
+        yield
+        per_step[name].append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    for item in items:
+        run_one(item, measure)
+    return per_step, time.perf_counter() - start
+
+
+def counted(steps, run_one, items) -> dict[str, list[int]]:
+    """SQL queries per step for every item (django's CaptureQueriesContext)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts: dict[str, list[int]] = {name: [] for name in steps}
+
+    @contextmanager
+    def measure(name):
+        with CaptureQueriesContext(connection) as ctx:
+            yield
+        counts[name].append(len(ctx.captured_queries))
+
+    for item in items:
+        run_one(item, measure)
+    return counts
+
+
+def print_step_table(steps, per_step: dict[str, list[float]], counts: dict[str, list[int]]) -> None:
+    print()
+    print(f"{'step':<10}{'SQL queries':>12}{'median ms':>12}{'p95 ms':>10}")
+    total_q = 0
+    for name in steps:
+        qs = counts[name]
+        q = statistics.median(qs)
+        total_q += q
+        spread = "" if min(qs) == max(qs) else f" ({min(qs)}–{max(qs)})"
+        times = sorted(per_step[name])
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        print(f"{name:<10}{int(q):>12}{1000 * statistics.median(times):>12.2f}{1000 * p95:>10.2f}{spread}")
+    print(f"{'total':<10}{int(total_q):>12}{1000 * sum(statistics.median(per_step[n]) for n in steps):>12.2f}")

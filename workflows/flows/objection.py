@@ -13,7 +13,7 @@ from viewflow.workflow import flow
 from cases.models.objection import ObjectionStage, ObjectionState
 from cases.task_permissions import DEPT_HANDLER, PLATFORM
 from workflows.engine import PROCESS_LOCK
-from workflows.flows.repair import _handling_organisation, _state_is, _to_case_page
+from workflows.flows.common import handling_organisation, state_is, to_case_page
 
 
 def _provider(process):
@@ -37,28 +37,28 @@ class ObjectionFlow(flow.Flow):
 
     # Art 41: the platform handles its own errors within 3 WD, or sends a 核查通知 to the provider.
     triage = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("平台分办"))
-        .Permission(PLATFORM, obj=_handling_organisation)
+        .Permission(PLATFORM, obj=handling_organisation)
         .Next(this.after_triage)
     )
     after_triage = (
         flow.Switch()
-        .Case(this.provider_check, _state_is(ObjectionState.CHECKING))
+        .Case(this.provider_check, state_is(ObjectionState.CHECKING))
         .Default(this.end)
     )
     # Art 41: the provider finishes within 3 WD of the notice and syncs the verified record.
     provider_check = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("信息提供单位核查"))
         .Permission(DEPT_HANDLER, obj=_provider)
         .Next(this.end)
     )
     # Art 28: 复核 by the reviewing authority (here: the credit centre's reviewer, see the service).
     review = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("复核"))
-        .Permission(PLATFORM, obj=_handling_organisation)
+        .Permission(PLATFORM, obj=handling_organisation)
         .Next(this.end)
     )
     end = flow.End()

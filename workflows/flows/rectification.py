@@ -15,7 +15,7 @@ from viewflow.workflow import flow
 from cases.models.rectification import RectificationCase, RectificationState
 from cases.task_permissions import GOV_BODY, PLATFORM, VERIFIER
 from workflows.engine import PROCESS_LOCK
-from workflows.flows.repair import _handling_organisation, _state_is, _to_case_page
+from workflows.flows.common import handling_organisation, state_is, to_case_page
 
 
 def _credit_office(process):
@@ -37,7 +37,7 @@ class RectificationFlow(flow.Flow):
 
     # "第一时间" ([cfg] 1 WD; SME payment complaints 10 WD, Order 802 Art 25).
     forward = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("转交核实认定"))
         .Permission(PLATFORM, obj=_credit_office)
         .Next(this.verification)
@@ -45,50 +45,50 @@ class RectificationFlow(flow.Flow):
     # 核实认定 by the superior or competent department (its staff; the credit office may enter its written
     # result — see rectification_verify).
     verification = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("核实认定"))
         .Permission(VERIFIER, obj=_verifier)
         .Next(this.after_verification)
     )
     after_verification = (
         flow.Switch()
-        .Case(this.plan, _state_is(RectificationState.AWAITING_PLAN))
+        .Case(this.plan, state_is(RectificationState.AWAITING_PLAN))
         .Default(this.end)
     )
     plan = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("报送整改方案"))
-        .Permission(GOV_BODY, obj=_handling_organisation)
+        .Permission(GOV_BODY, obj=handling_organisation)
         .Next(this.after_plan)
     )
     after_plan = (
         flow.Switch()
-        .Case(this.rectify, _state_is(RectificationState.RECTIFYING))
+        .Case(this.rectify, state_is(RectificationState.RECTIFYING))
         .Default(this.end)
     )
     # Progress reports complete this step and open it again; the completion moves the case on.
     rectify = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("整改并报送进展或完成情况"))
-        .Permission(GOV_BODY, obj=_handling_organisation)
+        .Permission(GOV_BODY, obj=handling_organisation)
         .Next(this.after_rectify)
     )
     after_rectify = (
         flow.Switch()
-        .Case(this.rectify, _state_is(RectificationState.RECTIFYING))
-        .Case(this.check, _state_is(RectificationState.COMPLETION_SUBMITTED))
+        .Case(this.rectify, state_is(RectificationState.RECTIFYING))
+        .Case(this.check, state_is(RectificationState.COMPLETION_SUBMITTED))
         .Default(this.end)
     )
     # The credit office verifies the completion; not accepted → back to the body.
     check = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("核验整改情况"))
         .Permission(PLATFORM, obj=_credit_office)
         .Next(this.after_check)
     )
     after_check = (
         flow.Switch()
-        .Case(this.rectify, _state_is(RectificationState.RECTIFYING))
+        .Case(this.rectify, state_is(RectificationState.RECTIFYING))
         .Default(this.end)
     )
     end = flow.End()

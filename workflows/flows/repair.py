@@ -5,38 +5,14 @@ workflows.engine.complete_task around a cases.services.repair service, and the s
 state the service just set, so routing follows the law and never the other way round.
 """
 
-from django.contrib.contenttypes.models import ContentType
-from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
-from viewflow.workflow.models import Process
 
 from cases.models.repair import RepairState
 from cases.task_permissions import DEPT_HANDLER, DEPT_LEADER
 from workflows.engine import PROCESS_LOCK
-
-
-def _to_case_page(request, **kwargs):
-    """viewflow's own task pages are not used: every step has its page in the department desk."""
-    return redirect("desk_home")
-
-
-def _handling_organisation(process: Process):
-    return process.artifact.handling_organisation
-
-
-def _state_is(state):
-    """Read the legal state fresh from the database: the service has just changed it in this transaction,
-    and the process may hold an instance of the case loaded before the change."""
-
-    def condition(activation):
-        process = activation.process
-        # get_for_id is served from ContentType's cache (the FK attribute would query every time).
-        model = ContentType.objects.get_for_id(process.artifact_content_type_id).model_class()
-        return model.objects.filter(pk=process.artifact_object_id, state=state).exists()
-
-    return condition
+from workflows.flows.common import handling_organisation, state_is, to_case_page
 
 
 class RepairFlow(flow.Flow):
@@ -48,39 +24,39 @@ class RepairFlow(flow.Flow):
 
     # 受理 / 不予受理 / 补正 within the acceptance limit (22号: 3 WD of receipt).
     acceptance = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("受理审查"))
-        .Permission(DEPT_HANDLER, obj=_handling_organisation)
+        .Permission(DEPT_HANDLER, obj=handling_organisation)
         .Next(this.after_acceptance)
     )
     after_acceptance = (
         flow.Switch()
-        .Case(this.review, _state_is(RepairState.ACCEPTED))
-        .Case(this.supplement, _state_is(RepairState.SUPPLEMENTING))
+        .Case(this.review, state_is(RepairState.ACCEPTED))
+        .Case(this.supplement, state_is(RepairState.SUPPLEMENTING))
         .Default(this.end)
     )
     # The applicant's own window to supplement materials; the authority's clock is paused meanwhile.
     supplement = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("申请人补正材料"))
         .Next(this.acceptance)
     )
     review = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("审查并提出意见"))
-        .Permission(DEPT_HANDLER, obj=_handling_organisation)
+        .Permission(DEPT_HANDLER, obj=handling_organisation)
         .Next(this.signoff)
     )
     # Decisions (准予/不予) and the extension are signed by the department's leader.
     signoff = (
-        flow.View(_to_case_page)
+        flow.View(to_case_page)
         .Annotation(title=_("负责人签批"))
-        .Permission(DEPT_LEADER, obj=_handling_organisation)
+        .Permission(DEPT_LEADER, obj=handling_organisation)
         .Next(this.after_signoff)
     )
     after_signoff = (
         flow.Switch()
-        .Case(this.review, _state_is(RepairState.ACCEPTED))
+        .Case(this.review, state_is(RepairState.ACCEPTED))
         .Default(this.end)
     )
     end = flow.End()

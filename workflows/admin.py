@@ -63,10 +63,9 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
             calendar_override_delete(actor=request.user, override=obj)
 
 
-@admin.register(CalendarVersion)
-class CalendarVersionAdmin(admin.ModelAdmin):
-    list_display = ["id", "version", "changed_at"]
-    readonly_fields = ["id", "version", "changed_at"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never edited here: derived state (calendar version, clocks) and law (rule sets, changed only by
+    loading a new versioned set, so running deadlines never move)."""
 
     def has_add_permission(self, request):
         return False
@@ -76,6 +75,12 @@ class CalendarVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CalendarVersion)
+class CalendarVersionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "version", "changed_at"]
+    readonly_fields = ["id", "version", "changed_at"]
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -96,7 +101,7 @@ class ClockPauseInline(_ReadOnlyInline):
 
 
 @admin.register(Clock)
-class ClockAdmin(admin.ModelAdmin):
+class ClockAdmin(ReadOnlyAdmin):
     list_display = ["label", "purpose", "kind", "unit", "budget", "extension_days", "start_date", "due_date",
                     "provisional", "is_paused", "stopped_at", "organisation"]
     list_filter = ["kind", "unit", "provisional", "is_paused", ("stopped_at", admin.EmptyFieldListFilter),
@@ -114,15 +119,6 @@ class ClockAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Clock._meta.concrete_fields] + ["explanation"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class RuleParameterInline(_ReadOnlyInline):
     model = RuleParameter
@@ -131,7 +127,7 @@ class RuleParameterInline(_ReadOnlyInline):
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(admin.ModelAdmin):
+class RuleSetAdmin(ReadOnlyAdmin):
     list_display = ["code", "name", "effective_from", "effective_until", "citation"]
     search_fields = ["code", "name", "citation"]
     inlines = [RuleParameterInline]
@@ -139,18 +135,9 @@ class RuleSetAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in RuleSet._meta.concrete_fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RuleParameter)
-class RuleParameterAdmin(admin.ModelAdmin):
+class RuleParameterAdmin(ReadOnlyAdmin):
     list_display = ["rule_set", "key", "value", "unit", "description", "citation"]
     list_filter = ["rule_set"]
     search_fields = ["key", "description", "citation"]
@@ -158,12 +145,3 @@ class RuleParameterAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in RuleParameter._meta.concrete_fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

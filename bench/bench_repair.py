@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import shutil
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -40,31 +38,9 @@ def main() -> int:
     parser.add_argument("--counted", type=int, default=5, help="applications whose queries are counted")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        print("Set DATABASE_URL to the bench PostgreSQL database.", file=sys.stderr)
+    storage_root = steps.setup_procedure_bench("bench-repair-")
+    if storage_root is None:
         return 2
-    storage_root = Path(tempfile.mkdtemp(prefix="bench-repair-"))
-    os.environ["PRIVATE_STORAGE_ROOT"] = str(storage_root)
-    os.environ["Q_SYNC"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    if "bench" not in settings.DATABASES["default"]["NAME"] and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
-        print("refusing to write to a database whose name does not contain 'bench'", file=sys.stderr)
-        return 2
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("load_rule_sets", verbosity=0)
-
-    from notices import services as notice_services
-
-    # Keep rendering out of the timed path: the notice row is requested as usual, its job is not queued.
-    notice_services._enqueue_render = lambda notice_id: None
     try:
         made = setup_data(args.applications + args.counted + 1)
         records = iter(made["records"])

@@ -59,3 +59,38 @@ def print_step_table(steps, per_step: dict[str, list[float]], counts: dict[str, 
         p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
         print(f"{name:<10}{int(q):>12}{1000 * statistics.median(times):>12.2f}{1000 * p95:>10.2f}{spread}")
     print(f"{'total':<10}{int(total_q):>12}{1000 * sum(statistics.median(per_step[n]) for n in steps):>12.2f}")
+
+
+def setup_procedure_bench(prefix: str):
+    """Common start of a procedure benchmark: check the database is a PostgreSQL bench database, keep uploads
+    and PDFs in a temporary folder, set Django up, migrate, load the rule sets, and keep notice rendering out
+    of the timed path (the notice row is requested as usual, its job is not queued — bench_notices measures
+    rendering). Returns the temporary storage folder, or None when the database is not one to write to."""
+    import os
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        print("Set DATABASE_URL to the bench PostgreSQL database.", file=sys.stderr)
+        return None
+    storage_root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["PRIVATE_STORAGE_ROOT"] = str(storage_root)
+    os.environ["Q_SYNC"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if "bench" not in settings.DATABASES["default"]["NAME"] and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
+        print("refusing to write to a database whose name does not contain 'bench'", file=sys.stderr)
+        return None
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_rule_sets", verbosity=0)
+    from notices import services as notice_services
+
+    notice_services._enqueue_render = lambda notice_id: None
+    return storage_root

@@ -35,8 +35,8 @@ from django.db import connection, transaction  # noqa: E402
 
 from cases.identifiers import id_check_digit, org_code_check_char, uscc_check_char  # noqa: E402
 from cases.models import Commitment, CommitmentMatter, Organisation, Role, User  # noqa: E402
-from cases.services import commitment_import as imp  # noqa: E402
-from cases.services.commitment_sweep import verifications_schedule_due  # noqa: E402
+from cases.services.commitment import bulk_import as imp  # noqa: E402
+from cases.services.commitment.sweep import verifications_schedule_due  # noqa: E402
 
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 SWEEP_ROWS = int(os.environ.get("BENCH_SWEEP_ROWS", "1000000"))

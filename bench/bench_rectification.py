@@ -35,8 +35,8 @@ from django.utils import timezone  # noqa: E402
 
 from cases.models import EscalationStep, Organisation, RectificationCase, Role, Subject, User  # noqa: E402
 from cases.portable_sql import any_of  # noqa: E402
+from cases.selectors.supervision import by_organisation, by_organisation_sql  # noqa: E402
 from cases.services import escalation  # noqa: E402
-from cases.supervision_selectors import by_organisation, by_organisation_sql  # noqa: E402
 from workflows.models import RuleSet  # noqa: E402
 from workflows.procedures import PROCEDURES  # noqa: E402
 

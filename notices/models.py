@@ -19,6 +19,10 @@ IMMUTABLE_FIELDS = (
 )
 
 
+# Titles of the registered kinds, filled by notices.kinds.register: the kinds live above the models (they
+# read rule sets), so the model does not import them.
+KIND_TITLES: dict[str, str] = {}
+
 class NoticeImmutableError(Exception):
     """Raised on an attempt to change or delete an issued notice."""
 
@@ -102,10 +106,7 @@ class Notice(models.Model):
 
     @property
     def kind_title(self) -> str:
-        from notices.kinds import REGISTRY
-
-        kind = REGISTRY.get(self.kind)
-        return kind.title if kind else self.kind
+        return KIND_TITLES.get(self.kind, self.kind)
 
     @property
     def is_issued(self) -> bool:

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from cases.models import Commitment, CommitmentVerification
-from cases.services.commitment_sweep import verifications_schedule_due
+from cases.services.commitment.sweep import verifications_schedule_due
 from tests.browser import login, screenshot
 from tests.commitment_helpers import make_matter
 from tests.test_repair_browser import private_storage  # noqa: F401

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cases.models import Commitment, CommitmentImport, DepartmentApiToken, OutboxEvent, Severity, Subject
-from cases.services import commitment_import as imp
+from cases.services.commitment import bulk_import as imp
 from tests.commitment_helpers import matter, storage, travel  # noqa: F401
 from tests.factories import CreditRecordFactory, make_id_number, make_uscc
 

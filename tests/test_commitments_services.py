@@ -19,10 +19,10 @@ from cases.models import (
     VerificationState,
 )
 from cases.models.records import RecordKind
-from cases.outbox_transport import DeliveryResult
-from cases.services import commitments as svc
-from cases.services.commitment_sweep import sample_draw, verification_clock, verifications_schedule_due
+from cases.services.commitment import lifecycle as svc
+from cases.services.commitment.sweep import sample_draw, verification_clock, verifications_schedule_due
 from cases.services.outbox import outbox_deliver_due
+from cases.services.outbox_transport import DeliveryResult
 from notices.models import Notice
 from tests.commitment_helpers import make_matter, matter, sample_matter, storage, tolerance_matter, travel  # noqa: F401
 from tests.factories import CreditRecordFactory, EnterpriseFactory, UserFactory
@@ -284,7 +284,7 @@ def test_each_report_is_a_7_working_day_clock_counted_across_the_holiday(travel,
 
 def test_users_see_commitments_by_role(travel, storage, applicant, other_applicant, handler, other_handler,
                                        supervisor, enterprise, matter):
-    from cases.commitment_selectors import commitments_for
+    from cases.selectors.commitment import commitments_for
 
     c = sign(applicant, matter, enterprise)
     assert list(commitments_for(applicant)) == [c]

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.urls import reverse
 
-from cases.services import commitments as svc
+from cases.services.commitment import lifecycle as svc
 from tests.commitment_helpers import matter, storage, travel  # noqa: F401
 from tests.factories import PersonFactory
 

@@ -28,8 +28,8 @@ import pytest
 from django.db import connection, transaction
 
 from cases.models import AuditEvent, Commitment, CommitmentMatter, CommitmentVerification, OutboxEvent
-from cases.services import commitment_sweep
-from cases.services import commitments as svc
+from cases.services.commitment import lifecycle as svc
+from cases.services.commitment import sweep as commitment_sweep
 from tests.commitment_helpers import make_matter, storage, travel  # noqa: F401  (fixtures)
 from tests.factories import EnterpriseFactory, PersonFactory
 from workflows.models import Clock
@@ -281,7 +281,7 @@ def test_the_portable_sweep_screens_draws_and_opens_what_the_sql_sweep_does(trav
 
 def test_the_portable_import_writes_and_reports_what_copy_does(travel, storage, handler, market_bureau,  # noqa: F811
                                                                rule_sets, monkeypatch):
-    from cases.services import commitment_import as imp
+    from cases.services.commitment import bulk_import as imp
     from tests.factories import make_id_number, make_uscc
 
     travel.to(2026, 7, 6, 9)

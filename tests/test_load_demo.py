@@ -128,8 +128,8 @@ def test_the_demo_desk_has_repairs_waiting_in_the_right_queues(demo):
 def test_the_demo_has_government_bodies_rectifying_for_the_supervisor_and_the_liaison(demo, client):
     """duban sees numbers on the supervision dashboard (one body overdue, already 督办ed); zhengfu finds its
     街道办's case waiting for the plan in its own inbox; a third case went all the way to 销号."""
-    from cases import supervision_selectors as sup
     from cases.models import EscalationStep, RectificationCase, RectificationState
+    from cases.selectors import supervision as sup
     from workflows import engine
 
     street = Organisation.objects.get(name="郑州市金水区某街道办事处")

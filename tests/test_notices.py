@@ -450,6 +450,6 @@ def test_the_rule_set_can_set_a_kinds_number_prefix(db):
                                       citation="国家发展改革委令2025年第36号")
     RuleParameter.objects.create(rule_set=rule_set, key="notice_prefix.repair_accepted", value="信修受",
                                  description="文书编号前缀", citation="[cfg]")
-    assert kinds.number_prefix(kinds.REPAIR_ACCEPTED, rule_set) == "信修受"
-    assert kinds.number_prefix(kinds.REPAIR_REFUSED, rule_set) == "修不决"
-    assert kinds.number_prefix(kinds.REPAIR_ACCEPTED, None) == "修受"
+    assert kinds.number_prefix(kinds.repair.REPAIR_ACCEPTED, rule_set) == "信修受"
+    assert kinds.number_prefix(kinds.repair.REPAIR_REFUSED, rule_set) == "修不决"
+    assert kinds.number_prefix(kinds.repair.REPAIR_ACCEPTED, None) == "修受"

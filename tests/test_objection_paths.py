@@ -15,7 +15,7 @@ from viewflow.workflow.status import PROCESS
 from cases.models import AuditEvent, CaseActivity, CreditRecord, DisplayState, RecordChange, Role
 from cases.models.objection import ObjectionCase, ObjectionState
 from cases.models.outbox import OutboxEvent
-from cases.selectors import public_records_for_subject
+from cases.selectors.records import public_records_for_subject
 from cases.services import objection as svc
 from notices.models import Notice
 from notices.services import notice_render
@@ -307,7 +307,7 @@ def test_a_late_provider_is_supervised_and_nothing_is_decided_for_it(checking, s
         svc.objection_supervise(actor=supervisor, case=checking)
     assert error.value.code == "not_overdue"
     travel.to(2026, 7, 13, 9, 0)  # provider due Fri 07-10: Monday 07-13 is 1 working day late
-    from cases import objection_selectors as sel
+    from cases.selectors import objection as sel
 
     overdue = sel.overdue_objections(user=supervisor)
     assert [c.pk for c in overdue] == [checking.pk]

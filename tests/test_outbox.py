@@ -21,8 +21,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from cases.models import AuditEvent, OutboxEvent
-from cases.outbox_transport import FileSink
 from cases.services.outbox import backoff_delay, outbox_deliver_due, outbox_enqueue, outbox_retry
+from cases.services.outbox_transport import FileSink
 from cases.tasks import outbox_deliver_task
 from tests.factories import CreditRecordFactory, EnterpriseFactory, OrganisationFactory
 from workflows.calendar import get_calendar

@@ -13,8 +13,9 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import policy, selectors
+from cases import policy
 from cases.models import AuditEvent, CreditRecord, Organisation, Role, SubjectKind
+from cases.selectors import records as selectors
 from cases.services.privacy import PERSONAL_DATA_VIEW
 from tests.factories import (
     AuthorisationFactory,

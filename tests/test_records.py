@@ -24,7 +24,8 @@ from cases.services.records import (
 )
 from tests.factories import CreditRecordFactory
 from workflows import rules
-from workflows.rules import read_rule_set_fixture, rule_sets_load
+from workflows.rules import read_rule_set_fixture
+from workflows.services.rule_sets import rule_sets_load
 
 
 def _create(*, subject, provider, actor, decision_date, severity="ordinary", sector="", **kwargs):

@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from cases import supervision_selectors as sup
+from cases.selectors import supervision as sup
 from cases.services import rectification as svc
 from tests.rectification_support import new_case, substantiated_case
 

@@ -25,7 +25,7 @@ from cases.models import (
 )
 from cases.models.attachments import Attachment
 from cases.models.outbox import OutboxEvent
-from cases.selectors import public_records_for_subject
+from cases.selectors.records import public_records_for_subject
 from cases.services import repair as svc
 from cases.services.records import record_revoke
 from notices import services as notice_services

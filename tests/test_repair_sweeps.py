@@ -13,7 +13,7 @@ from viewflow.workflow.status import PROCESS
 from cases import tasks
 from cases.models import AuditEvent, CaseActivity, CreditRecord, DisplayState, RecordChange, RepairState
 from cases.models.attachments import Attachment
-from cases.selectors import public_records_for_subject
+from cases.selectors.records import public_records_for_subject
 from cases.services import repair as svc
 from tests.factories import CreditRecordFactory
 from tests.test_repair_flow import (  # noqa: F401 — shared fixtures

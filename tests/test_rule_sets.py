@@ -19,9 +19,9 @@ from workflows.rules import (
     read_rule_set_fixture,
     rule_param,
     rule_param_detail,
-    rule_sets_load,
     ruleset_in_force,
 )
+from workflows.services.rule_sets import rule_sets_load
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,9 @@ from viewflow.workflow import lock
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-T = TypeVar("T")
+from workflows.selectors import OPEN_TASK_STATUSES
 
-OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+T = TypeVar("T")
 
 # The lock every flow of ours uses (``lock_impl``): SELECT ... FOR UPDATE on the process row, *waiting* for
 # the holder. viewflow's default (nowait=True with retries) catches the lock error inside a savepoint it then

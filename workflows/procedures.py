@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,9 @@ class Procedure:
     staff_url_name: str  # detail page for staff, reversed with pk=
     applicant_url_name: str = ""  # detail page for the applicant, if the procedure has one
     clock_purposes: tuple[str, ...] = field(default_factory=tuple)  # the legal clocks that count for escalation
+    # The viewflow Flow that routes the procedure's work (workflows/flows/<code>.py), by dotted path: services
+    # run its tasks through workflows.engine, and the routing layer sits above them (tests/test_layers.py).
+    flow_path: str = ""
 
     @property
     def model(self):
@@ -30,6 +34,11 @@ class Procedure:
 
 
 PROCEDURES: dict[str, Procedure] = {}
+
+
+def procedure_flow(code: str):
+    """The Flow class routing procedure ``code`` (looked up at run time, so services need not import it)."""
+    return import_string(PROCEDURES[code].flow_path)
 
 
 def register(procedure: Procedure) -> Procedure:
@@ -42,6 +51,7 @@ register(Procedure(
     open_states=("submitted", "supplementing", "accepted", "signoff"),
     staff_url_name="repair_desk_case", applicant_url_name="repair_status",
     clock_purposes=("repair.acceptance", "repair.decision"),
+    flow_path="workflows.flows.repair.RepairFlow",
 ))
 
 # 信用承诺: the case-like item is the verification check (核查) a department owes on a commitment.
@@ -57,6 +67,7 @@ register(Procedure(
     open_states=("submitted", "checking"),
     staff_url_name="objection_desk_case", applicant_url_name="objection_status",
     clock_purposes=("objection.platform", "objection.provider", "objection.case", "objection.review"),
+    flow_path="workflows.flows.objection.ObjectionFlow",
 ))
 
 
@@ -69,4 +80,5 @@ register(Procedure(
     # escalated the same way.
     clock_purposes=("rectification.deadline", "rectification.plan", "rectification.verification",
                     "rectification.forward"),
+    flow_path="workflows.flows.rectification.RectificationFlow",
 ))

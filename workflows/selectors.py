@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
+from viewflow.workflow.status import STATUS
 
 from workflows.calendar import LEGAL_TZ, WorkCalendar, get_calendar
 from workflows.deadlines import Derivation, derive_clock
@@ -22,6 +23,9 @@ from workflows.models import Clock, ClockPause
 # Roles whose users see only their own organisation's clocks.
 _ORGANISATION_SCOPED = {"dept_handler", "dept_leader", "gov_body"}
 _SEE_ALL = {"platform_intake", "platform_reviewer", "supervisor", "administrator"}
+
+# A viewflow task still waiting for someone (the engine completes only these; queues list only these).
+OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 class State:

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import CreditRecordAdminForm, SubjectAdminForm, UserAddForm, UserEditForm
+from cases.forms.records import CreditRecordAdminForm, SubjectAdminForm, UserAddForm, UserEditForm
 from cases.identifiers import mask_phone
 from cases.models import (
     AuditEvent,
@@ -208,4 +208,4 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 # Commitment matters and API tokens live in their own module (procedure 3).
-from cases import commitment_admin  # noqa: E402, F401
+from cases.admin import commitment  # noqa: E402, F401

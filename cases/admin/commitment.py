@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CommitmentMatter, DepartmentApiToken
-from cases.services.commitment_import import api_token_revoke
-from cases.services.commitments import matter_save
+from cases.services.commitment.bulk_import import api_token_revoke
+from cases.services.commitment.lifecycle import matter_save
 
 
 @admin.register(CommitmentMatter)

@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from cases.models import Commitment, CommitmentMatter, CommitmentVerification, Role, User, VerificationState
-from cases.services import commitments as svc
-from cases.services.commitment_sweep import verifications_schedule_due
+from cases.services.commitment import lifecycle as svc
+from cases.services.commitment.sweep import verifications_schedule_due
 
 EVIDENCE_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -78,7 +78,7 @@ class CommitmentMatter(models.Model):
         return f"{self.title}（{self.get_type_display()}）"
 
 
-class Commitment(models.Model):
+class Commitment(ConcurrentTransitionMixin, models.Model):
     class Status(models.TextChoices):
         IN_FORCE = "in_force", _("在诺")
         KEPT = "kept", _("已践诺")
@@ -110,7 +110,9 @@ class Commitment(models.Model):
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("签署账号"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(_("签署时间"))
-    status = models.CharField(_("履约状态"), max_length=10, choices=Status.choices, default=Status.IN_FORCE)
+    # The fulfilment state: changed only by the verification outcome (cases.services.commitment), through the
+    # transitions below; the set-based sweep and the bulk import never change it.
+    status = FSMField(_("履约状态"), max_length=10, choices=Status.choices, default=Status.IN_FORCE, protected=True)
     source_reference = models.CharField(_("来源办件"), max_length=40, blank=True)
     # --- the commitment procedure (PROCEDURES.md §3); blank on commitments made inside a repair ---
     commitment_matter = models.ForeignKey(CommitmentMatter, verbose_name=_("承诺事项"), null=True, blank=True,
@@ -160,6 +162,18 @@ class Commitment(models.Model):
             if original and (original[0] != self.text or original[1] != self.text_sha256):
                 raise PermissionError("a signed commitment's text is immutable")
         super().save(*args, **kwargs)
+
+    @transition(field=status, source=Status.IN_FORCE, target=Status.KEPT)
+    def fulfil(self):
+        """践诺: the verification confirmed the commitment was kept."""
+
+    @transition(field=status, source=Status.IN_FORCE, target=Status.BROKEN)
+    def mark_broken(self):
+        """违诺 (Henan Art 58: the breach enters the credit record)."""
+
+    @transition(field=status, source=Status.IN_FORCE, target=Status.FALSE)
+    def mark_false(self):
+        """虚假承诺: what was committed to was untrue when signed."""
 
     @staticmethod
     def hash_text(text: str) -> str:
@@ -283,7 +297,7 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
         """The commitment ended otherwise (e.g. the application was withdrawn)."""
 
 
-class DecisionRevocation(models.Model):
+class DecisionRevocation(ConcurrentTransitionMixin, models.Model):
     """撤销行政决定 started after a broken or false commitment: a tracked task of the department."""
 
     class State(models.TextChoices):
@@ -295,7 +309,7 @@ class DecisionRevocation(models.Model):
                                         related_name="revocation")
     organisation = models.ForeignKey("cases.Organisation", verbose_name=_("办理机构"), on_delete=models.PROTECT,
                                      related_name="+")
-    state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.OPEN)
+    state = FSMField(_("状态"), max_length=8, choices=State.choices, default=State.OPEN, protected=True)
     reason = models.TextField(_("理由"))
     outcome_note = models.TextField(_("办理结果"), blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT,
@@ -309,3 +323,11 @@ class DecisionRevocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verification} · {self.get_state_display()}"
+
+    @transition(field=state, source=State.OPEN, target=State.REVOKED)
+    def revoke(self):
+        """The leader revokes the administrative decision (行政许可法 Art 69; Henan Art 68)."""
+
+    @transition(field=state, source=State.OPEN, target=State.KEPT)
+    def keep(self):
+        """The leader decides the decision stands."""

@@ -24,9 +24,8 @@ from cases.models.attachments import Attachment
 from cases.models.objection import OPEN_STATES, ObjectionCase
 from cases.task_permissions import task_permissions_of
 from workflows.calendar import get_calendar
-from workflows.engine import OPEN_TASK_STATUSES
 from workflows.models import Clock
-from workflows.selectors import ClockStatus, _pauses_prefetch, clock_status
+from workflows.selectors import OPEN_TASK_STATUSES, ClockStatus, _pauses_prefetch, clock_status
 from workflows.selectors import with_clock_status as shared_with_clock_status
 
 CASE_PURPOSES = ("objection.platform", "objection.provider", "objection.case", "objection.review")

@@ -24,10 +24,9 @@ from cases.models import CaseActivity, Organisation, RepairApplication, RepairSt
 from cases.models.attachments import Attachment
 from cases.task_permissions import task_permissions_of
 from workflows.calendar import get_calendar
-from workflows.engine import OPEN_TASK_STATUSES
-from workflows.flows.repair import RepairFlow
 from workflows.models import Clock, ClockPause
-from workflows.selectors import ClockStatus, clock_status
+from workflows.procedures import procedure_flow
+from workflows.selectors import OPEN_TASK_STATUSES, ClockStatus, clock_status
 from workflows.selectors import with_clock_status as shared_with_clock_status
 
 # Platform-sync clocks (cases.services.outbox, purpose "outbox:<topic>") measure the delivery to the city
@@ -123,7 +122,7 @@ def _takeable_q(user) -> Q:
         q |= Q(owner_permission__in=perms, owner_permission_content_type=ContentType.objects.get_for_model(Organisation),
                owner_permission_obj_pk=str(org_id))
     if policy.is_applicant(user):
-        q |= Q(Q(owner_permission__isnull=True) | Q(owner_permission=""), flow_task=RepairFlow.supplement)
+        q |= Q(Q(owner_permission__isnull=True) | Q(owner_permission=""), flow_task=procedure_flow("repair").supplement)
     return q
 
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import OrganisationDigest
+from cases.selectors.supervision import clocks_of_organisation, organisations_with_open_clocks
 from cases.services.audit import audit_log
-from cases.supervision_selectors import clocks_of_organisation, organisations_with_open_clocks
 from workflows.procedures import PROCEDURES
 
 logger = logging.getLogger(__name__)

@@ -46,8 +46,8 @@ from notices.models import Notice
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
-from workflows.flows.objection import ObjectionFlow
 from workflows.models import Clock, ClockPause
+from workflows.procedures import procedure_flow
 from workflows.selectors import clock_status
 from workflows.services.clocks import clock_pause, clock_resume, clock_start, clock_stop
 
@@ -237,7 +237,7 @@ def objection_file(*, actor, record: CreditRecord, matter: str, disputed: dict[s
         case.save(update_fields=["received_on"])
         _mark(case, actor)
         _activity(case, CaseActivity.Kind.SUBMITTED, actor, reason)
-        engine.start_process(ObjectionFlow, case=case)
+        engine.start_process(procedure_flow("objection"), case=case)
         _audit(case, "filed", actor, record=record.pk, matter=matter, fields=sorted(disputed),
                rule_set=rule_set.code, marked=case.marked)
     return case
@@ -326,7 +326,7 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
         _activity(review, CaseActivity.Kind.SUBMITTED, actor, reason)
         _activity(original, CaseActivity.Kind.NOTE, actor,
                   _("申请人申请复核，复核办件编号：%(number)s") % {"number": review.tracking_number})
-        engine.start_process(ObjectionFlow, case=review)
+        engine.start_process(procedure_flow("objection"), case=review)
         _audit(review, "review_requested", actor, original=original.tracking_number, rule_set=rule_set.code)
     return review
 
@@ -405,16 +405,16 @@ def objection_send_check(*, actor, case: ObjectionCase, note: str = "") -> Objec
         _audit(c, "check_sent", actor, provider=c.provider_id, check_due=check.due_date, case_due=whole.due_date)
         return c
 
-    return engine.complete_task(case=case, node=ObjectionFlow.triage, user=actor, action=action)
+    return engine.complete_task(case=case, node=procedure_flow("objection").triage, user=actor, action=action)
 
 
 # --- decisions ---------------------------------------------------------------------------------------------------
 def _node_for(case: ObjectionCase):
     if case.is_review:
-        return ObjectionFlow.review
+        return procedure_flow("objection").review
     if case.state == ObjectionState.CHECKING:
-        return ObjectionFlow.provider_check
-    return ObjectionFlow.triage
+        return procedure_flow("objection").provider_check
+    return procedure_flow("objection").triage
 
 
 def _may_decide(actor, case: ObjectionCase) -> bool:

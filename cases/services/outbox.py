@@ -4,7 +4,7 @@ with the credit platform"; STYLE.md 6).
 A procedure's service calls :func:`outbox_enqueue` inside its own transaction, so the fact and the event to
 report it commit or roll back together. The scheduled job (``cases.tasks.outbox_deliver_task``) calls
 :func:`outbox_deliver_due`, which claims due events one at a time by a conditional UPDATE, hands each to the
-transport (cases.outbox_transport) outside any transaction, and records the outcome. When the law sets a
+transport (cases.services.outbox_transport) outside any transaction, and records the outcome. When the law sets a
 limit for the report (repair result sync 3 WD, 58号令/527号; commitment and fulfilment reports 7 WD, seed 003
 item 6) the event carries a legal Clock that stops on delivery, so an event stuck in retries turns overdue
 and escalates like any other late step.
@@ -23,12 +23,12 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cases import policy
 from cases.models import OutboxEvent
-from cases.outbox_transport import DeliveryResult, Transport, get_transport
+from cases.models.outbox import topic_label
 from cases.services.audit import audit_log
+from cases.services.outbox_transport import DeliveryResult, Transport, get_transport
 from workflows.models import Clock
 from workflows.services.clocks import clock_start, clock_stop
 
@@ -44,27 +44,6 @@ CIRCUIT_BREAK_AFTER = 3
 
 
 # --- enqueue ---------------------------------------------------------------------------------------------
-
-# What each event reports, as staff read it on the case and on the outbox page.
-TOPIC_LABELS = {
-    "repair.granted": gettext_lazy("信用修复结果（准予）"),
-    "repair.revoked": gettext_lazy("撤销信用修复"),
-    "commitment.made": gettext_lazy("信用承诺信息"),
-    "commitment.fulfilment": gettext_lazy("信用承诺履约践诺情况"),
-    "commitment.batch": gettext_lazy("信用承诺信息（批量登记）"),
-    "objection.marked": gettext_lazy("异议标注"),
-    "objection.closed": gettext_lazy("异议处理结果"),
-    "objection.review_closed": gettext_lazy("异议复核结果"),
-    "objection.withdrawn": gettext_lazy("异议撤回"),
-    "rectification.recorded": gettext_lazy("政务失信记录认定"),
-    "rectification.closed": gettext_lazy("政务失信整改销号"),
-    "rectification.refused": gettext_lazy("政务失信拒不整改认定"),
-}
-
-
-def topic_label(topic: str) -> str:
-    return str(TOPIC_LABELS.get(topic, topic))
-
 
 def outbox_enqueue(*, topic: str, aggregate: models.Model, payload: dict, dedupe_key: str,
                    limit_budget: int | None = None, limit_unit: str = Clock.Unit.WORKING_DAYS,

@@ -40,8 +40,8 @@ from cases.services.sequences import sequence_next
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
-from workflows.flows.rectification import RectificationFlow
 from workflows.models import Clock
+from workflows.procedures import procedure_flow
 from workflows.services.clocks import clock_start, clock_stop
 
 # Clock purposes on a rectification case (workflows.procedures registers the escalated ones).
@@ -210,7 +210,7 @@ def rectification_intake(*, actor, body: Organisation, source: str, summary: str
         case.received_on = forward.start_date
         case.save(update_fields=["received_on"])
         _activity(case, CaseActivity.Kind.SUBMITTED, actor, LeadSource(source).label)
-        engine.start_process(RectificationFlow, case=case)
+        engine.start_process(procedure_flow("rectification"), case=case)
         _audit(case, "received", actor, source=source, body=body.pk, sme_payment=sme_payment,
                rule_set=rule_set.code)
     return case
@@ -223,7 +223,7 @@ def rectification_forward(*, actor, case: RectificationCase, verifier: Organisat
             Organisation.Kind.DEPARTMENT, Organisation.Kind.GOVERNMENT_BODY):
         raise RectificationError(_("核实认定部门应为被投诉机构的上级或主管部门。"), code="bad_verifier")
     _expect(case, [RectificationState.SUBMITTED], _("该线索已转交。"), "not_submitted")
-    return _step(case, RectificationFlow.forward, actor, lambda: _forward(actor, case, verifier))
+    return _step(case, procedure_flow("rectification").forward, actor, lambda: _forward(actor, case, verifier))
 
 
 def _forward(actor, case, verifier):
@@ -250,7 +250,7 @@ def _forward(actor, case, verifier):
     return case
 
 
-def _may_record_verification(user, case) -> bool:
+def may_record_verification(user, case) -> bool:
     """The verifier's own staff, or the credit office entering the verifier's written result."""
     org = policy.acting_organisation_id(user)
     if org is not None and org == case.verifier_id and (policy.is_department(user) or policy.is_gov_body(user)):
@@ -268,7 +268,7 @@ def rectification_verify(*, actor, case: RectificationCase, substantiated: bool,
     _expect(case, [RectificationState.VERIFYING], _("该线索不在核实认定环节。"), "not_verifying")
     # The task is routed to the verifier's staff; the credit office entering the verifier's written result
     # takes it on their behalf (who may record it at all is checked on the locked row below).
-    return _step(case, RectificationFlow.verification, actor,
+    return _step(case, procedure_flow("rectification").verification, actor,
                  lambda: _verify(actor, case, substantiated, reason, deadline, requirements, severity),
                  check_permission=not _is_credit_office_staff(actor, case))
 
@@ -279,7 +279,7 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
     with transaction.atomic():
         case = _lock(case)
         # Checked on the locked row: the verifier is set by the forwarding step.
-        _require(_may_record_verification(actor, case), _("您无权录入核实认定结果。"))
+        _require(may_record_verification(actor, case), _("您无权录入核实认定结果。"))
         if case.state != RectificationState.VERIFYING:
             raise RectificationError(_("该线索不在核实认定环节。"), code="not_verifying")
         case.verification_reason = reason.strip()
@@ -345,7 +345,7 @@ def rectification_submit_plan(*, actor, case: RectificationCase, text: str) -> R
     if not text.strip():
         raise RectificationError(_("请填写整改方案。"), code="empty")
     _expect(case, [RectificationState.AWAITING_PLAN], _("当前不需要报送整改方案。"), "not_awaiting_plan")
-    return _step(case, RectificationFlow.plan, actor, lambda: _submit_plan(actor, case, text))
+    return _step(case, procedure_flow("rectification").plan, actor, lambda: _submit_plan(actor, case, text))
 
 
 def _submit_plan(actor, case, text):
@@ -372,7 +372,7 @@ def rectification_report_progress(*, actor, case: RectificationCase, text: str) 
     if not text.strip():
         raise RectificationError(_("请填写整改进展。"), code="empty")
     _expect(case, [RectificationState.RECTIFYING], _("当前不在整改环节。"), "not_rectifying")
-    return _step(case, RectificationFlow.rectify, actor, lambda: _report_progress(actor, case, text))
+    return _step(case, procedure_flow("rectification").rectify, actor, lambda: _report_progress(actor, case, text))
 
 
 def _report_progress(actor, case, text):
@@ -396,7 +396,7 @@ def rectification_submit_completion(*, actor, case: RectificationCase, text: str
     if not text.strip():
         raise RectificationError(_("请填写整改完成情况。"), code="empty")
     _expect(case, [RectificationState.RECTIFYING], _("当前不在整改环节。"), "not_rectifying")
-    return _step(case, RectificationFlow.rectify, actor, lambda: _submit_completion(actor, case, text))
+    return _step(case, procedure_flow("rectification").rectify, actor, lambda: _submit_completion(actor, case, text))
 
 
 def _submit_completion(actor, case, text):
@@ -426,7 +426,7 @@ def rectification_check_completion(*, actor, case: RectificationCase, accepted: 
     if not accepted and not comment.strip():
         raise RectificationError(_("退回时请写明整改不到位的情况。"), code="no_comment")
     _expect(case, [RectificationState.COMPLETION_SUBMITTED], _("当前没有待核验的整改完成情况。"), "not_completion")
-    return _step(case, RectificationFlow.check, actor, lambda: _check_completion(actor, case, accepted, comment))
+    return _step(case, procedure_flow("rectification").check, actor, lambda: _check_completion(actor, case, accepted, comment))
 
 
 def _check_completion(actor, case, accepted, comment):

@@ -41,8 +41,8 @@ from cases.services.sequences import sequence_next
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
-from workflows.flows.repair import RepairFlow
 from workflows.models import Clock, ClockPause
+from workflows.procedures import procedure_flow
 from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_start, clock_stop
 
 # Clock purposes on a repair case.
@@ -289,7 +289,7 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
         _activity(application, CaseActivity.Kind.SUBMITTED, actor)
         _activity(application, CaseActivity.Kind.ROUTED, None,
                   _("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name})
-        engine.start_process(RepairFlow, case=application)
+        engine.start_process(procedure_flow("repair"), case=application)
         _audit(application, "submitted", actor, rule_set=rule_set.code, organisation=org.pk)
     return application
 
@@ -366,7 +366,7 @@ def repair_supplement(*, actor, application: RepairApplication, note: str = "") 
         _audit(app, "supplemented", actor)
         return app
 
-    return engine.complete_task(case=application, node=RepairFlow.supplement, user=actor, action=action)
+    return engine.complete_task(case=application, node=procedure_flow("repair").supplement, user=actor, action=action)
 
 
 def _supplement_requested_at(app):
@@ -406,7 +406,7 @@ def repair_accept(*, actor, application: RepairApplication) -> RepairApplication
         _audit(app, "accepted", actor)
         return app
 
-    return _department_step(actor, application, RepairFlow.acceptance, action)
+    return _department_step(actor, application, procedure_flow("repair").acceptance, action)
 
 
 def repair_refuse(*, actor, application: RepairApplication, reason: str) -> RepairApplication:
@@ -427,7 +427,7 @@ def repair_refuse(*, actor, application: RepairApplication, reason: str) -> Repa
         _audit(app, "refused", actor, reason=reason)
         return app
 
-    return _department_step(actor, application, RepairFlow.acceptance, action)
+    return _department_step(actor, application, procedure_flow("repair").acceptance, action)
 
 
 def repair_request_supplement(*, actor, application: RepairApplication, missing: str) -> RepairApplication:
@@ -456,7 +456,7 @@ def repair_request_supplement(*, actor, application: RepairApplication, missing:
         _audit(app, "supplement_requested", actor, missing=missing, due=window.due_date)
         return app
 
-    return _department_step(actor, application, RepairFlow.acceptance, action)
+    return _department_step(actor, application, procedure_flow("repair").acceptance, action)
 
 
 def repair_propose(*, actor, application: RepairApplication, proposal: str, reason: str,
@@ -488,7 +488,7 @@ def repair_propose(*, actor, application: RepairApplication, proposal: str, reas
         _audit(app, "proposed", actor, proposal=proposal, days=days)
         return app
 
-    return _department_step(actor, application, RepairFlow.review, action)
+    return _department_step(actor, application, procedure_flow("repair").review, action)
 
 
 def repair_signoff(*, actor, application: RepairApplication, agree: bool, comment: str = "") -> RepairApplication:
@@ -537,7 +537,7 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
         _audit(app, "decided", actor, decision=app.state)
         return app
 
-    return _department_step(actor, application, RepairFlow.signoff, action)
+    return _department_step(actor, application, procedure_flow("repair").signoff, action)
 
 
 def _make_effective(app: RepairApplication, actor, now):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import commitment_views as views
+from cases.views import commitment as views
 
 urlpatterns = [
     path("", views.my_list, name="commitment_my_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import objection_views as views
+from cases.views import objection as views
 
 urlpatterns = [
     path("", views.my_list, name="objection_my_list"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import outbox_views
+from cases.views import outbox as outbox_views
 
 app_name = "outbox"
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases.views import records as views
 
 urlpatterns = [
     # The public credit website: anonymous, public records only.

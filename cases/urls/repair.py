@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import repair_views as views
+from cases.views import repair as views
 
 urlpatterns = [
     path("", views.my_list, name="repair_my_list"),

@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import commitment_selectors as sel
 from cases import policy
-from cases.commitment_forms import ImportForm, OutcomeForm, RegisterForm, RevocationCloseForm, SignForm
+from cases.forms.commitment import ImportForm, OutcomeForm, RegisterForm, RevocationCloseForm, SignForm
 from cases.models import Commitment, CommitmentImport, CommitmentType, Subject
-from cases.services import commitment_import as imp
-from cases.services import commitments as svc
+from cases.selectors import commitment as sel
+from cases.services.commitment import bulk_import as imp
+from cases.services.commitment import lifecycle as svc
 from notices.models import Notice
 
 PAGE_SIZE = 50
@@ -38,7 +38,7 @@ def _errors(request, exc: ValidationError) -> None:
 def my_list(request):
     if not policy.is_applicant(request.user):
         return redirect("commitment_desk")
-    return render(request, "commitments/my_list.html", {
+    return render(request, "commitment/my_list.html", {
         "commitments": sel.commitments_for(request.user)[:200],
         "matters": sel.matters_open_for_signing(),
     })
@@ -76,7 +76,7 @@ def sign(request, matter_pk: int):
         else:
             preview = svc.render_commitment_text(matter=matter, subject=subject,
                                                  signer=form.cleaned_data["signer_name"], on=timezone.localdate())
-    return render(request, "commitments/sign.html", {"matter": matter, "form": form, "preview": preview})
+    return render(request, "commitment/sign.html", {"matter": matter, "form": form, "preview": preview})
 
 
 def _notices_of(obj):
@@ -91,7 +91,7 @@ def detail(request, pk: int):
     commitment = sel.commitment_for(request.user, pk)
     department = policy.is_department(request.user) and \
         policy.acting_organisation_id(request.user) == commitment.department_id
-    return render(request, "commitments/detail.html", {
+    return render(request, "commitment/detail.html", {
         "c": commitment, "notices": _notices_of(commitment), "is_department": department,
         "verifications": commitment.verifications.order_by("-pk"),
     })
@@ -109,7 +109,7 @@ def desk(request):
     _require_staff(request.user)
     now = timezone.now()
     due = sel.verifications_for(request.user)
-    return render(request, "commitments/desk.html", {
+    return render(request, "commitment/desk.html", {
         "due": due[:100], "due_count": due.count(),
         "overdue": sel.verifications_overdue(request.user, now=now)[:100],
         "late_documents": sel.follow_documents_late(request.user)[:100],
@@ -142,7 +142,7 @@ def verification(request, pk: int):
                 messages.success(request, _("核查结果已记录。"))
                 return redirect("commitment_verification", pk=v.pk)
     revocation = getattr(v, "revocation", None) if hasattr(v, "revocation") else None
-    return render(request, "commitments/verification.html", {
+    return render(request, "commitment/verification.html", {
         "v": v, "c": v.commitment, "form": form, "can_handle": can_handle, "revocation": revocation,
         "close_form": RevocationCloseForm(), "notices": _notices_of(v),
         "attachments": v.attachments.all(),
@@ -216,7 +216,7 @@ def register(request):
         else:
             messages.success(request, _("承诺已登记。"))
             return redirect("commitment_detail", pk=commitment.pk)
-    return render(request, "commitments/register.html", {"form": form})
+    return render(request, "commitment/register.html", {"form": form})
 
 
 @login_required
@@ -242,7 +242,7 @@ def import_file(request):
             messages.success(request, _("已导入%(n)d条承诺（新建主体%(s)d个）。") % {
                 "n": result.created, "s": result.subjects_created})
             return redirect("commitment_desk")
-    return render(request, "commitments/import.html", {
+    return render(request, "commitment/import.html", {
         "form": form, "row_errors": row_errors[:1000] if row_errors else None,
         "error_count": len(row_errors) if row_errors else 0, "headers": imp.TEMPLATE_HEADERS})
 
@@ -261,7 +261,7 @@ def public_register(request):
     qs = sel.public_register(q=request.GET.get("q", ""), type=request.GET.get("type", ""),
                              status=request.GET.get("status", ""))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "commitments/public_register.html", {
+    return render(request, "commitment/public_register.html", {
         "page": page, "q": request.GET.get("q", ""), "types": CommitmentType.choices,
         "type": request.GET.get("type", ""), "status": request.GET.get("status", ""),
         "statuses": [("in_force", Commitment.Status.IN_FORCE.label), ("kept", Commitment.Status.KEPT.label),

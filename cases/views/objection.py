@@ -1,6 +1,6 @@
 """Objection pages (PROCEDURES.md §2): the applicant files from the record page and follows the status; the
 platform triages, the provider verifies, the reviewer reviews, the supervisor sees the late ones and sends
-督办 — each on the desk. Thin: cases.objection_selectors reads (404 outside scope), cases.services.objection
+督办 — each on the desk. Thin: cases.selectors.objection reads (404 outside scope), cases.services.objection
 writes; a service refusal goes back onto its form, a TaskConflict is shown as such, PermissionDenied is 403.
 """
 
@@ -20,11 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cases import objection_selectors as sel
 from cases import policy
-from cases.models import Role
-from cases.models.objection import ObjectionState
-from cases.objection_forms import (
+from cases.forms.objection import (
     CheckForm,
     DecideForm,
     ObjectionForm,
@@ -33,7 +30,10 @@ from cases.objection_forms import (
     SuperviseForm,
     WithdrawForm,
 )
-from cases.selectors import record_get_for_user
+from cases.models import Role
+from cases.models.objection import ObjectionState
+from cases.selectors import objection as sel
+from cases.selectors.records import record_get_for_user
 from cases.services import objection as svc
 from workflows import engine
 

@@ -9,9 +9,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from cases import policy, selectors
-from cases.forms import PublicSearchForm, RecordFilterForm, RevealIdForm, SubjectSearchForm
+from cases import policy
+from cases.forms.records import PublicSearchForm, RecordFilterForm, RevealIdForm, SubjectSearchForm
 from cases.models import DisplayState
+from cases.selectors import records as selectors
 from cases.services.privacy import subject_id_number_reveal
 
 PAGE_SIZE = 25

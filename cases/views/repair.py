@@ -1,6 +1,6 @@
 """Credit-repair pages: the applicant's portal and the department's desk (PROCEDURES.md §1).
 
-Thin: cases.repair_selectors reads (scoped, 404 outside scope), cases.services.repair writes. What the views
+Thin: cases.selectors.repair reads (scoped, 404 outside scope), cases.services.repair writes. What the views
 add is the translation of the services' answers into pages: a RepairError goes back onto the form that
 caused it with everything typed kept, a TaskConflict (another officer finished the step first) is shown as
 such, PermissionDenied becomes the 403 page.
@@ -20,11 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cases import policy
-from cases import repair_selectors as sel
-from cases.models import Role
-from cases.models.attachments import Attachment
-from cases.models.repair import OPEN_STATES, Proposal, RepairState
-from cases.repair_forms import (
+from cases.forms.repair import (
     ChaseForm,
     OptionalReasonForm,
     ProposalForm,
@@ -34,7 +30,11 @@ from cases.repair_forms import (
     SupplementForm,
     SupplementRequestForm,
 )
-from cases.selectors import record_get_for_user
+from cases.models import Role
+from cases.models.attachments import Attachment
+from cases.models.repair import OPEN_STATES, Proposal, RepairState
+from cases.selectors import repair as sel
+from cases.selectors.records import record_get_for_user
 from cases.services import repair as svc
 from workflows import engine
 

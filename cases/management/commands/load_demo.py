@@ -109,15 +109,15 @@ def load_demo(data: dict) -> Counter:
         _user(item, data["password"], organisations, subjects, created)
     for item in data["records"]:
         _record(item, organisations, subjects, created)
-    from cases.demo_commitments import load_demo_commitments
+    from cases.demo.commitment import load_demo_commitments
 
     load_demo_commitments(data, organisations, subjects, created)
     for item in data.get("repairs", []):
         _repair(item, created)
-    from cases.demo_objections import load_demo_objections
+    from cases.demo.objection import load_demo_objections
 
     load_demo_objections(created)
-    from cases.demo_rectifications import load_demo_rectifications
+    from cases.demo.rectification import load_demo_rectifications
 
     load_demo_rectifications(data.get("rectifications", []), created)
     return created

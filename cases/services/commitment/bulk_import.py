@@ -41,10 +41,10 @@ from cases.models import (
     Subject,
     SubjectKind,
 )
-from cases.models.commitments import SIMPLIFIED_TYPES
+from cases.models.commitment import SIMPLIFIED_TYPES
 from cases.models.records import PUBLIC_STATES, DisplayState, RecordKind, Severity
 from cases.services.audit import audit_log
-from cases.services.commitments import REPORT_CITATION, TOPIC_BATCH, _follow_due, report_budget
+from cases.services.commitment.lifecycle import REPORT_CITATION, TOPIC_BATCH, _follow_due, report_budget
 from cases.services.outbox import outbox_enqueue
 from cases.services.subjects import normalise_code
 from workflows.calendar import LEGAL_TZ
@@ -403,7 +403,7 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
                                  first_line=1 if source == CommitmentImport.Source.API else 2)
     if not rows and not errors:
         raise ValidationError(_("文件中没有数据行。"), code="empty")
-    from cases.services.commitments import render_commitment_text
+    from cases.services.commitment.lifecycle import render_commitment_text
 
     with transaction.atomic():
         # registered: id → (name, uscc) as the subject is registered

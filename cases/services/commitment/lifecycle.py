@@ -5,8 +5,8 @@
 → possible repair. Every commitment and every fulfilment outcome is reported to the city credit platform
 through the outbox within ``commitment.report_wd`` working days (seed 003 item 6), each report a clock.
 
-Bulk registration (file, API) lives in cases.services.commitment_import; the set-based verification sweep in
-cases.services.commitment_sweep.
+Bulk registration (file, API) lives in cases.services.commitment.bulk_import; the set-based verification sweep in
+cases.services.commitment.sweep.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from cases.models import (
     Subject,
     VerificationState,
 )
-from cases.models.commitments import SIMPLIFIED_TYPES
+from cases.models.commitment import SIMPLIFIED_TYPES
 from cases.models.records import PUBLIC_STATES, DisplayState, RecordKind, Severity
 from cases.models.repair import RepairState
 from cases.services.attachments import attachment_add
@@ -49,7 +49,7 @@ REVOCATION_PURPOSE = "commitment.revocation"
 REPORT_CITATION = "郑东新区社会信用体系建设2022年工作要点第6项"
 VERIFY_CITATION = "国办发〔2020〕42号；承诺事项核查办法"
 
-# Topics reported to the platform (labels: cases.services.outbox.TOPIC_LABELS).
+# Topics reported to the platform (labels: cases.models.outbox.TOPIC_LABELS).
 TOPIC_MADE = "commitment.made"
 TOPIC_FULFILMENT = "commitment.fulfilment"
 TOPIC_BATCH = "commitment.batch"
@@ -338,7 +338,8 @@ def verification_record(*, actor, verification: CommitmentVerification, outcome:
                                           purpose=VERIFY_PURPOSE, stopped_at__isnull=True):
             clock_stop(clock=clock, reason=_("核查办结"), actor=actor, at=now)
         commitment = Commitment.objects.select_for_update().get(pk=v.commitment_id)
-        commitment.status = OUTCOMES[outcome]
+        {VerificationState.KEPT: commitment.fulfil, VerificationState.BROKEN: commitment.mark_broken,
+         VerificationState.FALSE: commitment.mark_false}[outcome]()
         commitment.status_changed_at = now
         fields = ["status", "status_changed_at"]
         record = None
@@ -444,7 +445,10 @@ def revocation_close(*, actor, revocation: DecisionRevocation, revoked: bool, no
             "verification__commitment__subject", "organisation").get(pk=revocation.pk)
         if r.state != DecisionRevocation.State.OPEN:
             raise CommitmentError(_("该事项已办结。"), code="closed")
-        r.state = DecisionRevocation.State.REVOKED if revoked else DecisionRevocation.State.KEPT
+        if revoked:
+            r.revoke()
+        else:
+            r.keep()
         r.outcome_note, r.closed_at = note.strip(), now
         r.save()
         for clock in Clock.objects.filter(content_type__model="decisionrevocation", object_id=r.pk,

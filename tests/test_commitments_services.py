@@ -13,6 +13,7 @@ from cases.models import (
     Commitment,
     CommitmentVerification,
     CreditRecord,
+    DecisionRevocation,
     OutboxEvent,
     Role,
     Severity,
@@ -179,6 +180,30 @@ def test_breach_creates_the_record_sends_the_notice_and_reports_it(travel, stora
         svc.revocation_close(actor=handler, revocation=revocation, revoked=True, note="撤销")
     svc.revocation_close(actor=leader, revocation=revocation, revoked=True, note="已撤销许可")
     assert Notice.objects.filter(kind="commitment_revocation").count() == 1
+
+
+def test_the_revocation_decision_is_routed_to_the_departments_leaders(travel, storage, applicant, handler, leader,
+                                                                     enterprise, matter):
+    """撤销行政决定 is a task in the leaders' queue of the department (workflows/flows/commitment.py); the open task
+    and the revocation's legal state agree before and after the decision."""
+    from workflows import engine
+    from workflows.flows.commitment import CommitmentFlow
+
+    c = sign(applicant, matter, enterprise)
+    v = svc.verification_start(actor=handler, commitment=c)
+    svc.verification_record(actor=handler, verification=v, outcome=VerificationState.FALSE, finding="资质材料伪造",
+                            evidence=evidence())
+    revocation = svc.revocation_start(actor=handler, verification=v, reason="承诺不实")
+    task = engine.open_task(revocation)
+    assert task.flow_task == CommitmentFlow.decide and revocation.state == "open"
+    assert engine.may_take(CommitmentFlow.decide, leader, task)
+    assert not engine.may_take(CommitmentFlow.decide, handler, task)
+    svc.revocation_close(actor=leader, revocation=revocation, revoked=False, note="决定不撤销，已责令整改")
+    assert engine.open_task(revocation) is None
+    assert DecisionRevocation.objects.get(pk=revocation.pk).state == "kept"
+    with pytest.raises(engine.TaskConflict):  # a second decision (another tab) changes nothing
+        svc.revocation_close(actor=leader, revocation=revocation, revoked=True, note="撤销")
+    assert not Notice.objects.filter(kind="commitment_revocation").exists()
 
 
 def test_serious_consequences_make_a_broken_commitment_serious(travel, storage, applicant, handler, enterprise,

@@ -31,9 +31,17 @@ class OutcomeForm(forms.Form):
     evidence = forms.FileField(label=_("证据材料"), required=False)
 
 
+class RevocationStartForm(forms.Form):
+    reason = forms.CharField(label=_("撤销理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RepairReviewForm(forms.Form):
+    note = forms.CharField(label=_("修复复核结论"), max_length=2000)
+
+
 class RevocationCloseForm(forms.Form):
     decision = forms.ChoiceField(label=_("决定"), choices=[("revoke", _("撤销行政决定")), ("keep", _("不撤销"))])
-    note = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("办理结果"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RegisterForm(forms.Form):

@@ -324,6 +324,11 @@ class DecisionRevocation(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.verification} · {self.get_state_display()}"
 
+    @property
+    def handling_organisation(self):
+        """The department that must decide (the one that granted the decision): the flow routes to it."""
+        return self.organisation
+
     @transition(field=state, source=State.OPEN, target=State.REVOKED)
     def revoke(self):
         """The leader revokes the administrative decision (行政许可法 Art 69; Henan Art 68)."""

@@ -17,12 +17,21 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy
-from cases.forms.commitment import ImportForm, OutcomeForm, RegisterForm, RevocationCloseForm, SignForm
+from cases.forms.commitment import (
+    ImportForm,
+    OutcomeForm,
+    RegisterForm,
+    RepairReviewForm,
+    RevocationCloseForm,
+    RevocationStartForm,
+    SignForm,
+)
 from cases.models import Commitment, CommitmentImport, CommitmentType, Subject
 from cases.selectors import commitment as sel
 from cases.services.commitment import bulk_import as imp
 from cases.services.commitment import lifecycle as svc
 from notices.models import Notice
+from workflows import engine
 
 PAGE_SIZE = 50
 
@@ -86,15 +95,19 @@ def _notices_of(obj):
         .order_by("pk")
 
 
-@login_required
-def detail(request, pk: int):
-    commitment = sel.commitment_for(request.user, pk)
+def _detail_page(request, commitment, *, review_form=None, status=200):
     department = policy.is_department(request.user) and \
         policy.acting_organisation_id(request.user) == commitment.department_id
     return render(request, "commitment/detail.html", {
         "c": commitment, "notices": _notices_of(commitment), "is_department": department,
         "verifications": commitment.verifications.order_by("-pk"),
-    })
+        "review_form": review_form or RepairReviewForm(),
+    }, status=status)
+
+
+@login_required
+def detail(request, pk: int):
+    return _detail_page(request, sel.commitment_for(request.user, pk))
 
 
 # --- desk ------------------------------------------------------------------------------------------------
@@ -120,15 +133,30 @@ def desk(request):
     })
 
 
+def _verification_page(request, v, *, form=None, start_form=None, close_form=None, status=200):
+    """The check's page; a refused action re-renders it with the person's input in its own form."""
+    revocation = getattr(v, "revocation", None) if hasattr(v, "revocation") else None
+    return render(request, "commitment/verification.html", {
+        "v": v, "c": v.commitment, "form": form or OutcomeForm(),
+        "can_handle": policy.can_handle_case(request.user, v), "revocation": revocation,
+        "start_form": start_form or RevocationStartForm(), "close_form": close_form or RevocationCloseForm(),
+        "notices": _notices_of(v), "attachments": v.attachments.all(),
+    }, status=status)
+
+
+def _refused(form, exc: ValidationError):
+    form.add_error(None, exc.messages)
+    return form
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def verification(request, pk: int):
     _require_staff(request.user)
     v = sel.verification_for(request.user, pk)
-    can_handle = policy.can_handle_case(request.user, v)
     form = OutcomeForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        if not can_handle:
+        if not policy.can_handle_case(request.user, v):
             raise PermissionDenied(_("您无权办理该核查。"))
         if form.is_valid():
             try:
@@ -137,28 +165,28 @@ def verification(request, pk: int):
                                         serious_consequences=form.cleaned_data["serious_consequences"],
                                         evidence=request.FILES.getlist("evidence"))
             except ValidationError as exc:
-                _errors(request, exc)
+                _refused(form, exc)
             else:
                 messages.success(request, _("核查结果已记录。"))
                 return redirect("commitment_verification", pk=v.pk)
-    revocation = getattr(v, "revocation", None) if hasattr(v, "revocation") else None
-    return render(request, "commitment/verification.html", {
-        "v": v, "c": v.commitment, "form": form, "can_handle": can_handle, "revocation": revocation,
-        "close_form": RevocationCloseForm(), "notices": _notices_of(v),
-        "attachments": v.attachments.all(),
-    })
+        return _verification_page(request, v, form=form, status=400)
+    return _verification_page(request, v, form=form)
 
 
 @login_required
 @require_POST
 def revocation_start(request, pk: int):
     v = sel.verification_for(request.user, pk)
-    try:
-        svc.revocation_start(actor=request.user, verification=v, reason=request.POST.get("reason", ""))
-        messages.success(request, _("已启动撤销行政决定程序。"))
-    except ValidationError as exc:
-        _errors(request, exc)
-    return redirect("commitment_verification", pk=v.pk)
+    form = RevocationStartForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.revocation_start(actor=request.user, verification=v, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, _("已启动撤销行政决定程序。"))
+            return redirect("commitment_verification", pk=v.pk)
+    return _verification_page(request, v, start_form=form, status=400)
 
 
 @login_required
@@ -170,10 +198,15 @@ def revocation_close(request, pk: int):
         try:
             svc.revocation_close(actor=request.user, revocation=v.revocation,
                                  revoked=form.cleaned_data["decision"] == "revoke", note=form.cleaned_data["note"])
-            messages.success(request, _("已办结。"))
         except ValidationError as exc:
-            _errors(request, exc)
-    return redirect("commitment_verification", pk=v.pk)
+            _refused(form, exc)
+        except engine.TaskConflict as conflict:  # decided already (another tab, or a colleague)
+            messages.error(request, str(conflict))
+            return redirect("commitment_verification", pk=v.pk)
+        else:
+            messages.success(request, _("已办结。"))
+            return redirect("commitment_verification", pk=v.pk)
+    return _verification_page(request, v, close_form=form, status=400)
 
 
 @login_required
@@ -188,7 +221,13 @@ def commitment_act(request, pk: int, step: str):
             svc.commitment_follow_documents_received(actor=request.user, commitment=commitment)
             messages.success(request, _("已登记后补材料。"))
         elif step == "repair-review":
-            svc.repair_review_close(actor=request.user, commitment=commitment, note=request.POST.get("note", ""))
+            form = RepairReviewForm(request.POST)
+            if not form.is_valid():
+                return _detail_page(request, commitment, review_form=form, status=400)
+            try:
+                svc.repair_review_close(actor=request.user, commitment=commitment, note=form.cleaned_data["note"])
+            except ValidationError as exc:
+                return _detail_page(request, commitment, review_form=_refused(form, exc), status=400)
             messages.success(request, _("修复复核已办结。"))
         else:
             raise PermissionDenied

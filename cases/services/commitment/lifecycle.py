@@ -39,9 +39,10 @@ from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import record_create
 from notices.services import notice_request
-from workflows import rules
+from workflows import engine, rules
 from workflows.calendar import LEGAL_TZ, get_calendar, local_date
 from workflows.models import Clock
+from workflows.procedures import procedure_flow
 from workflows.services.clocks import clock_start, clock_stop
 
 VERIFY_PURPOSE = "commitment.verify"
@@ -429,6 +430,7 @@ def revocation_start(*, actor, verification: CommitmentVerification, reason: str
                     kind=Clock.Kind.INTERNAL, received_at=now, organisation=v.handling_organisation,
                     citation="PROCEDURES.md §3 [cfg]", actor=actor)
         audit_log(actor=actor, action="revocation.started", obj=revocation, data={"verification": v.pk})
+        engine.start_process(procedure_flow("commitment"), case=revocation)
     return revocation
 
 
@@ -439,28 +441,37 @@ def revocation_close(*, actor, revocation: DecisionRevocation, revoked: bool, no
              _("撤销行政决定须由部门负责人决定。"))
     if not (note or "").strip():
         raise CommitmentError(_("请写明办理结果。"), code="no_note")
+    return engine.complete_task(
+        case=revocation,
+        node=procedure_flow("commitment").decide,
+        user=actor,
+        action=lambda: _revocation_decide(actor=actor, revocation=revocation, revoked=revoked, note=note),
+    )
+
+
+def _revocation_decide(*, actor, revocation: DecisionRevocation, revoked: bool, note: str) -> DecisionRevocation:
+    """Runs as the leader's open ``decide`` task (workflows.engine.complete_task holds the transaction)."""
     now = timezone.now()
-    with transaction.atomic():
-        r = DecisionRevocation.objects.select_for_update(of=("self",)).select_related(
-            "verification__commitment__subject", "organisation").get(pk=revocation.pk)
-        if r.state != DecisionRevocation.State.OPEN:
-            raise CommitmentError(_("该事项已办结。"), code="closed")
-        if revoked:
-            r.revoke()
-        else:
-            r.keep()
-        r.outcome_note, r.closed_at = note.strip(), now
-        r.save()
-        for clock in Clock.objects.filter(content_type__model="decisionrevocation", object_id=r.pk,
-                                          stopped_at__isnull=True):
-            clock_stop(clock=clock, reason=_("已办结"), actor=actor, at=now)
-        audit_log(actor=actor, action=f"revocation.{r.state}", obj=r, data={"note": note[:300]})
-        commitment = r.verification.commitment
-        if revoked:
-            notice_request(case=r, kind="commitment_revocation", trigger="revoked", issuer=r.organisation,
-                           addressee_subject=commitment.subject, actor=actor,
-                           context={"matter": commitment.matter, "reasons": r.reason,
-                                    "decision_number": commitment.decision_number})
-            _report(commitment=commitment, topic=TOPIC_FULFILMENT, key=f"revoked{r.pk}", occurred_at=now,
-                    actor=actor, extra={"outcome": "decision_revoked"})
+    r = DecisionRevocation.objects.select_for_update(of=("self",)).select_related(
+        "verification__commitment__subject", "organisation").get(pk=revocation.pk)
+    if r.state != DecisionRevocation.State.OPEN:
+        raise CommitmentError(_("该事项已办结。"), code="closed")
+    if revoked:
+        r.revoke()
+    else:
+        r.keep()
+    r.outcome_note, r.closed_at = note.strip(), now
+    r.save()
+    for clock in Clock.objects.filter(content_type__model="decisionrevocation", object_id=r.pk,
+                                      stopped_at__isnull=True):
+        clock_stop(clock=clock, reason=_("已办结"), actor=actor, at=now)
+    audit_log(actor=actor, action=f"revocation.{r.state}", obj=r, data={"note": note[:300]})
+    commitment = r.verification.commitment
+    if revoked:
+        notice_request(case=r, kind="commitment_revocation", trigger="revoked", issuer=r.organisation,
+                       addressee_subject=commitment.subject, actor=actor,
+                       context={"matter": commitment.matter, "reasons": r.reason,
+                                "decision_number": commitment.decision_number})
+        _report(commitment=commitment, topic=TOPIC_FULFILMENT, key=f"revoked{r.pk}", occurred_at=now,
+                actor=actor, extra={"outcome": "decision_revoked"})
     return r

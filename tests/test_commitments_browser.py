@@ -13,8 +13,15 @@ from tests.test_repair_browser import private_storage  # noqa: F401
 
 
 @pytest.mark.browser
-def test_it_signs_verifies_and_publishes_a_commitment(page, applicant, handler, enterprise, market_bureau,
-                                                      rule_sets, private_storage):  # noqa: F811
+def test_it_signs_verifies_and_publishes_a_commitment(
+    page,
+    applicant,
+    handler,
+    enterprise,
+    market_bureau,
+    rule_sets,
+    private_storage,  # noqa: F811
+):
     matter = make_matter(market_bureau)
 
     # The enterprise's user signs the commitment online.

@@ -102,9 +102,7 @@ def test_it_fails_when_a_model_imports_a_service(graph):
         importer="cases.models.outbox", imported="cases.services.outbox", line_number=47, line_contents="(lazy)"
     )
     try:
-        assert violations(graph) == [
-            "cases.models.outbox (models) imports cases.services.outbox (services) at line 47"
-        ]
+        assert violations(graph) == ["cases.models.outbox (models) imports cases.services.outbox (services) at line 47"]
     finally:
         graph.remove_import(importer="cases.models.outbox", imported="cases.services.outbox")
 

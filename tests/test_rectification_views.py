@@ -63,8 +63,9 @@ def test_a_refused_step_keeps_the_text_and_says_why(
     assert case.state == "awaiting_plan"
 
 
-def test_a_text_over_the_limit_is_refused_with_the_limit(rule_sets, travel, client, intake, reviewer, body, office,
-                                                          city_gov, body_user):
+def test_a_text_over_the_limit_is_refused_with_the_limit(
+    rule_sets, travel, client, intake, reviewer, body, office, city_gov, body_user
+):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     client.force_login(body_user)
     response = client.post(f"/rectification/{case.pk}/plan/", {"text": "方" * 5001})

@@ -46,41 +46,64 @@ def register(procedure: Procedure) -> Procedure:
     return procedure
 
 
-register(Procedure(
-    code="repair", label=_("信用修复"), model_label="cases.RepairApplication",
-    open_states=("submitted", "supplementing", "accepted", "signoff"),
-    staff_url_name="repair_desk_case", applicant_url_name="repair_status",
-    clock_purposes=("repair.acceptance", "repair.decision"),
-    flow_path="workflows.flows.repair.RepairFlow",
-))
+register(
+    Procedure(
+        code="repair",
+        label=_("信用修复"),
+        model_label="cases.RepairApplication",
+        open_states=("submitted", "supplementing", "accepted", "signoff"),
+        staff_url_name="repair_desk_case",
+        applicant_url_name="repair_status",
+        clock_purposes=("repair.acceptance", "repair.decision"),
+        flow_path="workflows.flows.repair.RepairFlow",
+    )
+)
 
 # 信用承诺: the case-like item is the verification check (核查) a department owes on a commitment.
-register(Procedure(
-    code="commitment", label=_("信用承诺核查"), model_label="cases.CommitmentVerification",
-    open_states=("open",), staff_url_name="commitment_verification",
-    clock_purposes=("commitment.verify",),
-    # Routes the leader's decision on 撤销行政决定 (the check itself is scheduled set-based by the sweep).
-    flow_path="workflows.flows.commitment.CommitmentFlow",
-))
+register(
+    Procedure(
+        code="commitment",
+        label=_("信用承诺核查"),
+        model_label="cases.CommitmentVerification",
+        open_states=("open",),
+        staff_url_name="commitment_verification",
+        clock_purposes=("commitment.verify",),
+        # Routes the leader's decision on 撤销行政决定 (the check itself is scheduled set-based by the sweep).
+        flow_path="workflows.flows.commitment.CommitmentFlow",
+    )
+)
 
 
-register(Procedure(
-    code="objection", label=_("异议处理"), model_label="cases.ObjectionCase",
-    open_states=("submitted", "checking"),
-    staff_url_name="objection_desk_case", applicant_url_name="objection_status",
-    clock_purposes=("objection.platform", "objection.provider", "objection.case", "objection.review"),
-    flow_path="workflows.flows.objection.ObjectionFlow",
-))
+register(
+    Procedure(
+        code="objection",
+        label=_("异议处理"),
+        model_label="cases.ObjectionCase",
+        open_states=("submitted", "checking"),
+        staff_url_name="objection_desk_case",
+        applicant_url_name="objection_status",
+        clock_purposes=("objection.platform", "objection.provider", "objection.case", "objection.review"),
+        flow_path="workflows.flows.objection.ObjectionFlow",
+    )
+)
 
 
-register(Procedure(
-    code="rectification", label=_("政务失信整改"), model_label="cases.RectificationCase",
-    open_states=("submitted", "verifying", "awaiting_plan", "rectifying", "completion"),
-    staff_url_name="rectification_case",
-    # The rectification deadline carries the full ladder (PROCEDURES.md §4); the verifier's limit
-    # (Order 802 Art 25 for SME payments), the plan limit and the credit office's forwarding limit are
-    # escalated the same way.
-    clock_purposes=("rectification.deadline", "rectification.plan", "rectification.verification",
-                    "rectification.forward"),
-    flow_path="workflows.flows.rectification.RectificationFlow",
-))
+register(
+    Procedure(
+        code="rectification",
+        label=_("政务失信整改"),
+        model_label="cases.RectificationCase",
+        open_states=("submitted", "verifying", "awaiting_plan", "rectifying", "completion"),
+        staff_url_name="rectification_case",
+        # The rectification deadline carries the full ladder (PROCEDURES.md §4); the verifier's limit
+        # (Order 802 Art 25 for SME payments), the plan limit and the credit office's forwarding limit are
+        # escalated the same way.
+        clock_purposes=(
+            "rectification.deadline",
+            "rectification.plan",
+            "rectification.verification",
+            "rectification.forward",
+        ),
+        flow_path="workflows.flows.rectification.RectificationFlow",
+    )
+)

@@ -78,9 +78,21 @@ class UserAdmin(DjangoUserAdmin):
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("username", "display_name", "role", "organisation", "usable_password",
-                           "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "display_name",
+                    "role",
+                    "organisation",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
 
     @admin.display(description=_("手机号"))
@@ -118,14 +130,30 @@ class SubjectAdmin(admin.ModelAdmin):
         if change:  # no update service yet: details and a replaced ID number are saved as entered
             super().save_model(request, obj, form, change)
         elif obj.kind == SubjectKind.INDIVIDUAL:
-            _adopt(obj, subject_create_person(actor=request.user, name=obj.name, id_number=obj.id_number,
-                                              address=obj.address, district=obj.district))
+            _adopt(
+                obj,
+                subject_create_person(
+                    actor=request.user,
+                    name=obj.name,
+                    id_number=obj.id_number,
+                    address=obj.address,
+                    district=obj.district,
+                ),
+            )
         else:
-            _adopt(obj, subject_create_enterprise(
-                actor=request.user, name=obj.name, uscc=obj.uscc or "", kind=obj.kind,
-                legal_representative=obj.legal_representative, address=obj.address, district=obj.district,
-                organisation=obj.organisation,
-            ))
+            _adopt(
+                obj,
+                subject_create_enterprise(
+                    actor=request.user,
+                    name=obj.name,
+                    uscc=obj.uscc or "",
+                    kind=obj.kind,
+                    legal_representative=obj.legal_representative,
+                    address=obj.address,
+                    district=obj.district,
+                    organisation=obj.organisation,
+                ),
+            )
 
     def has_delete_permission(self, request, obj=None):
         # A subject's records and cases are kept (PROTECT); nothing about a subject is erased from here.
@@ -166,14 +194,25 @@ class CreditRecordAdmin(admin.ModelAdmin):
     autocomplete_fields = ("subject", "provider")
     date_hierarchy = "decision_date"
     inlines = [RecordChangeInline]
-    _common = ("kind", "severity", "sector", "title", "decision_number", "content", "legal_basis", "provider",
-               "decision_date", "publication_date", "repairable", "obligations_performed")
+    _common = (
+        "kind",
+        "severity",
+        "sector",
+        "title",
+        "decision_number",
+        "content",
+        "legal_basis",
+        "provider",
+        "decision_date",
+        "publication_date",
+        "repairable",
+        "obligations_performed",
+    )
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("subject", *self._common)
-        return ("subject", "display_state", *self._common, "display_min_until", "display_max_until",
-                "change_reason")
+        return ("subject", "display_state", *self._common, "display_min_until", "display_max_until", "change_reason")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else ("subject", "display_state")
@@ -186,11 +225,17 @@ class CreditRecordAdmin(admin.ModelAdmin):
         if change:
             changes = {name: data[name] for name in form.changed_data if name in EDITABLE_FIELDS}
             if changes:
-                _adopt(obj, record_update_fields(actor=request.user, record=obj, changes=changes,
-                                                 reason=data["change_reason"]))
+                _adopt(
+                    obj,
+                    record_update_fields(actor=request.user, record=obj, changes=changes, reason=data["change_reason"]),
+                )
         else:
-            _adopt(obj, record_create(actor=request.user, subject=data["subject"],
-                                      **{name: data[name] for name in self._common}))
+            _adopt(
+                obj,
+                record_create(
+                    actor=request.user, subject=data["subject"], **{name: data[name] for name in self._common}
+                ),
+            )
 
 
 @admin.register(AuditEvent)

@@ -14,8 +14,7 @@ from cases.services.commitment.lifecycle import matter_save
 
 @admin.register(CommitmentMatter)
 class CommitmentMatterAdmin(admin.ModelAdmin):
-    list_display = ("title", "code", "department", "type", "verification", "verify_within", "sample_ratio",
-                    "is_active")
+    list_display = ("title", "code", "department", "type", "verification", "verify_within", "sample_ratio", "is_active")
     list_filter = ("type", "verification", "department", "is_active")
     search_fields = ("title", "code")
     list_select_related = ("department",)
@@ -31,8 +30,16 @@ class CommitmentMatterAdmin(admin.ModelAdmin):
 @admin.register(DepartmentApiToken)
 class DepartmentApiTokenAdmin(admin.ModelAdmin):
     list_display = ("organisation", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("organisation", "name", "prefix", "secret_sha256", "created_by", "created_at",
-                       "last_used_at", "revoked_at")
+    readonly_fields = (
+        "organisation",
+        "name",
+        "prefix",
+        "secret_sha256",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     actions = ["revoke"]
 
     def has_add_permission(self, request):

@@ -28,8 +28,9 @@ def load_demo_commitments(data: dict, organisations: dict, subjects: dict, creat
             fields = {k: v for k, v in item.items() if k not in ("department", "code")}
             if "sample_ratio" in fields:
                 fields["sample_ratio"] = Decimal(fields["sample_ratio"])
-            matter = svc.matter_save(actor=admin, matter=CommitmentMatter(department=department, code=item["code"],
-                                                                          **fields))
+            matter = svc.matter_save(
+                actor=admin, matter=CommitmentMatter(department=department, code=item["code"], **fields)
+            )
             created["commitment matters"] += 1
         matters[(item["department"], item["code"])] = matter
     today = timezone.localdate()
@@ -41,9 +42,15 @@ def load_demo_commitments(data: dict, organisations: dict, subjects: dict, creat
         if commitment is None:
             signed_on = today - dt.timedelta(days=item["days_ago"])
             commitment = svc.commitment_register(
-                actor=handler, matter=matters[(item["department"], item["matter"])], subject=subjects[item["subject"]],
-                signer_name=item["signer"], capacity=item["capacity"], signed_on=signed_on, decision_date=signed_on,
-                source_reference=item["ref"])
+                actor=handler,
+                matter=matters[(item["department"], item["matter"])],
+                subject=subjects[item["subject"]],
+                signer_name=item["signer"],
+                capacity=item["capacity"],
+                signed_on=signed_on,
+                decision_date=signed_on,
+                source_reference=item["ref"],
+            )
             created["commitments"] += 1
         if item.get("outcome"):
             outcomes.append((commitment, handler, item))
@@ -54,8 +61,12 @@ def load_demo_commitments(data: dict, organisations: dict, subjects: dict, creat
         check = CommitmentVerification.objects.filter(commitment=commitment, state=VerificationState.OPEN).first()
         if check is None:
             continue
-        evidence = [] if item["outcome"] == VerificationState.KEPT else [
-            SimpleUploadedFile("核查记录.pdf", EVIDENCE_PDF, content_type="application/pdf")]
-        svc.verification_record(actor=handler, verification=check, outcome=item["outcome"], finding=item["finding"],
-                                evidence=evidence)
+        evidence = (
+            []
+            if item["outcome"] == VerificationState.KEPT
+            else [SimpleUploadedFile("核查记录.pdf", EVIDENCE_PDF, content_type="application/pdf")]
+        )
+        svc.verification_record(
+            actor=handler, verification=check, outcome=item["outcome"], finding=item["finding"], evidence=evidence
+        )
         created["verification outcomes"] += 1

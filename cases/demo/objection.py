@@ -21,12 +21,27 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # (decision number, applicant, disputed field → proposed value, reason, how far it goes)
 DEMO_OBJECTIONS = [
-    ("郑建罚〔2026〕77号", "shimin", {"content": "更换卫生间门框，未改变承重结构"},
-     "现场勘验报告显示未改动承重墙，公示内容有误。", "filed"),
-    ("郑市监处罚〔2026〕118号", "qiye", {"content": "未按规定期限公示2024年度报告（已于2025年7月补报）"},
-     "公示内容遗漏了已补报年度报告的情况。", "checking"),
-    ("郑税欠公〔2025〕207号", "shimin", {"title": "个人所得税欠税已缴清"},
-     "欠税已于2025年12月缴清，请核实。", "maintained"),
+    (
+        "郑建罚〔2026〕77号",
+        "shimin",
+        {"content": "更换卫生间门框，未改变承重结构"},
+        "现场勘验报告显示未改动承重墙，公示内容有误。",
+        "filed",
+    ),
+    (
+        "郑市监处罚〔2026〕118号",
+        "qiye",
+        {"content": "未按规定期限公示2024年度报告（已于2025年7月补报）"},
+        "公示内容遗漏了已补报年度报告的情况。",
+        "checking",
+    ),
+    (
+        "郑税欠公〔2025〕207号",
+        "shimin",
+        {"title": "个人所得税欠税已缴清"},
+        "欠税已于2025年12月缴清，请核实。",
+        "maintained",
+    ),
 ]
 
 
@@ -49,16 +64,29 @@ def load_demo_objections(created: Counter) -> None:
         if record.display_state != DisplayState.DISPLAYED:
             continue
         case = svc.objection_file(
-            actor=applicant, record=record, matter="content", disputed=disputed, reason=reason,
-            contact_name=applicant.display_name or applicant.username, contact_phone="13800000000",
-            uploads=[SimpleUploadedFile("证明材料.pdf", PDF, content_type="application/pdf")])
+            actor=applicant,
+            record=record,
+            matter="content",
+            disputed=disputed,
+            reason=reason,
+            contact_name=applicant.display_name or applicant.username,
+            contact_phone="13800000000",
+            uploads=[SimpleUploadedFile("证明材料.pdf", PDF, content_type="application/pdf")],
+        )
         created["objections"] += 1
         if stage == "filed" or intake is None:
             continue
         case = svc.objection_send_check(actor=intake, case=case, note="请核对原始决定文书。")
-        provider_staff = User.objects.filter(organisation=record.provider, role__in=["dept_handler", "dept_leader"],
-                                             is_active=True).order_by("role", "pk").first()
+        provider_staff = (
+            User.objects.filter(organisation=record.provider, role__in=["dept_handler", "dept_leader"], is_active=True)
+            .order_by("role", "pk")
+            .first()
+        )
         if stage == "checking" or provider_staff is None:
             continue
-        svc.objection_decide(actor=provider_staff, case=case, outcome="maintained",
-                             reason="经核查，税务系统显示该笔欠税在公示时尚未缴清，公示信息准确。")
+        svc.objection_decide(
+            actor=provider_staff,
+            case=case,
+            outcome="maintained",
+            reason="经核查，税务系统显示该笔欠税在公示时尚未缴清，公示信息准确。",
+        )

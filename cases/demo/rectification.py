@@ -75,14 +75,24 @@ def load_demo_rectifications(items: list[dict], created: Counter) -> None:
         start = _working_morning(today - dt.timedelta(days=item["days_ago"])) if item.get("days_ago") else None
         with _on(_at(start, 0)):
             case = svc.rectification_intake(
-                actor=intake, body=body, source=item["source"], summary=item["summary"], facts=item["facts"],
-                credit_office=office, complainant_subject=Subject.objects.get(name=item["complainant"]),
-                amount=Decimal(item["amount"]) if item.get("amount") else None)
-            svc.rectification_forward(actor=intake, case=case,
-                                      verifier=Organisation.objects.get(name=item["verifier"]))
+                actor=intake,
+                body=body,
+                source=item["source"],
+                summary=item["summary"],
+                facts=item["facts"],
+                credit_office=office,
+                complainant_subject=Subject.objects.get(name=item["complainant"]),
+                amount=Decimal(item["amount"]) if item.get("amount") else None,
+            )
+            svc.rectification_forward(actor=intake, case=case, verifier=Organisation.objects.get(name=item["verifier"]))
         with _on(_at(start, 1)):
-            svc.rectification_verify(actor=reviewer, case=case, substantiated=True, reason=item["reason"],
-                                     requirements=item.get("requirements", ""))
+            svc.rectification_verify(
+                actor=reviewer,
+                case=case,
+                substantiated=True,
+                reason=item["reason"],
+                requirements=item.get("requirements", ""),
+            )
         created["rectification cases"] += 1
         if item["stage"] == "awaiting_plan" or liaison is None:
             continue

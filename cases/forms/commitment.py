@@ -10,8 +10,9 @@ from cases.services.subjects import normalise_code
 class SignForm(forms.Form):
     subject = forms.ModelChoiceField(label=_("承诺主体"), queryset=Subject.objects.none())
     signer_name = forms.CharField(label=_("签署人姓名"), max_length=60)
-    capacity = forms.ChoiceField(label=_("签署身份"), choices=Commitment.Capacity.choices,
-                                 initial=Commitment.Capacity.LEGAL_REPRESENTATIVE)
+    capacity = forms.ChoiceField(
+        label=_("签署身份"), choices=Commitment.Capacity.choices, initial=Commitment.Capacity.LEGAL_REPRESENTATIVE
+    )
 
     def __init__(self, *args, subjects, **kwargs):
         super().__init__(*args, **kwargs)
@@ -21,13 +22,18 @@ class SignForm(forms.Form):
 
 
 class OutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("核查结果"), choices=[
-        (VerificationState.KEPT, VerificationState.KEPT.label),
-        (VerificationState.BROKEN, VerificationState.BROKEN.label),
-        (VerificationState.FALSE, VerificationState.FALSE.label)])
+    outcome = forms.ChoiceField(
+        label=_("核查结果"),
+        choices=[
+            (VerificationState.KEPT, VerificationState.KEPT.label),
+            (VerificationState.BROKEN, VerificationState.BROKEN.label),
+            (VerificationState.FALSE, VerificationState.FALSE.label),
+        ],
+    )
     finding = forms.CharField(label=_("核查意见"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    serious_consequences = forms.BooleanField(label=_("造成严重后果（《河南省社会信用条例》第三十三条第（八）项）"),
-                                              required=False)
+    serious_consequences = forms.BooleanField(
+        label=_("造成严重后果（《河南省社会信用条例》第三十三条第（八）项）"), required=False
+    )
     evidence = forms.FileField(label=_("证据材料"), required=False)
 
 
@@ -50,14 +56,16 @@ class RegisterForm(forms.Form):
     signer_name = forms.CharField(label=_("签署人"), max_length=60)
     capacity = forms.ChoiceField(label=_("签署身份"), choices=Commitment.Capacity.choices)
     signed_on = forms.DateField(label=_("签署日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    decision_date = forms.DateField(label=_("行政决定日期"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+    decision_date = forms.DateField(
+        label=_("行政决定日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     decision_number = forms.CharField(label=_("决定文书号"), max_length=80, required=False)
 
     def __init__(self, *args, department_id, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["matter"].queryset = CommitmentMatter.objects.filter(
-            department_id=department_id, is_active=True).exclude(type="repair")
+            department_id=department_id, is_active=True
+        ).exclude(type="repair")
 
     def clean(self):
         data = super().clean()

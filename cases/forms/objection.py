@@ -21,15 +21,21 @@ class ObjectionForm(forms.Form):
         for name in OBJECTABLE_FIELDS:
             current = record._meta.get_field(name).value_to_string(record) if record is not None else ""
             self.fields[f"f_{name}"] = forms.CharField(
-                label=field_label(name), required=False, max_length=500,
-                help_text=_("现为：%(value)s") % {"value": current or "—"})
+                label=field_label(name),
+                required=False,
+                max_length=500,
+                help_text=_("现为：%(value)s") % {"value": current or "—"},
+            )
 
     def disputed_fields(self):
         return [self[f"f_{name}"] for name in OBJECTABLE_FIELDS]
 
     def disputed(self) -> dict[str, str]:
-        return {name: self.cleaned_data[f"f_{name}"].strip() for name in OBJECTABLE_FIELDS
-                if self.cleaned_data.get(f"f_{name}", "").strip()}
+        return {
+            name: self.cleaned_data[f"f_{name}"].strip()
+            for name in OBJECTABLE_FIELDS
+            if self.cleaned_data.get(f"f_{name}", "").strip()
+        }
 
     def uploads(self):
         return [f for f in (self.cleaned_data.get("evidence"), self.cleaned_data.get("evidence2")) if f]
@@ -41,13 +47,15 @@ class ReviewRequestForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(label=_("撤回原因（可不填）"), max_length=500, required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("撤回原因（可不填）"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class CheckForm(forms.Form):
-    note = forms.CharField(label=_("核查要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                           max_length=1000)
+    note = forms.CharField(
+        label=_("核查要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
 
 
 class DecideForm(forms.Form):
@@ -56,11 +64,14 @@ class DecideForm(forms.Form):
 
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
-        for item in (case.disputed if case is not None else []):
+        for item in case.disputed if case is not None else []:
             self.fields[f"new_{item['field']}"] = forms.CharField(
-                label=_("更正后的%(label)s") % {"label": field_label(item["field"])}, required=False,
-                initial=item.get("proposed", ""), max_length=500,
-                help_text=_("原值：%(value)s") % {"value": item.get("current") or "—"})
+                label=_("更正后的%(label)s") % {"label": field_label(item["field"])},
+                required=False,
+                initial=item.get("proposed", ""),
+                max_length=500,
+                help_text=_("原值：%(value)s") % {"value": item.get("current") or "—"},
+            )
 
     def change_fields(self):
         return [self[name] for name in self.fields if name.startswith("new_")]
@@ -68,8 +79,11 @@ class DecideForm(forms.Form):
     def changes(self) -> dict[str, str]:
         if self.cleaned_data.get("outcome") != ObjectionOutcome.CORRECTED:
             return {}
-        return {name[4:]: value.strip() for name, value in self.cleaned_data.items()
-                if name.startswith("new_") and value.strip()}
+        return {
+            name[4:]: value.strip()
+            for name, value in self.cleaned_data.items()
+            if name.startswith("new_") and value.strip()
+        }
 
 
 class PauseForm(forms.Form):

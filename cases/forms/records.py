@@ -12,30 +12,41 @@ from cases.models import CreditRecord, DisplayState, Subject, User
 
 class PublicSearchForm(forms.Form):
     q = forms.CharField(
-        label=_("主体名称或统一社会信用代码"), max_length=100, required=False,
+        label=_("主体名称或统一社会信用代码"),
+        max_length=100,
+        required=False,
         widget=forms.TextInput(attrs={"placeholder": _("请输入企业名称或18位统一社会信用代码"), "autofocus": True}),
     )
 
 
 class SubjectSearchForm(forms.Form):
     q = forms.CharField(
-        label=_("名称、统一社会信用代码或身份证号"), max_length=100, required=False,
+        label=_("名称、统一社会信用代码或身份证号"),
+        max_length=100,
+        required=False,
         widget=forms.TextInput(attrs={"placeholder": _("名称、统一社会信用代码或完整身份证号")}),
     )
 
 
 class RecordFilterForm(forms.Form):
-    q = forms.CharField(label=_("关键词"), max_length=100, required=False,
-                        widget=forms.TextInput(attrs={"placeholder": _("事项名称、文书号或主体名称")}))
-    state = forms.ChoiceField(label=_("公示状态"), required=False,
-                              choices=[("", _("全部状态")), *DisplayState.choices])
+    q = forms.CharField(
+        label=_("关键词"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("事项名称、文书号或主体名称")}),
+    )
+    state = forms.ChoiceField(label=_("公示状态"), required=False, choices=[("", _("全部状态")), *DisplayState.choices])
 
 
 class RevealIdForm(forms.Form):
     """Asking to see a full ID number: staff say why (the reason goes into the look-up register)."""
 
-    reason = forms.CharField(label=_("查询事由"), max_length=200, required=False,
-                             widget=forms.TextInput(attrs={"placeholder": _("例如：核对处罚决定书当事人")}))
+    reason = forms.CharField(
+        label=_("查询事由"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("例如：核对处罚决定书当事人")}),
+    )
 
     def __init__(self, *args, reason_required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,13 +67,25 @@ class UserAddForm(AdminUserCreationForm):
 class UserEditForm(UserChangeForm):
     """The phone number is write-only: administrators manage accounts, they do not need to read it."""
 
-    new_phone = forms.CharField(label=_("新手机号"), max_length=20, required=False,
-                                help_text=_("留空则不修改。"))
+    new_phone = forms.CharField(label=_("新手机号"), max_length=20, required=False, help_text=_("留空则不修改。"))
 
     class Meta(UserChangeForm.Meta):
         model = User
-        fields = ("username", "password", "display_name", "role", "organisation", "email", "is_active", "is_staff",
-                  "is_superuser", "groups", "user_permissions", "last_login", "date_joined")
+        fields = (
+            "username",
+            "password",
+            "display_name",
+            "role",
+            "organisation",
+            "email",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+            "user_permissions",
+            "last_login",
+            "date_joined",
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,8 +110,9 @@ class SubjectAdminForm(forms.ModelForm):
     """The ID number is entered once and then only replaced, never shown: the admin is not a way around
     the masking (every unmasked view is registered, see cases.services.privacy)."""
 
-    new_id_number = forms.CharField(label=_("居民身份证号码"), max_length=18, required=False,
-                                    validators=[validate_id_number])
+    new_id_number = forms.CharField(
+        label=_("居民身份证号码"), max_length=18, required=False, validators=[validate_id_number]
+    )
 
     class Meta:
         model = Subject
@@ -100,7 +124,8 @@ class SubjectAdminForm(forms.ModelForm):
         if self.instance.pk and self.instance.id_number:
             field.label = _("新居民身份证号码")
             field.help_text = _("当前：%(masked)s。留空则不修改。") % {
-                "masked": mask_id_number(self.instance.id_number)}
+                "masked": mask_id_number(self.instance.id_number)
+            }
         else:
             field.help_text = _("自然人必填，18位，校验码按GB 11643-1999核验。")
 
@@ -124,15 +149,28 @@ class CreditRecordAdminForm(forms.ModelForm):
     """Creating a record (the display window comes from the rule set) or correcting one field by field;
     a correction needs a reason, which goes into the record's change history."""
 
-    change_reason = forms.CharField(label=_("变更原因"), max_length=300, required=False,
-                                    help_text=_("更正记录时必填，将记入变更记录。"))
+    change_reason = forms.CharField(
+        label=_("变更原因"), max_length=300, required=False, help_text=_("更正记录时必填，将记入变更记录。")
+    )
 
     class Meta:
         model = CreditRecord
         fields = (
-            "subject", "kind", "severity", "sector", "title", "decision_number", "content", "legal_basis",
-            "provider", "decision_date", "publication_date", "display_min_until", "display_max_until",
-            "repairable", "obligations_performed",
+            "subject",
+            "kind",
+            "severity",
+            "sector",
+            "title",
+            "decision_number",
+            "content",
+            "legal_basis",
+            "provider",
+            "decision_date",
+            "publication_date",
+            "display_min_until",
+            "display_max_until",
+            "repairable",
+            "obligations_performed",
         )
 
     def __init__(self, *args, **kwargs):

@@ -36,31 +36,46 @@ class CommitmentMatter(models.Model):
         SAMPLE = "sample", _("按比例抽查")
         NONE = "none", _("不设核查（社会监督）")
 
-    department = models.ForeignKey("cases.Organisation", verbose_name=_("受诺部门"), on_delete=models.PROTECT,
-                                   related_name="commitment_matters")
+    department = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("受诺部门"), on_delete=models.PROTECT, related_name="commitment_matters"
+    )
     code = models.SlugField(_("事项编码"), max_length=40)
     title = models.CharField(_("事项名称"), max_length=200)
     type = models.CharField(_("承诺类型"), max_length=12, choices=CommitmentType.choices)
     # Placeholders: {subject_name} {identifier} {matter} {department} {signer} {date}.
-    template = models.TextField(_("承诺书模板"), help_text=_(
-        "可用占位符：{subject_name} 主体名称，{identifier} 统一社会信用代码/证件号，{matter} 事项名称，"
-        "{department} 受诺部门，{signer} 签署人，{date} 签署日期。"))
+    template = models.TextField(
+        _("承诺书模板"),
+        help_text=_(
+            "可用占位符：{subject_name} 主体名称，{identifier} 统一社会信用代码/证件号，{matter} 事项名称，"
+            "{department} 受诺部门，{signer} 签署人，{date} 签署日期。"
+        ),
+    )
     verify_what = models.TextField(_("核查内容"), blank=True)
     verify_how = models.CharField(_("核查方式"), max_length=200, blank=True)
-    verification = models.CharField(_("核查安排"), max_length=8, choices=Verification.choices,
-                                    default=Verification.ALL)
-    verify_within = models.PositiveIntegerField(_("核查时限"), default=20,
-                                                help_text=_("自作出行政决定（或签署承诺）之日起。"))
-    verify_unit = models.CharField(_("时限单位"), max_length=2, choices=[("wd", _("工作日")), ("cd", _("自然日"))],
-                                   default="wd")
-    sample_ratio = models.DecimalField(_("抽查比例"), max_digits=5, decimal_places=4, default=0,
-                                       validators=[MinValueValidator(0), MaxValueValidator(1)])
+    verification = models.CharField(_("核查安排"), max_length=8, choices=Verification.choices, default=Verification.ALL)
+    verify_within = models.PositiveIntegerField(
+        _("核查时限"), default=20, help_text=_("自作出行政决定（或签署承诺）之日起。")
+    )
+    verify_unit = models.CharField(
+        _("时限单位"), max_length=2, choices=[("wd", _("工作日")), ("cd", _("自然日"))], default="wd"
+    )
+    sample_ratio = models.DecimalField(
+        _("抽查比例"),
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
     # The seed makes the draw reproducible: anyone holding it can recompute which commitments were drawn.
     sample_seed = models.CharField(_("抽查种子"), max_length=32, blank=True)
     follow_documents = models.JSONField(_("容缺后补材料"), default=list, blank=True)
     follow_within_wd = models.PositiveIntegerField(_("后补材料时限（工作日）"), default=0)
-    breach_severity = models.CharField(_("违诺失信程度"), max_length=10, default="ordinary",
-                                       choices=[("minor", _("轻微")), ("ordinary", _("一般")), ("serious", _("严重"))])
+    breach_severity = models.CharField(
+        _("违诺失信程度"),
+        max_length=10,
+        default="ordinary",
+        choices=[("minor", _("轻微")), ("ordinary", _("一般")), ("serious", _("严重"))],
+    )
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -70,8 +85,9 @@ class CommitmentMatter(models.Model):
         ordering = ["department", "code"]
         constraints = [
             models.UniqueConstraint(fields=["department", "code"], name="commitment_matter_code_per_department"),
-            models.CheckConstraint(condition=~Q(verification="sample") | Q(sample_ratio__gt=0),
-                                   name="commitment_matter_sample_has_ratio"),
+            models.CheckConstraint(
+                condition=~Q(verification="sample") | Q(sample_ratio__gt=0), name="commitment_matter_sample_has_ratio"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,34 +112,60 @@ class Commitment(ConcurrentTransitionMixin, models.Model):
         AGENT = "agent", _("受托代理人")
         SELF = "self", _("本人")
 
-    subject = models.ForeignKey("cases.Subject", verbose_name=_("承诺主体"), on_delete=models.PROTECT,
-                                related_name="commitments")
+    subject = models.ForeignKey(
+        "cases.Subject", verbose_name=_("承诺主体"), on_delete=models.PROTECT, related_name="commitments"
+    )
     type = models.CharField(_("承诺类型"), max_length=12, choices=CommitmentType.choices)
     matter = models.CharField(_("承诺事项"), max_length=200)
-    department = models.ForeignKey("cases.Organisation", verbose_name=_("受诺部门"), on_delete=models.PROTECT,
-                                   related_name="received_commitments")
+    department = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("受诺部门"), on_delete=models.PROTECT, related_name="received_commitments"
+    )
     # The signed text is immutable: its hash is kept and checked (Henan Art 32: a public commitment).
     text = models.TextField(_("承诺书正文"))
     text_sha256 = models.CharField(_("正文SHA-256"), max_length=64)
     signer_name = models.CharField(_("签署人"), max_length=60)
     signer_capacity = models.CharField(_("签署身份"), max_length=10, choices=Capacity.choices)
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("签署账号"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签署账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     signed_at = models.DateTimeField(_("签署时间"))
     # The fulfilment state: changed only by the verification outcome (cases.services.commitment), through the
     # transitions below; the set-based sweep and the bulk import never change it.
     status = FSMField(_("履约状态"), max_length=10, choices=Status.choices, default=Status.IN_FORCE, protected=True)
     source_reference = models.CharField(_("来源办件"), max_length=40, blank=True)
     # --- the commitment procedure (PROCEDURES.md §3); blank on commitments made inside a repair ---
-    commitment_matter = models.ForeignKey(CommitmentMatter, verbose_name=_("承诺事项"), null=True, blank=True,
-                                          on_delete=models.PROTECT, related_name="commitments")
+    commitment_matter = models.ForeignKey(
+        CommitmentMatter,
+        verbose_name=_("承诺事项"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commitments",
+    )
     channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
     decision_date = models.DateField(_("行政决定日期"), null=True, blank=True)
     decision_number = models.CharField(_("决定文书号"), max_length=80, blank=True)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="+")
-    import_batch = models.ForeignKey("cases.CommitmentImport", verbose_name=_("导入批次"), null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="commitments")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    import_batch = models.ForeignKey(
+        "cases.CommitmentImport",
+        verbose_name=_("导入批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commitments",
+    )
     # The verification sweep screens each commitment once (set-based), drawing it for sampling if needed.
     screened_at = models.DateTimeField(_("核查安排时间"), null=True, blank=True)
     sample_draw = models.FloatField(_("抽签值"), null=True, blank=True)
@@ -132,8 +174,14 @@ class Commitment(ConcurrentTransitionMixin, models.Model):
     follow_received_at = models.DateTimeField(_("后补材料提交时间"), null=True, blank=True)
     status_changed_at = models.DateTimeField(_("履约状态变更时间"), null=True, blank=True)
     # A false commitment blocks 告知承诺 until the record it produced is repaired (Henan Art 32(1)).
-    breach_record = models.ForeignKey("cases.CreditRecord", verbose_name=_("违诺失信记录"), null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="breached_commitments")
+    breach_record = models.ForeignKey(
+        "cases.CreditRecord",
+        verbose_name=_("违诺失信记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="breached_commitments",
+    )
     # 信用修复型 commitment broken after the repair: the department must look at the repair again.
     repair_review_flagged_at = models.DateTimeField(_("修复复核提示时间"), null=True, blank=True)
     repair_review_closed_at = models.DateTimeField(_("修复复核完成时间"), null=True, blank=True)
@@ -147,10 +195,16 @@ class Commitment(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["department", "status"]),
             models.Index(fields=["-signed_at", "-id"], name="commitment_register_idx"),
             # The verification sweep: unscreened commitments of a matter, by decision date.
-            models.Index(fields=["commitment_matter", "decision_date"], name="commitment_unscreened_idx",
-                         condition=Q(screened_at__isnull=True, status="in_force")),
-            models.Index(fields=["follow_due_date"], name="commitment_follow_due_idx",
-                         condition=Q(follow_received_at__isnull=True, follow_due_date__isnull=False)),
+            models.Index(
+                fields=["commitment_matter", "decision_date"],
+                name="commitment_unscreened_idx",
+                condition=Q(screened_at__isnull=True, status="in_force"),
+            ),
+            models.Index(
+                fields=["follow_due_date"],
+                name="commitment_follow_due_idx",
+                condition=Q(follow_received_at__isnull=True, follow_due_date__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,16 +248,29 @@ class CommitmentImport(models.Model):
         FILE = "file", _("文件导入")
         API = "api", _("接口报送")
 
-    department = models.ForeignKey("cases.Organisation", verbose_name=_("登记部门"), on_delete=models.PROTECT,
-                                   related_name="+")
+    department = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("登记部门"), on_delete=models.PROTECT, related_name="+"
+    )
     source = models.CharField(_("来源"), max_length=4, choices=Source.choices)
     filename = models.CharField(_("文件名"), max_length=200, blank=True)
     sha256 = models.CharField(_("文件SHA-256"), max_length=64, blank=True)
     rows = models.PositiveIntegerField(_("行数"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
-    api_token = models.ForeignKey("cases.DepartmentApiToken", verbose_name=_("接口令牌"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    api_token = models.ForeignKey(
+        "cases.DepartmentApiToken",
+        verbose_name=_("接口令牌"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
 
     class Meta:
@@ -219,13 +286,20 @@ class DepartmentApiToken(models.Model):
     """A bearer token a department's own system uses to report commitments. Only a SHA-256 of the secret is
     stored; the token is shown once when issued. ``prefix`` finds the row without scanning hashes."""
 
-    organisation = models.ForeignKey("cases.Organisation", verbose_name=_("机构"), on_delete=models.PROTECT,
-                                     related_name="api_tokens")
+    organisation = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="api_tokens"
+    )
     name = models.CharField(_("用途"), max_length=80)
     prefix = models.CharField(_("令牌前缀"), max_length=12, unique=True)
     secret_sha256 = models.CharField(_("令牌摘要"), max_length=64)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("签发人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签发人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
@@ -254,15 +328,23 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
         SAMPLED = "sampled", _("抽查选中")
         MANUAL = "manual", _("部门发起")
 
-    commitment = models.ForeignKey(Commitment, verbose_name=_("信用承诺"), on_delete=models.PROTECT,
-                                   related_name="verifications")
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("信用承诺"), on_delete=models.PROTECT, related_name="verifications"
+    )
     reason = models.CharField(_("核查原因"), max_length=10, choices=Reason.choices)
-    state = FSMField(_("核查状态"), max_length=10, choices=VerificationState.choices, default=VerificationState.OPEN,
-                     protected=True)
+    state = FSMField(
+        _("核查状态"), max_length=10, choices=VerificationState.choices, default=VerificationState.OPEN, protected=True
+    )
     finding = models.TextField(_("核查意见"), blank=True)
     serious_consequences = models.BooleanField(_("造成严重后果"), default=False)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("核查人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核查人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("核查完成时间"), null=True, blank=True)
     attachments = GenericRelation("cases.Attachment", content_type_field="content_type", object_id_field="object_id")
 
@@ -272,8 +354,9 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
         ordering = ["-created_at", "-id"]
         constraints = [
             # One open check per commitment: the sweep and a manual start cannot both open one.
-            models.UniqueConstraint(fields=["commitment"], condition=Q(state="open"),
-                                    name="one_open_verification_per_commitment"),
+            models.UniqueConstraint(
+                fields=["commitment"], condition=Q(state="open"), name="one_open_verification_per_commitment"
+            ),
         ]
         indexes = [models.Index(fields=["handling_organisation", "state"])]
 
@@ -305,15 +388,18 @@ class DecisionRevocation(ConcurrentTransitionMixin, models.Model):
         REVOKED = "revoked", _("已撤销行政决定")
         KEPT = "kept", _("决定不撤销")
 
-    verification = models.OneToOneField(CommitmentVerification, verbose_name=_("核查"), on_delete=models.PROTECT,
-                                        related_name="revocation")
-    organisation = models.ForeignKey("cases.Organisation", verbose_name=_("办理机构"), on_delete=models.PROTECT,
-                                     related_name="+")
+    verification = models.OneToOneField(
+        CommitmentVerification, verbose_name=_("核查"), on_delete=models.PROTECT, related_name="revocation"
+    )
+    organisation = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("办理机构"), on_delete=models.PROTECT, related_name="+"
+    )
     state = FSMField(_("状态"), max_length=8, choices=State.choices, default=State.OPEN, protected=True)
     reason = models.TextField(_("理由"))
     outcome_note = models.TextField(_("办理结果"), blank=True)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT,
-                                   related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+    )
     started_at = models.DateTimeField(_("发起时间"))
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 

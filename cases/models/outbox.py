@@ -40,8 +40,14 @@ class OutboxEvent(models.Model):
     payload = models.JSONField(_("内容"))
     created_at = models.DateTimeField(_("产生时间"), auto_now_add=True)
     # The legal limit for reporting this fact (e.g. repair sync 3 WD, commitment report 7 WD).
-    clock = models.OneToOneField("workflows.Clock", verbose_name=_("报送时限"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="outbox_event")
+    clock = models.OneToOneField(
+        "workflows.Clock",
+        verbose_name=_("报送时限"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbox_event",
+    )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试时间"))
@@ -55,8 +61,11 @@ class OutboxEvent(models.Model):
         verbose_name_plural = _("推送事件")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="outbox_due_idx",
-                         condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True)),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due_idx",
+                condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

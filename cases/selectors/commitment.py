@@ -38,8 +38,11 @@ def commitment_scope_q(user) -> Q:
 
 
 def commitments_for(user) -> QuerySet[Commitment]:
-    return (Commitment.objects.filter(commitment_scope_q(user))
-            .select_related("subject", "department", "commitment_matter").order_by("-signed_at", "-id"))
+    return (
+        Commitment.objects.filter(commitment_scope_q(user))
+        .select_related("subject", "department", "commitment_matter")
+        .order_by("-signed_at", "-id")
+    )
 
 
 def commitment_for(user, pk: int) -> Commitment:
@@ -50,14 +53,21 @@ def commitment_for(user, pk: int) -> Commitment:
 
 
 def matters_open_for_signing() -> QuerySet[CommitmentMatter]:
-    return (CommitmentMatter.objects.filter(is_active=True).exclude(type="repair")
-            .select_related("department").order_by("department__name", "title"))
+    return (
+        CommitmentMatter.objects.filter(is_active=True)
+        .exclude(type="repair")
+        .select_related("department")
+        .order_by("department__name", "title")
+    )
 
 
 def _verification_clock(field: str):
     ct = ContentType.objects.get_for_model(CommitmentVerification)
-    return Subquery(Clock.objects.filter(content_type=ct, object_id=OuterRef("pk"), purpose="commitment.verify")
-                    .order_by("-pk").values(field)[:1])
+    return Subquery(
+        Clock.objects.filter(content_type=ct, object_id=OuterRef("pk"), purpose="commitment.verify")
+        .order_by("-pk")
+        .values(field)[:1]
+    )
 
 
 def verifications_for(user, *, state: str | None = VerificationState.OPEN) -> QuerySet[CommitmentVerification]:
@@ -72,10 +82,11 @@ def verifications_for(user, *, state: str | None = VerificationState.OPEN) -> Qu
         qs = CommitmentVerification.objects.none()
     if state:
         qs = qs.filter(state=state)
-    return (qs.select_related("commitment", "subject", "handling_organisation", "commitment__commitment_matter")
-            .annotate(due_date=_verification_clock("due_date"),
-                      due_at=_verification_clock("due_at"))
-            .order_by("due_date", "pk"))
+    return (
+        qs.select_related("commitment", "subject", "handling_organisation", "commitment__commitment_matter")
+        .annotate(due_date=_verification_clock("due_date"), due_at=_verification_clock("due_at"))
+        .order_by("due_date", "pk")
+    )
 
 
 def verifications_overdue(user, *, now: dt.datetime | None = None) -> QuerySet[CommitmentVerification]:
@@ -93,18 +104,23 @@ def verification_for(user, pk: int) -> CommitmentVerification:
 def follow_documents_late(user, *, today: dt.date | None = None) -> QuerySet[Commitment]:
     """容缺受理: documents to follow whose deadline has passed."""
     today = today or timezone.localdate()
-    return commitments_for(user).filter(follow_received_at__isnull=True, follow_due_date__lt=today) \
+    return (
+        commitments_for(user)
+        .filter(follow_received_at__isnull=True, follow_due_date__lt=today)
         .order_by("follow_due_date", "pk")
+    )
 
 
 def follow_documents_pending(user) -> QuerySet[Commitment]:
-    return commitments_for(user).filter(follow_received_at__isnull=True, follow_due_date__isnull=False) \
+    return (
+        commitments_for(user)
+        .filter(follow_received_at__isnull=True, follow_due_date__isnull=False)
         .order_by("follow_due_date", "pk")
+    )
 
 
 def repair_reviews_for(user) -> QuerySet[Commitment]:
-    return commitments_for(user).filter(repair_review_flagged_at__isnull=False,
-                                        repair_review_closed_at__isnull=True)
+    return commitments_for(user).filter(repair_review_flagged_at__isnull=False, repair_review_closed_at__isnull=True)
 
 
 def revocations_for(user, *, open_only: bool = True) -> QuerySet[DecisionRevocation]:
@@ -119,13 +135,18 @@ def revocations_for(user, *, open_only: bool = True) -> QuerySet[DecisionRevocat
         qs = qs.filter(state=DecisionRevocation.State.OPEN)
     ct = ContentType.objects.get_for_model(DecisionRevocation)
     due = Clock.objects.filter(content_type=ct, object_id=OuterRef("pk")).order_by("-pk")
-    return (qs.select_related("verification__commitment__subject")
-            .annotate(due_date=Subquery(due.values("due_date")[:1], output_field=DateField()),
-                      due_at=Subquery(due.values("due_at")[:1], output_field=DateTimeField()))
-            .order_by("due_date", "pk"))
+    return (
+        qs.select_related("verification__commitment__subject")
+        .annotate(
+            due_date=Subquery(due.values("due_date")[:1], output_field=DateField()),
+            due_at=Subquery(due.values("due_at")[:1], output_field=DateTimeField()),
+        )
+        .order_by("due_date", "pk")
+    )
 
 
 # --- the public register --------------------------------------------------------------------------------
+
 
 def public_register(*, q: str = "", type: str = "", status: str = "") -> QuerySet[Commitment]:
     """Searchable public page: subject name, type, matter, date, status. Personal data is masked in the
@@ -134,8 +155,11 @@ def public_register(*, q: str = "", type: str = "", status: str = "") -> QuerySe
     q = (q or "").strip()
     if q:
         # A person's name is personal data: the register does not let anyone look people up by name.
-        qs = qs.filter((Q(subject__name__icontains=q) & ~Q(subject__kind="individual")) | Q(matter__icontains=q)
-                       | Q(subject__uscc=q.upper()))
+        qs = qs.filter(
+            (Q(subject__name__icontains=q) & ~Q(subject__kind="individual"))
+            | Q(matter__icontains=q)
+            | Q(subject__uscc=q.upper())
+        )
     if type:
         qs = qs.filter(type=type)
     if status == "broken":

@@ -61,23 +61,26 @@ def can_view_objection(user, case: ObjectionCase) -> bool:
 
 
 def _open_tasks(object_id=None) -> QuerySet[Task]:
-    return Task.objects.filter(process__artifact_content_type=_ct(),
-                               process__artifact_object_id=OuterRef("pk") if object_id is None else object_id,
-                               status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN").order_by("-created")
+    return Task.objects.filter(
+        process__artifact_content_type=_ct(),
+        process__artifact_object_id=OuterRef("pk") if object_id is None else object_id,
+        status__in=OPEN_TASK_STATUSES,
+        flow_task_type="HUMAN",
+    ).order_by("-created")
 
 
 def _annotate(qs: QuerySet[ObjectionCase], tasks: QuerySet[Task]) -> QuerySet[ObjectionCase]:
-    clocks = Clock.objects.filter(content_type=_ct(), object_id=OuterRef("pk"), stopped_at__isnull=True,
-                                  purpose__in=CASE_PURPOSES)
+    clocks = Clock.objects.filter(
+        content_type=_ct(), object_id=OuterRef("pk"), stopped_at__isnull=True, purpose__in=CASE_PURPOSES
+    )
     running = clocks.filter(is_paused=False).order_by("due_at", "pk")
     paused = clocks.filter(is_paused=True).order_by("due_at", "pk")
-    return (
-        qs.select_related("subject", "record", "provider", "handling_organisation", "applicant", "review_of")
-        .annotate(
-            task_node=Subquery(tasks.values("flow_task")[:1]),
-            current_due_at=Subquery(running.values("due_at")[:1]),
-            current_clock_id=Coalesce(Subquery(running.values("pk")[:1]), Subquery(paused.values("pk")[:1])),
-        )
+    return qs.select_related(
+        "subject", "record", "provider", "handling_organisation", "applicant", "review_of"
+    ).annotate(
+        task_node=Subquery(tasks.values("flow_task")[:1]),
+        current_due_at=Subquery(running.values("due_at")[:1]),
+        current_clock_id=Coalesce(Subquery(running.values("pk")[:1]), Subquery(paused.values("pk")[:1])),
     )
 
 
@@ -89,10 +92,22 @@ def objection_list_for_user(*, user, state: str = "") -> QuerySet[ObjectionCase]
 
 
 def objection_get_for_user(*, user, pk: int) -> ObjectionCase:
-    case = (ObjectionCase.objects.filter(objection_scope_q(user), pk=pk)
-            .select_related("subject", "record", "record__provider", "record__subject", "provider",
-                            "handling_organisation", "applicant", "rule_set", "decided_by", "review_of")
-            .first())
+    case = (
+        ObjectionCase.objects.filter(objection_scope_q(user), pk=pk)
+        .select_related(
+            "subject",
+            "record",
+            "record__provider",
+            "record__subject",
+            "provider",
+            "handling_organisation",
+            "applicant",
+            "rule_set",
+            "decided_by",
+            "review_of",
+        )
+        .first()
+    )
     if case is None:
         raise Http404
     return case
@@ -103,17 +118,21 @@ def _takeable_q(user) -> Q:
     perms = task_permissions_of(user)
     if not perms or org_id is None:
         return Q(pk__in=[])
-    return Q(owner_permission__in=perms,
-             owner_permission_content_type=ContentType.objects.get_for_model(Organisation),
-             owner_permission_obj_pk=str(org_id))
+    return Q(
+        owner_permission__in=perms,
+        owner_permission_content_type=ContentType.objects.get_for_model(Organisation),
+        owner_permission_obj_pk=str(org_id),
+    )
 
 
 def desk_queue_for_user(*, user) -> QuerySet[ObjectionCase]:
     """待办: objections with a step this officer's organisation must take, nearest legal deadline first."""
     tasks = _open_tasks().filter(_takeable_q(user))
-    return (_annotate(ObjectionCase.objects.filter(objection_scope_q(user)), tasks)
-            .filter(task_node__isnull=False)
-            .order_by(F("current_due_at").asc(nulls_last=True), "received_at", "pk"))
+    return (
+        _annotate(ObjectionCase.objects.filter(objection_scope_q(user)), tasks)
+        .filter(task_node__isnull=False)
+        .order_by(F("current_due_at").asc(nulls_last=True), "received_at", "pk")
+    )
 
 
 def with_clock_status(cases, *, now: dt.datetime | None = None) -> list:
@@ -140,8 +159,9 @@ def clocks_for_objection(*, user, case: ObjectionCase, now: dt.datetime | None =
 
 
 def timeline_for_case(*, case: ObjectionCase) -> QuerySet[CaseActivity]:
-    return (CaseActivity.objects.filter(content_type=_ct(), object_id=case.pk)
-            .select_related("actor").order_by("at", "pk"))
+    return (
+        CaseActivity.objects.filter(content_type=_ct(), object_id=case.pk).select_related("actor").order_by("at", "pk")
+    )
 
 
 def notices_for_case(*, user, case: ObjectionCase):
@@ -161,38 +181,58 @@ def notices_for_case(*, user, case: ObjectionCase):
 def attachments_for_case(*, user, case: ObjectionCase) -> QuerySet[Attachment]:
     """Evidence: the applicant, the platform and the provider department (not supervisors, not other
     departments — 河南省社会信用条例 Art 46)."""
-    allowed = (policy.can_apply_for(user, case.subject) or policy.is_platform(user)
-               or (policy.is_department(user) and policy.acting_organisation_id(user) == case.provider_id))
+    allowed = (
+        policy.can_apply_for(user, case.subject)
+        or policy.is_platform(user)
+        or (policy.is_department(user) and policy.acting_organisation_id(user) == case.provider_id)
+    )
     if not allowed:
         return Attachment.objects.none()
-    return (Attachment.objects.filter(content_type=_ct(), object_id=case.pk)
-            .select_related("uploaded_by").order_by("uploaded_at", "pk"))
+    return (
+        Attachment.objects.filter(content_type=_ct(), object_id=case.pk)
+        .select_related("uploaded_by")
+        .order_by("uploaded_at", "pk")
+    )
 
 
 def open_objection_for_record(*, user, record) -> ObjectionCase | None:
-    return (ObjectionCase.objects.filter(objection_scope_q(user), record=record, state__in=OPEN_STATES)
-            .order_by("-created_at").first())
+    return (
+        ObjectionCase.objects.filter(objection_scope_q(user), record=record, state__in=OPEN_STATES)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def overdue_objections(*, user, now: dt.datetime | None = None) -> list[ObjectionCase]:
     """Open objections with a limit run out, for the supervisor (and the platform): each with ``late``, the
     ClockStatus of the overdue limit (the provider's check first), most overdue first."""
     now = now or timezone.now()
-    late_ids = (Clock.objects.filter(content_type=_ct(), purpose__in=CASE_PURPOSES, stopped_at__isnull=True,
-                                     is_paused=False, due_at__lt=now).values("object_id"))
-    cases = list(ObjectionCase.objects.filter(objection_scope_q(user), pk__in=late_ids, state__in=OPEN_STATES)
-                 .select_related("subject", "record", "provider"))
-    clocks = (Clock.objects.filter(content_type=_ct(), object_id__in=[c.pk for c in cases],
-                                   purpose__in=CASE_PURPOSES, stopped_at__isnull=True, is_paused=False,
-                                   due_at__lt=now)
-              .select_related("organisation").prefetch_related(_pauses_prefetch()))
+    late_ids = Clock.objects.filter(
+        content_type=_ct(), purpose__in=CASE_PURPOSES, stopped_at__isnull=True, is_paused=False, due_at__lt=now
+    ).values("object_id")
+    cases = list(
+        ObjectionCase.objects.filter(objection_scope_q(user), pk__in=late_ids, state__in=OPEN_STATES).select_related(
+            "subject", "record", "provider"
+        )
+    )
+    clocks = (
+        Clock.objects.filter(
+            content_type=_ct(),
+            object_id__in=[c.pk for c in cases],
+            purpose__in=CASE_PURPOSES,
+            stopped_at__isnull=True,
+            is_paused=False,
+            due_at__lt=now,
+        )
+        .select_related("organisation")
+        .prefetch_related(_pauses_prefetch())
+    )
     cal = get_calendar()
     by_case: dict[int, list] = {}
     for clock in clocks:
         by_case.setdefault(clock.object_id, []).append(clock_status(clock, now=now, calendar=cal))
     for case in cases:
-        statuses = sorted(by_case.get(case.pk, []),
-                          key=lambda s: (s.clock.purpose != "objection.provider", s.due_at))
+        statuses = sorted(by_case.get(case.pk, []), key=lambda s: (s.clock.purpose != "objection.provider", s.due_at))
         case.late = statuses[0] if statuses else None
     cases = [c for c in cases if c.late is not None]
     cases.sort(key=lambda c: c.late.due_at)

@@ -35,6 +35,7 @@ def _subject_search_q(query: str) -> Q:
 
 # --- subjects -------------------------------------------------------------------------------------------
 
+
 def subject_list_for_user(*, user, query: str = "") -> QuerySet[Subject]:
     """Subjects in the user's scope, each with ``record_count`` (records the user may see) and
     ``public_count`` (of those, the ones displayed publicly)."""
@@ -70,8 +71,10 @@ def authorisations_for_subject(*, user, subject: Subject) -> QuerySet[SubjectAut
 
 # --- records --------------------------------------------------------------------------------------------
 
-def record_list_for_user(*, user, subject: Subject | None = None, query: str = "",
-                         display_state: str = "") -> QuerySet[CreditRecord]:
+
+def record_list_for_user(
+    *, user, subject: Subject | None = None, query: str = "", display_state: str = ""
+) -> QuerySet[CreditRecord]:
     qs = CreditRecord.objects.filter(policy.record_scope_q(user)).select_related("subject", "provider")
     if subject is not None:
         qs = qs.filter(subject=subject)
@@ -80,7 +83,9 @@ def record_list_for_user(*, user, subject: Subject | None = None, query: str = "
     query = (query or "").strip()
     if query:
         qs = qs.filter(
-            Q(title__icontains=query) | Q(decision_number__icontains=query) | Q(subject__name__icontains=query)
+            Q(title__icontains=query)
+            | Q(decision_number__icontains=query)
+            | Q(subject__name__icontains=query)
             | Q(subject__uscc=normalize_uscc(query))
         )
     return qs.order_by("-decision_date", "-pk")
@@ -101,13 +106,16 @@ def record_get_for_user(*, user, pk: int) -> CreditRecord:
 def record_state_counts_for_user(*, user) -> dict[str, int]:
     """How many records in the user's scope are in each display state (the desk summary)."""
     rows = (
-        CreditRecord.objects.filter(policy.record_scope_q(user)).order_by()
-        .values("display_state").annotate(n=Count("pk"))
+        CreditRecord.objects.filter(policy.record_scope_q(user))
+        .order_by()
+        .values("display_state")
+        .annotate(n=Count("pk"))
     )
     return {row["display_state"]: row["n"] for row in rows}
 
 
 # --- the public credit website --------------------------------------------------------------------------
+
 
 def _public_subjects() -> QuerySet[Subject]:
     """Subjects the public site may name.
@@ -132,7 +140,8 @@ def public_subject_search(*, query: str) -> QuerySet[Subject]:
         match |= Q(name__icontains=query)
     public_records = CreditRecord.objects.filter(display_state__in=PUBLIC_STATES)
     return (
-        _public_subjects().filter(match)
+        _public_subjects()
+        .filter(match)
         .annotate(public_count=_record_count(public_records))
         .order_by("name", "pk")[:PUBLIC_RESULTS_LIMIT]
     )
@@ -148,7 +157,8 @@ def public_subject_get(*, pk: int) -> Subject:
 def public_record_totals(*, subject: Subject) -> dict:
     """How many records the public page has in all, and how many of them are under objection."""
     return CreditRecord.objects.filter(subject=subject, display_state__in=PUBLIC_STATES).aggregate(
-        total=Count("pk"), under_objection=Count("pk", filter=Q(display_state=DisplayState.UNDER_OBJECTION)),
+        total=Count("pk"),
+        under_objection=Count("pk", filter=Q(display_state=DisplayState.UNDER_OBJECTION)),
     )
 
 

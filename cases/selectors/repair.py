@@ -37,6 +37,7 @@ SYNC_Q = Q(purpose="repair.sync") | Q(purpose__startswith="outbox:")
 def _is_sync(clock: Clock) -> bool:
     return clock.purpose == "repair.sync" or clock.purpose.startswith("outbox:")
 
+
 # The steps of workflows.flows.repair.RepairFlow, as people call them.
 STEP_NAMES = {
     "acceptance": _("受理审查"),
@@ -58,20 +59,30 @@ def _repair_ct() -> ContentType:
 
 def _open_tasks(ct: ContentType, object_id=None) -> QuerySet[Task]:
     """Open human tasks of repair cases: of the outer query's case, or of ``object_id``."""
-    return Task.objects.filter(process__artifact_content_type=ct,
-                               process__artifact_object_id=OuterRef("pk") if object_id is None else object_id,
-                               status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN").order_by("-created")
+    return Task.objects.filter(
+        process__artifact_content_type=ct,
+        process__artifact_object_id=OuterRef("pk") if object_id is None else object_id,
+        status__in=OPEN_TASK_STATUSES,
+        flow_task_type="HUMAN",
+    ).order_by("-created")
 
 
 def _annotate(qs: QuerySet[RepairApplication], tasks: QuerySet[Task]) -> QuerySet[RepairApplication]:
     ct = _repair_ct()
-    open_clocks = Clock.objects.filter(content_type=ct, object_id=OuterRef("pk"), stopped_at__isnull=True,
-                                       kind=Clock.Kind.LEGAL).exclude(SYNC_Q)
+    open_clocks = Clock.objects.filter(
+        content_type=ct, object_id=OuterRef("pk"), stopped_at__isnull=True, kind=Clock.Kind.LEGAL
+    ).exclude(SYNC_Q)
     running = open_clocks.filter(is_paused=False).order_by("due_at", "pk")
     paused = open_clocks.filter(is_paused=True).order_by("due_at", "pk")
-    chases = (CaseActivity.objects.filter(content_type=ct, object_id=OuterRef("pk"), kind=CaseActivity.Kind.CHASED,
-                                          at__gte=OuterRef("task_created"))
-              .order_by().values("object_id").annotate(n=Count("pk")).values("n"))
+    chases = (
+        CaseActivity.objects.filter(
+            content_type=ct, object_id=OuterRef("pk"), kind=CaseActivity.Kind.CHASED, at__gte=OuterRef("task_created")
+        )
+        .order_by()
+        .values("object_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         qs.select_related("subject", "record", "record__provider", "handling_organisation", "applicant")
         .annotate(
@@ -102,10 +113,22 @@ def repair_list_for_user(*, user, state: str = "") -> QuerySet[RepairApplication
 
 def repair_get_for_user(*, user, pk: int, for_update: bool = False) -> RepairApplication:
     """One case the user may see; anything else is 404, so ids cannot be probed."""
-    app = (RepairApplication.objects.filter(_case_scope(user), pk=pk)
-           .select_related("subject", "record", "record__provider", "record__subject", "handling_organisation",
-                           "applicant", "commitment", "rule_set", "proposed_by", "signed_off_by")
-           .first())
+    app = (
+        RepairApplication.objects.filter(_case_scope(user), pk=pk)
+        .select_related(
+            "subject",
+            "record",
+            "record__provider",
+            "record__subject",
+            "handling_organisation",
+            "applicant",
+            "commitment",
+            "rule_set",
+            "proposed_by",
+            "signed_off_by",
+        )
+        .first()
+    )
     if app is None:
         raise Http404
     return app
@@ -119,8 +142,11 @@ def _takeable_q(user) -> Q:
     org_id = policy.acting_organisation_id(user)
     perms = task_permissions_of(user)
     if perms and org_id is not None:
-        q |= Q(owner_permission__in=perms, owner_permission_content_type=ContentType.objects.get_for_model(Organisation),
-               owner_permission_obj_pk=str(org_id))
+        q |= Q(
+            owner_permission__in=perms,
+            owner_permission_content_type=ContentType.objects.get_for_model(Organisation),
+            owner_permission_obj_pk=str(org_id),
+        )
     if policy.is_applicant(user):
         q |= Q(Q(owner_permission__isnull=True) | Q(owner_permission=""), flow_task=procedure_flow("repair").supplement)
     return q
@@ -164,16 +190,20 @@ def clocks_for_repair(*, user, case: RepairApplication, now: dt.datetime | None 
     cal = get_calendar()
     now = now or timezone.now()
     statuses = [clock_status(c, now=now, calendar=cal) for c in qs]
-    open_ = [s for s in statuses if s.clock.stopped_at is None and s.clock.kind == Clock.Kind.LEGAL
-             and not _is_sync(s.clock)]
+    open_ = [
+        s for s in statuses if s.clock.stopped_at is None and s.clock.kind == Clock.Kind.LEGAL and not _is_sync(s.clock)
+    ]
     running = sorted((s for s in open_ if not s.clock.is_paused), key=lambda s: (s.due_at is None, s.due_at))
     current = running[0] if running else (open_[0] if open_ else None)
     return CaseClocks(current=current, all=statuses)
 
 
 def timeline_for_case(*, case: RepairApplication) -> QuerySet[CaseActivity]:
-    return (CaseActivity.objects.filter(content_type=_repair_ct(), object_id=case.pk)
-            .select_related("actor").order_by("at", "pk"))
+    return (
+        CaseActivity.objects.filter(content_type=_repair_ct(), object_id=case.pk)
+        .select_related("actor")
+        .order_by("at", "pk")
+    )
 
 
 def chases_open_step(*, case: RepairApplication) -> int:
@@ -181,31 +211,37 @@ def chases_open_step(*, case: RepairApplication) -> int:
     task = _open_tasks(_repair_ct(), case.pk).first()
     if task is None:
         return 0
-    return CaseActivity.objects.filter(content_type=_repair_ct(), object_id=case.pk,
-                                       kind=CaseActivity.Kind.CHASED, at__gte=task.created).count()
+    return CaseActivity.objects.filter(
+        content_type=_repair_ct(), object_id=case.pk, kind=CaseActivity.Kind.CHASED, at__gte=task.created
+    ).count()
 
 
 def notices_for_case(*, user, case: RepairApplication):
     """The case's notices the user may see (applicants: issued ones only — notices.selectors decides)."""
     from notices.selectors import notice_list_for_user
 
-    return (notice_list_for_user(user=user)
-            .filter(content_type=_repair_ct(), object_id=case.pk).order_by("requested_at", "pk"))
+    return (
+        notice_list_for_user(user=user)
+        .filter(content_type=_repair_ct(), object_id=case.pk)
+        .order_by("requested_at", "pk")
+    )
 
 
 def may_download_attachments(user, case: RepairApplication) -> bool:
     """Materials are the applicant's and the deciding department's business (and the credit centre's, which
     supervises the platform): the applicant of the subject, the handling organisation's staff, platform
     staff. Not supervisors or other departments (河南省社会信用条例 Art 46: no wider than the duty needs)."""
-    return (policy.can_apply_for(user, case.subject) or policy.can_handle_case(user, case)
-            or policy.is_platform(user))
+    return policy.can_apply_for(user, case.subject) or policy.can_handle_case(user, case) or policy.is_platform(user)
 
 
 def attachments_for_case(*, user, case: RepairApplication) -> QuerySet[Attachment]:
     if not may_download_attachments(user, case):
         return Attachment.objects.none()
-    return (Attachment.objects.filter(content_type=_repair_ct(), object_id=case.pk)
-            .select_related("uploaded_by").order_by("uploaded_at", "pk"))
+    return (
+        Attachment.objects.filter(content_type=_repair_ct(), object_id=case.pk)
+        .select_related("uploaded_by")
+        .order_by("uploaded_at", "pk")
+    )
 
 
 def attachment_get_for_user(*, user, case_pk: int, pk: int) -> Attachment:
@@ -218,12 +254,18 @@ def attachment_get_for_user(*, user, case_pk: int, pk: int) -> Attachment:
 
 def draft_for_record(*, user, record) -> RepairApplication | None:
     """The subject's unfinished draft for ``record``, so a second visit continues it instead of starting over."""
-    return (RepairApplication.objects.filter(_case_scope(user), record=record, state=RepairState.DRAFT)
-            .order_by("-created_at").first())
+    return (
+        RepairApplication.objects.filter(_case_scope(user), record=record, state=RepairState.DRAFT)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def open_case_for_record(*, user, record) -> RepairApplication | None:
     from cases.models.repair import OPEN_STATES
 
-    return (RepairApplication.objects.filter(_case_scope(user), record=record, state__in=OPEN_STATES)
-            .order_by("-created_at").first())
+    return (
+        RepairApplication.objects.filter(_case_scope(user), record=record, state__in=OPEN_STATES)
+        .order_by("-created_at")
+        .first()
+    )

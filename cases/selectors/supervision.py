@@ -38,8 +38,15 @@ def may_supervise(user) -> bool:
 
 def _overdue_clocks(procedure: Procedure, now: dt.datetime):
     ct = ContentType.objects.get_for_model(procedure.model)
-    return Clock.objects.filter(content_type=ct, object_id=OuterRef("pk"), stopped_at__isnull=True, is_paused=False,
-                                kind=Clock.Kind.LEGAL, purpose__in=procedure.clock_purposes, due_at__lt=now)
+    return Clock.objects.filter(
+        content_type=ct,
+        object_id=OuterRef("pk"),
+        stopped_at__isnull=True,
+        is_paused=False,
+        kind=Clock.Kind.LEGAL,
+        purpose__in=procedure.clock_purposes,
+        due_at__lt=now,
+    )
 
 
 def open_cases(procedure: Procedure, *, now: dt.datetime, user=None):
@@ -49,8 +56,7 @@ def open_cases(procedure: Procedure, *, now: dt.datetime, user=None):
         qs = qs.filter(policy.case_scope_q(user))
     # An aggregate, not ORDER BY due_at LIMIT 1: the latter tempts the planner to walk the due_at index for
     # every case instead of looking up the case's own clocks.
-    oldest = (_overdue_clocks(procedure, now).order_by().values("object_id").annotate(m=Min("due_at"))
-              .values("m"))
+    oldest = _overdue_clocks(procedure, now).order_by().values("object_id").annotate(m=Min("due_at")).values("m")
     return qs.annotate(oldest_due=Subquery(oldest))
 
 
@@ -73,8 +79,14 @@ class Row:
     buckets: dict
 
     def as_list(self) -> list:
-        return [self.procedure_label, self.organisation, self.district, self.open, self.overdue,
-                *[self.buckets[key] for key, *_ in BUCKETS]]
+        return [
+            self.procedure_label,
+            self.organisation,
+            self.district,
+            self.open,
+            self.overdue,
+            *[self.buckets[key] for key, *_ in BUCKETS],
+        ]
 
 
 _BY_ORGANISATION = """
@@ -108,9 +120,14 @@ def by_organisation_sql(procedure: Procedure, now: dt.datetime) -> tuple[str, di
     # the same statement.
     purposes = any_of("purposes", procedure.clock_purposes, params)
     states = any_of("states", procedure.open_states, params)
-    sql = _BY_ORGANISATION.format(buckets="".join(buckets), case_table=procedure.model._meta.db_table,
-                                  org_table=Organisation._meta.db_table, clock_table=Clock._meta.db_table,
-                                  purposes=purposes, states=states)
+    sql = _BY_ORGANISATION.format(
+        buckets="".join(buckets),
+        case_table=procedure.model._meta.db_table,
+        org_table=Organisation._meta.db_table,
+        clock_table=Clock._meta.db_table,
+        purposes=purposes,
+        states=states,
+    )
     params.update(ct=ContentType.objects.get_for_model(procedure.model).pk, now=moment(now))
     return sql, params
 
@@ -124,8 +141,18 @@ def by_organisation(*, now: dt.datetime | None = None) -> list[Row]:
             sql, params = by_organisation_sql(procedure, now)
             cursor.execute(sql, params)
             for org_id, name, district, n_open, n_overdue, *bucket_counts in cursor.fetchall():
-                rows.append(Row(procedure.code, str(procedure.label), org_id, name, district or "", n_open,
-                                n_overdue, {key: n for (key, *_r), n in zip(BUCKETS, bucket_counts, strict=True)}))
+                rows.append(
+                    Row(
+                        procedure.code,
+                        str(procedure.label),
+                        org_id,
+                        name,
+                        district or "",
+                        n_open,
+                        n_overdue,
+                        {key: n for (key, *_r), n in zip(BUCKETS, bucket_counts, strict=True)},
+                    )
+                )
     rows.sort(key=lambda r: (-r.overdue, -r.open, r.organisation))
     return rows
 
@@ -133,8 +160,12 @@ def by_organisation(*, now: dt.datetime | None = None) -> list[Row]:
 def totals(rows: list[Row]) -> dict:
     by_proc: dict[str, dict] = {}
     for code, procedure in PROCEDURES.items():
-        by_proc[code] = {"label": str(procedure.label), "open": 0, "overdue": 0,
-                         "buckets": {key: 0 for key, *_ in BUCKETS}}
+        by_proc[code] = {
+            "label": str(procedure.label),
+            "open": 0,
+            "overdue": 0,
+            "buckets": {key: 0 for key, *_ in BUCKETS},
+        }
     by_district: dict[str, dict] = {}
     for r in rows:
         p = by_proc[r.procedure]
@@ -145,9 +176,12 @@ def totals(rows: list[Row]) -> dict:
         d = by_district.setdefault(r.district, {"open": 0, "overdue": 0})
         d["open"] += r.open
         d["overdue"] += r.overdue
-    return {"procedures": by_proc, "districts": dict(sorted(by_district.items(), key=lambda kv: -kv[1]["overdue"])),
-            "open": sum(p["open"] for p in by_proc.values()),
-            "overdue": sum(p["overdue"] for p in by_proc.values())}
+    return {
+        "procedures": by_proc,
+        "districts": dict(sorted(by_district.items(), key=lambda kv: -kv[1]["overdue"])),
+        "open": sum(p["open"] for p in by_proc.values()),
+        "overdue": sum(p["overdue"] for p in by_proc.values()),
+    }
 
 
 def _month_ends(today: dt.date, n: int) -> list[dt.date]:
@@ -167,8 +201,9 @@ def clearing(*, today: dt.date | None = None, months: int = 12) -> list[dict]:
     aggregates = {}
     for i, end in enumerate(ends):
         moment = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
-        aggregates[f"m{i}"] = Count("pk", filter=Q(verified_at__lt=moment) & (
-            Q(closed_at__isnull=True) | Q(closed_at__gte=moment)))
+        aggregates[f"m{i}"] = Count(
+            "pk", filter=Q(verified_at__lt=moment) & (Q(closed_at__isnull=True) | Q(closed_at__gte=moment))
+        )
     data = RectificationCase.objects.filter(record__isnull=False).aggregate(**aggregates)
     return [{"month": end, "count": data[f"m{i}"]} for i, end in enumerate(ends)]
 
@@ -179,8 +214,13 @@ def growth(*, today: dt.date | None = None) -> dict:
     tz = timezone.get_current_timezone()
     y0 = dt.datetime(today.year, 1, 1, tzinfo=tz)
     ly0 = dt.datetime(today.year - 1, 1, 1, tzinfo=tz)
-    same_day = dt.datetime.combine(today.replace(year=today.year - 1) if not (today.month == 2 and today.day == 29)
-                                   else today.replace(year=today.year - 1, day=28), dt.time.max, tzinfo=tz)
+    same_day = dt.datetime.combine(
+        today.replace(year=today.year - 1)
+        if not (today.month == 2 and today.day == 29)
+        else today.replace(year=today.year - 1, day=28),
+        dt.time.max,
+        tzinfo=tz,
+    )
     data = RectificationCase.objects.filter(record__isnull=False).aggregate(
         this_year=Count("pk", filter=Q(verified_at__gte=y0)),
         last_year_to_date=Count("pk", filter=Q(verified_at__gte=ly0, verified_at__lte=same_day)),
@@ -197,21 +237,37 @@ def time_used(*, limit: int = 30) -> dict:
     purposes = [p for proc in PROCEDURES.values() for p in proc.clock_purposes]
     took = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
     base = Clock.objects.filter(purpose__in=purposes, stopped_at__isnull=False).order_by()
-    per_org = (base.values("organisation_id", "organisation__name").annotate(avg=Avg(took), n=Count("pk"))
-               .order_by("-avg")[:limit])
+    per_org = (
+        base.values("organisation_id", "organisation__name")
+        .annotate(avg=Avg(took), n=Count("pk"))
+        .order_by("-avg")[:limit]
+    )
     per_stage = base.values("purpose", "label").annotate(avg=Avg(took), n=Count("pk")).order_by("purpose")
 
     def days(value):
         return round(value.total_seconds() / 86400, 1) if value is not None else None
 
-    return {"organisations": [{"id": r["organisation_id"], "name": r["organisation__name"] or "-",
-                               "days": days(r["avg"]), "n": r["n"]} for r in per_org],
-            "stages": [{"purpose": r["purpose"], "label": r["label"], "days": days(r["avg"]), "n": r["n"]}
-                       for r in per_stage]}
+    return {
+        "organisations": [
+            {"id": r["organisation_id"], "name": r["organisation__name"] or "-", "days": days(r["avg"]), "n": r["n"]}
+            for r in per_org
+        ],
+        "stages": [
+            {"purpose": r["purpose"], "label": r["label"], "days": days(r["avg"]), "n": r["n"]} for r in per_stage
+        ],
+    }
 
 
-def drilldown(*, procedure: Procedure, now: dt.datetime | None = None, organisation: int | None = None,
-              district: str | None = None, overdue: bool = False, bucket: str | None = None, user=None):
+def drilldown(
+    *,
+    procedure: Procedure,
+    now: dt.datetime | None = None,
+    organisation: int | None = None,
+    district: str | None = None,
+    overdue: bool = False,
+    bucket: str | None = None,
+    user=None,
+):
     """The cases behind one number of the dashboard."""
     now = now or timezone.now()
     qs = open_cases(procedure, now=now, user=user).select_related("handling_organisation", "subject")
@@ -232,11 +288,21 @@ def clocks_of_organisation(*, organisation_id: int, now: dt.datetime | None = No
     """Running legal clocks an organisation answers for (registered purposes): overdue and due soon."""
     now = now or timezone.now()
     purposes = [p for proc in PROCEDURES.values() for p in proc.clock_purposes]
-    qs = (Clock.objects.filter(organisation_id=organisation_id, stopped_at__isnull=True, is_paused=False,
-                               kind=Clock.Kind.LEGAL, purpose__in=purposes)
-          .select_related("content_type").order_by("due_at"))
-    return {"overdue": list(qs.filter(due_at__lt=now)[:200]),
-            "due_soon": list(qs.filter(due_at__gte=now, due_at__lt=now + dt.timedelta(days=due_within_days))[:200])}
+    qs = (
+        Clock.objects.filter(
+            organisation_id=organisation_id,
+            stopped_at__isnull=True,
+            is_paused=False,
+            kind=Clock.Kind.LEGAL,
+            purpose__in=purposes,
+        )
+        .select_related("content_type")
+        .order_by("due_at")
+    )
+    return {
+        "overdue": list(qs.filter(due_at__lt=now)[:200]),
+        "due_soon": list(qs.filter(due_at__gte=now, due_at__lt=now + dt.timedelta(days=due_within_days))[:200]),
+    }
 
 
 def my_clocks(*, user, now: dt.datetime | None = None):
@@ -251,13 +317,18 @@ def escalations_for_case(case):
     from cases.models import EscalationStep
 
     ct = ContentType.objects.get_for_model(case)
-    return (EscalationStep.objects.filter(content_type=ct, object_id=case.pk)
-            .select_related("clock", "notice", "actor").order_by("fired_at", "id"))
+    return (
+        EscalationStep.objects.filter(content_type=ct, object_id=case.pk)
+        .select_related("clock", "notice", "actor")
+        .order_by("fired_at", "id")
+    )
 
 
 def organisations_with_open_clocks(purposes) -> list[Organisation]:
-    ids = (Clock.objects.filter(stopped_at__isnull=True, purpose__in=purposes, organisation__isnull=False)
-           .values("organisation_id").annotate(n=Min("pk")).values_list("organisation_id", flat=True))
+    ids = (
+        Clock.objects.filter(stopped_at__isnull=True, purpose__in=purposes, organisation__isnull=False)
+        .values("organisation_id")
+        .annotate(n=Min("pk"))
+        .values_list("organisation_id", flat=True)
+    )
     return list(Organisation.objects.filter(pk__in=list(ids), is_active=True))
-
-

@@ -62,8 +62,9 @@ def event_document(event: OutboxEvent) -> dict:
 
 def event_body(event: OutboxEvent) -> bytes:
     # sort_keys + compact separators: the same event always serialises to the same bytes.
-    return json.dumps(event_document(event), cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":")).encode("utf-8")
+    return json.dumps(
+        event_document(event), cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -154,8 +155,9 @@ class HttpTransport:
                 excerpt = exc.read(_ERROR_EXCERPT)
             except OSError:
                 excerpt = b""
-            return DeliveryResult(delivered=False, response_code=exc.code,
-                                  error=_describe(f"HTTP {exc.code} {exc.reason}", excerpt))
+            return DeliveryResult(
+                delivered=False, response_code=exc.code, error=_describe(f"HTTP {exc.code} {exc.reason}", excerpt)
+            )
         except (urllib.error.URLError, OSError, ValueError) as exc:
             # Refused connection, DNS failure, timeout, TLS error, malformed URL.
             reason = getattr(exc, "reason", exc)

@@ -15,6 +15,5 @@ urlpatterns = [
     path("desk/import/template.csv", views.import_template, name="commitment_import_template"),
     path("desk/verifications/<int:pk>/", views.verification, name="commitment_verification"),
     path("desk/verifications/<int:pk>/revocation/", views.revocation_start, name="commitment_revocation_start"),
-    path("desk/verifications/<int:pk>/revocation/close/", views.revocation_close,
-         name="commitment_revocation_close"),
+    path("desk/verifications/<int:pk>/revocation/close/", views.revocation_close, name="commitment_revocation_close"),
 ]

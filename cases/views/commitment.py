@@ -43,14 +43,19 @@ def _errors(request, exc: ValidationError) -> None:
 
 # --- portal ----------------------------------------------------------------------------------------------
 
+
 @login_required
 def my_list(request):
     if not policy.is_applicant(request.user):
         return redirect("commitment_desk")
-    return render(request, "commitment/my_list.html", {
-        "commitments": sel.commitments_for(request.user)[:200],
-        "matters": sel.matters_open_for_signing(),
-    })
+    return render(
+        request,
+        "commitment/my_list.html",
+        {
+            "commitments": sel.commitments_for(request.user)[:200],
+            "matters": sel.matters_open_for_signing(),
+        },
+    )
 
 
 def _my_subjects(user):
@@ -72,9 +77,13 @@ def sign(request, matter_pk: int):
                 messages.error(request, p.message)
         elif "confirm" in request.POST:
             try:
-                commitment = svc.commitment_sign(actor=request.user, matter=matter, subject=subject,
-                                                 signer_name=form.cleaned_data["signer_name"],
-                                                 capacity=form.cleaned_data["capacity"])
+                commitment = svc.commitment_sign(
+                    actor=request.user,
+                    matter=matter,
+                    subject=subject,
+                    signer_name=form.cleaned_data["signer_name"],
+                    capacity=form.cleaned_data["capacity"],
+                )
             except PermissionDenied as exc:
                 messages.error(request, str(exc))
             except ValidationError as exc:
@@ -83,26 +92,34 @@ def sign(request, matter_pk: int):
                 messages.success(request, _("承诺已签署，信用承诺书正在生成。"))
                 return redirect("commitment_detail", pk=commitment.pk)
         else:
-            preview = svc.render_commitment_text(matter=matter, subject=subject,
-                                                 signer=form.cleaned_data["signer_name"], on=timezone.localdate())
+            preview = svc.render_commitment_text(
+                matter=matter, subject=subject, signer=form.cleaned_data["signer_name"], on=timezone.localdate()
+            )
     return render(request, "commitment/sign.html", {"matter": matter, "form": form, "preview": preview})
 
 
 def _notices_of(obj):
     from django.contrib.contenttypes.models import ContentType
 
-    return Notice.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk) \
-        .order_by("pk")
+    return Notice.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk).order_by("pk")
 
 
 def _detail_page(request, commitment, *, review_form=None, status=200):
-    department = policy.is_department(request.user) and \
-        policy.acting_organisation_id(request.user) == commitment.department_id
-    return render(request, "commitment/detail.html", {
-        "c": commitment, "notices": _notices_of(commitment), "is_department": department,
-        "verifications": commitment.verifications.order_by("-pk"),
-        "review_form": review_form or RepairReviewForm(),
-    }, status=status)
+    department = (
+        policy.is_department(request.user) and policy.acting_organisation_id(request.user) == commitment.department_id
+    )
+    return render(
+        request,
+        "commitment/detail.html",
+        {
+            "c": commitment,
+            "notices": _notices_of(commitment),
+            "is_department": department,
+            "verifications": commitment.verifications.order_by("-pk"),
+            "review_form": review_form or RepairReviewForm(),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -111,6 +128,7 @@ def detail(request, pk: int):
 
 
 # --- desk ------------------------------------------------------------------------------------------------
+
 
 def _require_staff(user):
     if not policy.is_staff_member(user):
@@ -122,26 +140,41 @@ def desk(request):
     _require_staff(request.user)
     now = timezone.now()
     due = sel.verifications_for(request.user)
-    return render(request, "commitment/desk.html", {
-        "due": due[:100], "due_count": due.count(),
-        "overdue": sel.verifications_overdue(request.user, now=now)[:100],
-        "late_documents": sel.follow_documents_late(request.user)[:100],
-        "repair_reviews": sel.repair_reviews_for(request.user)[:100],
-        "revocations": sel.revocations_for(request.user)[:100],
-        "now": now,
-        "is_department": policy.is_department(request.user),
-    })
+    return render(
+        request,
+        "commitment/desk.html",
+        {
+            "due": due[:100],
+            "due_count": due.count(),
+            "overdue": sel.verifications_overdue(request.user, now=now)[:100],
+            "late_documents": sel.follow_documents_late(request.user)[:100],
+            "repair_reviews": sel.repair_reviews_for(request.user)[:100],
+            "revocations": sel.revocations_for(request.user)[:100],
+            "now": now,
+            "is_department": policy.is_department(request.user),
+        },
+    )
 
 
 def _verification_page(request, v, *, form=None, start_form=None, close_form=None, status=200):
     """The check's page; a refused action re-renders it with the person's input in its own form."""
     revocation = getattr(v, "revocation", None) if hasattr(v, "revocation") else None
-    return render(request, "commitment/verification.html", {
-        "v": v, "c": v.commitment, "form": form or OutcomeForm(),
-        "can_handle": policy.can_handle_case(request.user, v), "revocation": revocation,
-        "start_form": start_form or RevocationStartForm(), "close_form": close_form or RevocationCloseForm(),
-        "notices": _notices_of(v), "attachments": v.attachments.all(),
-    }, status=status)
+    return render(
+        request,
+        "commitment/verification.html",
+        {
+            "v": v,
+            "c": v.commitment,
+            "form": form or OutcomeForm(),
+            "can_handle": policy.can_handle_case(request.user, v),
+            "revocation": revocation,
+            "start_form": start_form or RevocationStartForm(),
+            "close_form": close_form or RevocationCloseForm(),
+            "notices": _notices_of(v),
+            "attachments": v.attachments.all(),
+        },
+        status=status,
+    )
 
 
 def _refused(form, exc: ValidationError):
@@ -160,10 +193,14 @@ def verification(request, pk: int):
             raise PermissionDenied(_("您无权办理该核查。"))
         if form.is_valid():
             try:
-                svc.verification_record(actor=request.user, verification=v, outcome=form.cleaned_data["outcome"],
-                                        finding=form.cleaned_data["finding"],
-                                        serious_consequences=form.cleaned_data["serious_consequences"],
-                                        evidence=request.FILES.getlist("evidence"))
+                svc.verification_record(
+                    actor=request.user,
+                    verification=v,
+                    outcome=form.cleaned_data["outcome"],
+                    finding=form.cleaned_data["finding"],
+                    serious_consequences=form.cleaned_data["serious_consequences"],
+                    evidence=request.FILES.getlist("evidence"),
+                )
             except ValidationError as exc:
                 _refused(form, exc)
             else:
@@ -196,8 +233,12 @@ def revocation_close(request, pk: int):
     form = RevocationCloseForm(request.POST)
     if form.is_valid():
         try:
-            svc.revocation_close(actor=request.user, revocation=v.revocation,
-                                 revoked=form.cleaned_data["decision"] == "revoke", note=form.cleaned_data["note"])
+            svc.revocation_close(
+                actor=request.user,
+                revocation=v.revocation,
+                revoked=form.cleaned_data["decision"] == "revoke",
+                note=form.cleaned_data["note"],
+            )
         except ValidationError as exc:
             _refused(form, exc)
         except engine.TaskConflict as conflict:  # decided already (another tab, or a colleague)
@@ -246,10 +287,15 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         try:
             commitment = svc.commitment_register(
-                actor=request.user, matter=form.cleaned_data["matter"], subject=form.cleaned_data["subject"],
-                signer_name=form.cleaned_data["signer_name"], capacity=form.cleaned_data["capacity"],
-                signed_on=form.cleaned_data["signed_on"], decision_date=form.cleaned_data["decision_date"],
-                decision_number=form.cleaned_data["decision_number"])
+                actor=request.user,
+                matter=form.cleaned_data["matter"],
+                subject=form.cleaned_data["subject"],
+                signer_name=form.cleaned_data["signer_name"],
+                capacity=form.cleaned_data["capacity"],
+                signed_on=form.cleaned_data["signed_on"],
+                decision_date=form.cleaned_data["decision_date"],
+                decision_number=form.cleaned_data["decision_number"],
+            )
         except ValidationError as exc:
             _errors(request, exc)
         else:
@@ -270,45 +316,73 @@ def import_file(request):
         try:
             sha = imp.sha256_of(upload)
             result = imp.commitments_import(
-                actor=request.user, department=request.user.organisation, raw_rows=imp.read_rows(upload),
-                source=CommitmentImport.Source.FILE, filename=upload.name, sha256=sha)
+                actor=request.user,
+                department=request.user.organisation,
+                raw_rows=imp.read_rows(upload),
+                source=CommitmentImport.Source.FILE,
+                filename=upload.name,
+                sha256=sha,
+            )
         except imp.ImportRefused as exc:
             row_errors = exc.row_errors
             messages.error(request, exc.messages[0])
         except ValidationError as exc:
             _errors(request, exc)
         else:
-            messages.success(request, _("已导入%(n)d条承诺（新建主体%(s)d个）。") % {
-                "n": result.created, "s": result.subjects_created})
+            messages.success(
+                request,
+                _("已导入%(n)d条承诺（新建主体%(s)d个）。") % {"n": result.created, "s": result.subjects_created},
+            )
             return redirect("commitment_desk")
-    return render(request, "commitment/import.html", {
-        "form": form, "row_errors": row_errors[:1000] if row_errors else None,
-        "error_count": len(row_errors) if row_errors else 0, "headers": imp.TEMPLATE_HEADERS})
+    return render(
+        request,
+        "commitment/import.html",
+        {
+            "form": form,
+            "row_errors": row_errors[:1000] if row_errors else None,
+            "error_count": len(row_errors) if row_errors else 0,
+            "headers": imp.TEMPLATE_HEADERS,
+        },
+    )
 
 
 @login_required
 def import_template(request):
-    response = HttpResponse(("\ufeff" + ",".join(imp.TEMPLATE_HEADERS) + "\n").encode(),
-                            content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        ("\ufeff" + ",".join(imp.TEMPLATE_HEADERS) + "\n").encode(), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="commitments-template.csv"'
     return response
 
 
 # --- public register ---------------------------------------------------------------------------------------
 
+
 def public_register(request):
-    qs = sel.public_register(q=request.GET.get("q", ""), type=request.GET.get("type", ""),
-                             status=request.GET.get("status", ""))
+    qs = sel.public_register(
+        q=request.GET.get("q", ""), type=request.GET.get("type", ""), status=request.GET.get("status", "")
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "commitment/public_register.html", {
-        "page": page, "q": request.GET.get("q", ""), "types": CommitmentType.choices,
-        "type": request.GET.get("type", ""), "status": request.GET.get("status", ""),
-        "statuses": [("in_force", Commitment.Status.IN_FORCE.label), ("kept", Commitment.Status.KEPT.label),
-                     ("broken", Commitment.Status.BROKEN.label)],
-    })
+    return render(
+        request,
+        "commitment/public_register.html",
+        {
+            "page": page,
+            "q": request.GET.get("q", ""),
+            "types": CommitmentType.choices,
+            "type": request.GET.get("type", ""),
+            "status": request.GET.get("status", ""),
+            "statuses": [
+                ("in_force", Commitment.Status.IN_FORCE.label),
+                ("kept", Commitment.Status.KEPT.label),
+                ("broken", Commitment.Status.BROKEN.label),
+            ],
+        },
+    )
 
 
 # --- API ---------------------------------------------------------------------------------------------------
+
 
 @csrf_exempt  # bearer-token authenticated, no cookies: CSRF does not apply
 @require_POST
@@ -324,12 +398,23 @@ def api_commitments(request):
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": 'body must be {"commitments": [{...}, ...]}'}, status=400)
     try:
-        result = imp.commitments_import(actor=None, department=token.organisation, raw_rows=rows,
-                                        source=CommitmentImport.Source.API, api_token=token)
+        result = imp.commitments_import(
+            actor=None,
+            department=token.organisation,
+            raw_rows=rows,
+            source=CommitmentImport.Source.API,
+            api_token=token,
+        )
     except imp.ImportRefused as exc:
-        return JsonResponse({"error": exc.messages[0], "errors": [
-            {"row": e.row, "column": e.column, "message": e.message} for e in exc.row_errors]}, status=422)
+        return JsonResponse(
+            {
+                "error": exc.messages[0],
+                "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.row_errors],
+            },
+            status=422,
+        )
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
-    return JsonResponse({"batch": result.batch.pk, "created": result.created,
-                         "subjects_created": result.subjects_created}, status=201)
+    return JsonResponse(
+        {"batch": result.batch.pk, "created": result.created, "subjects_created": result.subjects_created}, status=201
+    )

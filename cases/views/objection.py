@@ -62,16 +62,25 @@ def file(request, record_pk: int):
         if form.is_valid():
             try:
                 case = svc.objection_file(
-                    actor=request.user, record=record, matter=form.cleaned_data["matter"], disputed=form.disputed(),
-                    reason=form.cleaned_data["reason"], contact_name=form.cleaned_data["contact_name"],
-                    contact_phone=form.cleaned_data["contact_phone"], uploads=form.uploads(),
-                    repair_application=repairs[0] if form.cleaned_data["matter"] == "repair_result" and repairs
-                    else None)
+                    actor=request.user,
+                    record=record,
+                    matter=form.cleaned_data["matter"],
+                    disputed=form.disputed(),
+                    reason=form.cleaned_data["reason"],
+                    contact_name=form.cleaned_data["contact_name"],
+                    contact_phone=form.cleaned_data["contact_phone"],
+                    uploads=form.uploads(),
+                    repair_application=repairs[0]
+                    if form.cleaned_data["matter"] == "repair_result" and repairs
+                    else None,
+                )
             except ValidationError as error:
                 form.add_error(None, _messages_of(error))
             else:
-                messages.success(request, _("异议申请已提交，办件编号：%(number)s。该信息已作异议标注。")
-                                 % {"number": case.tracking_number})
+                messages.success(
+                    request,
+                    _("异议申请已提交，办件编号：%(number)s。该信息已作异议标注。") % {"number": case.tracking_number},
+                )
                 return redirect("objection_status", case.pk)
         status = 400
     else:
@@ -110,8 +119,9 @@ def status(request, pk: int, review_form=None, http_status=200):
         return redirect("objection_desk_case", pk)
     context = _case_context(request, case)
     is_applicant = policy.can_apply_for(request.user, case.subject)
-    reviewable = (is_applicant and not case.is_review and case.state == ObjectionState.CLOSED
-                  and context["review"] is None)
+    reviewable = (
+        is_applicant and not case.is_review and case.state == ObjectionState.CLOSED and context["review"] is None
+    )
     last_day = svc.review_request_last_day(case) if reviewable else None
     context["review_last_day"] = last_day
     context["review_period_over"] = last_day is not None and timezone.localdate() > last_day
@@ -129,8 +139,9 @@ def request_review(request, pk: int):
     if form.is_valid():
         try:
             uploads = [form.cleaned_data["evidence"]] if form.cleaned_data["evidence"] else []
-            review = svc.objection_request_review(actor=request.user, case=case, reason=form.cleaned_data["reason"],
-                                                  uploads=uploads)
+            review = svc.objection_request_review(
+                actor=request.user, case=case, reason=form.cleaned_data["reason"], uploads=uploads
+            )
         except ValidationError as error:
             form.add_error(None, _messages_of(error))
         else:
@@ -167,8 +178,12 @@ def attachment_download(request, pk: int, attachment_pk: int):
     attachment = sel.attachments_for_case(user=request.user, case=case).filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.mime_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.mime_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -202,8 +217,11 @@ def desk_queue(request):
     cases = sel.desk_queue_for_user(user=request.user)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = sel.with_clock_status(page.object_list)
-    overdue = (sel.overdue_objections(user=request.user)
-               if policy.is_supervisor(request.user) or policy.is_platform(request.user) else [])
+    overdue = (
+        sel.overdue_objections(user=request.user)
+        if policy.is_supervisor(request.user) or policy.is_platform(request.user)
+        else []
+    )
     return render(request, "objection/desk_queue.html", {"page": page, "overdue": overdue})
 
 
@@ -213,21 +231,23 @@ def _desk_page(request, case, *, http_status=200, error="", **forms):
     node = engine.open_node_name(case) if case.is_open else None
     may_decide = case.is_open and svc._may_decide(user, case)
     late = svc.overdue_clock_of(case) if case.is_open else None
-    context.update({
-        "node": node,
-        "conflict": error,
-        "can_check": node == "triage" and policy.is_platform(user),
-        "can_decide": may_decide and node in ("triage", "provider_check", "review"),
-        "can_pause": case.is_open and svc._may_pause(user, case),
-        "paused": context["clocks"].current is not None and context["clocks"].current.clock.is_paused,
-        "late": late,
-        "can_supervise": late is not None and policy.is_supervisor(user),
-        "check_form": forms.get("check") or CheckForm(prefix="check"),
-        "decide_form": forms.get("decide") or DecideForm(prefix="decide", case=case),
-        "pause_form": forms.get("pause") or PauseForm(prefix="pause"),
-        "supervise_form": forms.get("supervise") or SuperviseForm(prefix="supervise"),
-        "is_reviewer": user.role == Role.PLATFORM_REVIEWER,
-    })
+    context.update(
+        {
+            "node": node,
+            "conflict": error,
+            "can_check": node == "triage" and policy.is_platform(user),
+            "can_decide": may_decide and node in ("triage", "provider_check", "review"),
+            "can_pause": case.is_open and svc._may_pause(user, case),
+            "paused": context["clocks"].current is not None and context["clocks"].current.clock.is_paused,
+            "late": late,
+            "can_supervise": late is not None and policy.is_supervisor(user),
+            "check_form": forms.get("check") or CheckForm(prefix="check"),
+            "decide_form": forms.get("decide") or DecideForm(prefix="decide", case=case),
+            "pause_form": forms.get("pause") or PauseForm(prefix="pause"),
+            "supervise_form": forms.get("supervise") or SuperviseForm(prefix="supervise"),
+            "is_reviewer": user.role == Role.PLATFORM_REVIEWER,
+        }
+    )
     return render(request, "objection/desk_case.html", context, status=http_status)
 
 
@@ -256,8 +276,9 @@ def _run(step, user, case, form):
     if step == "check":
         return svc.objection_send_check(actor=user, case=case, note=data["note"])
     if step == "decide":
-        return svc.objection_decide(actor=user, case=case, outcome=data["outcome"], reason=data["reason"],
-                                    changes=form.changes())
+        return svc.objection_decide(
+            actor=user, case=case, outcome=data["outcome"], reason=data["reason"], changes=form.changes()
+        )
     if step == "pause":
         return svc.objection_pause(actor=user, case=case, reason_code=data["reason_code"], reason=data["reason"])
     if step == "resume":

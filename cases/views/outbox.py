@@ -30,6 +30,7 @@ PAGE_SIZE = 50
 
 # --- permissions and reads -------------------------------------------------------------------------------
 
+
 def can_view_outbox(user) -> bool:
     # The credit centre runs the sync; the supervisors watch every deadline, this one included.
     return policy.is_platform(user) or policy.is_supervisor(user)
@@ -44,7 +45,8 @@ def outbox_events_for_staff(*, user, status: str = "") -> QuerySet[OutboxEvent]:
     if not can_view_outbox(user):
         return OutboxEvent.objects.none()
     qs = OutboxEvent.objects.select_related("clock").prefetch_related(
-        Prefetch("clock__pauses", queryset=ClockPause.objects.order_by("paused_on", "id")))
+        Prefetch("clock__pauses", queryset=ClockPause.objects.order_by("paused_on", "id"))
+    )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")
@@ -70,13 +72,17 @@ def _object_label(event: OutboxEvent) -> str:
 def _rows(events, now) -> list[OutboxRow]:
     calendar = get_calendar()
     return [
-        OutboxRow(event=event, object_label=_object_label(event),
-                  clock=clock_status(event.clock, now=now, calendar=calendar) if event.clock else None)
+        OutboxRow(
+            event=event,
+            object_label=_object_label(event),
+            clock=clock_status(event.clock, now=now, calendar=calendar) if event.clock else None,
+        )
         for event in events
     ]
 
 
 # --- views -----------------------------------------------------------------------------------------------
+
 
 @login_required
 @require_GET
@@ -87,14 +93,19 @@ def outbox_list(request):
     if status not in OutboxEvent.Status.values:
         status = ""
     page = Paginator(outbox_events_for_staff(user=request.user, status=status), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    return render(request, "outbox/list.html", {
-        "page": page,
-        "rows": _rows(page.object_list, timezone.now()),
-        "status": status,
-        "statuses": OutboxEvent.Status.choices,
-        "can_retry": can_retry_outbox(request.user),
-    })
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "outbox/list.html",
+        {
+            "page": page,
+            "rows": _rows(page.object_list, timezone.now()),
+            "status": status,
+            "statuses": OutboxEvent.Status.choices,
+            "can_retry": can_retry_outbox(request.user),
+        },
+    )
 
 
 @login_required
@@ -113,7 +124,8 @@ def outbox_retry_view(request, pk: int):
     else:
         messages.success(request, _("推送事件 #%(id)s 已重新排队，将在下一次推送任务中发送。") % {"id": event.pk})
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = "outbox:list"
     return redirect(next_url)

@@ -31,6 +31,7 @@ def home(request):
 
 # --- the public credit website --------------------------------------------------------------------------
 
+
 def public_search(request):
     form = PublicSearchForm(request.GET or None)
     results = None
@@ -49,11 +50,15 @@ def public_subject(request, pk: int):
     # (and how many are under objection) from one aggregate so nobody misses what is on later pages.
     page = Paginator(records, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
     totals = selectors.public_record_totals(subject=subject)
-    return render(request, "public/subject.html", {"subject": subject, "page": page, "records": page.object_list,
-                                                   "totals": totals})
+    return render(
+        request,
+        "public/subject.html",
+        {"subject": subject, "page": page, "records": page.object_list, "totals": totals},
+    )
 
 
 # --- portal and desk ------------------------------------------------------------------------------------
+
 
 @login_required
 def desk(request):

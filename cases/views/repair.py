@@ -55,18 +55,26 @@ def _apply_page(request, *, record, application=None, form=None, status=200):
     attachments = sel.attachments_for_case(user=request.user, case=application) if application else []
     problems = svc.repair_eligibility(subject=record.subject, record=record, exclude=application)
     missing = svc._missing_materials(application) if application else []
-    return render(request, "repair/apply.html", {
-        "record": record,
-        "application": application,
-        "form": form,
-        "problems": problems,
-        "missing": missing,
-        "attachments": attachments,
-        "commitment_text": svc.commitment_text(subject=record.subject, record=record),
-        "commitment": application.commitment if application else None,
-        "action_url": (reverse("repair_edit", args=[application.pk]) if application
-                       else reverse("repair_apply", args=[record.pk])),
-    }, status=status)
+    return render(
+        request,
+        "repair/apply.html",
+        {
+            "record": record,
+            "application": application,
+            "form": form,
+            "problems": problems,
+            "missing": missing,
+            "attachments": attachments,
+            "commitment_text": svc.commitment_text(subject=record.subject, record=record),
+            "commitment": application.commitment if application else None,
+            "action_url": (
+                reverse("repair_edit", args=[application.pk])
+                if application
+                else reverse("repair_apply", args=[record.pk])
+            ),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -83,8 +91,9 @@ def apply(request, record_pk: int):
         return redirect("repair_edit", draft.pk)
     if request.method == "POST":
         return _draft_post(request, record=record, application=None)
-    form = RepairApplicationForm(initial={"contact_name": request.user.display_name or "",
-                                          "signer_capacity": "legal_rep"})
+    form = RepairApplicationForm(
+        initial={"contact_name": request.user.display_name or "", "signer_capacity": "legal_rep"}
+    )
     return _apply_page(request, record=record, form=form)
 
 
@@ -97,12 +106,16 @@ def edit(request, pk: int):
     if request.method == "POST":
         return _draft_post(request, record=application.record, application=application)
     commitment = application.commitment
-    form = RepairApplicationForm(initial={
-        "contact_name": application.contact_name, "contact_phone": application.contact_phone,
-        "statement": application.statement, "by_agent": application.by_agent,
-        "signer_name": commitment.signer_name if commitment else "",
-        "signer_capacity": commitment.signer_capacity if commitment else "legal_rep",
-    })
+    form = RepairApplicationForm(
+        initial={
+            "contact_name": application.contact_name,
+            "contact_phone": application.contact_phone,
+            "statement": application.statement,
+            "by_agent": application.by_agent,
+            "signer_name": commitment.signer_name if commitment else "",
+            "signer_capacity": commitment.signer_capacity if commitment else "legal_rep",
+        }
+    )
     return _apply_page(request, record=application.record, application=application, form=form)
 
 
@@ -117,8 +130,14 @@ def _draft_post(request, *, record, application):
     data = form.cleaned_data
     try:
         application = svc.repair_draft_save(
-            actor=user, record=record, application=application, contact_name=data["contact_name"],
-            contact_phone=data["contact_phone"], statement=data["statement"], by_agent=data["by_agent"])
+            actor=user,
+            record=record,
+            application=application,
+            contact_name=data["contact_name"],
+            contact_phone=data["contact_phone"],
+            statement=data["statement"],
+            by_agent=data["by_agent"],
+        )
     except svc.RepairError as error:
         form.add_error(None, _messages_of(error))
         return _apply_page(request, record=record, application=application, form=form, status=400)
@@ -134,8 +153,12 @@ def _draft_post(request, *, record, application):
         return _apply_page(request, record=record, application=application, form=form, status=400)
     try:
         if action in ("sign", "submit") and data["signer_name"].strip() and not application.commitment_id:
-            svc.repair_sign_commitment(actor=user, application=application, signer_name=data["signer_name"],
-                                       capacity=data["signer_capacity"] or "legal_rep")
+            svc.repair_sign_commitment(
+                actor=user,
+                application=application,
+                signer_name=data["signer_name"],
+                capacity=data["signer_capacity"] or "legal_rep",
+            )
             application.refresh_from_db()
             if action == "sign":
                 messages.success(request, _("信用承诺书已签署。"))
@@ -181,14 +204,16 @@ def _status_page(request, application, *, status=200, **forms):
     context = _case_context(request, application)
     user = request.user
     may_act = policy.can_apply_for(user, application.subject)
-    context.update({
-        "may_supplement": may_act and application.state == RepairState.SUPPLEMENTING,
-        "may_withdraw": may_act and application.state in OPEN_STATES,
-        "may_chase": may_act and application.state in OPEN_STATES,
-        "supplement_form": forms.get("supplement_form") or SupplementForm(),
-        "chase_form": forms.get("chase_form") or ChaseForm(),
-        "supplement_files": [a for a in context["attachments"] if a.purpose == Attachment.Purpose.SUPPLEMENT],
-    })
+    context.update(
+        {
+            "may_supplement": may_act and application.state == RepairState.SUPPLEMENTING,
+            "may_withdraw": may_act and application.state in OPEN_STATES,
+            "may_chase": may_act and application.state in OPEN_STATES,
+            "supplement_form": forms.get("supplement_form") or SupplementForm(),
+            "chase_form": forms.get("chase_form") or ChaseForm(),
+            "supplement_files": [a for a in context["attachments"] if a.purpose == Attachment.Purpose.SUPPLEMENT],
+        }
+    )
     return render(request, "repair/status.html", context, status=status)
 
 
@@ -212,8 +237,12 @@ def supplement(request, pk: int):
         return _status_page(request, application, supplement_form=form, status=400)
     try:
         if form.cleaned_data["file"]:
-            svc.repair_attach(actor=request.user, application=application, purpose=Attachment.Purpose.SUPPLEMENT,
-                              uploaded=form.cleaned_data["file"])
+            svc.repair_attach(
+                actor=request.user,
+                application=application,
+                purpose=Attachment.Purpose.SUPPLEMENT,
+                uploaded=form.cleaned_data["file"],
+            )
         if request.POST.get("action") == "submit":
             svc.repair_supplement(actor=request.user, application=application, note=form.cleaned_data["note"])
             messages.success(request, _("补正材料已提交，部门将继续办理。"))
@@ -266,8 +295,12 @@ def chase(request, pk: int):
 def attachment_download(request, pk: int, attachment_pk: int):
     """Materials are served only here, after the permission check, never from a public media URL."""
     attachment = sel.attachment_get_for_user(user=request.user, case_pk=pk, pk=attachment_pk)
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.mime_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.mime_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -297,22 +330,24 @@ def _desk_page(request, application, *, status=200, error="", **forms):
     node = engine.open_node_name(application) if application.is_open else None
     handles = policy.can_handle_case(user, application)
     is_leader = user.role == Role.DEPT_LEADER
-    context.update({
-        "node": node,
-        "conflict": error,
-        "can_accept": handles and node == "acceptance",
-        "can_refuse": handles and node == "acceptance" and is_leader,
-        "can_propose": handles and node == "review",
-        "can_signoff": handles and node == "signoff" and is_leader,
-        "awaits_signoff": handles and node == "signoff" and not is_leader,
-        "can_revoke": handles and is_leader and application.state == RepairState.APPROVED,
-        "refuse_form": forms.get("refuse") or ReasonForm(prefix="refuse"),
-        "supplement_form": forms.get("supplement") or SupplementRequestForm(prefix="supplement"),
-        "proposal_form": forms.get("propose") or ProposalForm(prefix="propose"),
-        "signoff_form": forms.get("signoff") or SignoffForm(prefix="signoff"),
-        "revoke_form": forms.get("revoke") or ReasonForm(prefix="revoke"),
-        "Proposal": Proposal,
-    })
+    context.update(
+        {
+            "node": node,
+            "conflict": error,
+            "can_accept": handles and node == "acceptance",
+            "can_refuse": handles and node == "acceptance" and is_leader,
+            "can_propose": handles and node == "review",
+            "can_signoff": handles and node == "signoff" and is_leader,
+            "awaits_signoff": handles and node == "signoff" and not is_leader,
+            "can_revoke": handles and is_leader and application.state == RepairState.APPROVED,
+            "refuse_form": forms.get("refuse") or ReasonForm(prefix="refuse"),
+            "supplement_form": forms.get("supplement") or SupplementRequestForm(prefix="supplement"),
+            "proposal_form": forms.get("propose") or ProposalForm(prefix="propose"),
+            "signoff_form": forms.get("signoff") or SignoffForm(prefix="signoff"),
+            "revoke_form": forms.get("revoke") or ReasonForm(prefix="revoke"),
+            "Proposal": Proposal,
+        }
+    )
     return render(request, "repair/desk_case.html", context, status=status)
 
 
@@ -351,11 +386,11 @@ def _run_step(step: str, user, application, data: dict):
     if step == "supplement":
         return svc.repair_request_supplement(actor=user, application=application, missing=data["missing"])
     if step == "propose":
-        return svc.repair_propose(actor=user, application=application, proposal=data["proposal"],
-                                  reason=data["reason"], days=data.get("days"))
+        return svc.repair_propose(
+            actor=user, application=application, proposal=data["proposal"], reason=data["reason"], days=data.get("days")
+        )
     if step == "signoff":
-        return svc.repair_signoff(actor=user, application=application, agree=data["agree"],
-                                  comment=data["comment"])
+        return svc.repair_signoff(actor=user, application=application, agree=data["agree"], comment=data["comment"])
     if step == "revoke":
         return svc.repair_revoke(actor=user, application=application, reason=data["reason"])
     raise AssertionError(step)

@@ -42,8 +42,9 @@ def dashboard(request):
     buckets = []
     for code, p in totals["procedures"].items():
         for key, label, *_rest in sup.BUCKETS:
-            buckets.append({"procedure": code, "plabel": p["label"], "key": key, "label": label,
-                            "n": p["buckets"][key]})
+            buckets.append(
+                {"procedure": code, "plabel": p["label"], "key": key, "label": label, "n": p["buckets"][key]}
+            )
     btop = max([b["n"] for b in buckets] or [0])
     for b in buckets:
         b["w"] = _bar(b["n"], btop, 240)
@@ -53,12 +54,25 @@ def dashboard(request):
         m["h"] = _bar(m["count"], ctop, 120)
         m["x"] = 10 + i * 40
         m["y"] = 130 - m["h"]
-    districts = [{"name": k, **v, "w": _bar(v["open"], max([d["open"] for d in totals["districts"].values()] or [0]))}
-                 for k, v in totals["districts"].items()]
-    return render(request, "supervision/dashboard.html", {
-        "bars": bars, "totals": totals, "buckets": buckets, "clearing": clearing, "growth": sup.growth(),
-        "time_used": sup.time_used(), "districts": districts, "bucket_defs": sup.BUCKETS,
-        "procedures": PROCEDURES})
+    districts = [
+        {"name": k, **v, "w": _bar(v["open"], max([d["open"] for d in totals["districts"].values()] or [0]))}
+        for k, v in totals["districts"].items()
+    ]
+    return render(
+        request,
+        "supervision/dashboard.html",
+        {
+            "bars": bars,
+            "totals": totals,
+            "buckets": buckets,
+            "clearing": clearing,
+            "growth": sup.growth(),
+            "time_used": sup.time_used(),
+            "districts": districts,
+            "bucket_defs": sup.BUCKETS,
+            "procedures": PROCEDURES,
+        },
+    )
 
 
 @login_required
@@ -68,15 +82,27 @@ def drilldown(request):
     if procedure is None:
         raise Http404
     org = request.GET.get("organisation")
-    cases = sup.drilldown(procedure=procedure, organisation=int(org) if org and org.isdigit() else None,
-                          district=request.GET.get("district"), overdue=request.GET.get("overdue") == "1",
-                          bucket=request.GET.get("bucket"))[:500]
-    return render(request, "supervision/drilldown.html", {"procedure": procedure, "cases": cases,
-                                                             "now": timezone.now()})
+    cases = sup.drilldown(
+        procedure=procedure,
+        organisation=int(org) if org and org.isdigit() else None,
+        district=request.GET.get("district"),
+        overdue=request.GET.get("overdue") == "1",
+        bucket=request.GET.get("bucket"),
+    )[:500]
+    return render(
+        request, "supervision/drilldown.html", {"procedure": procedure, "cases": cases, "now": timezone.now()}
+    )
 
 
 def _export_rows():
-    header = [_("办理事项"), _("机构"), _("区县"), _("未办结"), _("已逾期"), *[str(label) for _k, label, *_r in sup.BUCKETS]]
+    header = [
+        _("办理事项"),
+        _("机构"),
+        _("区县"),
+        _("未办结"),
+        _("已逾期"),
+        *[str(label) for _k, label, *_r in sup.BUCKETS],
+    ]
     return header, [r.as_list() for r in sup.by_organisation()]
 
 
@@ -105,8 +131,9 @@ def export(request, fmt):
             ws.append(row)
         out = io.BytesIO()
         wb.save(out)
-        response = HttpResponse(out.getvalue(),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = HttpResponse(
+            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
         response["Content-Disposition"] = f'attachment; filename="supervision-{stamp}.xlsx"'
         return response
     raise Http404
@@ -121,6 +148,13 @@ def reminders(request):
     org = policy.acting_organisation_id(request.user)
     digests = OrganisationDigest.objects.filter(organisation_id=org)[:7] if org else []
     cutoff = timezone.localdate() - dt.timedelta(days=0)
-    return render(request, "supervision/reminders.html", {
-        "overdue": [clock_status(c) for c in lists["overdue"]], "due_soon": [clock_status(c) for c in lists["due_soon"]],
-        "digests": digests, "today": cutoff})
+    return render(
+        request,
+        "supervision/reminders.html",
+        {
+            "overdue": [clock_status(c) for c in lists["overdue"]],
+            "due_soon": [clock_status(c) for c in lists["due_soon"]],
+            "digests": digests,
+            "today": cutoff,
+        },
+    )

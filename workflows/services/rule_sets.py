@@ -41,7 +41,9 @@ def _check_no_overlap(items: list[dict]) -> None:
     for (_start_a, until_a, code_a), (start_b, _until_b, code_b) in itertools.pairwise(spans):
         if until_a is None or until_a >= start_b:
             raise ValidationError(
-                _("规则版本“%(a)s”与“%(b)s”的施行期间重叠。"), code="rule_sets_overlap", params={"a": code_a, "b": code_b}
+                _("规则版本“%(a)s”与“%(b)s”的施行期间重叠。"),
+                code="rule_sets_overlap",
+                params={"a": code_a, "b": code_b},
             )
 
 

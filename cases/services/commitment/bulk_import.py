@@ -76,8 +76,9 @@ class ImportRefused(ValidationError):
 
     def __init__(self, errors: list[RowError]):
         self.row_errors = errors
-        super().__init__(_("导入未执行：%(n)d处错误，请修改后重新提交（所有行均未写入）。") % {"n": len(errors)},
-                         code="rows_invalid")
+        super().__init__(
+            _("导入未执行：%(n)d处错误，请修改后重新提交（所有行均未写入）。") % {"n": len(errors)}, code="rows_invalid"
+        )
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class _Row:
 
 
 # --- reading files ---------------------------------------------------------------------------------------
+
 
 def read_rows(uploaded) -> list[dict]:
     """Rows of a CSV (UTF-8, with or without BOM, or GB18030) or XLSX file as dicts keyed by column key."""
@@ -178,6 +180,7 @@ _BAD_DATE = object()
 
 # --- validation ------------------------------------------------------------------------------------------
 
+
 def _identify(code: str) -> tuple[str, str]:
     """(subject kind, error message): a valid 身份证号 is a person, a valid 统一社会信用代码 an organisation.
 
@@ -198,12 +201,15 @@ def _identify(code: str) -> tuple[str, str]:
     except ValidationError as uscc_error:
         if id_error is not None:
             return "", _("既不是有效的统一社会信用代码（%(uscc)s），也不是有效的身份证号（%(id)s）") % {
-                "uscc": uscc_error.messages[0], "id": id_error.messages[0]}
+                "uscc": uscc_error.messages[0],
+                "id": id_error.messages[0],
+            }
         return "", uscc_error.messages[0]
 
 
-def validate_rows(*, department: Organisation, raw_rows: list[dict | None], today: dt.date,
-                  first_line: int = 2) -> tuple[list[_Row], list[RowError]]:
+def validate_rows(
+    *, department: Organisation, raw_rows: list[dict | None], today: dt.date, first_line: int = 2
+) -> tuple[list[_Row], list[RowError]]:
     matters = {m.code: m for m in CommitmentMatter.objects.filter(department=department).select_related("department")}
     errors: list[RowError] = []
     good: list[_Row] = []
@@ -265,8 +271,12 @@ def validate_rows(*, department: Organisation, raw_rows: list[dict | None], toda
             err("signed_on", _("签署日期不能晚于今天"))
         if dates.get("signed_on") and dates.get("decision_date") and dates["decision_date"] < dates["signed_on"]:
             err("decision_date", _("行政决定日期不能早于签署日期"))
-        for key, limit in (("subject_name", 200), ("signer_name", 60), ("decision_number", 80),
-                           ("source_reference", 40)):
+        for key, limit in (
+            ("subject_name", 200),
+            ("signer_name", 60),
+            ("decision_number", 80),
+            ("source_reference", 40),
+        ):
             if len(values[key]) > limit:
                 err(key, _("超过%(n)d个字符") % {"n": limit})
         if not row_errors:
@@ -278,31 +288,48 @@ def validate_rows(*, department: Organisation, raw_rows: list[dict | None], toda
         if row_errors:
             errors.extend(row_errors)
             continue
-        good.append(_Row(line=line, subject_name=values["subject_name"], identifier=code, kind=kind, matter=matter,
-                         signer_name=values["signer_name"], capacity=capacity, signed_on=dates["signed_on"],
-                         decision_date=dates["decision_date"], decision_number=values["decision_number"],
-                         source_reference=values["source_reference"]))
+        good.append(
+            _Row(
+                line=line,
+                subject_name=values["subject_name"],
+                identifier=code,
+                kind=kind,
+                matter=matter,
+                signer_name=values["signer_name"],
+                capacity=capacity,
+                signed_on=dates["signed_on"],
+                decision_date=dates["decision_date"],
+                decision_number=values["decision_number"],
+                source_reference=values["source_reference"],
+            )
+        )
     return good, errors
 
 
 def _blocked_subjects(subject_ids: list[int]) -> dict[int, str]:
     """Subjects that may not use 告知承诺 (Henan Art 32(1)), with the reason — two set-based queries."""
     blocked: dict[int, str] = {}
-    serious = (CreditRecord.objects.filter(subject_id__in=subject_ids, display_state__in=PUBLIC_STATES)
-               .filter(Q(severity=Severity.SERIOUS) | Q(kind=RecordKind.SERIOUS_DISHONESTY))
-               .values_list("subject_id", "title"))
+    serious = (
+        CreditRecord.objects.filter(subject_id__in=subject_ids, display_state__in=PUBLIC_STATES)
+        .filter(Q(severity=Severity.SERIOUS) | Q(kind=RecordKind.SERIOUS_DISHONESTY))
+        .values_list("subject_id", "title")
+    )
     for sid, title in serious:
-        blocked.setdefault(sid, _("该主体有正在公示的严重失信信息“%(title)s”，信用修复前不适用告知承诺") % {"title": title})
-    false = (Commitment.objects.filter(subject_id__in=subject_ids, status=Commitment.Status.FALSE)
-             .exclude(breach_record__display_state__in=[DisplayState.REPAIRED, DisplayState.REVOKED,
-                                                       DisplayState.EXPIRED])
-             .values_list("subject_id", flat=True))
+        blocked.setdefault(
+            sid, _("该主体有正在公示的严重失信信息“%(title)s”，信用修复前不适用告知承诺") % {"title": title}
+        )
+    false = (
+        Commitment.objects.filter(subject_id__in=subject_ids, status=Commitment.Status.FALSE)
+        .exclude(breach_record__display_state__in=[DisplayState.REPAIRED, DisplayState.REVOKED, DisplayState.EXPIRED])
+        .values_list("subject_id", flat=True)
+    )
     for sid in false:
         blocked.setdefault(sid, _("该主体曾作出虚假承诺，修复前不适用告知承诺"))
     return blocked
 
 
 # --- import ----------------------------------------------------------------------------------------------
+
 
 def _copy_value(value) -> str:
     return "\\N" if value is None else _esc(value)
@@ -317,8 +344,11 @@ def _esc(value) -> str:
 def _text_array(values) -> str:
     """A PostgreSQL text[] literal: one parameter the server reads as a value, where psycopg2's ARRAY[...] of
     100,000 elements is an expression the server parses and evaluates element by element."""
-    return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                          for v in values) + "}"
+    return (
+        "{"
+        + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+        + "}"
+    )
 
 
 class _SubjectText:
@@ -342,13 +372,17 @@ def _subjects_insert(new: dict[str, tuple[str, str]]) -> dict[str, int]:
         usccs.append(None if kind == SubjectKind.INDIVIDUAL else code)
         id_numbers.append(code if kind == SubjectKind.INDIVIDUAL else None)
     if connection.vendor != "postgresql":
-        created = Subject.objects.bulk_create([
-            Subject(kind=kind, name=name, uscc=uscc, id_number=id_number)
-            for kind, name, uscc, id_number in zip(kinds, names, usccs, id_numbers, strict=True)],
-            batch_size=_PORTABLE_BATCH)
+        created = Subject.objects.bulk_create(
+            [
+                Subject(kind=kind, name=name, uscc=uscc, id_number=id_number)
+                for kind, name, uscc, id_number in zip(kinds, names, usccs, id_numbers, strict=True)
+            ],
+            batch_size=_PORTABLE_BATCH,
+        )
         return {s.uscc or s.id_number: s.pk for s in created}
     with connection.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO cases_subject (kind, name, uscc, id_number, legal_representative, address, district,
                                        created_at)
             SELECT n.kind, n.name, n.uscc, n.id_number, '', '', '', %s
@@ -356,8 +390,8 @@ def _subjects_insert(new: dict[str, tuple[str, str]]) -> dict[str, int]:
                  AS n(kind, name, uscc, id_number, position)
             ORDER BY n.position
             RETURNING id, COALESCE(uscc, id_number)""",
-                    [timezone.now(), _text_array(kinds), _text_array(names), _text_array(usccs),
-                     _text_array(id_numbers)])
+            [timezone.now(), _text_array(kinds), _text_array(names), _text_array(usccs), _text_array(id_numbers)],
+        )
         return {code: pk for pk, code in cur.fetchall()}
 
 
@@ -372,35 +406,68 @@ def _subjects_existing(codes: set[str]) -> tuple[dict[str, int], dict[int, tuple
         for column in ("uscc", "id_number"):  # read second, a subject with it as ID number wins
             if postgresql:
                 # One array parameter per query: an ORM IN list of 100,000 codes costs more to build than to run.
-                cur.execute(f"SELECT {column}, id, name, uscc FROM cases_subject WHERE {column} = ANY(%s::text[])",
-                            [array])
+                cur.execute(
+                    f"SELECT {column}, id, name, uscc FROM cases_subject WHERE {column} = ANY(%s::text[])", [array]
+                )
                 found = cur.fetchall()
             else:
-                found = [row for i in range(0, len(ordered), _PORTABLE_BATCH)
-                         for row in Subject.objects.filter(**{f"{column}__in": ordered[i:i + _PORTABLE_BATCH]})
-                         .values_list(column, "id", "name", "uscc")]
+                found = [
+                    row
+                    for i in range(0, len(ordered), _PORTABLE_BATCH)
+                    for row in Subject.objects.filter(
+                        **{f"{column}__in": ordered[i : i + _PORTABLE_BATCH]}
+                    ).values_list(column, "id", "name", "uscc")
+                ]
             for code, pk, name, uscc in found:
                 existing[code] = pk
                 registered[pk] = (name, uscc)
     return existing, registered
 
 
-_COPY_COLUMNS = ("subject_id", "type", "matter", "department_id", "text", "text_sha256", "signer_name",
-                 "signer_capacity", "signed_at", "status", "source_reference", "commitment_matter_id", "channel",
-                 "decision_date", "decision_number", "registered_by_id", "import_batch_id", "follow_due_date")
+_COPY_COLUMNS = (
+    "subject_id",
+    "type",
+    "matter",
+    "department_id",
+    "text",
+    "text_sha256",
+    "signer_name",
+    "signer_capacity",
+    "signed_at",
+    "status",
+    "source_reference",
+    "commitment_matter_id",
+    "channel",
+    "decision_date",
+    "decision_number",
+    "registered_by_id",
+    "import_batch_id",
+    "follow_due_date",
+)
 
 
-def commitments_import(*, actor, department: Organisation, raw_rows: list[dict | None], source: str,
-                       filename: str = "", sha256: str = "", api_token: DepartmentApiToken | None = None
-                       ) -> ImportResult:
+def commitments_import(
+    *,
+    actor,
+    department: Organisation,
+    raw_rows: list[dict | None],
+    source: str,
+    filename: str = "",
+    sha256: str = "",
+    api_token: DepartmentApiToken | None = None,
+) -> ImportResult:
     """Validate every row, then write all of them or none. Raises ImportRefused with the per-row errors."""
     if api_token is None:
         _require_department(actor, department)
     if len(raw_rows) > MAX_ROWS:
         raise ValidationError(_("单次最多导入%(n)d行。") % {"n": MAX_ROWS}, code="too_many")
     today = timezone.localdate()
-    rows, errors = validate_rows(department=department, raw_rows=raw_rows, today=today,
-                                 first_line=1 if source == CommitmentImport.Source.API else 2)
+    rows, errors = validate_rows(
+        department=department,
+        raw_rows=raw_rows,
+        today=today,
+        first_line=1 if source == CommitmentImport.Source.API else 2,
+    )
     if not rows and not errors:
         raise ValidationError(_("文件中没有数据行。"), code="empty")
     from cases.services.commitment.lifecycle import render_commitment_text
@@ -429,8 +496,14 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
                 kind, name = new[code]
                 registered[pk] = (name, None if kind == SubjectKind.INDIVIDUAL else code)
         batch = CommitmentImport.objects.create(
-            department=department, source=source, filename=filename[:200], sha256=sha256, rows=len(rows),
-            created_by=actor if getattr(actor, "pk", None) else None, api_token=api_token)
+            department=department,
+            source=source,
+            filename=filename[:200],
+            sha256=sha256,
+            rows=len(rows),
+            created_by=actor if getattr(actor, "pk", None) else None,
+            api_token=api_token,
+        )
         user_id = actor.pk if getattr(actor, "pk", None) else None
         channel = Commitment.Channel.API if source == CommitmentImport.Source.API else Commitment.Channel.IMPORTED
         # One COPY line per row, built with plain string operations: the values that vary per matter, date or
@@ -452,41 +525,81 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
             if subject is None:
                 # The text names the subject as its first row in the file does.
                 subject = subjects[sid] = _SubjectText(
-                    r.subject_name, mask_id_number(r.identifier) if r.kind == SubjectKind.INDIVIDUAL else r.identifier)
+                    r.subject_name, mask_id_number(r.identifier) if r.kind == SubjectKind.INDIVIDUAL else r.identifier
+                )
             text = render_commitment_text(matter=matter, subject=subject, signer=r.signer_name, on=r.signed_on)
             cols = matter_cols.get(matter.pk)
             if cols is None:
-                cols = matter_cols[matter.pk] = (f"{_esc(matter.type)}\t{_esc(matter.title)}\t{department_id}",
-                                                 str(matter.pk))
+                cols = matter_cols[matter.pk] = (
+                    f"{_esc(matter.type)}\t{_esc(matter.title)}\t{department_id}",
+                    str(matter.pk),
+                )
             day = day_cols.get((matter.pk, r.signed_on))
             if day is None:
                 follow = _follow_due(matter, r.signed_on)
                 signed_at = dt.datetime.combine(r.signed_on, dt.time(12), tzinfo=LEGAL_TZ)
                 day = day_cols[(matter.pk, r.signed_on)] = (
-                    signed_at.isoformat(), null if follow is None else follow.isoformat(),
+                    signed_at.isoformat(),
+                    null if follow is None else follow.isoformat(),
                     signed_at.astimezone(dt.UTC).isoformat(),  # as the database gives it back
-                    signed_at, follow)
+                    signed_at,
+                    follow,
+                )
             sha = hashlib.sha256(text.encode()).hexdigest()
             name, uscc = registered[sid]
             reported.append((name, uscc or "", matter.type, matter.code, day[2], sha))
             if not copy:
-                lines.append(Commitment(
-                    subject_id=sid, type=matter.type, matter=matter.title, department_id=department.pk, text=text,
-                    text_sha256=sha, signer_name=r.signer_name, signer_capacity=r.capacity, signed_at=day[3],
-                    status=status, source_reference=r.source_reference, commitment_matter_id=matter.pk,
-                    channel=channel, decision_date=r.decision_date, decision_number=r.decision_number,
-                    registered_by_id=user_id, import_batch_id=batch.pk, follow_due_date=day[4]))
+                lines.append(
+                    Commitment(
+                        subject_id=sid,
+                        type=matter.type,
+                        matter=matter.title,
+                        department_id=department.pk,
+                        text=text,
+                        text_sha256=sha,
+                        signer_name=r.signer_name,
+                        signer_capacity=r.capacity,
+                        signed_at=day[3],
+                        status=status,
+                        source_reference=r.source_reference,
+                        commitment_matter_id=matter.pk,
+                        channel=channel,
+                        decision_date=r.decision_date,
+                        decision_number=r.decision_number,
+                        registered_by_id=user_id,
+                        import_batch_id=batch.pk,
+                        follow_due_date=day[4],
+                    )
+                )
                 continue
-            lines.append("\t".join((
-                str(sid), cols[0], _esc(text), sha, _esc(r.signer_name),
-                _esc(r.capacity), day[0], status, _esc(r.source_reference), cols[1], channel,
-                null if r.decision_date is None else r.decision_date.isoformat(), _esc(r.decision_number),
-                registered_by, batch_id, day[1])))
+            lines.append(
+                "\t".join(
+                    (
+                        str(sid),
+                        cols[0],
+                        _esc(text),
+                        sha,
+                        _esc(r.signer_name),
+                        _esc(r.capacity),
+                        day[0],
+                        status,
+                        _esc(r.source_reference),
+                        cols[1],
+                        channel,
+                        null if r.decision_date is None else r.decision_date.isoformat(),
+                        _esc(r.decision_number),
+                        registered_by,
+                        batch_id,
+                        day[1],
+                    )
+                )
+            )
         with connection.cursor() as cur:
             if copy:
                 lines.append("")
-                cur.copy_expert(f"COPY cases_commitment ({', '.join(_COPY_COLUMNS)}) FROM STDIN",
-                                io.StringIO("\n".join(lines)))
+                cur.copy_expert(
+                    f"COPY cases_commitment ({', '.join(_COPY_COLUMNS)}) FROM STDIN", io.StringIO("\n".join(lines))
+                )
             else:
                 Commitment.objects.bulk_create(lines, batch_size=_PORTABLE_BATCH)
             del lines
@@ -496,14 +609,25 @@ def commitments_import(*, actor, department: Organisation, raw_rows: list[dict |
             ids = [pk for (pk,) in cur.fetchall()]
         if len(ids) != len(reported):
             raise RuntimeError(f"commitment import: {len(reported)} rows copied but {len(ids)} stored")
-        audit_log(actor=actor if user_id else f"api:{api_token.prefix}",
-                  action="commitment.imported", obj=batch,
-                  data={"rows": len(rows), "subjects_created": len(new), "source": source, "filename": filename,
-                        "sha256": sha256, "department": department.pk})
-        events = _report_batch(batch=batch, actor=actor if user_id else f"api:{api_token.prefix}",
-                               rows=[[pk, *row] for pk, row in zip(ids, reported, strict=True)])
+        audit_log(
+            actor=actor if user_id else f"api:{api_token.prefix}",
+            action="commitment.imported",
+            obj=batch,
+            data={
+                "rows": len(rows),
+                "subjects_created": len(new),
+                "source": source,
+                "filename": filename,
+                "sha256": sha256,
+                "department": department.pk,
+            },
+        )
+        events = _report_batch(
+            batch=batch,
+            actor=actor if user_id else f"api:{api_token.prefix}",
+            rows=[[pk, *row] for pk, row in zip(ids, reported, strict=True)],
+        )
     return ImportResult(batch=batch, created=len(rows), subjects_created=len(new), events=events)
-
 
 
 def _report_batch(*, batch: CommitmentImport, actor, rows: list[list]) -> int:
@@ -516,12 +640,18 @@ def _report_batch(*, batch: CommitmentImport, actor, rows: list[list]) -> int:
     budget = report_budget(now)
     events = 0
     for start in range(0, len(rows), REPORT_CHUNK):
-        chunk = rows[start:start + REPORT_CHUNK]
+        chunk = rows[start : start + REPORT_CHUNK]
         outbox_enqueue(
-            topic=TOPIC_BATCH, aggregate=batch, dedupe_key=f"{TOPIC_BATCH}:{batch.pk}:{start // REPORT_CHUNK}",
+            topic=TOPIC_BATCH,
+            aggregate=batch,
+            dedupe_key=f"{TOPIC_BATCH}:{batch.pk}:{start // REPORT_CHUNK}",
             payload={"batch": batch.pk, "department": batch.department_id, "commitments": chunk},
-            limit_budget=budget, limit_citation=REPORT_CITATION, organisation=batch.department, actor=actor,
-            occurred_at=now)
+            limit_budget=budget,
+            limit_citation=REPORT_CITATION,
+            organisation=batch.department,
+            actor=actor,
+            occurred_at=now,
+        )
         events += 1
     return events
 
@@ -532,6 +662,7 @@ def _require_department(actor, department: Organisation) -> None:
 
 
 # --- API tokens ------------------------------------------------------------------------------------------
+
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -546,10 +677,16 @@ def api_token_issue(*, actor, organisation: Organisation, name: str) -> tuple[De
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
-        token = DepartmentApiToken.objects.create(organisation=organisation, name=name.strip()[:80], prefix=prefix,
-                                                  secret_sha256=_digest(secret), created_by=actor)
-        audit_log(actor=actor, action="api_token.issued", obj=token, data={"organisation": organisation.pk,
-                                                                           "prefix": prefix})
+        token = DepartmentApiToken.objects.create(
+            organisation=organisation,
+            name=name.strip()[:80],
+            prefix=prefix,
+            secret_sha256=_digest(secret),
+            created_by=actor,
+        )
+        audit_log(
+            actor=actor, action="api_token.issued", obj=token, data={"organisation": organisation.pk, "prefix": prefix}
+        )
     return token, f"ck_{prefix}_{secret}"
 
 
@@ -568,11 +705,14 @@ def api_token_authenticate(header: str) -> DepartmentApiToken | None:
     department."""
     if not header or not header.startswith("Bearer "):
         return None
-    parts = header[len("Bearer "):].strip().split("_", 2)
+    parts = header[len("Bearer ") :].strip().split("_", 2)
     if len(parts) != 3 or parts[0] != "ck":
         return None
-    token = (DepartmentApiToken.objects.select_related("organisation")
-             .filter(prefix=parts[1], revoked_at__isnull=True, organisation__is_active=True).first())
+    token = (
+        DepartmentApiToken.objects.select_related("organisation")
+        .filter(prefix=parts[1], revoked_at__isnull=True, organisation__is_active=True)
+        .first()
+    )
     if token is None or not hmac.compare_digest(token.secret_sha256, _digest(parts[2])):
         return None
     DepartmentApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
@@ -586,5 +726,14 @@ def sha256_of(uploaded) -> str:
     return digest
 
 
-__all__ = ["ImportRefused", "RowError", "ImportResult", "read_rows", "commitments_import", "api_token_issue",
-           "api_token_revoke", "api_token_authenticate", "TEMPLATE_HEADERS"]
+__all__ = [
+    "ImportRefused",
+    "RowError",
+    "ImportResult",
+    "read_rows",
+    "commitments_import",
+    "api_token_issue",
+    "api_token_revoke",
+    "api_token_authenticate",
+    "TEMPLATE_HEADERS",
+]

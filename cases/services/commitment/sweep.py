@@ -54,8 +54,9 @@ def sample_draw(seed: str, commitment_id: int) -> float:
     return int(hashlib.md5(f"{seed}:{commitment_id}".encode()).hexdigest()[:8], 16) / 4294967296.0
 
 
-def clock_dues(combos: Iterable[tuple[dt.date, int, str]], calendar: WorkCalendar
-               ) -> dict[tuple[dt.date, int, str], tuple[dt.date, dt.datetime, bool]]:
+def clock_dues(
+    combos: Iterable[tuple[dt.date, int, str]], calendar: WorkCalendar
+) -> dict[tuple[dt.date, int, str], tuple[dt.date, dt.datetime, bool]]:
     """(start date, budget, unit) → (due date, due moment, provisional) of a verification clock, each distinct
     combination derived once by the working-day code every clock uses."""
     dues = {}
@@ -114,8 +115,9 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
         cur.execute("""CREATE TEMP TABLE commitment_sweep (
             id bigint PRIMARY KEY, subject_id bigint, department_id bigint, start_date date, budget int,
             unit varchar(2), reason varchar(10), selected boolean) ON COMMIT DROP""")
-        cur.execute(_MARK.format(limit="LIMIT %(limit)s" if limit else ""),
-                    {"today": today, "now": now, "limit": limit})
+        cur.execute(
+            _MARK.format(limit="LIMIT %(limit)s" if limit else ""), {"today": today, "now": now, "limit": limit}
+        )
         result.screened = cur.rowcount
         if not result.screened:
             cur.execute("DROP TABLE commitment_sweep")
@@ -129,18 +131,22 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
         if dues:
             cur.executemany("INSERT INTO commitment_sweep_due VALUES (%s, %s, %s, %s, %s, %s)", dues)
         rule_set = rules.ruleset_in_force(now)
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO cases_commitmentverification
                 (subject_id, handling_organisation_id, rule_set_id, received_at, received_on, created_at,
                  commitment_id, reason, state, finding, serious_consequences)
             SELECT subject_id, department_id, %(rule_set)s, %(now)s, start_date, %(now)s, id, reason, 'open', '',
                    false
             FROM commitment_sweep WHERE selected
-            ON CONFLICT DO NOTHING""", {"rule_set": rule_set.pk, "now": now})
+            ON CONFLICT DO NOTHING""",
+            {"rule_set": rule_set.pk, "now": now},
+        )
         result.opened = cur.rowcount
         result.sampled_out = result.screened - result.opened
         ct = ContentType.objects.get_for_model(CommitmentVerification)
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO workflows_clock
                 (content_type_id, object_id, organisation_id, purpose, label, kind, unit, budget, citation,
                  started_at, start_rule, start_date, extension_cap, extension_days, extension_reason, is_paused,
@@ -153,8 +159,8 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
                  AND v.created_at = %(now)s
             JOIN commitment_sweep_due d ON d.start_date = s.start_date AND d.budget = s.budget AND d.unit = s.unit
             WHERE s.selected""",
-                    {"ct": ct.pk, "purpose": CLOCK_PURPOSE, "label": _("核查期限"), "citation": CLOCK_CITATION,
-                     "now": now})
+            {"ct": ct.pk, "purpose": CLOCK_PURPOSE, "label": _("核查期限"), "citation": CLOCK_CITATION, "now": now},
+        )
         if cur.rowcount != result.opened:
             raise RuntimeError(f"verification sweep: {result.opened} checks opened but {cur.rowcount} clocks")
         cur.execute("DROP TABLE commitment_sweep; DROP TABLE commitment_sweep_due")
@@ -171,9 +177,18 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
 def _audit_run(today: dt.date, result: SweepResult) -> None:
     # One audit event for the run: the draw is reproducible from the stored values and the seed, so the
     # trail needs the run's parameters and counts, not a row per commitment.
-    audit_log(actor=SYSTEM_ACTOR, action="verification.sweep", object_type="cases.commitment",
-              data={"today": today, "screened": result.screened, "opened": result.opened,
-                    "sampled_out": result.sampled_out, "draw": DRAW_FORMULA})
+    audit_log(
+        actor=SYSTEM_ACTOR,
+        action="verification.sweep",
+        object_type="cases.commitment",
+        data={
+            "today": today,
+            "screened": result.screened,
+            "opened": result.opened,
+            "sampled_out": result.sampled_out,
+            "draw": DRAW_FORMULA,
+        },
+    )
 
 
 def _schedule_portable(*, today: dt.date, now: dt.datetime, limit: int | None) -> SweepResult:
@@ -185,10 +200,14 @@ def _schedule_portable(*, today: dt.date, now: dt.datetime, limit: int | None) -
     # COALESCE(decision_date, signing date in Beijing) <= today, written so the database can answer it: a
     # commitment without a decision date is due once it was signed before the start of tomorrow, Beijing time.
     tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=LEGAL_TZ)
-    due = (Commitment.objects
-           .filter(screened_at__isnull=True, status=Commitment.Status.IN_FORCE, commitment_matter__isnull=False)
-           .filter(Q(decision_date__lte=today) | Q(decision_date__isnull=True, signed_at__lt=tomorrow))
-           .select_related("commitment_matter").order_by("pk"))
+    due = (
+        Commitment.objects.filter(
+            screened_at__isnull=True, status=Commitment.Status.IN_FORCE, commitment_matter__isnull=False
+        )
+        .filter(Q(decision_date__lte=today) | Q(decision_date__isnull=True, signed_at__lt=tomorrow))
+        .select_related("commitment_matter")
+        .order_by("pk")
+    )
     cal = get_calendar()
     dues: dict = {}
     rule_set = None
@@ -205,49 +224,86 @@ def _schedule_portable(*, today: dt.date, now: dt.datetime, limit: int | None) -
             for c in batch:
                 matter = c.commitment_matter
                 c.screened_at = now
-                c.sample_draw = (sample_draw(matter.sample_seed, c.pk)
-                                 if matter.verification == CommitmentMatter.Verification.SAMPLE else None)
+                c.sample_draw = (
+                    sample_draw(matter.sample_seed, c.pk)
+                    if matter.verification == CommitmentMatter.Verification.SAMPLE
+                    else None
+                )
                 # As in the SQL: a double compared with the ratio, every commitment of an "all" matter.
-                if (matter.verification == CommitmentMatter.Verification.ALL
-                        or (matter.verification == CommitmentMatter.Verification.SAMPLE
-                            and c.sample_draw < float(matter.sample_ratio))):
+                if matter.verification == CommitmentMatter.Verification.ALL or (
+                    matter.verification == CommitmentMatter.Verification.SAMPLE
+                    and c.sample_draw < float(matter.sample_ratio)
+                ):
                     selected.append(c)
             Commitment.objects.bulk_update(batch, ["screened_at", "sample_draw"])
             result.screened += len(batch)
             # ON CONFLICT DO NOTHING: a commitment that already has an open check (started by hand) keeps it.
-            busy = set(CommitmentVerification.objects.filter(
-                commitment__in=[c.pk for c in selected], state=VerificationState.OPEN)
-                .values_list("commitment_id", flat=True))
+            busy = set(
+                CommitmentVerification.objects.filter(
+                    commitment__in=[c.pk for c in selected], state=VerificationState.OPEN
+                ).values_list("commitment_id", flat=True)
+            )
             selected = [c for c in selected if c.pk not in busy]
             if not selected:
                 continue
             if rule_set is None:
                 rule_set = rules.ruleset_in_force(now)
             starts = {c.pk: c.decision_date or timezone.localtime(c.signed_at, LEGAL_TZ).date() for c in selected}
-            checks = CommitmentVerification.objects.bulk_create([
-                CommitmentVerification(
-                    subject_id=c.subject_id, handling_organisation_id=c.department_id, rule_set=rule_set,
-                    received_at=now, received_on=starts[c.pk], commitment=c,
-                    reason=(CommitmentVerification.Reason.SCHEDULED
+            checks = CommitmentVerification.objects.bulk_create(
+                [
+                    CommitmentVerification(
+                        subject_id=c.subject_id,
+                        handling_organisation_id=c.department_id,
+                        rule_set=rule_set,
+                        received_at=now,
+                        received_on=starts[c.pk],
+                        commitment=c,
+                        reason=(
+                            CommitmentVerification.Reason.SCHEDULED
                             if c.commitment_matter.verification == CommitmentMatter.Verification.ALL
-                            else CommitmentVerification.Reason.SAMPLED),
-                    state=VerificationState.OPEN, finding="", serious_consequences=False)
-                for c in selected])
-            combos = {c.pk: (starts[c.pk], c.commitment_matter.verify_within, c.commitment_matter.verify_unit)
-                      for c in selected}
+                            else CommitmentVerification.Reason.SAMPLED
+                        ),
+                        state=VerificationState.OPEN,
+                        finding="",
+                        serious_consequences=False,
+                    )
+                    for c in selected
+                ]
+            )
+            combos = {
+                c.pk: (starts[c.pk], c.commitment_matter.verify_within, c.commitment_matter.verify_unit)
+                for c in selected
+            }
             dues.update(clock_dues(set(combos.values()) - dues.keys(), cal))
             clocks = []
             for c, check in zip(selected, checks, strict=True):
                 m = c.commitment_matter
                 start = starts[c.pk]
                 due_date, due_at, provisional = dues[combos[c.pk]]
-                clocks.append(Clock(
-                    content_type=ct, object_id=check.pk, organisation_id=c.department_id, purpose=CLOCK_PURPOSE,
-                    label=label, kind=Clock.Kind.LEGAL, unit=m.verify_unit, budget=m.verify_within,
-                    citation=CLOCK_CITATION, started_at=dt.datetime.combine(start, dt.time(), tzinfo=LEGAL_TZ),
-                    start_rule=Clock.StartRule.IMMEDIATE, start_date=start, extension_cap=0, extension_days=0,
-                    extension_reason="", is_paused=False, due_date=due_date, due_at=due_at, provisional=provisional,
-                    stop_reason=""))
+                clocks.append(
+                    Clock(
+                        content_type=ct,
+                        object_id=check.pk,
+                        organisation_id=c.department_id,
+                        purpose=CLOCK_PURPOSE,
+                        label=label,
+                        kind=Clock.Kind.LEGAL,
+                        unit=m.verify_unit,
+                        budget=m.verify_within,
+                        citation=CLOCK_CITATION,
+                        started_at=dt.datetime.combine(start, dt.time(), tzinfo=LEGAL_TZ),
+                        start_rule=Clock.StartRule.IMMEDIATE,
+                        start_date=start,
+                        extension_cap=0,
+                        extension_days=0,
+                        extension_reason="",
+                        is_paused=False,
+                        due_date=due_date,
+                        due_at=due_at,
+                        provisional=provisional,
+                        stop_reason="",
+                    )
+                )
             clocks = Clock.objects.bulk_create(clocks)
             # auto_now_add stamps each row as it is built; the SQL stamps the run's moment on both.
             CommitmentVerification.objects.filter(pk__in=[v.pk for v in checks]).update(created_at=now)
@@ -260,6 +316,12 @@ def _schedule_portable(*, today: dt.date, now: dt.datetime, limit: int | None) -
 
 
 def verification_clock(verification) -> Clock | None:
-    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(CommitmentVerification),
-                                 object_id=verification.pk, purpose="commitment.verify")
-            .order_by("-pk").first())
+    return (
+        Clock.objects.filter(
+            content_type=ContentType.objects.get_for_model(CommitmentVerification),
+            object_id=verification.pk,
+            purpose="commitment.verify",
+        )
+        .order_by("-pk")
+        .first()
+    )

@@ -1,8 +1,10 @@
 """信用修复 (credit repair): PROCEDURES.md §1.
 
 The legal state lives in ``state`` (protected FSM field, changed only by cases.services.repair); the
-routing of work lives in workflows.flows.repair (viewflow). Transition conditions here encode the law;
-who may fire them is decided by cases.policy.
+routing of work lives in workflows.flows.repair (viewflow). The transitions below only say which states may
+follow which, so no code path can skip a step. The law itself lives elsewhere: the conditions and time
+limits of each step in cases.services.repair (with the rule set's parameters from workflows.rules), who may
+act in cases.policy, and the clocks in workflows.services.clocks.
 """
 
 from django.conf import settings

@@ -58,13 +58,14 @@ class ForwardForm(forms.Form):
             self.initial.setdefault("verifier", parent)
 
 
+def _yes_no(label, yes, no, **kwargs):
+    """A two-way decision posted as "1"/"0" (radio buttons, or the value of the button pressed)."""
+    return forms.TypedChoiceField(label=label, choices=[("1", yes), ("0", no)], coerce=lambda v: v == "1", **kwargs)
+
+
 class VerifyForm(forms.Form):
-    substantiated = forms.TypedChoiceField(
-        label=_("核实认定结果"),
-        choices=[("1", _("认定为政务失信")), ("0", _("不予认定"))],
-        coerce=lambda v: v == "1",
-        widget=forms.RadioSelect,
-        initial="1",
+    substantiated = _yes_no(
+        _("核实认定结果"), _("认定为政务失信"), _("不予认定"), widget=forms.RadioSelect, initial="1"
     )
     reason = _text(_("事实和理由"))
     deadline = forms.DateField(
@@ -80,12 +81,8 @@ class ReportForm(forms.Form):
 
 
 class CheckForm(forms.Form):
-    accepted = forms.TypedChoiceField(
-        label=_("核验结论"),
-        choices=[("1", _("整改到位，销号")), ("0", _("退回继续整改"))],
-        coerce=lambda v: v == "1",
-        widget=forms.HiddenInput,
-    )
+    # Posted by the button pressed; the template renders only the comment field.
+    accepted = _yes_no(_("核验结论"), _("整改到位，销号"), _("退回继续整改"))
     comment = _text(_("核验意见"), required=False)
 
 

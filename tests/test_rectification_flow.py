@@ -14,6 +14,7 @@ from notices.models import Notice
 from tests.rectification_support import clock_of, new_case, substantiated_case
 from workflows import engine
 from workflows.engine import TaskConflict
+from workflows.flows.rectification import RectificationFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -256,7 +257,7 @@ def test_a_step_done_twice_is_refused_and_the_task_stays_consistent(
     assert_task_matches_state(case)
     # Should the state check be passed in a race, the engine still refuses the closed task.
     with pytest.raises(TaskConflict):
-        engine.complete_task(case=case, node=svc.RectificationFlow.rectify, user=body_user2, action=lambda: None)
+        engine.complete_task(case=case, node=RectificationFlow.rectify, user=body_user2, action=lambda: None)
     assert_task_matches_state(case)
 
 

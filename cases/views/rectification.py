@@ -112,32 +112,23 @@ def case_detail(request, pk):
     return _case_page(request, sel.rectification_get_for_user(user=request.user, pk=pk))
 
 
+# Each step's form fields are named after its service's keyword arguments.
+STEP_SERVICES = {
+    "forward": svc.rectification_forward,
+    "verify": svc.rectification_verify,
+    "plan": svc.rectification_submit_plan,
+    "progress": svc.rectification_report_progress,
+    "completion": svc.rectification_submit_completion,
+    "check": svc.rectification_check_completion,
+    "refuse": svc.rectification_confirm_refusal,
+}
+
+
 def _run_step(step: str, actor, case, data: dict) -> None:
-    if step == "forward":
-        svc.rectification_forward(actor=actor, case=case, verifier=data["verifier"])
-    elif step == "verify":
-        svc.rectification_verify(
-            actor=actor,
-            case=case,
-            substantiated=data["substantiated"],
-            reason=data["reason"],
-            deadline=data["deadline"],
-            requirements=data["requirements"],
-        )
-    elif step == "plan":
-        svc.rectification_submit_plan(actor=actor, case=case, text=data["text"])
-    elif step == "progress":
-        svc.rectification_report_progress(actor=actor, case=case, text=data["text"])
-    elif step == "completion":
-        svc.rectification_submit_completion(actor=actor, case=case, text=data["text"])
-    elif step == "check":
-        svc.rectification_check_completion(actor=actor, case=case, accepted=data["accepted"], comment=data["comment"])
-    elif step == "refuse":
-        svc.rectification_confirm_refusal(
-            actor=actor, case=case, reason=data["reason"], consequences=data["consequences"]
-        )
-    elif step == "escalate":
-        escalation.escalation_fire(actor=actor, clock=data["clock"], step=data["step"], note=data["note"])
+    if step == "escalate":  # one of the case's clocks (chosen in the form) is escalated, not the case
+        escalation.escalation_fire(actor=actor, **data)
+    else:
+        STEP_SERVICES[step](actor=actor, case=case, **data)
 
 
 @require_POST

@@ -6,7 +6,7 @@ and the department's leader decides afterwards — never more severely than prop
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.models import Commitment, CommitmentVerification, CreditRecord, VerificationState
@@ -52,7 +52,7 @@ def test_a_proposed_breach_is_told_to_the_subject_and_decides_nothing_yet(
     assert engine.may_take(CommitmentFlow.breach_decide, leader, task)
     assert not engine.may_take(CommitmentFlow.breach_decide, handler, task)
     # Neither the handler nor, within the period and without an answer, the leader may decide.
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         svc.verification_decide(actor=handler, verification=v, outcome="broken", reasons="x")
     with pytest.raises(ValidationError) as refused:
         svc.verification_decide(actor=leader, verification=v, outcome="broken", reasons="x")

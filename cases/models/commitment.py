@@ -349,10 +349,12 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
     )
     decided_at = models.DateTimeField(_("核查完成时间"), null=True, blank=True)
     # --- the hearing before a breach is decided (违背信用承诺事先告知 → 陈述申辩 → 负责人决定) ---
+    # Database defaults too: the verification sweep inserts checks set-based in SQL, naming only its columns.
     proposed_outcome = models.CharField(
         _("拟认定结果"),
         max_length=10,
         blank=True,
+        db_default="",
         choices=[
             (VerificationState.BROKEN, VerificationState.BROKEN.label),
             (VerificationState.FALSE, VerificationState.FALSE.label),
@@ -367,7 +369,7 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
         related_name="+",
     )
     hearing_until = models.DateField(_("陈述申辩截止日"), null=True, blank=True)
-    statement = models.TextField(_("陈述申辩意见"), blank=True)
+    statement = models.TextField(_("陈述申辩意见"), blank=True, db_default="")
     statement_at = models.DateTimeField(_("陈述申辩时间"), null=True, blank=True)
     statement_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -377,7 +379,7 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    decision_reasons = models.TextField(_("决定理由"), blank=True)
+    decision_reasons = models.TextField(_("决定理由"), blank=True, db_default="")
     attachments = GenericRelation("cases.Attachment", content_type_field="content_type", object_id_field="object_id")
 
     class Meta:

@@ -58,6 +58,10 @@ def test_the_supervisor_follows_an_overdue_case_from_the_chart_to_the_supervisio
         deadline=dt.date(2026, 10, 30),
     )
     svc.rectification_submit_plan(actor=other_body_user, case=on_time, text="按期整改。")
+    # Both report their progress on time (every 10 working days, and a late report is escalated too).
+    rect_travel.to(2026, 9, 14, 9)
+    svc.rectification_report_progress(actor=body_user, case=late, text="第一期款项已支付。")
+    svc.rectification_report_progress(actor=other_body_user, case=on_time, text="整改按计划推进。")
     # Monday 28 September: the deadline (Thu 24th) has passed; the nightly sweep fires the 督办.
     rect_travel.to(2026, 9, 28, 9)
     escalation.escalation_sweep()

@@ -31,7 +31,8 @@ class LineFormatter(logging.Formatter):
         traceback = self.formatException(record.exc_info) if record.exc_info else ""
         request = getattr(record, "request", None)
         fields = {
-            key: value for key, value in vars(record).items()
+            key: value
+            for key, value in vars(record).items()
             if key not in _STANDARD and key != "request" and not key.startswith("_")
         }
         if request is not None and hasattr(request, "path"):
@@ -42,8 +43,14 @@ class LineFormatter(logging.Formatter):
             extra = " ".join(f"{key}={value}" for key, value in fields.items())
             line = f"{at} {record.levelname} {record.name} {message}" + (f" [{extra}]" if extra else "")
             return line + ("\n" + traceback if traceback else "")
-        entry = {"time": at, "level": record.levelname, "logger": record.name, "message": message,
-                 "process": record.process, **fields}
+        entry = {
+            "time": at,
+            "level": record.levelname,
+            "logger": record.name,
+            "message": message,
+            "process": record.process,
+            **fields,
+        }
         if traceback:
             entry["traceback"] = traceback
         return json.dumps(entry, ensure_ascii=False, default=str)

@@ -36,8 +36,11 @@ class IdleSessionTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN)
             if last_seen is not None and now - last_seen > limit:
                 logout(request)
-                messages.info(request, _("您已超过%(minutes)d分钟未操作，为保护信息安全已自动退出，请重新登录。")
-                              % {"minutes": limit // 60})
+                messages.info(
+                    request,
+                    _("您已超过%(minutes)d分钟未操作，为保护信息安全已自动退出，请重新登录。")
+                    % {"minutes": limit // 60},
+                )
                 return redirect_to_login(request.get_full_path())
             if last_seen is None or now - last_seen >= TOUCH_EVERY:
                 request.session[LAST_SEEN] = now

@@ -42,8 +42,12 @@ class RequireTwoFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (user.is_authenticated and is_staff_user(user) and not user.is_verified()
-                and not request.path.startswith(OPEN_PATHS)):
+        if (
+            user.is_authenticated
+            and is_staff_user(user)
+            and not user.is_verified()
+            and not request.path.startswith(OPEN_PATHS)
+        ):
             has_device = user_has_device(user)
             if has_device or two_factor_required(user):
                 target = "twofactor_verify" if has_device else "twofactor_setup"
@@ -52,9 +56,13 @@ class RequireTwoFactorMiddleware:
 
 
 class TokenForm(forms.Form):
-    token = forms.RegexField(label=gettext_lazy("动态验证码"), regex=r"^\d{6}$", max_length=6,
-                             error_messages={"invalid": gettext_lazy("请输入验证器应用显示的6位数字。")},
-                             widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+    token = forms.RegexField(
+        label=gettext_lazy("动态验证码"),
+        regex=r"^\d{6}$",
+        max_length=6,
+        error_messages={"invalid": gettext_lazy("请输入验证器应用显示的6位数字。")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 def _next_url(request) -> str:
@@ -71,8 +79,7 @@ def setup(request):
     if user_has_device(request.user) and not request.user.is_verified():
         return redirect(reverse("twofactor_verify") + "?" + urlencode({"next": _next_url(request)}))
     # One unconfirmed device per person, kept until confirmed, so reloading the page keeps the same QR code.
-    device, _created = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False,
-                                                        defaults={"name": "totp"})
+    device, _created = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "totp"})
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
@@ -82,10 +89,17 @@ def setup(request):
             return redirect(_next_url(request))
         form.add_error("token", _("验证码不正确或已过期，请按应用中当前显示的验证码重新输入。"))
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
-    return render(request, "registration/twofactor_setup.html", {
-        "form": form, "qr_svg": image.to_string(encoding="unicode"), "secret": device.config_url.split("secret=")[1]
-        .split("&")[0], "next": _next_url(request), "required": two_factor_required(request.user),
-    })
+    return render(
+        request,
+        "registration/twofactor_setup.html",
+        {
+            "form": form,
+            "qr_svg": image.to_string(encoding="unicode"),
+            "secret": device.config_url.split("secret=")[1].split("&")[0],
+            "next": _next_url(request),
+            "required": two_factor_required(request.user),
+        },
+    )
 
 
 @login_required

@@ -9,9 +9,8 @@ demo:  ## install, migrate, load the demo city, run web server + task cluster (C
 test:  ## the whole suite on PostgreSQL (installs and starts what it needs); pass PYTEST_ARGS="-k ..." to narrow
 	@bash scripts/test.sh $(PYTEST_ARGS)
 
-lint:  ## ruff
-	@bash scripts/install.sh
-	@.venv/bin/ruff check .
+lint:  ## ruff check, ruff format --check, no model change without its migration (CI runs this before the tests)
+	@bash scripts/lint.sh
 
 bench:  ## every bench/bench_*.py on the casework_bench PostgreSQL database; output under bench/results/
 	@bash scripts/bench.sh

@@ -44,8 +44,10 @@ def main() -> int:
     build_ms = (time.perf_counter() - build_started) * 1000
     first, last = dt.date(2025, 1, 1), dt.date(2026, 8, 31)
     span = (last - first).days
-    print(f"table built in {build_ms:.1f} ms ({cal.first} .. {cal.last}); {CALLS} inputs per row, "
-          f"best of 20 rounds (table) / 1 round (naive)")
+    print(
+        f"table built in {build_ms:.1f} ms ({cal.first} .. {cal.last}); {CALLS} inputs per row, "
+        f"best of 20 rounds (table) / 1 round (naive)"
+    )
     print(f"{'N':>4}  {'table µs/call':>14}  {'naive µs/call':>14}  {'naive/table':>11}")
     for n in NS:
         inputs = [(first + dt.timedelta(days=rng.randrange(span)), n) for _ in range(CALLS)]

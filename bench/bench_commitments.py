@@ -35,14 +35,16 @@ from django.db import connection, transaction  # noqa: E402
 
 from cases.identifiers import id_check_digit, org_code_check_char, uscc_check_char  # noqa: E402
 from cases.models import Commitment, CommitmentMatter, Organisation, Role, User  # noqa: E402
-from cases.services import commitment_import as imp  # noqa: E402
-from cases.services.commitment_sweep import verifications_schedule_due  # noqa: E402
+from cases.services.commitment import bulk_import as imp  # noqa: E402
+from cases.services.commitment.sweep import verifications_schedule_due  # noqa: E402
 
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 SWEEP_ROWS = int(os.environ.get("BENCH_SWEEP_ROWS", "1000000"))
 DEPT = "基准测试承诺部门"
-TEMPLATE = ("本单位{subject_name}（{identifier}）就“{matter}”向{department}郑重承诺：所填报信息真实、准确、完整，"
-            "已具备法定条件。如有虚假，自愿承担法律责任。签署人：{signer}，{date}")
+TEMPLATE = (
+    "本单位{subject_name}（{identifier}）就“{matter}”向{department}郑重承诺：所填报信息真实、准确、完整，"
+    "已具备法定条件。如有虚假，自愿承担法律责任。签署人：{signer}，{date}"
+)
 
 
 def uscc(n: int) -> str:
@@ -63,15 +65,25 @@ def setup():
     call_command("migrate", verbosity=0)
     call_command("load_rule_sets", verbosity=0)
     dept, _ = Organisation.objects.get_or_create(name=DEPT, defaults={"kind": Organisation.Kind.DEPARTMENT})
-    user, _ = User.objects.get_or_create(username="bench-commitments",
-                                         defaults={"role": Role.DEPT_HANDLER, "organisation": dept})
+    user, _ = User.objects.get_or_create(
+        username="bench-commitments", defaults={"role": Role.DEPT_HANDLER, "organisation": dept}
+    )
     cleanup(dept)
     matters = {}
     for code, verification, ratio in (("all", "all", 0), ("sample", "sample", "0.1"), ("none", "none", 0)):
         matters[code], _ = CommitmentMatter.objects.update_or_create(
-            department=dept, code=f"bench-{code}", defaults=dict(
-                title=f"基准事项（{code}）", type="approval", template=TEMPLATE, verification=verification,
-                sample_ratio=ratio, sample_seed=f"bench-{code}", verify_within=20))
+            department=dept,
+            code=f"bench-{code}",
+            defaults=dict(
+                title=f"基准事项（{code}）",
+                type="approval",
+                template=TEMPLATE,
+                verification=verification,
+                sample_ratio=ratio,
+                sample_seed=f"bench-{code}",
+                verify_within=20,
+            ),
+        )
     return dept, user, matters
 
 
@@ -79,9 +91,11 @@ def cleanup(dept):
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL session_replication_role = replica")  # signed commitments refuse DELETE
         cur.execute("""DELETE FROM workflows_clock WHERE organisation_id = %s""", [dept.pk])
-        cur.execute("""DELETE FROM cases_outboxevent WHERE aggregate_type = 'cases.commitmentimport'
+        cur.execute(
+            """DELETE FROM cases_outboxevent WHERE aggregate_type = 'cases.commitmentimport'
                        AND aggregate_id IN (SELECT id::text FROM cases_commitmentimport WHERE department_id = %s)""",
-                    [dept.pk])
+            [dept.pk],
+        )
         cur.execute("DELETE FROM cases_commitmentverification WHERE handling_organisation_id = %s", [dept.pk])
         cur.execute("DELETE FROM cases_commitment WHERE department_id = %s", [dept.pk])
         cur.execute("DELETE FROM cases_commitmentimport WHERE department_id = %s", [dept.pk])
@@ -96,8 +110,19 @@ def csv_file(n: int) -> SimpleUploadedFile:
         if i % 10 == 9:
             w.writerow([f"个体户{i}", id_number(i), "bench-all", f"经营者{i}", "本人", "2026-03-02", "", "", f"B{i}"])
         else:
-            w.writerow([f"基准企业{i}有限公司", uscc(i), "bench-all", f"代表{i}", "法定代表人", "2026-03-02",
-                        "2026-03-03", f"基许〔2026〕{i}号", f"B{i}"])
+            w.writerow(
+                [
+                    f"基准企业{i}有限公司",
+                    uscc(i),
+                    "bench-all",
+                    f"代表{i}",
+                    "法定代表人",
+                    "2026-03-02",
+                    "2026-03-03",
+                    f"基许〔2026〕{i}号",
+                    f"B{i}",
+                ]
+            )
     return SimpleUploadedFile("bench.csv", out.getvalue().encode("utf-8-sig"))
 
 
@@ -113,8 +138,11 @@ def bench_import(dept, user):
     # Baseline: the same rows, already rendered, by one plain COPY into the same table (rolled back).
     columns = imp._COPY_COLUMNS
     buf = io.StringIO()
-    for values in Commitment.objects.filter(import_batch=result.batch).values_list(*[
-            c.removesuffix("_id") if c.endswith("_id") else c for c in columns]).iterator(chunk_size=10000):
+    for values in (
+        Commitment.objects.filter(import_batch=result.batch)
+        .values_list(*[c.removesuffix("_id") if c.endswith("_id") else c for c in columns])
+        .iterator(chunk_size=10000)
+    ):
         buf.write("\t".join(imp._copy_value(v) for v in values) + "\n")
     data = buf.getvalue()
     with transaction.atomic(), connection.cursor() as cur:
@@ -129,8 +157,10 @@ def bench_import(dept, user):
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         t_copy_fk = time.perf_counter() - t1
         transaction.set_rollback(True)
-    print(f"bulk import: {IMPORT_ROWS:,} rows (new subjects) in {t_ours:.2f} s = {IMPORT_ROWS / t_ours:,.0f} rows/s "
-          f"(reading the CSV {t_read:.2f} s; {result.events} outbox events)")
+    print(
+        f"bulk import: {IMPORT_ROWS:,} rows (new subjects) in {t_ours:.2f} s = {IMPORT_ROWS / t_ours:,.0f} rows/s "
+        f"(reading the CSV {t_read:.2f} s; {result.events} outbox events)"
+    )
     print(f"plain COPY of the same rows: {t_copy:.2f} s = {IMPORT_ROWS / t_copy:,.0f} rows/s")
     print(f"ratio ours / plain COPY: {t_ours / t_copy:.1f}x")
     print(f"plain COPY with its foreign-key checks: {t_copy_fk:.2f} s; ratio ours / that: {t_ours / t_copy_fk:.1f}x")
@@ -158,16 +188,26 @@ def bench_sweep(dept, matters):
         cur.execute("DELETE FROM cases_commitment WHERE department_id = %s", [dept.pk])
         cur.execute("SET session_replication_role = origin")
         t0 = time.perf_counter()
-        cur.execute(FILL, {"dept": dept.pk, "rows": SWEEP_ROWS, "all": matters["all"].pk,
-                           "sample": matters["sample"].pk, "none": matters["none"].pk})
+        cur.execute(
+            FILL,
+            {
+                "dept": dept.pk,
+                "rows": SWEEP_ROWS,
+                "all": matters["all"].pk,
+                "sample": matters["sample"].pk,
+                "none": matters["none"].pk,
+            },
+        )
         cur.execute("ANALYZE cases_commitment")
         print(f"(filled {SWEEP_ROWS:,} commitments in {time.perf_counter() - t0:.1f} s)")
     t1 = time.perf_counter()
     result = verifications_schedule_due()
     elapsed = time.perf_counter() - t1
-    print(f"verification sweep over {SWEEP_ROWS:,} commitments: {elapsed:.1f} s "
-          f"({result.screened:,} screened, {result.opened:,} checks opened with clocks, "
-          f"{result.sampled_out:,} not drawn or not checked) = {result.screened / elapsed:,.0f} commitments/s")
+    print(
+        f"verification sweep over {SWEEP_ROWS:,} commitments: {elapsed:.1f} s "
+        f"({result.screened:,} screened, {result.opened:,} checks opened with clocks, "
+        f"{result.sampled_out:,} not drawn or not checked) = {result.screened / elapsed:,.0f} commitments/s"
+    )
     for run in ("second", "third"):
         t2 = time.perf_counter()
         again = verifications_schedule_due()

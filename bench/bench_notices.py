@@ -86,20 +86,28 @@ def setup_data() -> dict:
     from tests.factories import make_uscc
 
     tag = uuid.uuid4().hex[:8]
-    org = Organisation.objects.create(name=f"郑州市基准测试局{tag}", kind=Organisation.Kind.DEPARTMENT,
-                                      notice_prefix=f"郑基{tag[:4]}")
-    subject = Subject.objects.create(kind=SubjectKind.ENTERPRISE, name=f"郑州基准科技有限公司{tag}",
-                                     uscc=make_uscc(int(tag[:7], 16) % 10**8))
+    org = Organisation.objects.create(
+        name=f"郑州市基准测试局{tag}", kind=Organisation.Kind.DEPARTMENT, notice_prefix=f"郑基{tag[:4]}"
+    )
+    subject = Subject.objects.create(
+        kind=SubjectKind.ENTERPRISE, name=f"郑州基准科技有限公司{tag}", uscc=make_uscc(int(tag[:7], 16) % 10**8)
+    )
     record = CreditRecord.objects.create(
-        subject=subject, kind="admin_penalty", severity=Severity.ORDINARY, title="未按规定公示年度报告",
-        provider=org, decision_date=dt.date(2025, 1, 10), publication_date=dt.date(2025, 1, 15),
+        subject=subject,
+        kind="admin_penalty",
+        severity=Severity.ORDINARY,
+        title="未按规定公示年度报告",
+        provider=org,
+        decision_date=dt.date(2025, 1, 10),
+        publication_date=dt.date(2025, 1, 15),
     )
     # A label, not a user: audit events keep their actor forever, and the benchmark leaves no users behind.
     return {"org": org, "subject": subject, "record": record, "actor": f"bench:{tag}", "tag": tag}
 
 
 CONTEXT = {
-    "matter": "终止公示行政处罚信息", "received_on": "2026-04-02",
+    "matter": "终止公示行政处罚信息",
+    "received_on": "2026-04-02",
     "reasons": ["最短公示期尚未届满", "罚款尚未全部缴纳，未提供履行义务证明"],
 }
 
@@ -112,11 +120,20 @@ def render_comparison(made: dict, repetitions: int) -> None:
     from notices import rendering
     from notices.models import Notice
 
-    notice = Notice(kind="repair_refused", issuer=made["org"], year=2026, serial=12,
-                    number=f"{made['org'].notice_prefix}修不决〔2026〕第0012号",
-                    content_type=ContentType.objects.get_for_model(made["record"]), object_id=made["record"].pk,
-                    trigger="bench", addressee_subject=made["subject"], context=CONTEXT,
-                    verification_code="BENCH23456", issued_at=timezone.now())
+    notice = Notice(
+        kind="repair_refused",
+        issuer=made["org"],
+        year=2026,
+        serial=12,
+        number=f"{made['org'].notice_prefix}修不决〔2026〕第0012号",
+        content_type=ContentType.objects.get_for_model(made["record"]),
+        object_id=made["record"].pk,
+        trigger="bench",
+        addressee_subject=made["subject"],
+        context=CONTEXT,
+        verification_code="BENCH23456",
+        issued_at=timezone.now(),
+    )
     html = rendering.html_for(notice)
     # The same HTML, with the stylesheet link pointing at the file on disk so that WeasyPrint's default
     # fetcher loads the same CSS (and so the same fonts) that ours serves from /static/.
@@ -154,16 +171,30 @@ def cluster_throughput(made: dict, count: int, workers: int, timeout: float, sto
 
     Conf.SYNC = False
     with transaction.atomic():
-        ids = [notice_request(case=made["record"], kind="repair_refused", trigger=f"bench-{i}",
-                              issuer=made["org"], addressee_subject=made["subject"], context=CONTEXT,
-                              actor=made["actor"]).pk
-               for i in range(count)]
+        ids = [
+            notice_request(
+                case=made["record"],
+                kind="repair_refused",
+                trigger=f"bench-{i}",
+                issuer=made["org"],
+                addressee_subject=made["subject"],
+                context=CONTEXT,
+                actor=made["actor"],
+            ).pk
+            for i in range(count)
+        ]
     made["notice_ids"] = ids
     env = {**os.environ, "PRIVATE_STORAGE_ROOT": str(storage_root), "Q_SYNC": "0"}
     log = open(storage_root / "qcluster.log", "wb")  # noqa: SIM115
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CLUSTER_SCRIPT % {"workers": workers}], cwd=BASE_DIR,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLUSTER_SCRIPT % {"workers": workers}],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         while True:
             issued = Notice.objects.filter(pk__in=ids, status=Notice.Status.ISSUED).count()

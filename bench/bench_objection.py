@@ -72,13 +72,15 @@ def setup_data(n_records: int) -> dict:
 
     tag = uuid.uuid4().hex[:8]
     if not Organisation.objects.filter(kind=Organisation.Kind.CREDIT_CENTRE, is_active=True).exists():
-        Organisation.objects.create(name="郑州市信用中心（基准）", kind=Organisation.Kind.CREDIT_CENTRE,
-                                    notice_prefix="郑信")
+        Organisation.objects.create(
+            name="郑州市信用中心（基准）", kind=Organisation.Kind.CREDIT_CENTRE, notice_prefix="郑信"
+        )
     from cases.services.objection import credit_centre
 
     centre = credit_centre()
-    org = Organisation.objects.create(name=f"郑州市异议基准局{tag}", kind=Organisation.Kind.DEPARTMENT,
-                                      notice_prefix=f"郑异{tag[:4]}")
+    org = Organisation.objects.create(
+        name=f"郑州市异议基准局{tag}", kind=Organisation.Kind.DEPARTMENT, notice_prefix=f"郑异{tag[:4]}"
+    )
 
     def user(name, role, organisation=None):
         u = User(username=f"bench-obj-{name}-{tag}", role=role, organisation=organisation, display_name=name)
@@ -87,20 +89,45 @@ def setup_data(n_records: int) -> dict:
         return u
 
     applicant = user("applicant", Role.APPLICANT)
-    subject = Subject.objects.create(kind=SubjectKind.ENTERPRISE, name=f"郑州异议基准科技有限公司{tag}",
-                                     uscc=make_uscc(int(tag[:7], 16) % 10**8), legal_representative="张三")
-    SubjectAuthorisation.objects.create(user=applicant, subject=subject,
-                                        basis=SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE,
-                                        valid_from=dt.date(2020, 1, 1))
-    records = CreditRecord.objects.bulk_create([
-        CreditRecord(subject=subject, kind="admin_penalty", severity=Severity.ORDINARY,
-                     title=f"未按规定公示年度报告{i}", decision_number=f"郑市监处罚〔2025〕{tag}-{i}号", provider=org,
-                     decision_date=dt.date(2025, 1, 10), publication_date=dt.date(2025, 1, 15),
-                     display_min_until=dt.date(2025, 4, 10), display_max_until=dt.date(2030, 1, 10))
-        for i in range(n_records)
-    ])
-    return {"org": org, "centre": centre, "applicant": applicant, "intake": user("intake", Role.PLATFORM_INTAKE, centre),
-            "handler": user("handler", Role.DEPT_HANDLER, org), "subject": subject, "records": records, "tag": tag}
+    subject = Subject.objects.create(
+        kind=SubjectKind.ENTERPRISE,
+        name=f"郑州异议基准科技有限公司{tag}",
+        uscc=make_uscc(int(tag[:7], 16) % 10**8),
+        legal_representative="张三",
+    )
+    SubjectAuthorisation.objects.create(
+        user=applicant,
+        subject=subject,
+        basis=SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE,
+        valid_from=dt.date(2020, 1, 1),
+    )
+    records = CreditRecord.objects.bulk_create(
+        [
+            CreditRecord(
+                subject=subject,
+                kind="admin_penalty",
+                severity=Severity.ORDINARY,
+                title=f"未按规定公示年度报告{i}",
+                decision_number=f"郑市监处罚〔2025〕{tag}-{i}号",
+                provider=org,
+                decision_date=dt.date(2025, 1, 10),
+                publication_date=dt.date(2025, 1, 15),
+                display_min_until=dt.date(2025, 4, 10),
+                display_max_until=dt.date(2030, 1, 10),
+            )
+            for i in range(n_records)
+        ]
+    )
+    return {
+        "org": org,
+        "centre": centre,
+        "applicant": applicant,
+        "intake": user("intake", Role.PLATFORM_INTAKE, centre),
+        "handler": user("handler", Role.DEPT_HANDLER, org),
+        "subject": subject,
+        "records": records,
+        "tag": tag,
+    }
 
 
 def one_objection(made: dict, record, measure=None) -> None:
@@ -111,15 +138,25 @@ def one_objection(made: dict, record, measure=None) -> None:
     measure = measure or (lambda name: nullcontext())
     with measure("file"):
         case = svc.objection_file(
-            actor=made["applicant"], record=record, matter="content",
-            disputed={"decision_number": record.decision_number + "（更正）"}, reason="文书号有误",
-            contact_name="赵六", contact_phone="13800000000",
-            uploads=[SimpleUploadedFile("evidence.pdf", PDF, content_type="application/pdf")])
+            actor=made["applicant"],
+            record=record,
+            matter="content",
+            disputed={"decision_number": record.decision_number + "（更正）"},
+            reason="文书号有误",
+            contact_name="赵六",
+            contact_phone="13800000000",
+            uploads=[SimpleUploadedFile("evidence.pdf", PDF, content_type="application/pdf")],
+        )
     with measure("check"):
         svc.objection_send_check(actor=made["intake"], case=case)
     with measure("correct"):
-        svc.objection_decide(actor=made["handler"], case=case, outcome="corrected", reason="核对原件后更正",
-                             changes={"decision_number": record.decision_number + "（更正）"})
+        svc.objection_decide(
+            actor=made["handler"],
+            case=case,
+            outcome="corrected",
+            reason="核对原件后更正",
+            changes={"decision_number": record.decision_number + "（更正）"},
+        )
     case.refresh_from_db()
     assert case.state == "closed", case.state
 
@@ -147,16 +184,30 @@ def public_page(made: dict, n_records: int, renders: int) -> None:
     from tests.factories import make_uscc
 
     tag = made["tag"]
-    subject = Subject.objects.create(kind=SubjectKind.ENTERPRISE, name=f"郑州公示页基准有限公司{tag}",
-                                     uscc=make_uscc((int(tag[:7], 16) + 1) % 10**8), legal_representative="李四")
-    records = CreditRecord.objects.bulk_create([
-        CreditRecord(subject=subject, kind="admin_penalty", severity=Severity.ORDINARY, title=f"公示页记录{i}",
-                     decision_number=f"郑罚〔2025〕{tag}-{i}号", provider=made["org"],
-                     decision_date=dt.date(2025, 1, 10) + dt.timedelta(days=i % 300),
-                     publication_date=dt.date(2025, 1, 15) + dt.timedelta(days=i % 300), content="违反《企业信息公示暂行条例》第八条。",
-                     display_min_until=dt.date(2025, 11, 10), display_max_until=dt.date(2030, 1, 10))
-        for i in range(n_records)
-    ])
+    subject = Subject.objects.create(
+        kind=SubjectKind.ENTERPRISE,
+        name=f"郑州公示页基准有限公司{tag}",
+        uscc=make_uscc((int(tag[:7], 16) + 1) % 10**8),
+        legal_representative="李四",
+    )
+    records = CreditRecord.objects.bulk_create(
+        [
+            CreditRecord(
+                subject=subject,
+                kind="admin_penalty",
+                severity=Severity.ORDINARY,
+                title=f"公示页记录{i}",
+                decision_number=f"郑罚〔2025〕{tag}-{i}号",
+                provider=made["org"],
+                decision_date=dt.date(2025, 1, 10) + dt.timedelta(days=i % 300),
+                publication_date=dt.date(2025, 1, 15) + dt.timedelta(days=i % 300),
+                content="违反《企业信息公示暂行条例》第八条。",
+                display_min_until=dt.date(2025, 11, 10),
+                display_max_until=dt.date(2030, 1, 10),
+            )
+            for i in range(n_records)
+        ]
+    )
     for record in records[::10]:
         record_mark_objection(actor=None, record=record, reason="基准：异议标注")
     client = Client()
@@ -166,26 +217,32 @@ def public_page(made: dict, n_records: int, renders: int) -> None:
     assert response.status_code == 200 and f"其中{n_records // 10}条异议处理中" in response.content.decode()
     # CaptureQueriesContext cannot be used around a request: request_started resets the query log.
     executed = []
-    with connection.execute_wrapper(lambda execute, sql, params, many, context: (
-            executed.append(sql), execute(sql, params, many, context))[1]):
+    with connection.execute_wrapper(
+        lambda execute, sql, params, many, context: (executed.append(sql), execute(sql, params, many, context))[1]
+    ):
         client.get(url)
     ours = []
     for _ in range(renders):
         start = time.perf_counter()
         client.get(url)
         ours.append(time.perf_counter() - start)
-    sql = ("SELECT r.*, o.name FROM cases_creditrecord r JOIN cases_organisation o ON o.id = r.provider_id "
-           "WHERE r.subject_id = %s AND r.display_state IN ('displayed', 'objection') "
-           "ORDER BY r.decision_date DESC, r.id DESC LIMIT 20")
+    sql = (
+        "SELECT r.*, o.name FROM cases_creditrecord r JOIN cases_organisation o ON o.id = r.provider_id "
+        "WHERE r.subject_id = %s AND r.display_state IN ('displayed', 'objection') "
+        "ORDER BY r.decision_date DESC, r.id DESC LIMIT 20"
+    )
     raw = []
     for _ in range(renders):
         start = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("SELECT id, name FROM cases_subject WHERE id = %s", [subject.pk])
             cursor.fetchall()
-            cursor.execute("SELECT count(*), count(*) FILTER (WHERE display_state = 'objection') "
-                           "FROM cases_creditrecord WHERE subject_id = %s "
-                           "AND display_state IN ('displayed', 'objection')", [subject.pk])
+            cursor.execute(
+                "SELECT count(*), count(*) FILTER (WHERE display_state = 'objection') "
+                "FROM cases_creditrecord WHERE subject_id = %s "
+                "AND display_state IN ('displayed', 'objection')",
+                [subject.pk],
+            )
             cursor.fetchall()
             cursor.execute(sql, [subject.pk])
             rows = cursor.fetchall()
@@ -193,10 +250,14 @@ def public_page(made: dict, n_records: int, renders: int) -> None:
     assert len(rows) == min(20, n_records)
     o, r = statistics.median(ours), statistics.median(raw)
     print()
-    print(f"public record page, {n_records} records ({n_records // 10} under objection; 20 shown a page with the "
-          f"totals), median of {renders}:")
-    print(f"  page (view + template) {1000 * o:.1f} ms in {len(executed)} queries; raw SQL of the "
-          f"same read {1000 * r:.2f} ms; ratio {o / r:.0f}×")
+    print(
+        f"public record page, {n_records} records ({n_records // 10} under objection; 20 shown a page with the "
+        f"totals), median of {renders}:"
+    )
+    print(
+        f"  page (view + template) {1000 * o:.1f} ms in {len(executed)} queries; raw SQL of the "
+        f"same read {1000 * r:.2f} ms; ratio {o / r:.0f}×"
+    )
 
 
 if __name__ == "__main__":

@@ -78,8 +78,10 @@ def main() -> int:
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM workflows_clockpause WHERE clock_id IN "
-                       "(SELECT id FROM workflows_clock WHERE purpose = 'bench')")
+        cursor.execute(
+            "DELETE FROM workflows_clockpause WHERE clock_id IN "
+            "(SELECT id FROM workflows_clock WHERE purpose = 'bench')"
+        )
         cursor.execute("DELETE FROM workflows_clock WHERE purpose = 'bench'")
         cursor.execute(INSERT, {"ct": ct, "rows": ROWS})
         inserted = cursor.rowcount
@@ -105,8 +107,10 @@ def main() -> int:
     first_page = time.perf_counter() - first_page_t0
 
     plan = overdue_clocks(now=now).explain(analyze=True, buffers=True)
-    print(f"inserted {inserted:,} clocks in {load_s:.1f} s (INSERT ... SELECT generate_series); "
-          f"table now {total:,} rows, {open_count:,} open")
+    print(
+        f"inserted {inserted:,} clocks in {load_s:.1f} s (INSERT ... SELECT generate_series); "
+        f"table now {total:,} rows, {open_count:,} open"
+    )
     print()
     print(f"{'query (overdue_clocks selector)':<40} {'median ms':>10} {'rows':>10}")
     print(f"{'all overdue ids, ordered by due_at':<40} {statistics.median(runs_list) * 1000:>10.1f} {len(ids):>10,}")

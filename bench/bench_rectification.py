@@ -35,8 +35,8 @@ from django.utils import timezone  # noqa: E402
 
 from cases.models import EscalationStep, Organisation, RectificationCase, Role, Subject, User  # noqa: E402
 from cases.portable_sql import any_of  # noqa: E402
+from cases.selectors.supervision import by_organisation, by_organisation_sql  # noqa: E402
 from cases.services import escalation  # noqa: E402
-from cases.supervision_selectors import by_organisation, by_organisation_sql  # noqa: E402
 from workflows.models import RuleSet  # noqa: E402
 from workflows.procedures import PROCEDURES  # noqa: E402
 
@@ -65,9 +65,11 @@ def setup():
     bodies = []
     for i in range(BODIES):
         org, _ = Organisation.objects.get_or_create(
-            name=f"基准政府机构{i:03d}", defaults={"kind": "government_body", "district": f"区县{i % 12:02d}"})
+            name=f"基准政府机构{i:03d}", defaults={"kind": "government_body", "district": f"区县{i % 12:02d}"}
+        )
         subject = Subject.objects.filter(organisation=org).first() or Subject.objects.create(
-            kind="government_body", name=org.name, uscc=f"11410100BENCH{i:04d}X"[:18], organisation=org)
+            kind="government_body", name=org.name, uscc=f"11410100BENCH{i:04d}X"[:18], organisation=org
+        )
         bodies.append((org.pk, subject.pk))
     rule_set = RuleSet.objects.order_by("-effective_from").first()
     ct = ContentType.objects.get_for_model(RectificationCase)
@@ -76,7 +78,8 @@ def setup():
     subj_ids = "ARRAY[" + ",".join(str(s) for _o, s in bodies) + "]"
     t0 = time.perf_counter()
     with connection.cursor() as c:
-        c.execute(f"""
+        c.execute(
+            f"""
 INSERT INTO cases_rectificationcase (tracking_number, subject_id, handling_organisation_id, rule_set_id,
     received_at, received_on, created_at, state, source, sme_payment, complainant_name, summary, facts,
     credit_office_id, verification_reason, verified_at, deadline, requirements, refusal_reason, consequences,
@@ -88,8 +91,11 @@ SELECT 'BENCH' || i, ({subj_ids})[1 + i %% {BODIES}], ({org_ids})[1 + i %% {BODI
         'completion'])[1 + i %% 5] END,
     'arrears', false, '', '基准事项', '', %(office)s, '', now() - (i %% 700) * interval '1 day', NULL, '', '', '',
     CASE WHEN i > %(rows)s THEN now() - (i %% 300) * interval '1 day' END
-FROM generate_series(1, %(total)s) AS i""", {"rs": rule_set.pk, "rows": ROWS, "office": office.pk, "total": total})
-        c.execute("""
+FROM generate_series(1, %(total)s) AS i""",
+            {"rs": rule_set.pk, "rows": ROWS, "office": office.pk, "total": total},
+        )
+        c.execute(
+            """
 INSERT INTO workflows_clock (content_type_id, object_id, organisation_id, purpose, label, kind, unit, budget,
     citation, started_at, start_rule, start_date, extension_cap, extension_days, extension_reason, is_paused,
     due_date, due_at, provisional, stopped_at, stop_reason, created_at)
@@ -99,12 +105,15 @@ SELECT %(ct)s, k.id, k.handling_organisation_id, 'rectification.deadline', 'benc
     CASE WHEN k.state = 'closed' THEN k.closed_at END, '', now()
 FROM cases_rectificationcase k
 CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE 'Asia/Shanghai') + ((k.id %% 91) - 45) * interval '1 day' AS due) d
-WHERE k.tracking_number LIKE 'BENCH%%'""", {"ct": ct.pk})
+WHERE k.tracking_number LIKE 'BENCH%%'""",
+            {"ct": ct.pk},
+        )
         c.execute("ANALYZE cases_rectificationcase; ANALYZE workflows_clock; ANALYZE cases_escalationstep")
     print(f"setup: {total:,} cases, {ROWS:,} open clocks in {time.perf_counter() - t0:.1f}s")
-    user, _ = User.objects.get_or_create(username="bench_supervisor",
-                                         defaults={"role": Role.SUPERVISOR,
-                                                   "organisation": Organisation.objects.get(name="基准督办办公室")})
+    user, _ = User.objects.get_or_create(
+        username="bench_supervisor",
+        defaults={"role": Role.SUPERVISOR, "organisation": Organisation.objects.get(name="基准督办办公室")},
+    )
     return user
 
 
@@ -113,8 +122,10 @@ def bench_sweep():
     t0 = time.perf_counter()
     result = escalation.escalation_sweep(now=now, notify_limit=0)
     first = time.perf_counter() - t0
-    print(f"sweep 1: {result.total:,} step rows inserted {dict((str(k), v) for k, v in result.inserted.items())} "
-          f"in {first:.1f}s ({result.total / first:,.0f} rows/s)")
+    print(
+        f"sweep 1: {result.total:,} step rows inserted {dict((str(k), v) for k, v in result.inserted.items())} "
+        f"in {first:.1f}s ({result.total / first:,.0f} rows/s)"
+    )
     t0 = time.perf_counter()
     again = escalation.escalation_sweep(now=now, notify_limit=0)
     print(f"sweep 2 (same moment): {again.total} inserted in {time.perf_counter() - t0:.1f}s — nothing fires twice")
@@ -124,13 +135,26 @@ def bench_sweep():
     took = time.perf_counter() - t0
     print(f"notify: {n} steps (timeline, audit, notice request) in {took:.2f}s ({took / max(n, 1) * 1000:.1f} ms/step)")
     with connection.cursor() as c:
-        params = {"step": "supervision", "now": now, "upper": now, "lower": None,
-                  "ct": ContentType.objects.get_for_model(RectificationCase).pk,
-                  "rule_set": RuleSet.objects.order_by("-effective_from").first().pk}
+        params = {
+            "step": "supervision",
+            "now": now,
+            "upper": now,
+            "lower": None,
+            "ct": ContentType.objects.get_for_model(RectificationCase).pk,
+            "rule_set": RuleSet.objects.order_by("-effective_from").first().pk,
+        }
         purposes = any_of("purposes", PROCEDURES["rectification"].clock_purposes, params)
-        c.execute("EXPLAIN " + escalation._INSERT.format(
-            step_table="cases_escalationstep", clock_table="workflows_clock", case_table="cases_rectificationcase",
-            lower="", purposes=purposes), params)
+        c.execute(
+            "EXPLAIN "
+            + escalation._INSERT.format(
+                step_table="cases_escalationstep",
+                clock_table="workflows_clock",
+                case_table="cases_rectificationcase",
+                lower="",
+                purposes=purposes,
+            ),
+            params,
+        )
         plan = "\n".join(r[0] for r in c.fetchall())
     print("plan uses clock_open_due_idx:", "clock_open_due_idx" in plan)
 
@@ -157,11 +181,15 @@ def bench_dashboard(user):
         response = client.get("/supervision/")
         page.append(time.perf_counter() - t0)
         assert response.status_code == 200
-    print(f"by_organisation ({len(rows)} rows, all procedures): p50 {statistics.median(selector) * 1000:.0f} ms; "
-          f"raw SQL of the rectification query p50 {statistics.median(raw) * 1000:.0f} ms; "
-          f"ratio {statistics.median(selector) / statistics.median(raw):.2f}")
-    print(f"dashboard page: p50 {statistics.median(page) * 1000:.0f} ms, p95 {_pct(page, 95) * 1000:.0f} ms "
-          f"over {LOADS} loads")
+    print(
+        f"by_organisation ({len(rows)} rows, all procedures): p50 {statistics.median(selector) * 1000:.0f} ms; "
+        f"raw SQL of the rectification query p50 {statistics.median(raw) * 1000:.0f} ms; "
+        f"ratio {statistics.median(selector) / statistics.median(raw):.2f}"
+    )
+    print(
+        f"dashboard page: p50 {statistics.median(page) * 1000:.0f} ms, p95 {_pct(page, 95) * 1000:.0f} ms "
+        f"over {LOADS} loads"
+    )
 
 
 if __name__ == "__main__":

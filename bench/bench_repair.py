@@ -66,8 +66,9 @@ def setup_data(n_records: int) -> dict:
     from tests.factories import make_uscc
 
     tag = uuid.uuid4().hex[:8]
-    org = Organisation.objects.create(name=f"郑州市修复基准局{tag}", kind=Organisation.Kind.DEPARTMENT,
-                                      notice_prefix=f"郑修{tag[:4]}")
+    org = Organisation.objects.create(
+        name=f"郑州市修复基准局{tag}", kind=Organisation.Kind.DEPARTMENT, notice_prefix=f"郑修{tag[:4]}"
+    )
 
     def user(name, role, organisation=None):
         u = User(username=f"bench-{name}-{tag}", role=role, organisation=organisation, display_name=name)
@@ -78,21 +79,45 @@ def setup_data(n_records: int) -> dict:
     applicant = user("applicant", Role.APPLICANT)
     handler = user("handler", Role.DEPT_HANDLER, org)
     leader = user("leader", Role.DEPT_LEADER, org)
-    subject = Subject.objects.create(kind=SubjectKind.ENTERPRISE, name=f"郑州修复基准科技有限公司{tag}",
-                                     uscc=make_uscc(int(tag[:7], 16) % 10**8), legal_representative="张三")
-    SubjectAuthorisation.objects.create(user=applicant, subject=subject,
-                                        basis=SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE,
-                                        valid_from=dt.date(2020, 1, 1))
+    subject = Subject.objects.create(
+        kind=SubjectKind.ENTERPRISE,
+        name=f"郑州修复基准科技有限公司{tag}",
+        uscc=make_uscc(int(tag[:7], 16) % 10**8),
+        legal_representative="张三",
+    )
+    SubjectAuthorisation.objects.create(
+        user=applicant,
+        subject=subject,
+        basis=SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE,
+        valid_from=dt.date(2020, 1, 1),
+    )
     # Decided long enough ago that the minimum period has passed whenever this runs; displayed until 2030.
-    records = CreditRecord.objects.bulk_create([
-        CreditRecord(subject=subject, kind="admin_penalty", severity=Severity.ORDINARY,
-                     title=f"未按规定公示年度报告{i}", decision_number=f"郑市监处罚〔2025〕{tag}-{i}号", provider=org,
-                     decision_date=dt.date(2025, 1, 10), publication_date=dt.date(2025, 1, 15),
-                     display_min_until=dt.date(2025, 4, 10), display_max_until=dt.date(2030, 1, 10))
-        for i in range(n_records)
-    ])
-    return {"org": org, "applicant": applicant, "handler": handler, "leader": leader, "subject": subject,
-            "records": records, "tag": tag}
+    records = CreditRecord.objects.bulk_create(
+        [
+            CreditRecord(
+                subject=subject,
+                kind="admin_penalty",
+                severity=Severity.ORDINARY,
+                title=f"未按规定公示年度报告{i}",
+                decision_number=f"郑市监处罚〔2025〕{tag}-{i}号",
+                provider=org,
+                decision_date=dt.date(2025, 1, 10),
+                publication_date=dt.date(2025, 1, 15),
+                display_min_until=dt.date(2025, 4, 10),
+                display_max_until=dt.date(2030, 1, 10),
+            )
+            for i in range(n_records)
+        ]
+    )
+    return {
+        "org": org,
+        "applicant": applicant,
+        "handler": handler,
+        "leader": leader,
+        "subject": subject,
+        "records": records,
+        "tag": tag,
+    }
 
 
 def one_application(made: dict, record, measure=None) -> None:
@@ -107,11 +132,20 @@ def one_application(made: dict, record, measure=None) -> None:
     measure = measure or (lambda name: nullcontext())
     applicant, handler, leader = made["applicant"], made["handler"], made["leader"]
     with measure("draft"):
-        app = svc.repair_draft_save(actor=applicant, record=record, contact_name="赵六", contact_phone="13800000000",
-                                    statement="已缴清罚款并完成整改。")
+        app = svc.repair_draft_save(
+            actor=applicant,
+            record=record,
+            contact_name="赵六",
+            contact_phone="13800000000",
+            statement="已缴清罚款并完成整改。",
+        )
     with measure("attach"):
-        svc.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.PROOF,
-                          uploaded=SimpleUploadedFile("proof.pdf", PDF, content_type="application/pdf"))
+        svc.repair_attach(
+            actor=applicant,
+            application=app,
+            purpose=Attachment.Purpose.PROOF,
+            uploaded=SimpleUploadedFile("proof.pdf", PDF, content_type="application/pdf"),
+        )
     with measure("sign"):
         svc.repair_sign_commitment(actor=applicant, application=app, signer_name="张三", capacity="legal_rep")
     with measure("submit"):
@@ -137,8 +171,7 @@ def timed(made: dict, records: list) -> None:
 def counted(made: dict, records: list) -> None:
     counts = steps.counted(STEPS, lambda record, measure: one_application(made, record, measure), records)
     steps.print_step_table(STEPS, made["per_step"], counts)
-    print(f"(queries: median of {len(records)} applications counted with CaptureQueriesContext; times: the "
-          f"timed run)")
+    print(f"(queries: median of {len(records)} applications counted with CaptureQueriesContext; times: the timed run)")
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ def validate_uscc(value: str) -> None:
     bad = [ch for ch in code if ch not in _USCC_VALUE]
     if bad:
         raise ValidationError(
-            _("统一社会信用代码含有不允许的字符“%(ch)s”：只能使用数字和除I、O、S、V、Z以外的大写字母（GB 32100-2015 第4.2条）。"),
+            _(
+                "统一社会信用代码含有不允许的字符“%(ch)s”：只能使用数字和除I、O、S、V、Z以外的大写字母（GB 32100-2015 第4.2条）。"
+            ),
             code="uscc_charset",
             params={"ch": bad[0]},
         )
@@ -72,9 +74,7 @@ def validate_uscc(value: str) -> None:
         )
     org_body = code[8:16]
     if any(ch not in _ORG_ALPHABET for ch in org_body) or code[16] not in _ORG_ALPHABET + "X":
-        raise ValidationError(
-            _("第9至17位主体标识码（组织机构代码）格式无效（GB 11714-1997）。"), code="uscc_org_code"
-        )
+        raise ValidationError(_("第9至17位主体标识码（组织机构代码）格式无效（GB 11714-1997）。"), code="uscc_org_code")
     expected_org = org_code_check_char(org_body)
     if code[16] != expected_org:
         raise ValidationError(

@@ -35,6 +35,7 @@ NOTHING = Q(pk__in=[])
 
 # --- role helpers ---------------------------------------------------------------------------------------
 
+
 def _role(user) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
@@ -99,11 +100,14 @@ def active_authorisations(user, today: dt.date | None = None):
     today = today or _today()
     return SubjectAuthorisation.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=today),
-        user=user, revoked_at__isnull=True, valid_from__lte=today,
+        user=user,
+        revoked_at__isnull=True,
+        valid_from__lte=today,
     )
 
 
 # --- querysets ------------------------------------------------------------------------------------------
+
 
 def _scope(user) -> tuple[str, int | None]:
     """Which of the scoping rules applies to ``user``: ("none" | "all" | "applicant" | "department" |
@@ -156,6 +160,7 @@ def record_scope_q(user) -> Q:
 
 
 # --- single objects -------------------------------------------------------------------------------------
+
 
 def _is_authorised_for(user, subject_id: int) -> bool:
     return active_authorisations(user).filter(subject_id=subject_id).exists()
@@ -216,6 +221,7 @@ def can_see_authorisations(user, subject: Subject) -> bool:
 
 
 # --- cases (every procedure) ------------------------------------------------------------------------------
+
 
 def can_apply_for(user, subject: Subject) -> bool:
     """Applying, supplementing, withdrawing, chasing up: the subject itself, through a user it authorised."""

@@ -38,7 +38,7 @@ def records_expire_task() -> int:
 
 def commitment_verifications_schedule_task() -> dict:
     """Open the verification checks that commitments due today need (PROCEDURES.md §3, set-based sweep)."""
-    from cases.services.commitment_sweep import verifications_schedule_due
+    from cases.services.commitment.sweep import verifications_schedule_due
 
     result = verifications_schedule_due()
     return {"screened": result.screened, "opened": result.opened, "sampled_out": result.sampled_out}

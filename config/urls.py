@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from cases import commitment_views
-from cases import views as case_views
+from cases.views import commitment as commitment_views
+from cases.views import records as case_views
 from config import health, twofactor
 
 admin.site.site_header = "信用事项办理平台 · 管理后台"
@@ -33,13 +33,14 @@ urlpatterns = [
     path("accounts/2fa/verify/", twofactor.verify, name="twofactor_verify"),
     path("healthz", health.healthz, name="healthz"),
     path("notices/", include("notices.urls")),
-    path("platform/outbox/", include("cases.outbox_urls")),
-    path("repair/", include("cases.repair_urls")),
-    path("commitments/", include("cases.commitment_urls")),
+    path("platform/outbox/", include("cases.urls.outbox")),
+    path("repair/", include("cases.urls.repair")),
+    path("commitments/", include("cases.urls.commitment")),
     path("public/commitments/", commitment_views.public_register, name="commitment_register_public"),
     path("api/commitments/", commitment_views.api_commitments, name="commitment_api"),
-    path("objection/", include("cases.objection_urls")),
-    path("", include("cases.rectification_urls")),
+    path("objection/", include("cases.urls.objection")),
+    path("", include("cases.urls.rectification")),
+    path("", include("cases.urls.supervision")),
     path("", case_views.home, name="home"),
-    path("", include("cases.urls")),
+    path("", include("cases.urls.records")),
 ]

@@ -13,10 +13,28 @@ from django.utils.translation import gettext_lazy as _
 # common rules": issued notices are immutable; a correction is a new notice that supersedes the old one).
 # Guarded here for saves through the model and by a database trigger (migration 0002) for everything else.
 IMMUTABLE_FIELDS = (
-    "kind", "issuer_id", "year", "serial", "number", "content_type_id", "object_id", "trigger",
-    "addressee_subject_id", "addressee_user_id", "context", "pdf", "sha256", "verification_code", "issued_at",
+    "kind",
+    "issuer_id",
+    "year",
+    "serial",
+    "number",
+    "content_type_id",
+    "object_id",
+    "trigger",
+    "addressee_subject_id",
+    "addressee_user_id",
+    "context",
+    "pdf",
+    "sha256",
+    "verification_code",
+    "issued_at",
     "supersedes_id",
 )
+
+
+# Titles of the registered kinds, filled by notices.kinds.register: the kinds live above the models (they
+# read rule sets), so the model does not import them.
+KIND_TITLES: dict[str, str] = {}
 
 
 class NoticeImmutableError(Exception):
@@ -31,8 +49,9 @@ class Notice(models.Model):
         SUPERSEDED = "superseded", _("已被更正文书取代")
 
     kind = models.CharField(_("文书种类"), max_length=40)
-    issuer = models.ForeignKey("cases.Organisation", verbose_name=_("签发机构"), on_delete=models.PROTECT,
-                               related_name="issued_notices")
+    issuer = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("签发机构"), on_delete=models.PROTECT, related_name="issued_notices"
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("顺序号"), null=True, blank=True)
     number = models.CharField(_("文书编号"), max_length=60, blank=True)
@@ -42,10 +61,22 @@ class Notice(models.Model):
     object_id = models.BigIntegerField()
     case = GenericForeignKey("content_type", "object_id")
     trigger = models.CharField(_("触发事件"), max_length=60)
-    addressee_subject = models.ForeignKey("cases.Subject", verbose_name=_("受送达主体"), null=True, blank=True,
-                                          on_delete=models.PROTECT, related_name="notices")
-    addressee_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("受送达人"), null=True,
-                                       blank=True, on_delete=models.PROTECT, related_name="notices")
+    addressee_subject = models.ForeignKey(
+        "cases.Subject",
+        verbose_name=_("受送达主体"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices",
+    )
+    addressee_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("受送达人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices",
+    )
     context = models.JSONField(_("文书内容数据"), default=dict)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
     pdf = models.FileField(_("PDF文件"), upload_to="notices/%Y/", blank=True)
@@ -58,22 +89,35 @@ class Notice(models.Model):
     issued_at = models.DateTimeField(_("签发时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
-    supersedes = models.OneToOneField("self", verbose_name=_("更正的原文书"), null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="superseded_by")
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("更正的原文书"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
 
     class Meta:
         verbose_name = _("文书")
         verbose_name_plural = _("文书")
         ordering = ["-requested_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["content_type", "object_id", "kind", "trigger"],
-                                    name="one_notice_per_case_kind_trigger"),
-            models.UniqueConstraint(fields=["issuer", "kind", "year", "serial"], name="gap_free_notice_serial",
-                                    condition=Q(serial__isnull=False)),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "kind", "trigger"], name="one_notice_per_case_kind_trigger"
+            ),
+            models.UniqueConstraint(
+                fields=["issuer", "kind", "year", "serial"],
+                name="gap_free_notice_serial",
+                condition=Q(serial__isnull=False),
+            ),
         ]
         indexes = [
-            models.Index(fields=["requested_at"], name="notice_unclaimed_idx",
-                         condition=Q(status="pending", claimed_at__isnull=True)),
+            models.Index(
+                fields=["requested_at"],
+                name="notice_unclaimed_idx",
+                condition=Q(status="pending", claimed_at__isnull=True),
+            ),
             models.Index(fields=["content_type", "object_id"]),
         ]
 
@@ -85,8 +129,10 @@ class Notice(models.Model):
         if self.pk is not None and loaded and loaded.get("status") in (self.Status.ISSUED, self.Status.SUPERSEDED):
             now = self._snapshot()
             changed = [n for n in IMMUTABLE_FIELDS if n in loaded and now.get(n) != loaded[n]]
-            allowed = {self.Status.ISSUED: {self.Status.ISSUED, self.Status.SUPERSEDED},
-                       self.Status.SUPERSEDED: {self.Status.SUPERSEDED}}[loaded["status"]]
+            allowed = {
+                self.Status.ISSUED: {self.Status.ISSUED, self.Status.SUPERSEDED},
+                self.Status.SUPERSEDED: {self.Status.SUPERSEDED},
+            }[loaded["status"]]
             if changed or self.status not in allowed:
                 raise NoticeImmutableError(
                     f"notice {self.number} is issued; cannot change {', '.join(changed) or 'status'} "
@@ -102,10 +148,7 @@ class Notice(models.Model):
 
     @property
     def kind_title(self) -> str:
-        from notices.kinds import REGISTRY
-
-        kind = REGISTRY.get(self.kind)
-        return kind.title if kind else self.kind
+        return KIND_TITLES.get(self.kind, self.kind)
 
     @property
     def is_issued(self) -> bool:

@@ -52,7 +52,7 @@ class StaticOnlyURLFetcher(URLFetcher):
         path = unquote(parts.path)
         if not path.startswith(static_prefix):
             return None
-        relative = posixpath.normpath(path[len(static_prefix):])
+        relative = posixpath.normpath(path[len(static_prefix) :])
         if relative.startswith(("..", "/")) or relative in (".", ""):
             return None
         for root in self.static_roots():

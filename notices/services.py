@@ -76,9 +76,18 @@ def _enqueue_render(notice_id: int) -> None:
 
 # --- request ---------------------------------------------------------------------------------------------
 @transaction.atomic
-def notice_request(*, case: models.Model, kind: str, trigger: str, issuer: Organisation,
-                   addressee_subject: Subject | None = None, addressee_user=None, context: dict,
-                   actor, supersedes: Notice | None = None) -> Notice:
+def notice_request(
+    *,
+    case: models.Model,
+    kind: str,
+    trigger: str,
+    issuer: Organisation,
+    addressee_subject: Subject | None = None,
+    addressee_user=None,
+    context: dict,
+    actor,
+    supersedes: Notice | None = None,
+) -> Notice:
     """Ask for a notice; it is rendered and issued by a background task after this transaction commits.
 
     Idempotent on (case, kind, trigger): asking again returns the notice already requested, unchanged (the
@@ -96,7 +105,10 @@ def notice_request(*, case: models.Model, kind: str, trigger: str, issuer: Organ
         )
     content_type = ContentType.objects.get_for_model(case)
     notice, created = Notice.objects.get_or_create(
-        content_type=content_type, object_id=case.pk, kind=kind, trigger=trigger,
+        content_type=content_type,
+        object_id=case.pk,
+        kind=kind,
+        trigger=trigger,
         defaults={
             "issuer": issuer,
             "year": timezone.localdate().year,
@@ -107,9 +119,18 @@ def notice_request(*, case: models.Model, kind: str, trigger: str, issuer: Organ
         },
     )
     if created:
-        audit_log(actor=actor, action="notice.requested", obj=notice,
-                  data={"kind": kind, "trigger": trigger, "case": f"{content_type.app_label}.{content_type.model}:{case.pk}",
-                        "issuer": issuer.pk, "supersedes": supersedes.pk if supersedes else None})
+        audit_log(
+            actor=actor,
+            action="notice.requested",
+            obj=notice,
+            data={
+                "kind": kind,
+                "trigger": trigger,
+                "case": f"{content_type.app_label}.{content_type.model}:{case.pk}",
+                "issuer": issuer.pk,
+                "supersedes": supersedes.pk if supersedes else None,
+            },
+        )
     if notice.status == Notice.Status.PENDING:
         # Queued again on a repeated request too: harmless (rendering is idempotent) and it heals a job lost
         # between commit and enqueue.
@@ -159,9 +180,11 @@ def _issue(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
     stored_name = None
     try:
         with transaction.atomic():
-            notice = (Notice.objects.select_for_update(of=("self",))
-                      .select_related("issuer", "addressee_subject", "addressee_user", "supersedes")
-                      .get(pk=notice_id))
+            notice = (
+                Notice.objects.select_for_update(of=("self",))
+                .select_related("issuer", "addressee_subject", "addressee_user", "supersedes")
+                .get(pk=notice_id)
+            )
             if notice.status != Notice.Status.PENDING or notice.claimed_at != claimed_at:
                 # Our lease ran out and another worker took over (and maybe finished): leave it to them.
                 return None
@@ -174,8 +197,9 @@ def _issue(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
             serial = sequence_next(scope=f"notice:{notice.issuer_id}:{notice.kind}", year=year)
             notice.year = year
             notice.serial = serial
-            notice.number = format_number(issuer=notice.issuer, prefix=kinds.number_prefix(kind, rule_set),
-                                          year=year, serial=serial)
+            notice.number = format_number(
+                issuer=notice.issuer, prefix=kinds.number_prefix(kind, rule_set), year=year, serial=serial
+            )
             notice.verification_code = new_verification_code()
             notice.issued_at = issued_at
             pdf = rendering.pdf_bytes(rendering.html_for(notice))
@@ -190,16 +214,36 @@ def _issue(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
             # first opening is recorded separately as read_at.
             notice.delivered_at = issued_at
             notice.last_error = ""
-            notice.save(update_fields=["year", "serial", "number", "verification_code", "issued_at", "pdf",
-                                       "sha256", "status", "delivered_at", "last_error"])
+            notice.save(
+                update_fields=[
+                    "year",
+                    "serial",
+                    "number",
+                    "verification_code",
+                    "issued_at",
+                    "pdf",
+                    "sha256",
+                    "status",
+                    "delivered_at",
+                    "last_error",
+                ]
+            )
             if notice.supersedes_id:
                 old = Notice.objects.select_for_update().get(pk=notice.supersedes_id)
                 old.status = Notice.Status.SUPERSEDED
                 old.save(update_fields=["status"])
             # Last, so the audit chain head (one row every service locks) is held only until the commit.
-            audit_log(actor="system:notices", action="notice.issued", obj=notice,
-                      data={"number": notice.number, "kind": notice.kind, "sha256": notice.sha256,
-                            "supersedes": notice.supersedes.number if notice.supersedes_id else None})
+            audit_log(
+                actor="system:notices",
+                action="notice.issued",
+                obj=notice,
+                data={
+                    "number": notice.number,
+                    "kind": notice.kind,
+                    "sha256": notice.sha256,
+                    "supersedes": notice.supersedes.number if notice.supersedes_id else None,
+                },
+            )
             transaction.on_commit(lambda: _email_addressee(notice))
         return notice
     except Exception as exc:
@@ -233,8 +277,8 @@ def _email_addressee(notice: Notice) -> None:
         return
     try:
         send_mail(
-            subject=_("您有一份新文书：%(title)s %(number)s") % {"title": kinds.get_kind(notice.kind).title,
-                                                            "number": notice.number},
+            subject=_("您有一份新文书：%(title)s %(number)s")
+            % {"title": kinds.get_kind(notice.kind).title, "number": notice.number},
             message=_("请登录信用事项办理平台，在“我的文书”中查看并下载。"),
             from_email=None,
             recipient_list=recipients,
@@ -249,8 +293,10 @@ def notice_render_due(*, limit: int = 200) -> int:
     now = timezone.now()
     due = (
         Notice.objects.filter(status=Notice.Status.PENDING)
-        .filter(Q(claimed_at__isnull=True, requested_at__lt=now - dt.timedelta(minutes=1))
-                | Q(claimed_at__lt=now - claim_lease()))
+        .filter(
+            Q(claimed_at__isnull=True, requested_at__lt=now - dt.timedelta(minutes=1))
+            | Q(claimed_at__lt=now - claim_lease())
+        )
         .order_by("requested_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -268,7 +314,8 @@ def notice_render_due(*, limit: int = 200) -> int:
 def notice_retry(*, notice: Notice, actor) -> Notice:
     """Staff put a notice that failed to render back in the queue (after fixing the cause)."""
     updated = Notice.objects.filter(pk=notice.pk, status=Notice.Status.FAILED).update(
-        status=Notice.Status.PENDING, claimed_at=None, attempts=0)
+        status=Notice.Status.PENDING, claimed_at=None, attempts=0
+    )
     if not updated:
         raise ValidationError(_("只有生成失败的文书可以重新生成。"))
     audit_log(actor=actor, action="notice.retry", obj=notice)
@@ -308,10 +355,20 @@ def notice_supersede(*, notice: Notice, context: dict, reason: str, actor) -> No
         raise ValidationError(_("该文书已有更正文书。"))
     merged = {**old.context, **context, "correction_reason": reason}
     new = notice_request(
-        case=old.case, kind=old.kind, trigger=f"correction-of-{old.pk}", issuer=old.issuer,
-        addressee_subject=old.addressee_subject, addressee_user=old.addressee_user,
-        context=merged, actor=actor, supersedes=old,
+        case=old.case,
+        kind=old.kind,
+        trigger=f"correction-of-{old.pk}",
+        issuer=old.issuer,
+        addressee_subject=old.addressee_subject,
+        addressee_user=old.addressee_user,
+        context=merged,
+        actor=actor,
+        supersedes=old,
     )
-    audit_log(actor=actor, action="notice.supersede_requested", obj=old,
-              data={"number": old.number, "correction": new.pk, "reason": reason})
+    audit_log(
+        actor=actor,
+        action="notice.supersede_requested",
+        obj=old,
+        data={"number": old.number, "correction": new.pk, "reason": reason},
+    )
     return new

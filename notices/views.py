@@ -51,8 +51,9 @@ def download(request, notice_id: int):
         logger.error("stored PDF of notice %s does not match its SHA-256", notice.pk)
         raise RuntimeError(f"stored PDF of notice {notice.pk} does not match its recorded hash")
     notice_mark_read(notice=notice, user=request.user)
-    return FileResponse(BytesIO(data), content_type="application/pdf", as_attachment=False,
-                        filename=f"{notice.number}.pdf")
+    return FileResponse(
+        BytesIO(data), content_type="application/pdf", as_attachment=False, filename=f"{notice.number}.pdf"
+    )
 
 
 @require_GET
@@ -64,7 +65,10 @@ def verify(request):
     asked = bool(number or code)
     notice = notice_for_verification(number=number, code=code) if asked else None
     context = {
-        "asked": asked, "number": number, "code": code, "notice": notice,
+        "asked": asked,
+        "number": number,
+        "code": code,
+        "notice": notice,
         "kind": kinds.get_kind(notice.kind) if notice else None,
     }
     status = 404 if asked and notice is None else 200

@@ -1,7 +1,7 @@
 """Print the pinned requirements from pyproject.toml, the one place they are written down.
 
-    python3 scripts/requirements.py          # runtime dependencies
-    python3 scripts/requirements.py --dev    # plus the [dev] extra (tests, lint, browser driver)
+python3 scripts/requirements.py          # runtime dependencies
+python3 scripts/requirements.py --dev    # plus the [dev] extra (tests, lint, browser driver)
 """
 
 import sys

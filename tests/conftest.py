@@ -121,8 +121,7 @@ def supervisor(supervisor_office):
 @pytest.fixture
 def administrator(db):
     system = OrganisationFactory(name="系统运维", kind=Organisation.Kind.SYSTEM)
-    return UserFactory(username="admin", role=Role.ADMINISTRATOR, organisation=system, is_staff=True,
-                       is_superuser=True)
+    return UserFactory(username="admin", role=Role.ADMINISTRATOR, organisation=system, is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

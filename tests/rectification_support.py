@@ -20,21 +20,28 @@ def rect_travel():
 
 @pytest.fixture
 def city_gov(db):
-    return OrganisationFactory(name="郑州市人民政府", kind=Organisation.Kind.GOVERNMENT_BODY, uscc=make_uscc(),
-                               district="市本级")
+    return OrganisationFactory(
+        name="郑州市人民政府", kind=Organisation.Kind.GOVERNMENT_BODY, uscc=make_uscc(), district="市本级"
+    )
 
 
 @pytest.fixture
 def body(db, city_gov):
     """The district bureau a complaint is about; its superior is the city government."""
-    return OrganisationFactory(name="郑州市某区住房和城乡建设局", kind=Organisation.Kind.GOVERNMENT_BODY,
-                               uscc=make_uscc(), district="金水区", parent=city_gov)
+    return OrganisationFactory(
+        name="郑州市某区住房和城乡建设局",
+        kind=Organisation.Kind.GOVERNMENT_BODY,
+        uscc=make_uscc(),
+        district="金水区",
+        parent=city_gov,
+    )
 
 
 @pytest.fixture
 def other_body(db):
-    return OrganisationFactory(name="郑州市某县交通运输局", kind=Organisation.Kind.GOVERNMENT_BODY, uscc=make_uscc(),
-                               district="中牟县")
+    return OrganisationFactory(
+        name="郑州市某县交通运输局", kind=Organisation.Kind.GOVERNMENT_BODY, uscc=make_uscc(), district="中牟县"
+    )
 
 
 @pytest.fixture
@@ -71,8 +78,15 @@ def complainant(enterprise):
 
 def new_case(*, actor, body, office, enterprise=None, sme=False, source="arrears"):
     return svc.rectification_intake(
-        actor=actor, body=body, source=source, summary="拖欠工程款未支付", facts="2024年竣工验收后拖欠工程款120万元。",
-        credit_office=office, complainant_subject=enterprise, sme_payment=sme)
+        actor=actor,
+        body=body,
+        source=source,
+        summary="拖欠工程款未支付",
+        facts="2024年竣工验收后拖欠工程款120万元。",
+        credit_office=office,
+        complainant_subject=enterprise,
+        sme_payment=sme,
+    )
 
 
 def substantiated_case(*, intake, reviewer, body, office, verifier, enterprise=None, deadline=None):
@@ -88,8 +102,11 @@ def clock_of(case, purpose):
 
     from workflows.models import Clock
 
-    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
-                                 purpose=purpose).order_by("-id").first())
+    return (
+        Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk, purpose=purpose)
+        .order_by("-id")
+        .first()
+    )
 
 
 def day(y, m, d):

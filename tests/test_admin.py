@@ -35,8 +35,12 @@ def _post_data(form) -> dict:
 
 
 def _management(prefix: str, initial: int = 0) -> dict:
-    return {f"{prefix}-TOTAL_FORMS": str(initial), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    return {
+        f"{prefix}-TOTAL_FORMS": str(initial),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
 
 
 @pytest.fixture
@@ -46,6 +50,7 @@ def admin_client(client, administrator):
 
 
 # --- access and language --------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_the_admin_index_lists_the_configuration_in_chinese(admin_client):
@@ -65,9 +70,16 @@ def test_people_who_are_not_administrators_cannot_open_the_admin(client, request
 
 # --- users: role ↔ organisation kind (User.clean) --------------------------------------------------------
 
+
 def _add_user(admin_client, **fields):
-    data = {"username": "new_user", "display_name": "新用户", "usable_password": "true",
-            "password1": "Zz-very-long-pass-42", "password2": "Zz-very-long-pass-42", **fields}
+    data = {
+        "username": "new_user",
+        "display_name": "新用户",
+        "usable_password": "true",
+        "password1": "Zz-very-long-pass-42",
+        "password2": "Zz-very-long-pass-42",
+        **fields,
+    }
     return admin_client.post(reverse("admin:cases_user_add"), data)
 
 
@@ -123,9 +135,20 @@ def test_a_users_phone_is_write_only(admin_client, handler):
 
 # --- subjects: the identity number is write-only --------------------------------------------------------
 
+
 def _add_subject(admin_client, **fields):
-    data = {"kind": "individual", "name": "赵六", "uscc": "", "new_id_number": "", "legal_representative": "",
-            "address": "", "district": "", "organisation": "", **_management("authorisations"), **fields}
+    data = {
+        "kind": "individual",
+        "name": "赵六",
+        "uscc": "",
+        "new_id_number": "",
+        "legal_representative": "",
+        "address": "",
+        "district": "",
+        "organisation": "",
+        **_management("authorisations"),
+        **fields,
+    }
     return admin_client.post(reverse("admin:cases_subject_add"), data)
 
 
@@ -185,31 +208,52 @@ def test_a_persons_id_number_can_be_replaced_but_not_read(admin_client, citizen_
 
 # --- read-only history ----------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_audit_events_are_read_only(admin_client, administrator):
     from django.db import transaction
 
     with transaction.atomic():
-        event = audit_log(actor=administrator, action="personal_data.view", object_type="cases.subject",
-                          object_id="1", data={"field": "id_number"})
+        event = audit_log(
+            actor=administrator,
+            action="personal_data.view",
+            object_type="cases.subject",
+            object_id="1",
+            data={"field": "id_number"},
+        )
     assert "personal_data.view" in admin_client.get(reverse("admin:cases_auditevent_changelist")).content.decode()
     assert admin_client.get(reverse("admin:cases_auditevent_add")).status_code == 403
     change = reverse("admin:cases_auditevent_change", args=[event.pk])
     assert admin_client.get(change).status_code == 200
     assert admin_client.post(change, {"action": "edited"}).status_code == 403
-    assert admin_client.post(reverse("admin:cases_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:cases_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    )
     assert AuditEvent.objects.get(pk=event.pk).action == "personal_data.view"
 
 
 # --- records: created and corrected through the record services ----------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_record_added_in_the_admin_gets_its_display_window_from_the_rule_set(
-        admin_client, rule_sets, enterprise, market_bureau):
-    data = {"subject": enterprise.pk, "kind": "admin_penalty", "severity": "ordinary", "sector": "",
-            "title": "虚假宣传", "decision_number": "郑市监处罚〔2026〕88号", "content": "", "legal_basis": "",
-            "provider": market_bureau.pk, "decision_date": "2026-05-06", "publication_date": "2026-05-08",
-            "repairable": "on", **_management("changes")}
+    admin_client, rule_sets, enterprise, market_bureau
+):
+    data = {
+        "subject": enterprise.pk,
+        "kind": "admin_penalty",
+        "severity": "ordinary",
+        "sector": "",
+        "title": "虚假宣传",
+        "decision_number": "郑市监处罚〔2026〕88号",
+        "content": "",
+        "legal_basis": "",
+        "provider": market_bureau.pk,
+        "decision_date": "2026-05-06",
+        "publication_date": "2026-05-08",
+        "repairable": "on",
+        **_management("changes"),
+    }
     response = admin_client.post(reverse("admin:cases_creditrecord_add"), data)
     assert response.status_code == 302
     record = CreditRecord.objects.get(title="虚假宣传")
@@ -240,8 +284,10 @@ def test_correcting_a_record_in_the_admin_needs_a_reason_and_is_kept_in_its_hist
 
 @pytest.mark.django_db
 def test_credit_records_are_not_deleted_in_the_admin(admin_client, record):
-    assert admin_client.post(reverse("admin:cases_creditrecord_delete", args=[record.pk]),
-                             {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:cases_creditrecord_delete", args=[record.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert CreditRecord.objects.filter(pk=record.pk).exists()
 
 
@@ -250,4 +296,3 @@ def test_organisations_are_deactivated_not_deleted(admin_client, market_bureau):
     url = reverse("admin:cases_organisation_delete", args=[market_bureau.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
     assert Organisation.objects.filter(pk=market_bureau.pk).exists()
-

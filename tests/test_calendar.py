@@ -136,9 +136,7 @@ def test_the_table_agrees_with_a_day_by_day_count_over_the_known_years(cal):
 def test_holiday_runs_name_the_whole_period_and_merge_festivals_sharing_it(cal):
     assert cal.non_working_runs(D(2026, 9, 30), D(2026, 10, 10)) == [("国庆节", D(2026, 10, 1), D(2026, 10, 7))]
     # 2025: 国庆节 and 中秋节 share 1–8 October.
-    assert cal.non_working_runs(D(2025, 9, 30), D(2025, 10, 11)) == [
-        ("国庆节、中秋节", D(2025, 10, 1), D(2025, 10, 8))
-    ]
+    assert cal.non_working_runs(D(2025, 9, 30), D(2025, 10, 11)) == [("国庆节、中秋节", D(2025, 10, 1), D(2025, 10, 8))]
     assert cal.makeup_days(D(2026, 9, 30), D(2026, 10, 10)) == [D(2026, 10, 10)]
 
 
@@ -163,13 +161,16 @@ def test_a_year_without_an_arrangement_is_provisional_and_counts_weekends_only(c
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
-@pytest.mark.parametrize(("received", "day0"), [
-    (dt.datetime(2026, 9, 30, 10, 0, tzinfo=BEIJING), D(2026, 9, 30)),   # working day: itself
-    (dt.datetime(2026, 11, 7, 10, 0, tzinfo=BEIJING), D(2026, 11, 9)),   # Saturday → Monday
-    (dt.datetime(2026, 10, 3, 10, 0, tzinfo=BEIJING), D(2026, 10, 8)),   # National Day → first working day
-    (dt.datetime(2026, 10, 10, 10, 0, tzinfo=BEIJING), D(2026, 10, 10)),  # make-up Saturday is a working day
-    (D(2026, 2, 15), D(2026, 2, 24)),                                    # a date: Spring Festival → 24 Feb
-])
+@pytest.mark.parametrize(
+    ("received", "day0"),
+    [
+        (dt.datetime(2026, 9, 30, 10, 0, tzinfo=BEIJING), D(2026, 9, 30)),  # working day: itself
+        (dt.datetime(2026, 11, 7, 10, 0, tzinfo=BEIJING), D(2026, 11, 9)),  # Saturday → Monday
+        (dt.datetime(2026, 10, 3, 10, 0, tzinfo=BEIJING), D(2026, 10, 8)),  # National Day → first working day
+        (dt.datetime(2026, 10, 10, 10, 0, tzinfo=BEIJING), D(2026, 10, 10)),  # make-up Saturday is a working day
+        (D(2026, 2, 15), D(2026, 2, 24)),  # a date: Spring Festival → 24 Feb
+    ],
+)
 def test_receipt_day_is_the_next_working_day_when_received_on_a_day_off(cal, received, day0):
     assert receipt_day(received, calendar=cal) == day0
 
@@ -202,8 +203,9 @@ def test_a_deadline_is_the_end_of_its_day_in_beijing():
 def test_an_override_changes_the_calendar_and_is_audited(administrator):
     before = get_calendar()
     assert before.is_workday(D(2026, 12, 31))
-    row = calendar_override_save(actor=administrator, date=D(2026, 12, 31), is_workday=False, name="元旦",
-                                 source="测试调整")
+    row = calendar_override_save(
+        actor=administrator, date=D(2026, 12, 31), is_workday=False, name="元旦", source="测试调整"
+    )
     after = get_calendar()
     assert after.version == before.version + 1
     assert not after.is_workday(D(2026, 12, 31))
@@ -227,8 +229,9 @@ def test_two_overrides_for_one_date_are_refused(administrator):
 
 
 def test_importing_2027_makes_it_known_and_exact(administrator, settings):
-    result = calendar_import(actor=administrator, path_or_rows=settings.BASE_DIR / "fixtures/holidays/2027.example.csv",
-                             source=None)
+    result = calendar_import(
+        actor=administrator, path_or_rows=settings.BASE_DIR / "fixtures/holidays/2027.example.csv", source=None
+    )
     assert result.year == 2027
     assert result.holidays == 29 and result.workdays == 6
     cal = get_calendar()
@@ -243,13 +246,21 @@ def test_importing_2027_makes_it_known_and_exact(administrator, settings):
 
 
 def test_reimporting_a_year_replaces_its_rows(administrator):
-    calendar_import(actor=administrator, path_or_rows=[
-        {"date": "2027-01-01", "type": "holiday", "name": "元旦"},
-        {"date": "2027-01-04", "type": "holiday", "name": "元旦"},
-    ], source="第一版")
-    result = calendar_import(actor=administrator, path_or_rows=[
-        {"date": "2027-01-01", "type": "holiday", "name": "元旦"},
-    ], source="更正版")
+    calendar_import(
+        actor=administrator,
+        path_or_rows=[
+            {"date": "2027-01-01", "type": "holiday", "name": "元旦"},
+            {"date": "2027-01-04", "type": "holiday", "name": "元旦"},
+        ],
+        source="第一版",
+    )
+    result = calendar_import(
+        actor=administrator,
+        path_or_rows=[
+            {"date": "2027-01-01", "type": "holiday", "name": "元旦"},
+        ],
+        source="更正版",
+    )
     assert result.replaced == 2
     assert list(CalendarOverride.objects.values_list("date", flat=True)) == [D(2027, 1, 1)]
     assert get_calendar().is_workday(D(2027, 1, 4))
@@ -264,8 +275,12 @@ def test_a_bad_import_file_names_the_line_and_changes_nothing(administrator):
     assert any("第 5 行" in m and "2027-13-01" in m for m in messages)
     assert any("第 6 行" in m and "off" in m for m in messages)
     with pytest.raises(ValidationError):
-        calendar_import(actor=administrator, path_or_rows=[{"date": "2028-03-01", "type": "holiday", "name": ""}],
-                        source="x", year=2027)
+        calendar_import(
+            actor=administrator,
+            path_or_rows=[{"date": "2028-03-01", "type": "holiday", "name": ""}],
+            source="x",
+            year=2027,
+        )
     assert not CalendarOverride.objects.exists()
     assert not CalendarYear.objects.exists()
 
@@ -279,9 +294,15 @@ def test_the_json_format_is_accepted(administrator):
 # --- admin goes through the services ---------------------------------------------------------------------------
 def test_admin_saves_and_deletes_overrides_through_the_service(client, administrator):
     client.force_login(administrator)
-    response = client.post("/admin/workflows/calendaroverride/add/", {
-        "date": "2026-12-31", "is_workday": "", "name": "元旦", "source": "管理员录入",
-    })
+    response = client.post(
+        "/admin/workflows/calendaroverride/add/",
+        {
+            "date": "2026-12-31",
+            "is_workday": "",
+            "name": "元旦",
+            "source": "管理员录入",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     row = CalendarOverride.objects.get(date=D(2026, 12, 31))
     assert not get_calendar().is_workday(D(2026, 12, 31))
@@ -295,9 +316,14 @@ def test_admin_saves_and_deletes_overrides_through_the_service(client, administr
 
 def test_admin_pages_for_clocks_and_calendar_render(client, administrator):
     client.force_login(administrator)
-    for url in ["/admin/workflows/calendaryear/", "/admin/workflows/calendaroverride/",
-                "/admin/workflows/calendarversion/", "/admin/workflows/clock/", "/admin/workflows/ruleset/",
-                "/admin/workflows/ruleparameter/"]:
+    for url in [
+        "/admin/workflows/calendaryear/",
+        "/admin/workflows/calendaroverride/",
+        "/admin/workflows/calendarversion/",
+        "/admin/workflows/clock/",
+        "/admin/workflows/ruleset/",
+        "/admin/workflows/ruleparameter/",
+    ]:
         assert client.get(url).status_code == 200, url
 
 

@@ -65,8 +65,10 @@ def test_import_holidays_makes_2027_exact(db, settings):
 
 def test_import_holidays_reports_bad_rows_and_imports_nothing(db, tmp_path):
     bad = tmp_path / "2027.csv"
-    bad.write_text("# year: 2027\n# source: 测试\ndate,type,name\n2027-01-01,holiday,元旦\n2027-02-30,holiday,春节\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "# year: 2027\n# source: 测试\ndate,type,name\n2027-01-01,holiday,元旦\n2027-02-30,holiday,春节\n",
+        encoding="utf-8",
+    )
     with pytest.raises(CommandError, match="第 5 行：日期“2027-02-30”无效"):
         run("import_holidays", str(bad))
     assert not CalendarOverride.objects.exists()
@@ -74,8 +76,9 @@ def test_import_holidays_reports_bad_rows_and_imports_nothing(db, tmp_path):
 
 def test_import_holidays_needs_a_source_document(db, tmp_path):
     unnamed = tmp_path / "x.json"
-    unnamed.write_text('{"year": 2027, "source": "", "days": [{"date": "2027-01-01", "type": "holiday"}]}',
-                       encoding="utf-8")
+    unnamed.write_text(
+        '{"year": 2027, "source": "", "days": [{"date": "2027-01-01", "type": "holiday"}]}', encoding="utf-8"
+    )
     # Without a source in the file, the file name is cited.
     run("import_holidays", str(unnamed))
     assert CalendarYear.objects.get(year=2027).source == "x.json"

@@ -38,8 +38,15 @@ def start(record, market_bureau, handler):
 
     def _start(received_at, budget=3, **kwargs):
         options = {
-            "case": record, "purpose": "accept", "label": "受理决定", "budget": budget, "received_at": received_at,
-            "organisation": market_bureau, "citation": "国办发〔2025〕22号", "extension_cap": 10, "actor": handler,
+            "case": record,
+            "purpose": "accept",
+            "label": "受理决定",
+            "budget": budget,
+            "received_at": received_at,
+            "organisation": market_bureau,
+            "citation": "国办发〔2025〕22号",
+            "extension_cap": 10,
+            "actor": handler,
         }
         options.update(kwargs)
         return clock_start(**options)
@@ -48,8 +55,10 @@ def start(record, market_bureau, handler):
 
 
 EXAMPLE_ZH = "自2026年9月30日收件起3个工作日，跳过国庆假期10月1日至7日，10月10日（星期六）调休上班，截止2026年10月10日"
-EXAMPLE_EN = ("3 working days from receipt on 30 Sep 2026, skipping the National Day holiday 1–7 Oct, "
-              "Sat 10 Oct is a make-up working day, due 10 Oct 2026")
+EXAMPLE_EN = (
+    "3 working days from receipt on 30 Sep 2026, skipping the National Day holiday 1–7 Oct, "
+    "Sat 10 Oct is a make-up working day, due 10 Oct 2026"
+)
 
 
 def test_received_30_september_three_working_days_is_due_at_the_end_of_saturday_10_october(start, record):
@@ -128,8 +137,9 @@ def test_a_pause_leaves_its_working_days_out(start, handler):
     clock = start(at(2026, 11, 2), budget=10)
     assert clock.due_date == D(2026, 11, 16)
 
-    pause = clock_pause(clock=clock, actor=handler, reason_code=ClockPause.Reason.TESTING, reason="送检",
-                        on=D(2026, 11, 4))
+    pause = clock_pause(
+        clock=clock, actor=handler, reason_code=ClockPause.Reason.TESTING, reason="送检", on=D(2026, 11, 4)
+    )
     assert clock.is_paused and clock.due_date is None and clock.due_at is None
     assert pause.paused_by == handler
     status = clock_status(clock, now=at(2026, 11, 5))
@@ -313,8 +323,7 @@ def test_an_override_recomputes_the_open_clocks_it_affects(start, administrator)
     clock = start(at(2026, 9, 30))
     elsewhere = start(at(2026, 11, 2), budget=3)
     version = CalendarVersion.objects.get(pk=1).version if CalendarVersion.objects.exists() else 0
-    calendar_override_save(actor=administrator, date=D(2026, 10, 9), is_workday=False, name="国庆节",
-                           source="测试")
+    calendar_override_save(actor=administrator, date=D(2026, 10, 9), is_workday=False, name="国庆节", source="测试")
     clock.refresh_from_db()
     elsewhere.refresh_from_db()
     assert clock.due_date == D(2026, 10, 12)

@@ -6,15 +6,22 @@ import re
 import pytest
 
 from cases.models import Commitment, CommitmentVerification
-from cases.services.commitment_sweep import verifications_schedule_due
+from cases.services.commitment.sweep import verifications_schedule_due
 from tests.browser import login, screenshot
 from tests.commitment_helpers import make_matter
 from tests.test_repair_browser import private_storage  # noqa: F401
 
 
 @pytest.mark.browser
-def test_it_signs_verifies_and_publishes_a_commitment(page, applicant, handler, enterprise, market_bureau,
-                                                      rule_sets, private_storage):  # noqa: F811
+def test_it_signs_verifies_and_publishes_a_commitment(
+    page,
+    applicant,
+    handler,
+    enterprise,
+    market_bureau,
+    rule_sets,
+    private_storage,  # noqa: F811
+):
     matter = make_matter(market_bureau)
 
     # The enterprise's user signs the commitment online.

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cases.models import Commitment, CommitmentImport, DepartmentApiToken, OutboxEvent, Severity, Subject
-from cases.services import commitment_import as imp
+from cases.services.commitment import bulk_import as imp
 from tests.commitment_helpers import matter, storage, travel  # noqa: F401
 from tests.factories import CreditRecordFactory, make_id_number, make_uscc
 
@@ -25,8 +25,19 @@ def good_rows(n, code="food-licence"):
         if i % 10 == 9:
             rows.append([f"个体户{i}", make_id_number(), code, f"经营者{i}", "本人", "2026-07-01", "", "", f"R{i}"])
         else:
-            rows.append([f"企业{i}有限公司", make_uscc(), code, f"代表{i}", "法定代表人", "2026-07-01", "2026-07-02",
-                         f"郑市监许〔2026〕{i}号", f"R{i}"])
+            rows.append(
+                [
+                    f"企业{i}有限公司",
+                    make_uscc(),
+                    code,
+                    f"代表{i}",
+                    "法定代表人",
+                    "2026-07-01",
+                    "2026-07-02",
+                    f"郑市监许〔2026〕{i}号",
+                    f"R{i}",
+                ]
+            )
     return rows
 
 
@@ -39,12 +50,14 @@ def as_csv(rows, header=HEADER) -> SimpleUploadedFile:
 
 
 def run(handler, market_bureau, upload):
-    return imp.commitments_import(actor=handler, department=market_bureau, raw_rows=imp.read_rows(upload),
-                                  source="file", filename=upload.name)
+    return imp.commitments_import(
+        actor=handler, department=market_bureau, raw_rows=imp.read_rows(upload), source="file", filename=upload.name
+    )
 
 
-def test_ten_thousand_rows_with_some_bad_ones_write_nothing_and_name_every_error(travel, storage, handler,
-                                                                                 market_bureau, matter):
+def test_ten_thousand_rows_with_some_bad_ones_write_nothing_and_name_every_error(
+    travel, storage, handler, market_bureau, matter
+):
     rows = good_rows(10_000)
     rows[10][1] = rows[10][1][:17] + ("0" if rows[10][1][17] != "0" else "1")  # wrong check character
     rows[2000][2] = "no-such-matter"
@@ -94,8 +107,9 @@ def test_xlsx_files_are_read_too(travel, storage, handler, market_bureau, matter
     assert run(handler, market_bureau, upload).created == 20
 
 
-def test_a_subject_with_a_serious_record_is_refused_in_bulk_too(travel, storage, handler, market_bureau, matter,
-                                                                enterprise):
+def test_a_subject_with_a_serious_record_is_refused_in_bulk_too(
+    travel, storage, handler, market_bureau, matter, enterprise
+):
     CreditRecordFactory(subject=enterprise, provider=market_bureau, severity=Severity.SERIOUS)
     rows = good_rows(3)
     rows[1][1] = enterprise.uscc
@@ -121,21 +135,24 @@ def test_a_file_missing_a_column_is_refused_before_any_row(travel, storage, hand
 
 # --- the JSON API -------------------------------------------------------------------------------------------
 
+
 def api_rows(n):
     keys = list(imp.COLUMNS)
     return [dict(zip(keys, row, strict=True)) for row in good_rows(n)]
 
 
-def test_the_api_takes_a_bearer_token_stored_only_as_a_hash(travel, storage, client, administrator, market_bureau,
-                                                            matter):
+def test_the_api_takes_a_bearer_token_stored_only_as_a_hash(
+    travel, storage, client, administrator, market_bureau, matter
+):
     token, secret = imp.api_token_issue(actor=administrator, organisation=market_bureau, name="审批系统")
     assert secret.split("_")[2] not in token.secret_sha256 and len(token.secret_sha256) == 64
     url = reverse("commitment_api")
     body = json.dumps({"commitments": api_rows(5)})
     assert client.post(url, body, content_type="application/json").status_code == 401
     wrong = secret[:-2] + ("aa" if not secret.endswith("aa") else "bb")
-    assert client.post(url, body, content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Bearer {wrong}").status_code == 401
+    assert (
+        client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {wrong}").status_code == 401
+    )
     response = client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 201, response.content
     assert response.json()["created"] == 5
@@ -143,10 +160,13 @@ def test_the_api_takes_a_bearer_token_stored_only_as_a_hash(travel, storage, cli
     # Bad rows: 422 with every error, nothing written.
     bad = api_rows(3)
     bad[1]["identifier"] = "123"
-    response = client.post(url, json.dumps({"commitments": bad}), content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Bearer {secret}")
+    response = client.post(
+        url, json.dumps({"commitments": bad}), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["row"] == 2
     assert Commitment.objects.count() == 5
     imp.api_token_revoke(actor=administrator, token=DepartmentApiToken.objects.get(pk=token.pk))
-    assert client.post(url, body, content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    assert (
+        client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code
+        == 401
+    )

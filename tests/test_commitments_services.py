@@ -13,16 +13,17 @@ from cases.models import (
     Commitment,
     CommitmentVerification,
     CreditRecord,
+    DecisionRevocation,
     OutboxEvent,
     Role,
     Severity,
     VerificationState,
 )
 from cases.models.records import RecordKind
-from cases.outbox_transport import DeliveryResult
-from cases.services import commitments as svc
-from cases.services.commitment_sweep import sample_draw, verification_clock, verifications_schedule_due
+from cases.services.commitment import lifecycle as svc
+from cases.services.commitment.sweep import sample_draw, verification_clock, verifications_schedule_due
 from cases.services.outbox import outbox_deliver_due
+from cases.services.outbox_transport import DeliveryResult
 from notices.models import Notice
 from tests.commitment_helpers import make_matter, matter, sample_matter, storage, tolerance_matter, travel  # noqa: F401
 from tests.factories import CreditRecordFactory, EnterpriseFactory, UserFactory
@@ -39,8 +40,8 @@ def evidence():
 
 # --- signing and immutability ------------------------------------------------------------------------------
 
-def test_signing_renders_the_template_timestamps_and_issues_the_letter(travel, storage, applicant, enterprise,
-                                                                       matter):
+
+def test_signing_renders_the_template_timestamps_and_issues_the_letter(travel, storage, applicant, enterprise, matter):
     travel.to(2026, 7, 6, 9, 30)
     c = sign(applicant, matter, enterprise)
     assert enterprise.name in c.text and enterprise.uscc in c.text and "张三" in c.text
@@ -57,9 +58,11 @@ def test_a_signed_commitment_cannot_be_changed_or_deleted(travel, storage, appli
     with pytest.raises(PermissionError):
         c.save()
     # Around the model, the database refuses too.
-    for sql in ("UPDATE cases_commitment SET text = 'x' WHERE id = %s",
-                "UPDATE cases_commitment SET signer_name = 'x' WHERE id = %s",
-                "DELETE FROM cases_commitment WHERE id = %s"):
+    for sql in (
+        "UPDATE cases_commitment SET text = 'x' WHERE id = %s",
+        "UPDATE cases_commitment SET signer_name = 'x' WHERE id = %s",
+        "DELETE FROM cases_commitment WHERE id = %s",
+    ):
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, [c.pk])
     c.refresh_from_db()
@@ -80,8 +83,10 @@ def test_an_enterprise_cannot_sign_as_itself(travel, storage, applicant, enterpr
 
 # --- eligibility (Henan Art 32(1)) -------------------------------------------------------------------------
 
-def test_a_serious_record_on_display_refuses_告知承诺_with_the_reason(travel, storage, applicant, enterprise,
-                                                                   market_bureau, matter):
+
+def test_a_serious_record_on_display_refuses_告知承诺_with_the_reason(
+    travel, storage, applicant, enterprise, market_bureau, matter
+):
     CreditRecordFactory(subject=enterprise, provider=market_bureau, severity=Severity.SERIOUS, title="无证经营")
     with pytest.raises(svc.CommitmentError) as exc:
         sign(applicant, matter, enterprise)
@@ -89,19 +94,22 @@ def test_a_serious_record_on_display_refuses_告知承诺_with_the_reason(travel
     assert not Commitment.objects.exists()
 
 
-def test_a_voluntary_commitment_is_not_a_simplified_procedure(travel, storage, applicant, enterprise,
-                                                              market_bureau, rule_sets):
+def test_a_voluntary_commitment_is_not_a_simplified_procedure(
+    travel, storage, applicant, enterprise, market_bureau, rule_sets
+):
     voluntary = make_matter(market_bureau, code="vol", type="voluntary", title="诚信经营承诺")
     CreditRecordFactory(subject=enterprise, provider=market_bureau, severity=Severity.SERIOUS)
     assert sign(applicant, voluntary, enterprise).pk
 
 
-def test_a_past_false_commitment_blocks_until_its_record_is_repaired(travel, storage, applicant, handler,
-                                                                     enterprise, matter, sample_matter):
+def test_a_past_false_commitment_blocks_until_its_record_is_repaired(
+    travel, storage, applicant, handler, enterprise, matter, sample_matter
+):
     c = sign(applicant, matter, enterprise)
     v = svc.verification_start(actor=handler, commitment=c)
-    svc.verification_record(actor=handler, verification=v, outcome=VerificationState.FALSE,
-                            finding="经营场所不存在", evidence=evidence())
+    svc.verification_record(
+        actor=handler, verification=v, outcome=VerificationState.FALSE, finding="经营场所不存在", evidence=evidence()
+    )
     with pytest.raises(svc.CommitmentError) as exc:
         sign(applicant, sample_matter, enterprise)
     assert any("虚假承诺" in m for m in exc.value.messages)
@@ -114,8 +122,10 @@ def test_a_past_false_commitment_blocks_until_its_record_is_repaired(travel, sto
 
 # --- verification, sampling ---------------------------------------------------------------------------------
 
-def test_the_sweep_opens_a_check_with_its_clock_for_every_commitment_due(travel, storage, applicant, enterprise,
-                                                                         matter, handler):
+
+def test_the_sweep_opens_a_check_with_its_clock_for_every_commitment_due(
+    travel, storage, applicant, enterprise, matter, handler
+):
     travel.to(2026, 9, 24)
     c = sign(applicant, matter, enterprise)
     result = verifications_schedule_due()
@@ -130,11 +140,21 @@ def test_the_sweep_opens_a_check_with_its_clock_for_every_commitment_due(travel,
     assert verifications_schedule_due().screened == 0
 
 
-def test_sampling_is_deterministic_and_reproducible_from_the_stored_draw(travel, storage, handler, market_bureau,
-                                                                          sample_matter):
+def test_sampling_is_deterministic_and_reproducible_from_the_stored_draw(
+    travel, storage, handler, market_bureau, sample_matter
+):
     subjects = [EnterpriseFactory() for _ in range(60)]
-    commitments = [svc.commitment_register(actor=handler, matter=sample_matter, subject=s, signer_name="李四",
-                                           capacity="legal_rep", signed_on=dt.date(2026, 7, 1)) for s in subjects]
+    commitments = [
+        svc.commitment_register(
+            actor=handler,
+            matter=sample_matter,
+            subject=s,
+            signer_name="李四",
+            capacity="legal_rep",
+            signed_on=dt.date(2026, 7, 1),
+        )
+        for s in subjects
+    ]
     result = verifications_schedule_due()
     assert result.screened == 60
     drawn = set(CommitmentVerification.objects.values_list("commitment_id", flat=True))
@@ -146,8 +166,15 @@ def test_sampling_is_deterministic_and_reproducible_from_the_stored_draw(travel,
 
 
 def test_a_commitment_waits_for_its_decision_date(travel, storage, handler, enterprise, matter):
-    svc.commitment_register(actor=handler, matter=matter, subject=enterprise, signer_name="李四",
-                            capacity="legal_rep", signed_on=dt.date(2026, 7, 1), decision_date=dt.date(2026, 7, 20))
+    svc.commitment_register(
+        actor=handler,
+        matter=matter,
+        subject=enterprise,
+        signer_name="李四",
+        capacity="legal_rep",
+        signed_on=dt.date(2026, 7, 1),
+        decision_date=dt.date(2026, 7, 20),
+    )
     assert verifications_schedule_due().screened == 0
     travel.to(2026, 7, 20)
     assert verifications_schedule_due().opened == 1
@@ -155,15 +182,22 @@ def test_a_commitment_waits_for_its_decision_date(travel, storage, handler, ente
 
 # --- consequences -------------------------------------------------------------------------------------------
 
-def test_breach_creates_the_record_sends_the_notice_and_reports_it(travel, storage, applicant, handler, leader,
-                                                                   enterprise, matter):
+
+def test_breach_creates_the_record_sends_the_notice_and_reports_it(
+    travel, storage, applicant, handler, leader, enterprise, matter
+):
     c = sign(applicant, matter, enterprise)
     verifications_schedule_due()
     v = CommitmentVerification.objects.get(commitment=c)
     with pytest.raises(svc.CommitmentError):  # a breach needs reasons and evidence
         svc.verification_record(actor=handler, verification=v, outcome=VerificationState.BROKEN, finding="")
-    svc.verification_record(actor=handler, verification=v, outcome=VerificationState.BROKEN,
-                            finding="未按承诺配备冷藏设施", evidence=evidence())
+    svc.verification_record(
+        actor=handler,
+        verification=v,
+        outcome=VerificationState.BROKEN,
+        finding="未按承诺配备冷藏设施",
+        evidence=evidence(),
+    )
     c.refresh_from_db()
     assert c.status == Commitment.Status.BROKEN and c.public_status == "违诺"
     record = c.breach_record
@@ -181,12 +215,43 @@ def test_breach_creates_the_record_sends_the_notice_and_reports_it(travel, stora
     assert Notice.objects.filter(kind="commitment_revocation").count() == 1
 
 
-def test_serious_consequences_make_a_broken_commitment_serious(travel, storage, applicant, handler, enterprise,
-                                                               matter):
+def test_the_revocation_decision_is_routed_to_the_departments_leaders(
+    travel, storage, applicant, handler, leader, enterprise, matter
+):
+    """撤销行政决定 is a task in the leaders' queue of the department (workflows/flows/commitment.py); the open task
+    and the revocation's legal state agree before and after the decision."""
+    from workflows import engine
+    from workflows.flows.commitment import CommitmentFlow
+
     c = sign(applicant, matter, enterprise)
     v = svc.verification_start(actor=handler, commitment=c)
-    svc.verification_record(actor=handler, verification=v, outcome=VerificationState.BROKEN, finding="造成食物中毒",
-                            serious_consequences=True, evidence=evidence())
+    svc.verification_record(
+        actor=handler, verification=v, outcome=VerificationState.FALSE, finding="资质材料伪造", evidence=evidence()
+    )
+    revocation = svc.revocation_start(actor=handler, verification=v, reason="承诺不实")
+    task = engine.open_task(revocation)
+    assert task.flow_task == CommitmentFlow.decide and revocation.state == "open"
+    assert engine.may_take(CommitmentFlow.decide, leader, task)
+    assert not engine.may_take(CommitmentFlow.decide, handler, task)
+    svc.revocation_close(actor=leader, revocation=revocation, revoked=False, note="决定不撤销，已责令整改")
+    assert engine.open_task(revocation) is None
+    assert DecisionRevocation.objects.get(pk=revocation.pk).state == "kept"
+    with pytest.raises(engine.TaskConflict):  # a second decision (another tab) changes nothing
+        svc.revocation_close(actor=leader, revocation=revocation, revoked=True, note="撤销")
+    assert not Notice.objects.filter(kind="commitment_revocation").exists()
+
+
+def test_serious_consequences_make_a_broken_commitment_serious(travel, storage, applicant, handler, enterprise, matter):
+    c = sign(applicant, matter, enterprise)
+    v = svc.verification_start(actor=handler, commitment=c)
+    svc.verification_record(
+        actor=handler,
+        verification=v,
+        outcome=VerificationState.BROKEN,
+        finding="造成食物中毒",
+        serious_consequences=True,
+        evidence=evidence(),
+    )
     assert Commitment.objects.get(pk=c.pk).breach_record.severity == Severity.SERIOUS
 
 
@@ -199,8 +264,9 @@ def test_a_kept_commitment_is_reported_without_a_record(travel, storage, applica
     assert OutboxEvent.objects.filter(topic="commitment.fulfilment").count() == 1
 
 
-def test_only_the_responsible_department_verifies(travel, storage, applicant, handler, other_handler,
-                                                  supervisor, enterprise, matter):
+def test_only_the_responsible_department_verifies(
+    travel, storage, applicant, handler, other_handler, supervisor, enterprise, matter
+):
     c = sign(applicant, matter, enterprise)
     v = svc.verification_start(actor=handler, commitment=c)
     for user in (other_handler, supervisor, applicant):
@@ -209,27 +275,49 @@ def test_only_the_responsible_department_verifies(travel, storage, applicant, ha
     with pytest.raises(PermissionDenied):
         svc.verification_start(actor=other_handler, commitment=c)
     with pytest.raises(PermissionDenied):
-        svc.commitment_register(actor=other_handler, matter=matter, subject=enterprise, signer_name="x",
-                                capacity="legal_rep", signed_on=dt.date(2026, 7, 1))
+        svc.commitment_register(
+            actor=other_handler,
+            matter=matter,
+            subject=enterprise,
+            signer_name="x",
+            capacity="legal_rep",
+            signed_on=dt.date(2026, 7, 1),
+        )
 
 
-def test_a_broken_repair_commitment_flags_the_repair(travel, storage, applicant, handler, enterprise, matter,
-                                                     market_bureau):
+def test_a_broken_repair_commitment_flags_the_repair(
+    travel, storage, applicant, handler, enterprise, matter, market_bureau
+):
     from cases.models import RepairApplication, RepairState
     from tests.factories import CreditRecordFactory as F
 
     record = F(subject=enterprise, provider=market_bureau)
     repair_commitment = Commitment.objects.create(
-        subject=enterprise, type="repair", matter="信用修复", department=market_bureau, text="承诺",
-        text_sha256=Commitment.hash_text("承诺"), signer_name="张三", signer_capacity="legal_rep",
-        signed_at=travel.now)
-    application = RepairApplication.objects.create(subject=enterprise, handling_organisation=market_bureau,
-                                                   record=record, kind="penalty", contact_name="a",
-                                                   contact_phone="1", statement="s", commitment=repair_commitment)
+        subject=enterprise,
+        type="repair",
+        matter="信用修复",
+        department=market_bureau,
+        text="承诺",
+        text_sha256=Commitment.hash_text("承诺"),
+        signer_name="张三",
+        signer_capacity="legal_rep",
+        signed_at=travel.now,
+    )
+    application = RepairApplication.objects.create(
+        subject=enterprise,
+        handling_organisation=market_bureau,
+        record=record,
+        kind="penalty",
+        contact_name="a",
+        contact_phone="1",
+        statement="s",
+        commitment=repair_commitment,
+    )
     RepairApplication.objects.filter(pk=application.pk).update(state=RepairState.APPROVED)
     v = svc.verification_start(actor=handler, commitment=repair_commitment)
-    svc.verification_record(actor=handler, verification=v, outcome=VerificationState.BROKEN, finding="再次违法",
-                            evidence=evidence())
+    svc.verification_record(
+        actor=handler, verification=v, outcome=VerificationState.BROKEN, finding="再次违法", evidence=evidence()
+    )
     repair_commitment.refresh_from_db()
     assert repair_commitment.repair_review_flagged_at is not None
     svc.repair_review_close(actor=handler, commitment=repair_commitment, note="已启动撤销修复")
@@ -237,8 +325,9 @@ def test_a_broken_repair_commitment_flags_the_repair(travel, storage, applicant,
     assert repair_commitment.repair_review_closed_at is not None
 
 
-def test_late_documents_to_follow_have_a_working_day_deadline(travel, storage, applicant, handler, enterprise,
-                                                              tolerance_matter):
+def test_late_documents_to_follow_have_a_working_day_deadline(
+    travel, storage, applicant, handler, enterprise, tolerance_matter
+):
     travel.to(2026, 9, 28)  # Monday; 5 WD across the National Day holiday
     c = sign(applicant, tolerance_matter, enterprise)
     # 09-29, 09-30, 10-08, 10-09, 10-10 (make-up Saturday).
@@ -248,6 +337,7 @@ def test_late_documents_to_follow_have_a_working_day_deadline(travel, storage, a
 
 
 # --- reporting within 7 working days (seed 003 item 6) ------------------------------------------------------
+
 
 class _Down:
     def send(self, event):
@@ -259,8 +349,9 @@ class _Up:
         return DeliveryResult(delivered=True, response_code=200)
 
 
-def test_each_report_is_a_7_working_day_clock_counted_across_the_holiday(travel, storage, applicant, enterprise,
-                                                                         matter):
+def test_each_report_is_a_7_working_day_clock_counted_across_the_holiday(
+    travel, storage, applicant, enterprise, matter
+):
     from workflows.selectors import clock_status
 
     travel.to(2026, 9, 29, 10)  # Tuesday before National Day
@@ -282,9 +373,10 @@ def test_each_report_is_a_7_working_day_clock_counted_across_the_holiday(travel,
     assert event.status == OutboxEvent.Status.DELIVERED and event.clock.stopped_at is not None
 
 
-def test_users_see_commitments_by_role(travel, storage, applicant, other_applicant, handler, other_handler,
-                                       supervisor, enterprise, matter):
-    from cases.commitment_selectors import commitments_for
+def test_users_see_commitments_by_role(
+    travel, storage, applicant, other_applicant, handler, other_handler, supervisor, enterprise, matter
+):
+    from cases.selectors.commitment import commitments_for
 
     c = sign(applicant, matter, enterprise)
     assert list(commitments_for(applicant)) == [c]

@@ -5,15 +5,17 @@ import datetime as dt
 
 from django.urls import reverse
 
-from cases.services import commitments as svc
+from cases.services.commitment import lifecycle as svc
 from tests.commitment_helpers import matter, storage, travel  # noqa: F401
 from tests.factories import PersonFactory
 
 
-def test_pages_open_for_the_right_people_only(travel, storage, client, applicant, other_applicant, handler,
-                                              other_handler, enterprise, matter):
-    c = svc.commitment_sign(actor=applicant, matter=matter, subject=enterprise, signer_name="张三",
-                            capacity="legal_rep")
+def test_pages_open_for_the_right_people_only(
+    travel, storage, client, applicant, other_applicant, handler, other_handler, enterprise, matter
+):
+    c = svc.commitment_sign(
+        actor=applicant, matter=matter, subject=enterprise, signer_name="张三", capacity="legal_rep"
+    )
     v = svc.verification_start(actor=handler, commitment=c)
     detail = reverse("commitment_detail", args=[c.pk])
     check = reverse("commitment_verification", args=[v.pk])
@@ -34,27 +36,49 @@ def test_pages_open_for_the_right_people_only(travel, storage, client, applicant
     assert c.status == "kept"
 
 
-def test_the_public_register_masks_people_and_does_not_find_them_by_name(travel, storage, client, handler,
-                                                                         market_bureau, matter):
+def test_the_public_register_masks_people_and_does_not_find_them_by_name(
+    travel, storage, client, handler, market_bureau, matter
+):
     person = PersonFactory(name="王小明")
-    svc.commitment_register(actor=handler, matter=matter, subject=person, signer_name="王小明", capacity="self",
-                            signed_on=dt.date(2026, 7, 1))
+    svc.commitment_register(
+        actor=handler,
+        matter=matter,
+        subject=person,
+        signer_name="王小明",
+        capacity="self",
+        signed_on=dt.date(2026, 7, 1),
+    )
     page = client.get(reverse("commitment_register_public")).content.decode()
     assert "王**" in page and "王小明" not in page and person.id_number not in page
     found = client.get(reverse("commitment_register_public"), {"q": "王小明"}).content.decode()
     assert "王**" not in found
 
 
-def test_administrators_define_matters_in_the_admin_with_an_audit_trail(client, administrator, market_bureau,
-                                                                        rule_sets):
+def test_administrators_define_matters_in_the_admin_with_an_audit_trail(
+    client, administrator, market_bureau, rule_sets
+):
     from cases.models import AuditEvent, CommitmentMatter
 
     client.force_login(administrator)
-    response = client.post(reverse("admin:cases_commitmentmatter_add"), {
-        "department": market_bureau.pk, "code": "sign", "title": "户外招牌", "type": "certificate",
-        "template": "{subject_name}承诺", "verification": "sample", "verify_within": 10, "verify_unit": "cd",
-        "sample_ratio": "0.25", "sample_seed": "", "follow_documents": "[]", "follow_within_wd": 0,
-        "breach_severity": "ordinary", "is_active": "on"})
+    response = client.post(
+        reverse("admin:cases_commitmentmatter_add"),
+        {
+            "department": market_bureau.pk,
+            "code": "sign",
+            "title": "户外招牌",
+            "type": "certificate",
+            "template": "{subject_name}承诺",
+            "verification": "sample",
+            "verify_within": 10,
+            "verify_unit": "cd",
+            "sample_ratio": "0.25",
+            "sample_seed": "",
+            "follow_documents": "[]",
+            "follow_within_wd": 0,
+            "breach_severity": "ordinary",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     matter = CommitmentMatter.objects.get(code="sign")
     assert matter.sample_seed  # given one, so the draw can be recomputed

@@ -28,8 +28,8 @@ import pytest
 from django.db import connection, transaction
 
 from cases.models import AuditEvent, Commitment, CommitmentMatter, CommitmentVerification, OutboxEvent
-from cases.services import commitment_sweep
-from cases.services import commitments as svc
+from cases.services.commitment import lifecycle as svc
+from cases.services.commitment import sweep as commitment_sweep
 from tests.commitment_helpers import make_matter, storage, travel  # noqa: F401  (fixtures)
 from tests.factories import EnterpriseFactory, PersonFactory
 from workflows.models import Clock
@@ -39,8 +39,17 @@ DEMO = json.loads((ROOT / "fixtures" / "demo.json").read_text(encoding="utf-8"))
 
 # Pages each kind of demo login works from (followed through redirects, all must answer 200).
 APPLICANT_PAGES = ["/", "/subjects/", "/records/", "/repair/", "/objection/", "/commitments/", "/notices/"]
-STAFF_PAGES = ["/", "/desk/", "/records/", "/repair/desk/", "/objection/desk/", "/commitments/desk/",
-               "/rectification/", "/reminders/", "/notices/"]
+STAFF_PAGES = [
+    "/",
+    "/desk/",
+    "/records/",
+    "/repair/desk/",
+    "/objection/desk/",
+    "/commitments/desk/",
+    "/rectification/",
+    "/reminders/",
+    "/notices/",
+]
 SUPERVISION_PAGES = ["/supervision/", "/supervision/export.csv"]
 
 # Run in the subprocess with the SQLite settings: every demo login signs in and opens its pages; then every
@@ -88,15 +97,22 @@ def _get(url: str) -> tuple[int, str]:
 @pytest.fixture
 def demo_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "PG", "Q_", "DJANGO_SETTINGS"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}", CASEWORK_VAR_DIR=str(tmp_path / "var"),
-               Q_SYNC="0", DEBUG="0", FAST_PASSWORD_HASHER="1", PYTHONUNBUFFERED="1")
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        CASEWORK_VAR_DIR=str(tmp_path / "var"),
+        Q_SYNC="0",
+        DEBUG="0",
+        FAST_PASSWORD_HASHER="1",
+        PYTHONUNBUFFERED="1",
+    )
     (tmp_path / "var").mkdir()
     return env
 
 
 def _manage(env, *args, timeout=120) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -116,10 +132,17 @@ def test_the_demo_runs_on_the_embedded_sqlite_database_alone(demo_env):
         if user["role"] == "applicant":
             pages[user["role"]] = APPLICANT_PAGES
         else:
-            pages[user["role"]] = STAFF_PAGES + (SUPERVISION_PAGES if user["role"] in (
-                "supervisor", "platform_intake", "platform_reviewer", "administrator") else [])
-    out = _manage(demo_env, "shell", "-c",
-                  f"import sys; sys.argv = ['x', {json.dumps(DEMO)!r}, {json.dumps(pages)!r}]\n{CLIENT_SCRIPT}")
+            pages[user["role"]] = STAFF_PAGES + (
+                SUPERVISION_PAGES
+                if user["role"] in ("supervisor", "platform_intake", "platform_reviewer", "administrator")
+                else []
+            )
+    out = _manage(
+        demo_env,
+        "shell",
+        "-c",
+        f"import sys; sys.argv = ['x', {json.dumps(DEMO)!r}, {json.dumps(pages)!r}]\n{CLIENT_SCRIPT}",
+    )
     result = json.loads(out.strip().splitlines()[-1])
     # The supervisor's dashboard counts from the raw per-organisation SQL: the demo's overdue 整改 of the
     # district 城市管理局 is on it.
@@ -131,11 +154,22 @@ def test_the_demo_runs_on_the_embedded_sqlite_database_alone(demo_env):
     # The web server and the task cluster together on the one database file, as scripts/demo.sh runs them: the
     # cluster works off the notices load_demo queued while pages are served.
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                              cwd=ROOT, env=demo_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              start_new_session=True)
-    cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=demo_env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=demo_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=demo_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -158,7 +192,7 @@ def test_the_demo_runs_on_the_embedded_sqlite_database_alone(demo_env):
         db = sqlite3.connect(Path(demo_env["DATABASE_URL"].removeprefix("sqlite:///")), timeout=20)
         try:
             while True:
-                queued, = db.execute("SELECT count(*) FROM django_q_ormq").fetchone()
+                (queued,) = db.execute("SELECT count(*) FROM django_q_ormq").fetchone()
                 done = dict(db.execute("SELECT success, count(*) FROM django_q_task GROUP BY success").fetchall())
                 if not queued or done.get(0):
                     break
@@ -186,6 +220,7 @@ def test_the_demo_runs_on_the_embedded_sqlite_database_alone(demo_env):
 
 # --- the portable paths give what the PostgreSQL paths give ---------------------------------------------------
 
+
 class _Elsewhere:
     """The database connection as a module sees it, but reporting another vendor: the module takes its portable
     path while every query still runs here on PostgreSQL."""
@@ -211,14 +246,28 @@ def _both_ways(monkeypatch, module, work):
     return out
 
 
-def test_the_portable_sweep_screens_draws_and_opens_what_the_sql_sweep_does(travel, storage, handler,  # noqa: F811
-                                                                            other_handler, applicant, enterprise,
-                                                                            market_bureau,
-                                                                            tax_bureau, rule_sets, monkeypatch):
+def test_the_portable_sweep_screens_draws_and_opens_what_the_sql_sweep_does(
+    travel,  # noqa: F811
+    storage,  # noqa: F811
+    handler,  # noqa: F811
+    other_handler,
+    applicant,
+    enterprise,
+    market_bureau,
+    tax_bureau,
+    rule_sets,
+    monkeypatch,
+):
     travel.to(2026, 9, 24, 10)
     every = make_matter(market_bureau, code="all")
-    sampled = make_matter(tax_bureau, code="half", verification=CommitmentMatter.Verification.SAMPLE,
-                          sample_ratio=Decimal("0.5"), verify_within=30, verify_unit="cd")
+    sampled = make_matter(
+        tax_bureau,
+        code="half",
+        verification=CommitmentMatter.Verification.SAMPLE,
+        sample_ratio=Decimal("0.5"),
+        verify_within=30,
+        verify_unit="cd",
+    )
     unchecked = make_matter(market_bureau, code="none", verification=CommitmentMatter.Verification.NONE)
     officers = {market_bureau.pk: handler, tax_bureau.pk: other_handler}
     for i in range(60):
@@ -226,9 +275,14 @@ def test_the_portable_sweep_screens_draws_and_opens_what_the_sql_sweep_does(trav
         person = i % 2 == 0
         decided = dt.date(2026, 9, 1) + dt.timedelta(days=i // 2)  # some still in the future on 2026-09-24
         svc.commitment_register(
-            actor=officers[of.department_id], matter=of, subject=PersonFactory() if person else
-            EnterpriseFactory(), signer_name="李四", capacity="self" if person else "legal_rep",
-            signed_on=min(decided, dt.date(2026, 9, 24)), decision_date=None if i % 4 == 0 else decided)
+            actor=officers[of.department_id],
+            matter=of,
+            subject=PersonFactory() if person else EnterpriseFactory(),
+            signer_name="李四",
+            capacity="self" if person else "legal_rep",
+            signed_on=min(decided, dt.date(2026, 9, 24)),
+            decision_date=None if i % 4 == 0 else decided,
+        )
     # A check a department already opened by hand keeps its commitment out (ON CONFLICT DO NOTHING).
     manual = Commitment.objects.filter(commitment_matter=every).order_by("pk")[1]
     svc.verification_start(actor=handler, commitment=manual)
@@ -236,8 +290,7 @@ def test_the_portable_sweep_screens_draws_and_opens_what_the_sql_sweep_does(trav
     # 25th in Beijing is still the 24th in UTC, and is not due on the 24th.
     for hour, minute, day in ((23, 30, 24), (0, 30, 25)):
         travel.to(2026, 9, day, hour, minute)
-        svc.commitment_sign(actor=applicant, matter=every, subject=enterprise, signer_name="张三",
-                            capacity="legal_rep")
+        svc.commitment_sign(actor=applicant, matter=every, subject=enterprise, signer_name="张三", capacity="legal_rep")
     late_evening, after_midnight = Commitment.objects.filter(channel="online").order_by("signed_at")
 
     def sweep():
@@ -246,13 +299,43 @@ def test_the_portable_sweep_screens_draws_and_opens_what_the_sql_sweep_does(trav
             travel.to(2026, 9, 24, 10, minute)  # each run at its own moment, as the daily sweep is
             runs.append(commitment_sweep.verifications_schedule_due(limit=limit))
         commitments = list(Commitment.objects.order_by("pk").values_list("pk", "screened_at", "sample_draw"))
-        checks = list(CommitmentVerification.objects.order_by("commitment_id", "pk").values(
-            "pk", "commitment_id", "subject_id", "handling_organisation_id", "rule_set_id", "received_at",
-            "received_on", "created_at", "reason", "state", "finding", "serious_consequences"))
-        clocks = {c["object_id"]: c for c in Clock.objects.filter(purpose="commitment.verify").values(
-            "object_id", "organisation_id", "label", "kind", "unit", "budget", "citation", "started_at",
-            "start_rule", "start_date", "extension_cap", "due_date", "due_at", "provisional", "is_paused",
-            "created_at")}
+        checks = list(
+            CommitmentVerification.objects.order_by("commitment_id", "pk").values(
+                "pk",
+                "commitment_id",
+                "subject_id",
+                "handling_organisation_id",
+                "rule_set_id",
+                "received_at",
+                "received_on",
+                "created_at",
+                "reason",
+                "state",
+                "finding",
+                "serious_consequences",
+            )
+        )
+        clocks = {
+            c["object_id"]: c
+            for c in Clock.objects.filter(purpose="commitment.verify").values(
+                "object_id",
+                "organisation_id",
+                "label",
+                "kind",
+                "unit",
+                "budget",
+                "citation",
+                "started_at",
+                "start_rule",
+                "start_date",
+                "extension_cap",
+                "due_date",
+                "due_at",
+                "provisional",
+                "is_paused",
+                "created_at",
+            )
+        }
         screened = {pk: at for pk, at, _draw in commitments}
         assert screened[late_evening.pk] is not None and screened[after_midnight.pk] is None
         rows = []
@@ -267,8 +350,12 @@ def test_the_portable_sweep_screens_draws_and_opens_what_the_sql_sweep_does(trav
             clock.pop("object_id")
             rows.append((check, clock))
         audits = AuditEvent.objects.filter(action="verification.sweep").order_by("pk")
-        return (runs, [(pk, at is not None, draw) for pk, at, draw in commitments], rows,
-                [{k: v for k, v in a.data.items()} for a in audits])
+        return (
+            runs,
+            [(pk, at is not None, draw) for pk, at, draw in commitments],
+            rows,
+            [{k: v for k, v in a.data.items()} for a in audits],
+        )
 
     on_postgresql, portable = _both_ways(monkeypatch, commitment_sweep, sweep)
     runs = on_postgresql[0]
@@ -279,44 +366,99 @@ def test_the_portable_sweep_screens_draws_and_opens_what_the_sql_sweep_does(trav
     assert portable == on_postgresql
 
 
-def test_the_portable_import_writes_and_reports_what_copy_does(travel, storage, handler, market_bureau,  # noqa: F811
-                                                               rule_sets, monkeypatch):
-    from cases.services import commitment_import as imp
+def test_the_portable_import_writes_and_reports_what_copy_does(
+    travel,  # noqa: F811
+    storage,  # noqa: F811
+    handler,
+    market_bureau,  # noqa: F811
+    rule_sets,
+    monkeypatch,
+):
+    from cases.services.commitment import bulk_import as imp
     from tests.factories import make_id_number, make_uscc
 
     travel.to(2026, 7, 6, 9)
     # 容缺受理, so every row also gets its documents-to-follow date.
     matter = make_matter(market_bureau, type="tolerance", follow_documents=["房屋产权证明"], follow_within_wd=5)
     known = EnterpriseFactory()
-    rows = [{"subject_name": "已登记企业（文件中的写法）", "identifier": known.uscc, "matter_code": matter.code,
-             "signer_name": "王五", "signer_capacity": "法定代表人", "signed_on": "2026-07-01",
-             "decision_date": "2026-07-02", "decision_number": "郑市监许〔2026〕1号", "source_reference": "R1"}]
+    rows = [
+        {
+            "subject_name": "已登记企业（文件中的写法）",
+            "identifier": known.uscc,
+            "matter_code": matter.code,
+            "signer_name": "王五",
+            "signer_capacity": "法定代表人",
+            "signed_on": "2026-07-01",
+            "decision_date": "2026-07-02",
+            "decision_number": "郑市监许〔2026〕1号",
+            "source_reference": "R1",
+        }
+    ]
     for i in range(30):
         person = i % 3 == 0
-        rows.append({"subject_name": f"个体户{i}" if person else f"企业{i}有限公司",
-                     "identifier": make_id_number() if person else make_uscc(), "matter_code": matter.code,
-                     "signer_name": f"签署人{i}", "signer_capacity": "本人" if person else "受托代理人",
-                     "signed_on": f"2026-07-0{1 + i % 5}", "decision_date": "" if person else "2026-07-06",
-                     "decision_number": "", "source_reference": f"R\t{i}\\"})
+        rows.append(
+            {
+                "subject_name": f"个体户{i}" if person else f"企业{i}有限公司",
+                "identifier": make_id_number() if person else make_uscc(),
+                "matter_code": matter.code,
+                "signer_name": f"签署人{i}",
+                "signer_capacity": "本人" if person else "受托代理人",
+                "signed_on": f"2026-07-0{1 + i % 5}",
+                "decision_date": "" if person else "2026-07-06",
+                "decision_number": "",
+                "source_reference": f"R\t{i}\\",
+            }
+        )
     rows.append(dict(rows[2], source_reference="again"))  # a new subject twice: created once
     rows.insert(5, None)  # a blank line
 
     def run():
-        result = imp.commitments_import(actor=handler, department=market_bureau, raw_rows=rows, source="file",
-                                        filename="commitments.csv")
-        stored = list(Commitment.objects.filter(import_batch=result.batch).order_by("pk").values(
-            "subject__name", "subject__uscc", "subject__id_number", "subject__kind", "type", "matter",
-            "department_id", "text", "text_sha256", "signer_name", "signer_capacity", "signed_at", "status",
-            "source_reference", "commitment_matter_id", "channel", "decision_date", "decision_number",
-            "registered_by_id", "follow_due_date", "screened_at", "sample_draw", "follow_received_at"))
+        result = imp.commitments_import(
+            actor=handler, department=market_bureau, raw_rows=rows, source="file", filename="commitments.csv"
+        )
+        stored = list(
+            Commitment.objects.filter(import_batch=result.batch)
+            .order_by("pk")
+            .values(
+                "subject__name",
+                "subject__uscc",
+                "subject__id_number",
+                "subject__kind",
+                "type",
+                "matter",
+                "department_id",
+                "text",
+                "text_sha256",
+                "signer_name",
+                "signer_capacity",
+                "signed_at",
+                "status",
+                "source_reference",
+                "commitment_matter_id",
+                "channel",
+                "decision_date",
+                "decision_number",
+                "registered_by_id",
+                "follow_due_date",
+                "screened_at",
+                "sample_draw",
+                "follow_received_at",
+            )
+        )
         ids = list(Commitment.objects.filter(import_batch=result.batch).order_by("pk").values_list("pk", flat=True))
-        events = OutboxEvent.objects.filter(aggregate_id=str(result.batch.pk), topic="commitment.batch") \
-            .select_related("clock").order_by("pk")
+        events = (
+            OutboxEvent.objects.filter(aggregate_id=str(result.batch.pk), topic="commitment.batch")
+            .select_related("clock")
+            .order_by("pk")
+        )
         reports = [e.payload["commitments"] for e in events]
         assert [row[0] for chunk in reports for row in chunk] == ids  # every commitment reported, by its id
         assert all(row["follow_due_date"] for row in stored)
-        return ((result.created, result.subjects_created, result.events), stored,
-                [([row[1:] for row in e.payload["commitments"]], e.clock.due_date) for e in events])
+        return (
+            (result.created, result.subjects_created, result.events),
+            stored,
+            [([row[1:] for row in e.payload["commitments"]], e.clock.due_date) for e in events],
+        )
 
     on_postgresql, portable = _both_ways(monkeypatch, imp, run)
     assert on_postgresql[0] == (32, 30, 1)  # the known subject reused, the repeated one created once

@@ -14,9 +14,22 @@ def run_probe_suite(tmp_path, **env):
     child_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "ALLOW_SQLITE_TESTS"}}
     child_env.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider", "-q",
-         str(tmp_path / "test_probe.py")],
-        cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(tmp_path / "test_probe.py"),
+        ],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -68,10 +68,21 @@ def read_po(path: Path) -> list[dict]:
         if "msgid" not in fields or fields["msgid"] == "":
             continue
         plural = "msgid_plural" in fields
-        msgstr = ([fields[k] for k in sorted(k for k in fields if k.startswith("msgstr["))] if plural
-                  else [fields.get("msgstr", "")])
-        entries.append({"msgid": fields["msgid"], "msgid_plural": fields.get("msgid_plural"), "msgstr": msgstr,
-                        "flags": flags, "refs": refs, "obsolete": obsolete})
+        msgstr = (
+            [fields[k] for k in sorted(k for k in fields if k.startswith("msgstr["))]
+            if plural
+            else [fields.get("msgstr", "")]
+        )
+        entries.append(
+            {
+                "msgid": fields["msgid"],
+                "msgid_plural": fields.get("msgid_plural"),
+                "msgstr": msgstr,
+                "flags": flags,
+                "refs": refs,
+                "obsolete": obsolete,
+            }
+        )
     return entries
 
 
@@ -80,8 +91,10 @@ def _untranslated(entries: list[dict]) -> list[dict]:
 
 
 def _describe(entries: list[dict]) -> str:
-    return "\n".join(f"  {e['msgid']!r}  ({' '.join(e['refs'][:3]) or 'no reference'}"
-                     f"{', fuzzy' if 'fuzzy' in e['flags'] else ''})" for e in entries)
+    return "\n".join(
+        f"  {e['msgid']!r}  ({' '.join(e['refs'][:3]) or 'no reference'}{', fuzzy' if 'fuzzy' in e['flags'] else ''})"
+        for e in entries
+    )
 
 
 # Python-format placeholders: %(name)s, %(n)d, %(size).1f, and bare %s / %d.
@@ -93,6 +106,7 @@ def placeholders(text: str) -> Counter:
 
 
 # --- (a) the catalog itself ------------------------------------------------------------------------------
+
 
 def test_the_english_catalog_has_no_untranslated_or_fuzzy_entries():
     entries = read_po(CATALOG)
@@ -112,6 +126,7 @@ def test_the_english_catalog_is_all_english():
 
 # --- (d) placeholders ------------------------------------------------------------------------------------
 
+
 def test_every_translation_keeps_the_placeholders_of_its_msgid():
     wrong = []
     for e in read_po(CATALOG):
@@ -121,7 +136,8 @@ def test_every_translation_keeps_the_placeholders_of_its_msgid():
         elif any(placeholders(s) != placeholders(e["msgid_plural"]) for s in e["msgstr"]):
             wrong.append(e)
     assert not wrong, "msgstr placeholders differ from the msgid's:\n" + "\n".join(
-        f"  {e['msgid']!r} -> {e['msgstr']!r}" for e in wrong)
+        f"  {e['msgid']!r} -> {e['msgstr']!r}" for e in wrong
+    )
 
 
 def test_the_placeholder_check_notices_a_dropped_or_renamed_name():
@@ -132,12 +148,14 @@ def test_the_placeholder_check_notices_a_dropped_or_renamed_name():
 
 def test_msgfmt_accepts_the_catalog(tmp_path):
     """gettext's own checks: format strings, plural forms, header."""
-    result = subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / "django.mo"), str(CATALOG)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["msgfmt", "--check", "-o", str(tmp_path / "django.mo"), str(CATALOG)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
 # --- (b) the catalog covers the code ---------------------------------------------------------------------
+
 
 def test_every_translatable_string_in_the_code_has_an_english_translation(tmp_path, monkeypatch):
     """makemessages into a copy of locale/: whatever comes out untranslated (new) or fuzzy (changed) is a
@@ -154,19 +172,20 @@ def test_every_translatable_string_in_the_code_has_an_english_translation(tmp_pa
             (tree / child.name).symlink_to(child)
     monkeypatch.chdir(tree)
     with override_settings(LOCALE_PATHS=[locale_copy]):
-        call_command("makemessages", locale=["en"], ignore_patterns=IGNORE, no_wrap=True, symlinks=True,
-                     verbosity=0)
+        call_command("makemessages", locale=["en"], ignore_patterns=IGNORE, no_wrap=True, symlinks=True, verbosity=0)
     extracted = read_po(locale_copy / "en" / "LC_MESSAGES" / "django.po")
     assert extracted, "makemessages found nothing: was it run from the project root?"
     missing = _untranslated(extracted)
     assert not missing, (
         f"{len(missing)} translatable strings have no English in locale/en/LC_MESSAGES/django.po "
-        f"(run the makemessages command in locale/README.md and translate them):\n{_describe(missing)}")
+        f"(run the makemessages command in locale/README.md and translate them):\n{_describe(missing)}"
+    )
     stray = sorted(str(p) for p in Path(settings.BASE_DIR).glob("*/locale") if p.parent.name != ".venv")
     assert not stray, f"app-level locale folders split the catalog; keep everything in locale/: {stray}"
 
 
 # --- (c) pages in English and in Chinese -----------------------------------------------------------------
+
 
 @pytest.fixture
 def english_catalog(tmp_path):
@@ -221,8 +240,16 @@ def test_the_public_record_page_shows_the_record_in_english(client, record, engl
     assert "Administrative penalty information" in html  # the record's kind, a model choice label
     assert "Decision document number" in html and "Unified social credit code" in html
     assert record.title in html  # the data itself is not translated
-    data = (subject.name, subject.legal_representative, subject.address, record.title, record.decision_number,
-            record.provider, record.legal_basis, record.content)
+    data = (
+        subject.name,
+        subject.legal_representative,
+        subject.address,
+        record.title,
+        record.decision_number,
+        record.provider,
+        record.legal_basis,
+        record.content,
+    )
     assert not _chinese_left(html, *data)
 
 

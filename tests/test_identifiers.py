@@ -52,18 +52,30 @@ USCC_RULES = [
     ("91330100716105852I", "uscc_charset", {"ch": "I"}, ["“I”", "I、O、S、V、Z", "GB 32100-2015 第4.2条"]),
     ("B1330100716105852F", "uscc_authority", {"ch": "B"}, ["登记管理部门代码“B”", "GB 32100-2015 表1"]),
     ("91A30100716105852F", "uscc_region", {}, ["行政区划码", "GB 32100-2015 第4.3条"]),
-    ("91330100716105853F", "uscc_org_check", {"expected": "2", "actual": "3"},
-     ["第17位", "应为“2”", "实为“3”", "GB 11714-1997"]),
-    ("91330100716105852E", "uscc_check", {"expected": "F", "actual": "E"},
-     ["第18位", "应为“F”", "实为“E”", "GB 32100-2015 第5条"]),
+    (
+        "91330100716105853F",
+        "uscc_org_check",
+        {"expected": "2", "actual": "3"},
+        ["第17位", "应为“2”", "实为“3”", "GB 11714-1997"],
+    ),
+    (
+        "91330100716105852E",
+        "uscc_check",
+        {"expected": "F", "actual": "E"},
+        ["第18位", "应为“F”", "实为“E”", "GB 32100-2015 第5条"],
+    ),
 ]
 
 ID_RULES = [
     ("1101051949123100", "id_length", {"n": 16}, ["18位", "当前为16位", "GB 11643-1999 第4条"]),
     ("11010519491231002Y", "id_charset", {}, ["前17位应为数字", "GB 11643-1999 第4条"]),
     ("110105194902301234", "id_birth", {"code": "19490230"}, ["出生日期码“19490230”", "GB 11643-1999 第5.3条"]),
-    ("110105194912310021", "id_check", {"expected": "X", "actual": "1"},
-     ["第18位", "应为“X”", "实为“1”", "GB 11643-1999 第5.5条"]),
+    (
+        "110105194912310021",
+        "id_check",
+        {"expected": "X", "actual": "1"},
+        ["第18位", "应为“X”", "实为“1”", "GB 11643-1999 第5.5条"],
+    ),
 ]
 
 
@@ -122,8 +134,9 @@ def test_an_organisation_needs_a_code_and_a_person_needs_an_id_number(handler):
 
 
 def test_creating_a_subject_is_audited_without_the_full_id_number(handler):
-    enterprise = subject_create_enterprise(actor=handler, name="甲公司", uscc=REAL_USCCS[1],
-                                           kind=SubjectKind.OTHER_ORGANISATION)
+    enterprise = subject_create_enterprise(
+        actor=handler, name="甲公司", uscc=REAL_USCCS[1], kind=SubjectKind.OTHER_ORGANISATION
+    )
     person = subject_create_person(actor=handler, name="某人", id_number=GB11643_EXAMPLES[0])
     events = {e.object_id: e for e in AuditEvent.objects.filter(action="subject.create")}
     assert events[str(enterprise.pk)].data["uscc"] == REAL_USCCS[1]

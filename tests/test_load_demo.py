@@ -120,24 +120,33 @@ def test_the_demo_desk_has_repairs_waiting_in_the_right_queues(demo):
     from cases.models import RepairApplication, RepairState
     from workflows import engine
 
-    states = {app.applicant.username: (app.state, engine.open_node_name(app))
-              for app in RepairApplication.objects.select_related("applicant")}
+    states = {
+        app.applicant.username: (app.state, engine.open_node_name(app))
+        for app in RepairApplication.objects.select_related("applicant")
+    }
     assert states == {"shipin": (RepairState.SUBMITTED, "acceptance"), "canyin": (RepairState.ACCEPTED, "review")}
 
 
 def test_the_demo_has_government_bodies_rectifying_for_the_supervisor_and_the_liaison(demo, client):
     """duban sees numbers on the supervision dashboard (one body overdue, already 督办ed); zhengfu finds its
     街道办's case waiting for the plan in its own inbox; a third case went all the way to 销号."""
-    from cases import supervision_selectors as sup
     from cases.models import EscalationStep, RectificationCase, RectificationState
+    from cases.selectors import supervision as sup
     from workflows import engine
 
     street = Organisation.objects.get(name="郑州市金水区某街道办事处")
     city_mgmt = Organisation.objects.get(name="郑州市某区城市管理局")
-    states = sorted((c.handling_organisation.name, c.state)
-                    for c in RectificationCase.objects.select_related("handling_organisation"))
-    assert states == sorted([(street.name, RectificationState.AWAITING_PLAN), (street.name, RectificationState.CLOSED),
-                             (city_mgmt.name, RectificationState.RECTIFYING)])
+    states = sorted(
+        (c.handling_organisation.name, c.state)
+        for c in RectificationCase.objects.select_related("handling_organisation")
+    )
+    assert states == sorted(
+        [
+            (street.name, RectificationState.AWAITING_PLAN),
+            (street.name, RectificationState.CLOSED),
+            (city_mgmt.name, RectificationState.RECTIFYING),
+        ]
+    )
 
     overdue = RectificationCase.objects.get(handling_organisation=city_mgmt)
     supervision = EscalationStep.objects.get(object_id=overdue.pk, step=EscalationStep.Step.SUPERVISION)

@@ -22,32 +22,72 @@ from tests.factories import AuthorisationFactory, UserFactory
 
 CONTEXTS = {
     "repair_accepted": {"matter": "终止公示行政处罚信息", "received_on": "2026-04-02", "decide_by": "2026-04-16"},
-    "repair_not_accepted": {"matter": "终止公示行政处罚信息", "received_on": "2026-04-02",
-                            "reasons": ["该信息不属于本机关认定的信息"]},
-    "repair_supplement": {"matter": "终止公示行政处罚信息", "received_on": "2026-04-02",
-                          "missing": ["罚款缴纳凭证", "授权委托书"], "supplement_by": "2026-04-09"},
-    "repair_extension": {"matter": "终止公示行政处罚信息", "received_on": "2026-04-02",
-                         "reasons": ["需向有关部门核实履行情况"], "extended_until": "2026-04-30"},
-    "repair_granted": {"matter": "终止公示行政处罚信息", "received_on": "2026-04-02",
-                       "record_title": "未按规定公示年度报告", "effective_by": "2026-04-17"},
-    "repair_refused": {"matter": "终止公示行政处罚信息", "received_on": "2026-04-02",
-                       "reasons": ["最短公示期尚未届满"]},
-    "repair_revoked": {"matter": "终止公示行政处罚信息", "original_number": "郑市监修决〔2026〕第0003号",
-                       "reasons": ["申请人提供的缴款凭证系伪造"]},
-    "commitment_letter": {"matter": "食品经营许可（告知承诺制）", "text": "本单位郑重承诺……", "signer": "张三",
-                          "capacity": "法定代表人", "signed_on": "2026-07-06", "signed_at": "2026-07-06 09:30:00",
-                          "sha256": "0" * 64},
-    "commitment_breach": {"matter": "食品经营许可（告知承诺制）", "signed_on": "2026-07-01", "outcome": "违诺",
-                          "reasons": "未按承诺配备冷藏设施", "severity": "一般"},
-    "commitment_revocation": {"matter": "食品经营许可（告知承诺制）", "reasons": "承诺不实",
-                              "decision_number": "郑市监许〔2026〕第0007号"},
+    "repair_not_accepted": {
+        "matter": "终止公示行政处罚信息",
+        "received_on": "2026-04-02",
+        "reasons": ["该信息不属于本机关认定的信息"],
+    },
+    "repair_supplement": {
+        "matter": "终止公示行政处罚信息",
+        "received_on": "2026-04-02",
+        "missing": ["罚款缴纳凭证", "授权委托书"],
+        "supplement_by": "2026-04-09",
+    },
+    "repair_extension": {
+        "matter": "终止公示行政处罚信息",
+        "received_on": "2026-04-02",
+        "reasons": ["需向有关部门核实履行情况"],
+        "extended_until": "2026-04-30",
+    },
+    "repair_granted": {
+        "matter": "终止公示行政处罚信息",
+        "received_on": "2026-04-02",
+        "record_title": "未按规定公示年度报告",
+        "effective_by": "2026-04-17",
+    },
+    "repair_refused": {
+        "matter": "终止公示行政处罚信息",
+        "received_on": "2026-04-02",
+        "reasons": ["最短公示期尚未届满"],
+    },
+    "repair_revoked": {
+        "matter": "终止公示行政处罚信息",
+        "original_number": "郑市监修决〔2026〕第0003号",
+        "reasons": ["申请人提供的缴款凭证系伪造"],
+    },
+    "commitment_letter": {
+        "matter": "食品经营许可（告知承诺制）",
+        "text": "本单位郑重承诺……",
+        "signer": "张三",
+        "capacity": "法定代表人",
+        "signed_on": "2026-07-06",
+        "signed_at": "2026-07-06 09:30:00",
+        "sha256": "0" * 64,
+    },
+    "commitment_breach": {
+        "matter": "食品经营许可（告知承诺制）",
+        "signed_on": "2026-07-01",
+        "outcome": "违诺",
+        "reasons": "未按承诺配备冷藏设施",
+        "severity": "一般",
+    },
+    "commitment_revocation": {
+        "matter": "食品经营许可（告知承诺制）",
+        "reasons": "承诺不实",
+        "decision_number": "郑市监许〔2026〕第0007号",
+    },
 }
 # A date each kind's context asks to print, as the notice must print it.
 DATES_SHOWN = {
-    "repair_accepted": "2026年4月16日", "repair_not_accepted": "2026年4月2日", "repair_supplement": "2026年4月9日",
-    "repair_extension": "2026年4月30日", "repair_granted": "2026年4月17日", "repair_refused": "2026年4月2日",
+    "repair_accepted": "2026年4月16日",
+    "repair_not_accepted": "2026年4月2日",
+    "repair_supplement": "2026年4月9日",
+    "repair_extension": "2026年4月30日",
+    "repair_granted": "2026年4月17日",
+    "repair_refused": "2026年4月2日",
     "repair_revoked": "郑市监修决〔2026〕第0003号",
-    "commitment_letter": "2026年7月6日", "commitment_breach": "2026年7月1日",
+    "commitment_letter": "2026年7月6日",
+    "commitment_breach": "2026年7月1日",
     "commitment_revocation": "郑市监许〔2026〕第0007号",
 }
 
@@ -55,19 +95,29 @@ DATES_SHOWN = {
 @pytest.fixture
 def storage(settings, tmp_path):
     root = tmp_path / "private"
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
     return root
 
 
 @pytest.fixture
 def request_notice(record, market_bureau, enterprise, handler, storage):
     """Request a notice about ``record`` (standing in for a case) from the market bureau to the enterprise."""
+
     def make(kind="repair_refused", trigger="decided", context=None, **kwargs):
-        return notice_request(case=kwargs.pop("case", record), kind=kind, trigger=trigger,
-                              issuer=kwargs.pop("issuer", market_bureau),
-                              addressee_subject=kwargs.pop("addressee_subject", enterprise),
-                              context=context or CONTEXTS[kind], actor=handler, **kwargs)
+        return notice_request(
+            case=kwargs.pop("case", record),
+            kind=kind,
+            trigger=trigger,
+            issuer=kwargs.pop("issuer", market_bureau),
+            addressee_subject=kwargs.pop("addressee_subject", enterprise),
+            context=context or CONTEXTS[kind],
+            actor=handler,
+            **kwargs,
+        )
+
     return make
 
 
@@ -76,12 +126,12 @@ def issued(request_notice):
     def make(**kwargs):
         notice = request_notice(**kwargs)
         return notice_render(notice_id=notice.pk)
+
     return make
 
 
 def pdf_text(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def pdf_files(root: Path) -> list[Path]:
@@ -105,8 +155,9 @@ def test_it_refuses_an_adverse_decision_without_reasons(request_notice):
     with pytest.raises(ValidationError):
         request_notice(kind="repair_refused", context={"matter": "x", "received_on": "2026-04-02"})
     with pytest.raises(ValidationError):
-        request_notice(kind="repair_supplement", context={"matter": "x", "received_on": "2026-04-02",
-                                                          "missing": ["罚款缴纳凭证"]})
+        request_notice(
+            kind="repair_supplement", context={"matter": "x", "received_on": "2026-04-02", "missing": ["罚款缴纳凭证"]}
+        )
     assert not Notice.objects.exists()
 
 
@@ -228,8 +279,15 @@ def test_reasons_and_missing_materials_are_printed_in_full(issued):
 
 
 # --- immutability ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("field,value", [("sha256", "0" * 64), ("number", "郑市监修不决〔2026〕第9999号"),
-                                         ("pdf", "notices/forged.pdf"), ("verification_code", "AAAAAAAAAA")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("sha256", "0" * 64),
+        ("number", "郑市监修不决〔2026〕第9999号"),
+        ("pdf", "notices/forged.pdf"),
+        ("verification_code", "AAAAAAAAAA"),
+    ],
+)
 def test_an_issued_notice_cannot_be_changed(issued, field, value):
     notice = Notice.objects.get(pk=issued().pk)
     setattr(notice, field, value)
@@ -253,8 +311,12 @@ def test_an_issued_notice_cannot_go_back_to_pending_or_be_deleted(issued):
 
 def test_a_correction_is_a_new_notice_that_supersedes_the_old(issued, handler):
     old = issued()
-    new = notice_supersede(notice=old, context={"reasons": ["最短公示期尚未届满（应至2026年6月1日）"]},
-                           reason="理由表述不完整", actor=handler)
+    new = notice_supersede(
+        notice=old,
+        context={"reasons": ["最短公示期尚未届满（应至2026年6月1日）"]},
+        reason="理由表述不完整",
+        actor=handler,
+    )
     new = notice_render(notice_id=new.pk)
     old.refresh_from_db()
     assert old.status == Notice.Status.SUPERSEDED
@@ -268,8 +330,9 @@ def test_a_correction_is_a_new_notice_that_supersedes_the_old(issued, handler):
 # --- public verification ---------------------------------------------------------------------------------
 def test_the_verification_page_confirms_number_code_and_hash(client, issued):
     notice = issued()
-    response = client.get(reverse("notices:verify"),
-                          {"number": notice.number, "code": notice.verification_code.lower()})
+    response = client.get(
+        reverse("notices:verify"), {"number": notice.number, "code": notice.verification_code.lower()}
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert notice.sha256 in body and "郑州市市场监督管理局" in body and "已签发" in body
@@ -328,8 +391,10 @@ def test_applicant_text_with_markup_is_printed_as_text_not_fetched(issued, http_
 
 def test_the_fetcher_serves_static_files_and_refuses_everything_else(http_probe):
     base, hits = http_probe
-    one_pixel = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk"
-                 "YAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+    one_pixel = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk"
+        "YAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+    )
     html = f"""<html><head>
       <link rel="stylesheet" href="/static/css/notice.css">
       <link rel="stylesheet" href="/static/../config/settings.py">
@@ -343,8 +408,13 @@ def test_the_fetcher_serves_static_files_and_refuses_everything_else(http_probe)
     assert pdf.startswith(b"%PDF")
     assert hits == []
     refused = set(fetcher.refused)
-    assert {f"{base}/style.css", f"{base}/beacon.png", "https://example.invalid/x.png",
-            "file:///etc/hostname", "file:///etc/passwd"} <= refused
+    assert {
+        f"{base}/style.css",
+        f"{base}/beacon.png",
+        "https://example.invalid/x.png",
+        "file:///etc/hostname",
+        "file:///etc/passwd",
+    } <= refused
     assert any("settings.py" in url for url in refused)
     assert not any("notice.css" in url or url.startswith("data:") for url in refused)
 
@@ -394,8 +464,10 @@ def test_the_addressee_user_sees_it_without_a_subject_authorisation(client, issu
     assert client.get(reverse("notices:download", args=[notice.pk])).status_code == 200
 
 
-@pytest.mark.parametrize("persona,status", [("handler", 200), ("reviewer", 200), ("supervisor", 200),
-                                            ("other_handler", 404), ("outsider", 404)])
+@pytest.mark.parametrize(
+    "persona,status",
+    [("handler", 200), ("reviewer", 200), ("supervisor", 200), ("other_handler", 404), ("outsider", 404)],
+)
 def test_staff_see_notices_in_their_scope_without_marking_them_read(client, issued, request, persona, status):
     notice = issued()
     client.force_login(request.getfixturevalue(persona))
@@ -441,15 +513,23 @@ def test_the_rule_set_can_set_a_kinds_number_prefix(db):
     from workflows.rules import NOTICE_KINDS
 
     # Every kind the rule sets give a prefix for that the repair procedure uses exists here, and vice versa.
-    assert {k for k in NOTICE_KINDS if k.startswith("repair_")} == {k for k in kinds.REGISTRY if k.startswith("repair_")}
+    assert {k for k in NOTICE_KINDS if k.startswith("repair_")} == {
+        k for k in kinds.REGISTRY if k.startswith("repair_")
+    }
     # Every registered kind (any procedure) has its prefix in the rule sets.
     assert set(kinds.REGISTRY) <= set(NOTICE_KINDS)
     from workflows.models import RuleParameter, RuleSet
 
-    rule_set = RuleSet.objects.create(code="test-36", name="36号令", effective_from=dt.date(2026, 4, 1),
-                                      citation="国家发展改革委令2025年第36号")
-    RuleParameter.objects.create(rule_set=rule_set, key="notice_prefix.repair_accepted", value="信修受",
-                                 description="文书编号前缀", citation="[cfg]")
-    assert kinds.number_prefix(kinds.REPAIR_ACCEPTED, rule_set) == "信修受"
-    assert kinds.number_prefix(kinds.REPAIR_REFUSED, rule_set) == "修不决"
-    assert kinds.number_prefix(kinds.REPAIR_ACCEPTED, None) == "修受"
+    rule_set = RuleSet.objects.create(
+        code="test-36", name="36号令", effective_from=dt.date(2026, 4, 1), citation="国家发展改革委令2025年第36号"
+    )
+    RuleParameter.objects.create(
+        rule_set=rule_set,
+        key="notice_prefix.repair_accepted",
+        value="信修受",
+        description="文书编号前缀",
+        citation="[cfg]",
+    )
+    assert kinds.number_prefix(kinds.repair.REPAIR_ACCEPTED, rule_set) == "信修受"
+    assert kinds.number_prefix(kinds.repair.REPAIR_REFUSED, rule_set) == "修不决"
+    assert kinds.number_prefix(kinds.repair.REPAIR_ACCEPTED, None) == "修受"

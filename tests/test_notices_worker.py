@@ -34,17 +34,29 @@ CONTEXT = {"matter": "终止公示行政处罚信息", "received_on": "2026-04-0
 @pytest.fixture
 def storage(settings, tmp_path):
     root = tmp_path / "private"
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
     return root
 
 
 @pytest.fixture
 def request_many(record, market_bureau, enterprise, handler, storage):
     def make(n: int) -> list[int]:
-        return [notice_request(case=record, kind="repair_refused", trigger=f"t{i}", issuer=market_bureau,
-                               addressee_subject=enterprise, context=CONTEXT, actor=handler).pk
-                for i in range(n)]
+        return [
+            notice_request(
+                case=record,
+                kind="repair_refused",
+                trigger=f"t{i}",
+                issuer=market_bureau,
+                addressee_subject=enterprise,
+                context=CONTEXT,
+                actor=handler,
+            ).pk
+            for i in range(n)
+        ]
+
     return make
 
 
@@ -114,8 +126,9 @@ def test_a_worker_that_dies_after_claiming_burns_no_number(no_queue, request_man
     # While the dead worker's lease runs, nobody else takes the notice (it might still be alive)...
     assert notice_render(notice_id=notice_id) is None
     # ...after it, the next run does, and issues number 1.
-    Notice.objects.filter(pk=notice_id).update(claimed_at=timezone.now() - services.claim_lease()
-                                               - dt.timedelta(seconds=1))
+    Notice.objects.filter(pk=notice_id).update(
+        claimed_at=timezone.now() - services.claim_lease() - dt.timedelta(seconds=1)
+    )
     assert notice_render(notice_id=notice_id).serial == 1
     assert_issued_exactly_once([notice_id], storage)
 
@@ -123,8 +136,7 @@ def test_a_worker_that_dies_after_claiming_burns_no_number(no_queue, request_man
 def test_a_slow_worker_that_lost_its_lease_does_not_issue_again(no_queue, request_many, storage):
     [notice_id] = request_many(1)
     slow_claim = services._claim(notice_id)
-    Notice.objects.filter(pk=notice_id).update(claimed_at=slow_claim - services.claim_lease()
-                                               - dt.timedelta(seconds=1))
+    Notice.objects.filter(pk=notice_id).update(claimed_at=slow_claim - services.claim_lease() - dt.timedelta(seconds=1))
     assert notice_render(notice_id=notice_id) is not None  # the second worker took over and issued
     assert services._issue(notice_id, slow_claim) is None  # the slow one wakes up: nothing to do
     assert_issued_exactly_once([notice_id], storage)
@@ -164,8 +176,14 @@ def cluster(storage, tmp_path, monkeypatch):
 
     def start() -> subprocess.Popen:
         log = open(tmp_path / f"qcluster-{len(started)}.log", "wb")  # noqa: SIM115 — closed with the process
-        proc = subprocess.Popen([sys.executable, "-c", CLUSTER_SCRIPT], cwd=django_settings.BASE_DIR, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CLUSTER_SCRIPT],
+            cwd=django_settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         started.append((proc, log))
         return proc
 

@@ -19,18 +19,25 @@ from tests.test_repair_views import tiny_pdf
 @pytest.fixture
 def private_storage(settings, tmp_path):
     root = tmp_path / "private"
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
     return root
 
 
 @pytest.mark.browser
-def test_it_corrects_a_record_from_objection_to_result_pdf(page, applicant, intake, handler, enterprise,
-                                                             market_bureau, credit_centre, rule_sets,
-                                                             private_storage, tmp_path):
-    record = CreditRecordFactory(subject=enterprise, provider=market_bureau, title="未按规定公示年度报告",
-                                 decision_number="郑市监罚〔2026〕88号", decision_date=dt.date(2026, 3, 5),
-                                 publication_date=dt.date(2026, 3, 10))
+def test_it_corrects_a_record_from_objection_to_result_pdf(
+    page, applicant, intake, handler, enterprise, market_bureau, credit_centre, rule_sets, private_storage, tmp_path
+):
+    record = CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        title="未按规定公示年度报告",
+        decision_number="郑市监罚〔2026〕88号",
+        decision_date=dt.date(2026, 3, 5),
+        publication_date=dt.date(2026, 3, 10),
+    )
     evidence = tmp_path / "处罚决定书.pdf"
     evidence.write_bytes(tiny_pdf())
 
@@ -93,7 +100,10 @@ def test_it_corrects_a_record_from_objection_to_result_pdf(page, applicant, inta
     assert response.ok and response.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "result.pdf"
     pdf.write_bytes(response.body())
-    text = "".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                                  check=True).stdout.split())
+    text = "".join(
+        subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
     assert "异议处理结果告知书" in text and number in text and "郑市监罚〔2026〕18号" in text
     assert CreditRecord.objects.get(pk=record.pk).changes.filter(field="decision_number").exists()

@@ -39,8 +39,9 @@ def clocks_of(case):
 
 
 # --- withdrawal ------------------------------------------------------------------------------------------------
-def test_applicant_withdraws_during_the_check_and_the_mark_comes_off(checking, applicant, handler, travel,
-                                                                     eligible_record, client):
+def test_applicant_withdraws_during_the_check_and_the_mark_comes_off(
+    checking, applicant, handler, travel, eligible_record, client
+):
     travel.to(2026, 7, 8)
     svc.objection_pause(actor=handler, case=checking, reason_code="appraisal", reason="委托鉴定")
     case = svc.objection_withdraw(actor=applicant, case=checking, reason="已与执法机关核对，文书号无误")
@@ -51,8 +52,11 @@ def test_applicant_withdraws_during_the_check_and_the_mark_comes_off(checking, a
     record = CreditRecord.objects.get(pk=eligible_record.pk)
     assert record.display_state == DisplayState.DISPLAYED
     cleared = RecordChange.objects.filter(record=record, field="display_state").order_by("-pk").first()
-    assert (cleared.old_value, cleared.new_value, cleared.case_reference) == ("objection", "displayed",
-                                                                              case.tracking_number)
+    assert (cleared.old_value, cleared.new_value, cleared.case_reference) == (
+        "objection",
+        "displayed",
+        case.tracking_number,
+    )
     assert "申请人撤回异议" in cleared.reason and "已与执法机关核对" in cleared.reason
     page = client.get(f"/public/subjects/{record.subject.pk}/").content.decode()
     assert record.title in page and "异议处理中" not in page
@@ -72,8 +76,9 @@ def test_applicant_withdraws_during_the_check_and_the_mark_comes_off(checking, a
 def test_nobody_decides_a_withdrawn_objection(checking, applicant, handler, intake):
     svc.objection_withdraw(actor=applicant, case=checking)
     with pytest.raises(PermissionDenied):  # no longer with the provider
-        svc.objection_decide(actor=handler, case=checking, outcome="corrected", reason="x",
-                             changes={"decision_number": "新文号"})
+        svc.objection_decide(
+            actor=handler, case=checking, outcome="corrected", reason="x", changes={"decision_number": "新文号"}
+        )
     with pytest.raises(engine.TaskConflict):  # and the platform has no open step either
         svc.objection_decide(actor=intake, case=checking, outcome="revoked", reason="x")
     with pytest.raises(svc.ObjectionError) as error:
@@ -86,8 +91,9 @@ def test_nobody_decides_a_withdrawn_objection(checking, applicant, handler, inta
     assert not notices_of(checking, "objection_result").exists()
 
 
-def test_only_the_applicant_may_withdraw_and_only_before_the_outcome(checking, other_applicant, handler, intake,
-                                                                    supervisor, applicant):
+def test_only_the_applicant_may_withdraw_and_only_before_the_outcome(
+    checking, other_applicant, handler, intake, supervisor, applicant
+):
     for actor in (other_applicant, handler, intake, supervisor):
         with pytest.raises(PermissionDenied):
             svc.objection_withdraw(actor=actor, case=checking)
@@ -122,8 +128,9 @@ def test_withdrawing_a_review_clears_the_mark_it_put_back(checking, handler, app
     assert error.value.code == "already_reviewed"
 
 
-def test_withdraw_button_asks_for_confirmation_on_the_status_page(checking, applicant, other_applicant,
-                                                                 eligible_record):
+def test_withdraw_button_asks_for_confirmation_on_the_status_page(
+    checking, applicant, other_applicant, eligible_record
+):
     c = login(applicant)
     status = c.get(f"/objection/{checking.pk}/").content.decode()
     assert f"/objection/{checking.pk}/withdraw/" in status and "撤回异议" in status
@@ -213,8 +220,9 @@ def test_the_result_notice_and_status_page_state_the_period(delivered, applicant
 
 
 # --- the scheduled overdue check ---------------------------------------------------------------------------
-def test_the_hourly_sweep_sends_a_late_provider_supervision_and_decides_nothing(checking, travel, eligible_record,
-                                                                                 storage):
+def test_the_hourly_sweep_sends_a_late_provider_supervision_and_decides_nothing(
+    checking, travel, eligible_record, storage
+):
     travel.to(2026, 7, 10, 9, 0)  # the provider's last day (Fri 07-10): not yet late
     escalation_sweep()
     provider = clock_of(checking, svc.PROVIDER)

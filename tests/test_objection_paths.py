@@ -15,7 +15,7 @@ from viewflow.workflow.status import PROCESS
 from cases.models import AuditEvent, CaseActivity, CreditRecord, DisplayState, RecordChange, Role
 from cases.models.objection import ObjectionCase, ObjectionState
 from cases.models.outbox import OutboxEvent
-from cases.selectors import public_records_for_subject
+from cases.selectors.records import public_records_for_subject
 from cases.services import objection as svc
 from notices.models import Notice
 from notices.services import notice_render
@@ -31,8 +31,11 @@ EXPECTED_NODE = {ObjectionState.SUBMITTED: "triage", ObjectionState.CHECKING: "p
 
 
 def clock_of(case, purpose) -> Clock | None:
-    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
-                                 purpose=purpose).order_by("-id").first())
+    return (
+        Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk, purpose=purpose)
+        .order_by("-id")
+        .first()
+    )
 
 
 def notices_of(case, kind=None):
@@ -41,14 +44,15 @@ def notices_of(case, kind=None):
 
 
 def pdf_text(notice) -> str:
-    out = subprocess.run(["pdftotext", "-layout", notice.pdf.path, "-"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-layout", notice.pdf.path, "-"], capture_output=True, text=True, check=True
+    ).stdout
     return "".join(out.split())
 
 
 def assert_task_matches_state(case) -> ObjectionCase:
     case.refresh_from_db()
-    expected = ("review" if case.is_review else EXPECTED_NODE.get(case.state))
+    expected = "review" if case.is_review else EXPECTED_NODE.get(case.state)
     if case.state == ObjectionState.CLOSED:
         expected = None
     assert engine.open_node_name(case) == expected, case.state
@@ -58,9 +62,14 @@ def assert_task_matches_state(case) -> ObjectionCase:
 
 
 def file(applicant, record, **kwargs):
-    params = {"matter": "content", "disputed": {"decision_number": "郑市监罚〔2026〕12号"},
-              "reason": "决定文书号录入错误，应以处罚决定书原件为准。", "contact_name": "赵六",
-              "contact_phone": "13800000000", "uploads": [upload("decision.pdf")]}
+    params = {
+        "matter": "content",
+        "disputed": {"decision_number": "郑市监罚〔2026〕12号"},
+        "reason": "决定文书号录入错误，应以处罚决定书原件为准。",
+        "contact_name": "赵六",
+        "contact_phone": "13800000000",
+        "uploads": [upload("decision.pdf")],
+    }
     params.update(kwargs)
     return svc.objection_file(actor=applicant, record=record, **params)
 
@@ -85,15 +94,19 @@ def test_filing_marks_the_record_for_everyone_including_anonymous_visitors(filed
     record = CreditRecord.objects.get(pk=eligible_record.pk)
     assert record.display_state == DisplayState.UNDER_OBJECTION
     change = RecordChange.objects.get(record=record, field="display_state")
-    assert (change.old_value, change.new_value, change.case_reference) == ("displayed", "objection",
-                                                                           case.tracking_number)
+    assert (change.old_value, change.new_value, change.case_reference) == (
+        "displayed",
+        "objection",
+        case.tracking_number,
+    )
     assert record in public_records_for_subject(subject=record.subject)
     page = Client().get(f"/public/subjects/{record.subject.pk}/")
     assert page.status_code == 200 and "异议处理中" in page.content.decode()
     marked = OutboxEvent.objects.get(topic="objection.marked")
     assert marked.payload["display_state"] == "objection" and marked.payload["record_id"] == record.pk
-    assert case.disputed == [{"field": "decision_number", "current": record.decision_number,
-                              "proposed": "郑市监罚〔2026〕12号"}]
+    assert case.disputed == [
+        {"field": "decision_number", "current": record.decision_number, "proposed": "郑市监罚〔2026〕12号"}
+    ]
     assert case.attachments.count() == 1
     assert clock_of(case, svc.PLATFORM).due_date == D(2026, 7, 9)
 
@@ -117,18 +130,30 @@ def test_a_second_open_objection_on_the_same_record_is_refused(filed, applicant,
     assert error.value.code == "already_open"
 
 
-def test_another_enterprise_cannot_object_to_this_record(travel, storage, other_applicant, eligible_record,
-                                                          credit_centre):
+def test_another_enterprise_cannot_object_to_this_record(
+    travel, storage, other_applicant, eligible_record, credit_centre
+):
     with pytest.raises(PermissionDenied):
         file(other_applicant, eligible_record)
 
 
-def test_objection_to_the_display_period_is_corrected_on_the_window(travel, storage, applicant, eligible_record,
-                                                                     credit_centre, intake):
-    case = file(applicant, eligible_record, matter="display_period",
-                disputed={"display_max_until": "2026-12-05"}, reason="最长公示期应按轻微情形计算。")
-    svc.objection_decide(actor=intake, case=case, outcome="corrected", reason="平台归集时公示期限计算有误",
-                         changes={"display_max_until": "2026-12-05"})
+def test_objection_to_the_display_period_is_corrected_on_the_window(
+    travel, storage, applicant, eligible_record, credit_centre, intake
+):
+    case = file(
+        applicant,
+        eligible_record,
+        matter="display_period",
+        disputed={"display_max_until": "2026-12-05"},
+        reason="最长公示期应按轻微情形计算。",
+    )
+    svc.objection_decide(
+        actor=intake,
+        case=case,
+        outcome="corrected",
+        reason="平台归集时公示期限计算有误",
+        changes={"display_max_until": "2026-12-05"},
+    )
     record = CreditRecord.objects.get(pk=eligible_record.pk)
     assert record.display_max_until == D(2026, 12, 5)
     assert record.display_state == DisplayState.DISPLAYED
@@ -137,8 +162,13 @@ def test_objection_to_the_display_period_is_corrected_on_the_window(travel, stor
 # --- platform handles it itself (3 WD) -----------------------------------------------------------------------
 def test_platform_corrects_its_own_error_within_three_working_days(filed, intake, travel, eligible_record):
     travel.to(2026, 7, 8)
-    case = svc.objection_decide(actor=intake, case=filed, outcome="corrected", reason="平台归集时录入错误",
-                                changes={"decision_number": "郑市监罚〔2026〕12号"})
+    case = svc.objection_decide(
+        actor=intake,
+        case=filed,
+        outcome="corrected",
+        reason="平台归集时录入错误",
+        changes={"decision_number": "郑市监罚〔2026〕12号"},
+    )
     case = assert_task_matches_state(case)
     assert (case.state, case.outcome, case.route) == (ObjectionState.CLOSED, "corrected", "platform")
     platform = clock_of(case, svc.PLATFORM)
@@ -147,21 +177,29 @@ def test_platform_corrects_its_own_error_within_three_working_days(filed, intake
     assert record.decision_number == "郑市监罚〔2026〕12号"
     assert record.display_state == DisplayState.DISPLAYED
     history = list(RecordChange.objects.filter(record=record).values_list("field", "old_value", "new_value"))
-    assert history == [("display_state", "displayed", "objection"),
-                       ("decision_number", eligible_record.decision_number, "郑市监罚〔2026〕12号"),
-                       ("display_state", "objection", "displayed")]
+    assert history == [
+        ("display_state", "displayed", "objection"),
+        ("decision_number", eligible_record.decision_number, "郑市监罚〔2026〕12号"),
+        ("display_state", "objection", "displayed"),
+    ]
     event = OutboxEvent.objects.get(topic="objection.closed")
     assert event.payload["outcome"] == "corrected" and event.payload["display_state"] == "displayed"
-    assert event.payload["changes"] == [{"field": "decision_number", "old": eligible_record.decision_number,
-                                         "new": "郑市监罚〔2026〕12号"}]
+    assert event.payload["changes"] == [
+        {"field": "decision_number", "old": eligible_record.decision_number, "new": "郑市监罚〔2026〕12号"}
+    ]
     [notice] = notices_of(case, "objection_result")
     assert notice.addressee_user_id == case.applicant_id and notice.issuer_id == case.handling_organisation_id
 
 
 def test_a_correction_that_changes_nothing_is_refused(filed, intake, eligible_record):
     with pytest.raises(svc.ObjectionError) as error:
-        svc.objection_decide(actor=intake, case=filed, outcome="corrected", reason="x",
-                             changes={"decision_number": eligible_record.decision_number})
+        svc.objection_decide(
+            actor=intake,
+            case=filed,
+            outcome="corrected",
+            reason="x",
+            changes={"decision_number": eligible_record.decision_number},
+        )
     assert error.value.code == "nothing_changed"
     assert assert_task_matches_state(filed).state == ObjectionState.SUBMITTED
     assert CreditRecord.objects.get(pk=eligible_record.pk).display_state == DisplayState.UNDER_OBJECTION
@@ -190,8 +228,9 @@ def test_sending_a_check_starts_the_provider_and_case_clocks(checking, storage):
     assert "郑市监罚〔2026〕12号" in text
 
 
-def test_limits_across_the_2026_national_day_holiday_and_make_up_saturday(travel, storage, applicant,
-                                                                          eligible_record, credit_centre, intake):
+def test_limits_across_the_2026_national_day_holiday_and_make_up_saturday(
+    travel, storage, applicant, eligible_record, credit_centre, intake
+):
     travel.to(2026, 9, 29)  # Tuesday before the holiday (10-01..10-07 off; Sat 10-10 is a working day)
     case = file(applicant, eligible_record)
     assert clock_of(case, svc.PLATFORM).due_date == D(2026, 10, 9)  # 09-30, 10-08, 10-09
@@ -208,17 +247,30 @@ def test_limits_across_the_2026_national_day_holiday_and_make_up_saturday(travel
 
 def test_provider_corrects_fields_and_the_mark_comes_off(checking, handler, travel, eligible_record, storage):
     travel.to(2026, 7, 9)
-    case = svc.objection_decide(actor=handler, case=checking, outcome="corrected", reason="经核对原件，文书号录入有误",
-                                changes={"decision_number": "郑市监罚〔2026〕12号", "severity": "minor"})
+    case = svc.objection_decide(
+        actor=handler,
+        case=checking,
+        outcome="corrected",
+        reason="经核对原件，文书号录入有误",
+        changes={"decision_number": "郑市监罚〔2026〕12号", "severity": "minor"},
+    )
     case = assert_task_matches_state(case)
     assert case.outcome == "corrected" and case.decided_by == handler
-    assert not Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
-                                    purpose__in=svc.CASE_PURPOSES, stopped_at__isnull=True).exists()
+    assert not Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(case),
+        object_id=case.pk,
+        purpose__in=svc.CASE_PURPOSES,
+        stopped_at__isnull=True,
+    ).exists()
     record = CreditRecord.objects.get(pk=eligible_record.pk)
     assert (record.decision_number, record.severity, record.display_state) == (
-        "郑市监罚〔2026〕12号", "minor", DisplayState.DISPLAYED)
-    fields = set(RecordChange.objects.filter(record=record, case_reference=case.tracking_number)
-                 .values_list("field", flat=True))
+        "郑市监罚〔2026〕12号",
+        "minor",
+        DisplayState.DISPLAYED,
+    )
+    fields = set(
+        RecordChange.objects.filter(record=record, case_reference=case.tracking_number).values_list("field", flat=True)
+    )
     assert {"decision_number", "severity", "display_state"} <= fields
     notice = notice_render(notice_id=notices_of(case, "objection_result").get().pk)
     text = pdf_text(notice)
@@ -301,13 +353,14 @@ def test_another_department_cannot_pause(checking, other_handler, applicant):
 
 
 # --- late provider: overdue, supervisor, 督办; never auto-decided ------------------------------------------
-def test_a_late_provider_is_supervised_and_nothing_is_decided_for_it(checking, supervisor, intake, travel, storage,
-                                                                      eligible_record, handler):
+def test_a_late_provider_is_supervised_and_nothing_is_decided_for_it(
+    checking, supervisor, intake, travel, storage, eligible_record, handler
+):
     with pytest.raises(svc.ObjectionError) as error:
         svc.objection_supervise(actor=supervisor, case=checking)
     assert error.value.code == "not_overdue"
     travel.to(2026, 7, 13, 9, 0)  # provider due Fri 07-10: Monday 07-13 is 1 working day late
-    from cases import objection_selectors as sel
+    from cases.selectors import objection as sel
 
     overdue = sel.overdue_objections(user=supervisor)
     assert [c.pk for c in overdue] == [checking.pk]
@@ -328,13 +381,14 @@ def test_a_late_provider_is_supervised_and_nothing_is_decided_for_it(checking, s
 
 
 # --- review (复核) ------------------------------------------------------------------------------------------
-def test_review_is_a_linked_case_with_its_own_limit_by_another_reviewer(checking, handler, applicant, reviewer,
-                                                                         intake, travel, eligible_record, storage,
-                                                                         credit_centre):
+def test_review_is_a_linked_case_with_its_own_limit_by_another_reviewer(
+    checking, handler, applicant, reviewer, intake, travel, eligible_record, storage, credit_centre
+):
     first = svc.objection_decide(actor=handler, case=checking, outcome="maintained", reason="核查无误")
     travel.to(2026, 7, 13)
-    review = svc.objection_request_review(actor=applicant, case=first, reason="处罚决定书原件与公示不一致",
-                                          uploads=[upload()])
+    review = svc.objection_request_review(
+        actor=applicant, case=first, reason="处罚决定书原件与公示不一致", uploads=[upload()]
+    )
     review = assert_task_matches_state(review)
     assert review.review_of == first and review.tracking_number.startswith("FH2026")
     assert clock_of(review, svc.REVIEW).due_date == D(2026, 8, 3)  # 15 WD from Mon 07-13
@@ -348,8 +402,13 @@ def test_review_is_a_linked_case_with_its_own_limit_by_another_reviewer(checking
     first.save(update_fields=["decided_by"])
     with pytest.raises(PermissionDenied):
         svc.objection_decide(actor=same_officer, case=review, outcome="revoked", reason="x")
-    review = svc.objection_decide(actor=reviewer, case=review, outcome="corrected", reason="复核认定文书号有误",
-                                  changes={"decision_number": "郑市监罚〔2026〕12号"})
+    review = svc.objection_decide(
+        actor=reviewer,
+        case=review,
+        outcome="corrected",
+        reason="复核认定文书号有误",
+        changes={"decision_number": "郑市监罚〔2026〕12号"},
+    )
     assert assert_task_matches_state(review).outcome == "corrected"
     assert CreditRecord.objects.get(pk=eligible_record.pk).display_state == DisplayState.DISPLAYED
     assert OutboxEvent.objects.filter(topic="objection.review_closed").exists()

@@ -25,13 +25,28 @@ def test_applicant_files_from_the_record_page(travel, storage, applicant, eligib
     assert f"/objection/records/{eligible_record.pk}/new/" in page
     form = c.get(f"/objection/records/{eligible_record.pk}/new/")
     assert form.status_code == 200 and eligible_record.decision_number in form.content.decode()
-    bad = c.post(f"/objection/records/{eligible_record.pk}/new/", {
-        "matter": "content", "reason": "文书号有误", "contact_name": "赵六", "contact_phone": "13800000000",
-        "evidence": upload()})
+    bad = c.post(
+        f"/objection/records/{eligible_record.pk}/new/",
+        {
+            "matter": "content",
+            "reason": "文书号有误",
+            "contact_name": "赵六",
+            "contact_phone": "13800000000",
+            "evidence": upload(),
+        },
+    )
     assert bad.status_code == 400 and "至少选择一项" in bad.content.decode()
-    response = c.post(f"/objection/records/{eligible_record.pk}/new/", {
-        "matter": "content", "f_decision_number": "郑市监罚〔2026〕12号", "reason": "文书号有误",
-        "contact_name": "赵六", "contact_phone": "13800000000", "evidence": upload()})
+    response = c.post(
+        f"/objection/records/{eligible_record.pk}/new/",
+        {
+            "matter": "content",
+            "f_decision_number": "郑市监罚〔2026〕12号",
+            "reason": "文书号有误",
+            "contact_name": "赵六",
+            "contact_phone": "13800000000",
+            "evidence": upload(),
+        },
+    )
     case = ObjectionCase.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/objection/{case.pk}/"
     status = c.get(f"/objection/{case.pk}/").content.decode()
@@ -40,8 +55,9 @@ def test_applicant_files_from_the_record_page(travel, storage, applicant, eligib
     assert CreditRecord.objects.get(pk=eligible_record.pk).display_state == DisplayState.UNDER_OBJECTION
 
 
-def test_other_enterprise_and_other_department_get_404(checking, other_applicant, other_handler, handler,
-                                                         applicant, supervisor):
+def test_other_enterprise_and_other_department_get_404(
+    checking, other_applicant, other_handler, handler, applicant, supervisor
+):
     for user in (other_applicant, other_handler):
         assert login(user).get(f"/objection/{checking.pk}/").status_code == 404
         assert login(user).get(f"/objection/desk/{checking.pk}/").status_code == 404
@@ -53,13 +69,15 @@ def test_other_enterprise_and_other_department_get_404(checking, other_applicant
     assert login(handler).get(f"/objection/{checking.pk}/attachments/{attachment.pk}/").status_code == 200
     assert login(supervisor).get(f"/objection/{checking.pk}/attachments/{attachment.pk}/").status_code == 404
     # Another department cannot act either.
-    response = login(other_handler).post(f"/objection/desk/{checking.pk}/decide/", {
-        "decide-outcome": "maintained", "decide-reason": "x"})
+    response = login(other_handler).post(
+        f"/objection/desk/{checking.pk}/decide/", {"decide-outcome": "maintained", "decide-reason": "x"}
+    )
     assert response.status_code == 404
 
 
-def test_desk_queues_are_deadline_ordered_per_organisation(travel, storage, applicant, enterprise, market_bureau,
-                                                            intake, handler, credit_centre, rule_sets):
+def test_desk_queues_are_deadline_ordered_per_organisation(
+    travel, storage, applicant, enterprise, market_bureau, intake, handler, credit_centre, rule_sets
+):
     from tests.factories import CreditRecordFactory
 
     late = file(applicant, CreditRecordFactory(subject=enterprise, provider=market_bureau))
@@ -81,9 +99,14 @@ def test_desk_routes_and_provider_corrects_over_http(filed, intake, handler, app
     assert filed.state == ObjectionState.CHECKING
     page = login(handler).get(f"/objection/desk/{filed.pk}/").content.decode()
     assert "更正后的决定文书号" in page and "郑市监罚〔2026〕12号" in page
-    r = login(handler).post(f"/objection/desk/{filed.pk}/decide/", {
-        "decide-outcome": "corrected", "decide-reason": "经核对原件予以更正",
-        "decide-new_decision_number": "郑市监罚〔2026〕12号"})
+    r = login(handler).post(
+        f"/objection/desk/{filed.pk}/decide/",
+        {
+            "decide-outcome": "corrected",
+            "decide-reason": "经核对原件予以更正",
+            "decide-new_decision_number": "郑市监罚〔2026〕12号",
+        },
+    )
     assert r.status_code == 302
     assert CreditRecord.objects.get(pk=eligible_record.pk).decision_number == "郑市监罚〔2026〕12号"
     notice = notice_render(notice_id=notices_of(filed, "objection_result").get().pk)
@@ -104,8 +127,9 @@ def test_supervisor_sees_the_overdue_list_and_sends_supervision(checking, superv
 
 def test_pause_is_visible_to_the_applicant(checking, handler, applicant, travel):
     travel.to(2026, 7, 8)
-    r = login(handler).post(f"/objection/desk/{checking.pk}/pause/", {
-        "pause-reason_code": "appraisal", "pause-reason": "委托司法鉴定"})
+    r = login(handler).post(
+        f"/objection/desk/{checking.pk}/pause/", {"pause-reason_code": "appraisal", "pause-reason": "委托司法鉴定"}
+    )
     assert r.status_code == 302
     status = login(applicant).get(f"/objection/{checking.pk}/").content.decode()
     assert "委托司法鉴定" in status and "鉴定" in status

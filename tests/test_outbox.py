@@ -21,8 +21,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from cases.models import AuditEvent, OutboxEvent
-from cases.outbox_transport import FileSink
 from cases.services.outbox import backoff_delay, outbox_deliver_due, outbox_enqueue, outbox_retry
+from cases.services.outbox_transport import FileSink
 from cases.tasks import outbox_deliver_task
 from tests.factories import CreditRecordFactory, EnterpriseFactory, OrganisationFactory
 from workflows.calendar import get_calendar
@@ -107,6 +107,7 @@ def dead_endpoint(settings):
 
 # --- enqueue -------------------------------------------------------------------------------------------------
 
+
 def test_enqueue_is_idempotent_on_the_dedupe_key(record, reviewer, sink):
     first = enqueue(record, key="repair-result:7", actor=reviewer)
     again = enqueue(record, key="repair-result:7", actor=reviewer, payload={"something": "else"})
@@ -129,6 +130,7 @@ def test_enqueue_rolls_back_with_the_callers_transaction(record, reviewer, sink)
 
 
 # --- the file sink (default) ---------------------------------------------------------------------------------
+
 
 def test_file_sink_writes_one_line_per_event_and_marks_it_delivered(record, other_record, sink):
     one = enqueue(record, key="a")
@@ -170,6 +172,7 @@ def test_an_event_not_yet_due_waits(record, sink):
 
 # --- HTTP --------------------------------------------------------------------------------------------------
 
+
 def test_http_delivery_is_signed_with_the_shared_secret(record, endpoint):
     event = enqueue(record, key="repair-result:42")
 
@@ -205,6 +208,7 @@ def test_a_non_2xx_answer_is_a_failed_attempt_with_the_answer_kept(record, endpo
 
 
 # --- retries -------------------------------------------------------------------------------------------------
+
 
 def test_failures_back_off_and_end_dead_after_the_last_attempt(record, dead_endpoint, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 5
@@ -306,8 +310,14 @@ REPAIR_SYNC_CITATION = "信用修复管理办法（国家发展改革委令2023�
 
 def test_the_limit_clock_stops_when_the_event_is_delivered(record, credit_centre, reviewer, sink):
     decided = dt.datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI)
-    event = enqueue(record, limit_budget=3, limit_citation=REPAIR_SYNC_CITATION, organisation=credit_centre,
-                    actor=reviewer, occurred_at=decided)
+    event = enqueue(
+        record,
+        limit_budget=3,
+        limit_citation=REPAIR_SYNC_CITATION,
+        organisation=credit_centre,
+        actor=reviewer,
+        occurred_at=decided,
+    )
     clock = event.clock
     assert clock is not None and clock.stopped_at is None
     assert clock.kind == "legal" and clock.budget == 3 and clock.organisation == credit_centre
@@ -322,12 +332,19 @@ def test_the_limit_clock_stops_when_the_event_is_delivered(record, credit_centre
     assert clock.stopped_at is not None and clock.stop_reason
 
 
-def test_an_undelivered_report_turns_overdue_after_its_limit(record, credit_centre, reviewer, dead_endpoint,
-                                                             settings, client):
+def test_an_undelivered_report_turns_overdue_after_its_limit(
+    record, credit_centre, reviewer, dead_endpoint, settings, client
+):
     settings.OUTBOX_MAX_ATTEMPTS = 1
     decided = dt.datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI)
-    event = enqueue(record, limit_budget=3, limit_citation=REPAIR_SYNC_CITATION, organisation=credit_centre,
-                    actor=reviewer, occurred_at=decided)
+    event = enqueue(
+        record,
+        limit_budget=3,
+        limit_citation=REPAIR_SYNC_CITATION,
+        organisation=credit_centre,
+        actor=reviewer,
+        occurred_at=decided,
+    )
     outbox_deliver_due()
     event.refresh_from_db()
     clock = event.clock
@@ -359,6 +376,7 @@ def test_a_report_delivered_in_time_shows_as_on_time(record, credit_centre, revi
 
 
 # --- the staff page ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def dead_event(record, dead_endpoint, settings):
@@ -454,6 +472,7 @@ def test_retry_service_refuses_anyone_but_platform_staff(supervisor, dead_event)
 
 
 # --- schedules ---------------------------------------------------------------------------------------------------
+
 
 def test_setup_schedules_is_idempotent(db):
     call_command("setup_schedules", stdout=StringIO())

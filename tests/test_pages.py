@@ -16,6 +16,7 @@ def _html(response) -> str:
 
 # --- landing --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_visitors_land_on_the_public_search(client):
     response = client.get("/", follow=True)
@@ -45,8 +46,9 @@ def test_staff_land_on_the_desk(client, request, record, role):
 
 
 @pytest.mark.django_db
-def test_the_desk_counts_the_organisations_records_by_display_state(client, handler, record, other_record,
-                                                                     market_bureau, enterprise):
+def test_the_desk_counts_the_organisations_records_by_display_state(
+    client, handler, record, other_record, market_bureau, enterprise
+):
     disputed = CreditRecordFactory(subject=enterprise, provider=market_bureau)
     CreditRecord.objects.filter(pk=disputed.pk).update(display_state="objection")
     client.force_login(handler)
@@ -67,6 +69,7 @@ def test_login_page_is_in_chinese(client):
 
 
 # --- the public credit website --------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_public_search_finds_an_enterprise_by_name_and_by_code(client, record):
@@ -101,6 +104,7 @@ def test_public_subject_page_says_so_when_nothing_is_displayed(client, enterpris
 
 # --- portal and desk pages ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_subject_page_lists_the_records_with_their_display_state(client, applicant, record):
     client.force_login(applicant)
@@ -111,8 +115,15 @@ def test_subject_page_lists_the_records_with_their_display_state(client, applica
 
 @pytest.mark.django_db
 def test_record_page_shows_its_change_history_in_words(client, applicant, record, intake):
-    RecordChange.objects.create(record=record, field="display_state", old_value="displayed", new_value="objection",
-                                reason="收到异议申请", case_reference="郑信异〔2026〕第0001号", actor=intake)
+    RecordChange.objects.create(
+        record=record,
+        field="display_state",
+        old_value="displayed",
+        new_value="objection",
+        reason="收到异议申请",
+        case_reference="郑信异〔2026〕第0001号",
+        actor=intake,
+    )
     CreditRecord.objects.filter(pk=record.pk).update(display_state="objection")
     client.force_login(applicant)
     html = _html(client.get(reverse("record_detail", args=[record.pk])))
@@ -170,6 +181,7 @@ def test_an_unknown_page_answers_in_chinese(client):
 
 # --- no N+1 ---------------------------------------------------------------------------------------------
 
+
 def _query_count(client, url) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
@@ -194,6 +206,7 @@ def test_list_pages_cost_the_same_number_of_queries_for_many_rows(client, applic
 
 
 # --- in a real browser ----------------------------------------------------------------------------------
+
 
 @pytest.mark.browser
 def test_it_shows_a_citizen_the_masked_number_then_the_full_one_on_request(page, citizen_subject, market_bureau):

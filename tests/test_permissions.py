@@ -13,8 +13,9 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import policy, selectors
+from cases import policy
 from cases.models import AuditEvent, CreditRecord, Organisation, Role, SubjectKind
+from cases.selectors import records as selectors
 from cases.services.privacy import PERSONAL_DATA_VIEW
 from tests.factories import (
     AuthorisationFactory,
@@ -47,14 +48,19 @@ ROLES = tuple(VISIBLE)
 
 @pytest.fixture
 def gov_subject(gov_body_org):
-    return EnterpriseFactory(name="郑州市某区人民政府", kind=SubjectKind.GOVERNMENT_BODY, organisation=gov_body_org,
-                             uscc=make_uscc(region="410105"))
+    return EnterpriseFactory(
+        name="郑州市某区人民政府",
+        kind=SubjectKind.GOVERNMENT_BODY,
+        organisation=gov_body_org,
+        uscc=make_uscc(region="410105"),
+    )
 
 
 @pytest.fixture
 def gov_record(gov_subject, tax_bureau):
-    return CreditRecordFactory(subject=gov_subject, provider=tax_bureau, kind="gov_dishonesty",
-                               title="拖欠中小企业账款")
+    return CreditRecordFactory(
+        subject=gov_subject, provider=tax_bureau, kind="gov_dishonesty", title="拖欠中小企业账款"
+    )
 
 
 @pytest.fixture
@@ -64,6 +70,7 @@ def world(request, record, other_record, gov_record):
 
 
 # --- the matrix over HTTP -------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
@@ -114,6 +121,7 @@ def test_anonymous_visitors_are_sent_to_login(client, world, url):
 
 # --- the matrix at selector and policy level ------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 def test_selectors_and_policy_agree_with_the_matrix(request, world, role):
@@ -151,6 +159,7 @@ def test_anonymous_user_sees_nothing_through_selectors(world):
 
 # --- guessing ids ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_an_applicant_guessing_another_subjects_ids_gets_the_same_404_as_for_nothing(client, applicant, world):
     client.force_login(applicant)
@@ -184,6 +193,7 @@ def test_an_applicant_cannot_search_its_way_to_another_subject(client, applicant
 
 
 # --- authorisations -------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
@@ -220,6 +230,7 @@ def test_an_applicant_sees_all_its_records_whatever_their_display_state(client, 
 
 # --- departments ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_department_sees_only_its_own_records_of_a_shared_subject(client, handler, record, tax_bureau):
     foreign = CreditRecordFactory(subject=record.subject, provider=tax_bureau, title="税务违法行为")
@@ -247,9 +258,11 @@ def test_a_staff_role_in_the_wrong_kind_of_organisation_sees_nothing(credit_cent
 
 # --- the public page ------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_the_public_page_hides_repaired_revoked_and_expired_records_and_marks_objections(
-        client, enterprise, market_bureau):
+    client, enterprise, market_bureau
+):
     titles = {}
     for state in ("displayed", "objection", "repaired", "revoked", "expired"):
         rec = CreditRecordFactory(subject=enterprise, provider=market_bureau, title=f"记录-{state}")
@@ -289,6 +302,7 @@ def test_the_public_search_does_not_match_people_by_id_number(client, citizen_su
 
 
 # --- personal data: masked everywhere, revealed on request to the entitled, and registered -------------
+
 
 @pytest.fixture
 def person_record(citizen_subject, market_bureau):
@@ -336,7 +350,8 @@ def test_the_public_page_masks_a_persons_id_number(client, person_record):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["citizen", "intake", "reviewer", "handler", "leader"])
 def test_an_entitled_user_sees_the_full_id_after_asking_and_the_look_up_is_registered(
-        client, request, person_record, role):
+    client, request, person_record, role
+):
     user = request.getfixturevalue(role)
     subject = person_record.subject
     client.force_login(user)

@@ -24,14 +24,22 @@ from cases.services.records import (
 )
 from tests.factories import CreditRecordFactory
 from workflows import rules
-from workflows.rules import read_rule_set_fixture, rule_sets_load
+from workflows.rules import read_rule_set_fixture
+from workflows.services.rule_sets import rule_sets_load
 
 
 def _create(*, subject, provider, actor, decision_date, severity="ordinary", sector="", **kwargs):
     kwargs.setdefault("publication_date", decision_date)
     return record_create(
-        actor=actor, subject=subject, kind="admin_penalty", severity=severity, sector=sector,
-        title="未按规定公示年度报告", provider=provider, decision_date=decision_date, **kwargs,
+        actor=actor,
+        subject=subject,
+        kind="admin_penalty",
+        severity=severity,
+        sector=sector,
+        title="未按规定公示年度报告",
+        provider=provider,
+        decision_date=decision_date,
+        **kwargs,
     )
 
 
@@ -49,26 +57,42 @@ class TestDisplayWindow:
     def test_the_36_set_counts_by_severity_from_the_decision_date(
         self, severity, min_until, max_until, rule_sets, enterprise, market_bureau, handler
     ):
-        record = _create(subject=enterprise, provider=market_bureau, actor=handler, severity=severity,
-                         decision_date=dt.date(2026, 4, 10), publication_date=dt.date(2026, 4, 20))
+        record = _create(
+            subject=enterprise,
+            provider=market_bureau,
+            actor=handler,
+            severity=severity,
+            decision_date=dt.date(2026, 4, 10),
+            publication_date=dt.date(2026, 4, 20),
+        )
         assert (record.display_min_until, record.display_max_until) == (min_until, max_until)
 
     @pytest.mark.parametrize("severity", ["minor", "ordinary", "serious"])
     def test_the_58_set_gives_3_months_to_3_years(self, severity, rule_sets, enterprise, market_bureau, handler):
-        record = _create(subject=enterprise, provider=market_bureau, actor=handler, severity=severity,
-                         decision_date=dt.date(2026, 3, 31))
+        record = _create(
+            subject=enterprise,
+            provider=market_bureau,
+            actor=handler,
+            severity=severity,
+            decision_date=dt.date(2026, 3, 31),
+        )
         assert (record.display_min_until, record.display_max_until) == (dt.date(2026, 6, 30), dt.date(2029, 3, 31))
 
     @pytest.mark.parametrize("sector", [s.value for s in Sector])
-    def test_the_58_set_gives_key_sectors_a_1_year_minimum(self, sector, rule_sets, enterprise, market_bureau,
-                                                           handler):
-        record = _create(subject=enterprise, provider=market_bureau, actor=handler, sector=sector,
-                         decision_date=dt.date(2025, 9, 1))
+    def test_the_58_set_gives_key_sectors_a_1_year_minimum(self, sector, rule_sets, enterprise, market_bureau, handler):
+        record = _create(
+            subject=enterprise, provider=market_bureau, actor=handler, sector=sector, decision_date=dt.date(2025, 9, 1)
+        )
         assert (record.display_min_until, record.display_max_until) == (dt.date(2026, 9, 1), dt.date(2028, 9, 1))
 
     def test_the_36_set_has_no_sector_rule(self, rule_sets, enterprise, market_bureau, handler):
-        record = _create(subject=enterprise, provider=market_bureau, actor=handler, sector=Sector.FOOD,
-                         decision_date=dt.date(2026, 4, 1))
+        record = _create(
+            subject=enterprise,
+            provider=market_bureau,
+            actor=handler,
+            sector=Sector.FOOD,
+            decision_date=dt.date(2026, 4, 1),
+        )
         assert record.display_min_until == dt.date(2026, 7, 1)
 
     def test_a_month_end_decision_ends_on_the_last_day_of_the_short_month(self):
@@ -79,17 +103,30 @@ class TestDisplayWindow:
     def test_henan_article_19_caps_display_at_5_years(self, rule_sets, enterprise, market_bureau, handler):
         data = read_rule_set_fixture()
         data[1]["effective_until"] = "2029-12-31"
-        longer = {**data[1], "code": "long-2030", "name": "假想的更长公示期", "effective_from": "2030-01-01",
-                  "effective_until": None,
-                  "parameters": [dict(p, value=84) if p["key"] == rules.DISPLAY_MAX_MONTHS["serious"] else p
-                                 for p in data[1]["parameters"]]}
+        longer = {
+            **data[1],
+            "code": "long-2030",
+            "name": "假想的更长公示期",
+            "effective_from": "2030-01-01",
+            "effective_until": None,
+            "parameters": [
+                dict(p, value=84) if p["key"] == rules.DISPLAY_MAX_MONTHS["serious"] else p
+                for p in data[1]["parameters"]
+            ],
+        }
         rule_sets_load(data=[*data, longer])
-        record = _create(subject=enterprise, provider=market_bureau, actor=handler, severity="serious",
-                         decision_date=dt.date(2030, 2, 1))
+        record = _create(
+            subject=enterprise,
+            provider=market_bureau,
+            actor=handler,
+            severity="serious",
+            decision_date=dt.date(2030, 2, 1),
+        )
         assert record.display_max_until == dt.date(2035, 2, 1)
 
-    def test_a_decision_before_every_rule_set_is_refused_on_its_date(self, rule_sets, enterprise, market_bureau,
-                                                                      handler):
+    def test_a_decision_before_every_rule_set_is_refused_on_its_date(
+        self, rule_sets, enterprise, market_bureau, handler
+    ):
         with pytest.raises(ValidationError) as caught:
             _create(subject=enterprise, provider=market_bureau, actor=handler, decision_date=dt.date(2022, 1, 5))
         assert caught.value.error_dict["decision_date"][0].code == "no_rule_set"
@@ -97,13 +134,17 @@ class TestDisplayWindow:
 
     def test_publication_cannot_precede_the_decision(self, rule_sets, enterprise, market_bureau, handler):
         with pytest.raises(ValidationError) as caught, translation.override("zh-hans"):
-            _create(subject=enterprise, provider=market_bureau, actor=handler, decision_date=dt.date(2026, 5, 6),
-                    publication_date=dt.date(2026, 5, 5))
+            _create(
+                subject=enterprise,
+                provider=market_bureau,
+                actor=handler,
+                decision_date=dt.date(2026, 5, 6),
+                publication_date=dt.date(2026, 5, 5),
+            )
         with translation.override("zh-hans"):
             assert "公示日期不能早于决定日期" in str(caught.value.messages)
 
-    def test_creating_a_record_is_audited_with_the_rule_set_used(self, rule_sets, enterprise, market_bureau,
-                                                                  handler):
+    def test_creating_a_record_is_audited_with_the_rule_set_used(self, rule_sets, enterprise, market_bureau, handler):
         record = _create(subject=enterprise, provider=market_bureau, actor=handler, decision_date=dt.date(2026, 3, 2))
         event = AuditEvent.objects.get(action="record.create")
         assert event.object_id == str(record.pk)
@@ -116,12 +157,21 @@ class TestDisplayWindow:
 # --- field-level corrections --------------------------------------------------------------------------
 @pytest.mark.django_db
 class TestFieldUpdates:
-    def test_each_changed_field_gets_one_change_row_with_old_and_new_values(self, rule_sets, enterprise,
-                                                                          market_bureau, handler):
-        record = _create(subject=enterprise, provider=market_bureau, actor=handler, severity="serious",
-                         decision_date=dt.date(2026, 4, 10))
+    def test_each_changed_field_gets_one_change_row_with_old_and_new_values(
+        self, rule_sets, enterprise, market_bureau, handler
+    ):
+        record = _create(
+            subject=enterprise,
+            provider=market_bureau,
+            actor=handler,
+            severity="serious",
+            decision_date=dt.date(2026, 4, 10),
+        )
         updated = record_update_fields(
-            actor=handler, record=record, reason="异议核实后更正", case_reference="YY2026-0001",
+            actor=handler,
+            record=record,
+            reason="异议核实后更正",
+            case_reference="YY2026-0001",
             changes={"title": "未按期年报", "severity": "ordinary", "decision_number": record.decision_number},
         )
         changes = {c.field: c for c in RecordChange.objects.filter(record=record)}
@@ -130,29 +180,47 @@ class TestFieldUpdates:
         assert (changes["title"].old_value, changes["title"].new_value) == ("未按规定公示年度报告", "未按期年报")
         assert (changes["severity"].old_value, changes["severity"].new_value) == ("serious", "ordinary")
         assert (changes["display_max_until"].old_value, changes["display_max_until"].new_value) == (
-            "2029-04-10", "2027-04-10")
-        assert all(c.reason == "异议核实后更正" and c.case_reference == "YY2026-0001" and c.actor == handler
-                   for c in changes.values())
+            "2029-04-10",
+            "2027-04-10",
+        )
+        assert all(
+            c.reason == "异议核实后更正" and c.case_reference == "YY2026-0001" and c.actor == handler
+            for c in changes.values()
+        )
         updated.refresh_from_db()
-        assert (updated.title, updated.severity, updated.display_min_until) == ("未按期年报", "ordinary",
-                                                                               dt.date(2026, 7, 10))
+        assert (updated.title, updated.severity, updated.display_min_until) == (
+            "未按期年报",
+            "ordinary",
+            dt.date(2026, 7, 10),
+        )
         event = AuditEvent.objects.get(action="record.update")
         assert event.data["changes"]["severity"] == ["serious", "ordinary"]
         assert event.data["reason"] == "异议核实后更正"
 
-    def test_dates_and_providers_are_accepted_as_typed_and_recorded_by_value(self, rule_sets, enterprise,
-                                                                           market_bureau, tax_bureau, handler):
+    def test_dates_and_providers_are_accepted_as_typed_and_recorded_by_value(
+        self, rule_sets, enterprise, market_bureau, tax_bureau, handler
+    ):
         record = _create(subject=enterprise, provider=market_bureau, actor=handler, decision_date=dt.date(2026, 4, 10))
-        record_update_fields(actor=handler, record=record, reason="更正",
-                             changes={"publication_date": "2026-04-15", "provider": tax_bureau.pk})
+        record_update_fields(
+            actor=handler,
+            record=record,
+            reason="更正",
+            changes={"publication_date": "2026-04-15", "provider": tax_bureau.pk},
+        )
         changes = {c.field: (c.old_value, c.new_value) for c in RecordChange.objects.filter(record=record)}
-        assert changes == {"publication_date": ("2026-04-10", "2026-04-15"),
-                           "provider": (str(market_bureau.pk), str(tax_bureau.pk))}
+        assert changes == {
+            "publication_date": ("2026-04-10", "2026-04-15"),
+            "provider": (str(market_bureau.pk), str(tax_bureau.pk)),
+        }
 
     def test_an_explicit_window_wins_over_the_computed_one(self, rule_sets, enterprise, market_bureau, handler):
         record = _create(subject=enterprise, provider=market_bureau, actor=handler, decision_date=dt.date(2026, 4, 10))
-        record_update_fields(actor=handler, record=record, reason="认定部门更正公示期",
-                             changes={"severity": "serious", "display_max_until": dt.date(2028, 1, 1)})
+        record_update_fields(
+            actor=handler,
+            record=record,
+            reason="认定部门更正公示期",
+            changes={"severity": "serious", "display_max_until": dt.date(2028, 1, 1)},
+        )
         record.refresh_from_db()
         assert record.display_max_until == dt.date(2028, 1, 1)
         assert record.display_min_until == dt.date(2026, 7, 10)
@@ -196,8 +264,9 @@ TRANSITIONS = [
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("service", "path", "source", "target"), TRANSITIONS,
-                         ids=[f"{t[0].__name__}-from-{t[2]}" for t in TRANSITIONS])
+@pytest.mark.parametrize(
+    ("service", "path", "source", "target"), TRANSITIONS, ids=[f"{t[0].__name__}-from-{t[2]}" for t in TRANSITIONS]
+)
 def test_each_transition_writes_history_and_audit(service, path, source, target, record, handler):
     for step in path:
         record = step(actor=handler, record=record, reason="前置步骤")
@@ -237,8 +306,9 @@ def test_an_illegal_transition_is_refused_with_a_clear_message(record, handler):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("service", [record_mark_objection, record_repair, record_revoke, record_clear_objection,
-                                     record_restore_display])
+@pytest.mark.parametrize(
+    "service", [record_mark_objection, record_repair, record_revoke, record_clear_objection, record_restore_display]
+)
 def test_a_revoked_record_stays_revoked(service, record, handler):
     record = record_revoke(actor=handler, record=record, reason="处罚决定被撤销")
     with pytest.raises(RecordStateError) as caught:
@@ -265,8 +335,14 @@ def test_a_transition_needs_a_reason(record, handler):
 @pytest.mark.django_db
 class TestExpiry:
     def test_display_stops_when_the_maximum_period_has_ended(self, rule_sets, enterprise, market_bureau):
-        record = _create(subject=enterprise, provider=market_bureau, actor=None, severity="minor",
-                         decision_date=dt.date(2026, 4, 1), obligations_performed=True)
+        record = _create(
+            subject=enterprise,
+            provider=market_bureau,
+            actor=None,
+            severity="minor",
+            decision_date=dt.date(2026, 4, 1),
+            obligations_performed=True,
+        )
         assert record.display_max_until == dt.date(2026, 7, 1) <= timezone.localdate()
         record = record_expire(actor="scheduler", record=record, reason="最长公示期届满")
         assert record.display_state == DisplayState.EXPIRED
@@ -277,29 +353,55 @@ class TestExpiry:
 
     def test_display_does_not_stop_before_the_maximum_period_ends(self, rule_sets, enterprise, market_bureau):
         today = timezone.localdate()
-        record = _create(subject=enterprise, provider=market_bureau, actor=None, severity="serious",
-                         decision_date=today, obligations_performed=True)
+        record = _create(
+            subject=enterprise,
+            provider=market_bureau,
+            actor=None,
+            severity="serious",
+            decision_date=today,
+            obligations_performed=True,
+        )
         with pytest.raises(RecordStateError) as caught:
             record_expire(actor="scheduler", record=record, reason="最长公示期届满")
         assert caught.value.code == "display_not_ended"
         assert caught.value.params["until"] == add_months(today, 36).isoformat()
 
-    def test_unperformed_obligations_keep_it_displayed_until_the_5_year_cap(self, rule_sets, enterprise,
-                                                                           market_bureau):
-        record = _create(subject=enterprise, provider=market_bureau, actor=None, severity="minor",
-                         decision_date=dt.date(2026, 4, 1))
+    def test_unperformed_obligations_keep_it_displayed_until_the_5_year_cap(self, rule_sets, enterprise, market_bureau):
+        record = _create(
+            subject=enterprise, provider=market_bureau, actor=None, severity="minor", decision_date=dt.date(2026, 4, 1)
+        )
         with pytest.raises(RecordStateError) as caught:
             record_expire(actor="scheduler", record=record, reason="最长公示期届满")
         assert caught.value.code == "obligations_not_performed"
-        old = CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=dt.date(2020, 1, 2),
-                                  publication_date=dt.date(2020, 1, 2), display_min_until=dt.date(2020, 4, 2),
-                                  display_max_until=dt.date(2023, 1, 2))
-        rule_sets_load(data=[{
-            "code": "ndrc-527-2019", "name": "527号规则", "effective_from": "2019-07-01",
-            "effective_until": "2023-04-30", "citation": "发改办财金〔2019〕527号",
-            "parameters": [{"key": rules.DISPLAY_CAP_MONTHS, "value": 60, "unit": "months",
-                            "description": "最长五年", "citation": "河南省社会信用条例第十九条 [law]"}],
-        }, *read_rule_set_fixture()])
+        old = CreditRecordFactory(
+            subject=enterprise,
+            provider=market_bureau,
+            decision_date=dt.date(2020, 1, 2),
+            publication_date=dt.date(2020, 1, 2),
+            display_min_until=dt.date(2020, 4, 2),
+            display_max_until=dt.date(2023, 1, 2),
+        )
+        rule_sets_load(
+            data=[
+                {
+                    "code": "ndrc-527-2019",
+                    "name": "527号规则",
+                    "effective_from": "2019-07-01",
+                    "effective_until": "2023-04-30",
+                    "citation": "发改办财金〔2019〕527号",
+                    "parameters": [
+                        {
+                            "key": rules.DISPLAY_CAP_MONTHS,
+                            "value": 60,
+                            "unit": "months",
+                            "description": "最长五年",
+                            "citation": "河南省社会信用条例第十九条 [law]",
+                        }
+                    ],
+                },
+                *read_rule_set_fixture(),
+            ]
+        )
         # Decided 2020-01-02: the 5 years ended on 2025-01-02, performed or not.
         assert record_expire(actor="scheduler", record=old, reason="满五年").display_state == DisplayState.EXPIRED
 

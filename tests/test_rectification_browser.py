@@ -19,22 +19,44 @@ from tests.rectification_support import clock_of, substantiated_case
 @pytest.fixture
 def private_storage(settings, tmp_path):
     root = tmp_path / "private"
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
     return root
 
 
 @pytest.mark.browser
 def test_the_supervisor_follows_an_overdue_case_from_the_chart_to_the_supervision_notice(
-        page, rule_sets, rect_travel, body, other_body, city_gov, office, intake, reviewer, body_user, other_body_user,
-        supervisor, private_storage, tmp_path):
+    page,
+    rule_sets,
+    rect_travel,
+    body,
+    other_body,
+    city_gov,
+    office,
+    intake,
+    reviewer,
+    body_user,
+    other_body_user,
+    supervisor,
+    private_storage,
+    tmp_path,
+):
     # Two bodies under rectification since 1 September; only the first one lets its deadline pass.
     rect_travel.to(2026, 9, 1)
-    late = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov,
-                              deadline=dt.date(2026, 9, 24))
+    late = substantiated_case(
+        intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov, deadline=dt.date(2026, 9, 24)
+    )
     svc.rectification_submit_plan(actor=body_user, case=late, text="分三期支付欠款。")
-    on_time = substantiated_case(intake=intake, reviewer=reviewer, body=other_body, office=office, verifier=city_gov,
-                                 deadline=dt.date(2026, 10, 30))
+    on_time = substantiated_case(
+        intake=intake,
+        reviewer=reviewer,
+        body=other_body,
+        office=office,
+        verifier=city_gov,
+        deadline=dt.date(2026, 10, 30),
+    )
     svc.rectification_submit_plan(actor=other_body_user, case=on_time, text="按期整改。")
     # Monday 28 September: the deadline (Thu 24th) has passed; the nightly sweep fires the 督办.
     rect_travel.to(2026, 9, 28, 9)
@@ -71,6 +93,9 @@ def test_the_supervisor_follows_an_overdue_case_from_the_chart_to_the_supervisio
     assert response.ok and response.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "duban.pdf"
     pdf.write_bytes(response.body())
-    text = "".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                                  check=True).stdout.split())
+    text = "".join(
+        subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
     assert "督办通知书" in text and late.summary in text and body.name in text

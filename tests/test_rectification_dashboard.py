@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from cases import supervision_selectors as sup
+from cases.selectors import supervision as sup
 from cases.services import rectification as svc
 from tests.rectification_support import new_case, substantiated_case
 
@@ -23,10 +23,12 @@ def travel(rect_travel):
 def data(rule_sets, travel, body, other_body, city_gov, office, intake, reviewer, body_user):
     """On 2026-07-06: body has A (deadline 07-20) and B (deadline 08-31, plan submitted); other_body has C
     (only received, forward limit 1 WD) and D (not substantiated, closed). Viewed on 2026-08-03."""
-    a = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov,
-                           deadline=dt.date(2026, 7, 20))
-    b = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov,
-                           deadline=dt.date(2026, 8, 31))
+    a = substantiated_case(
+        intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov, deadline=dt.date(2026, 7, 20)
+    )
+    b = substantiated_case(
+        intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov, deadline=dt.date(2026, 8, 31)
+    )
     svc.rectification_submit_plan(actor=body_user, case=a, text="方案A")
     svc.rectification_submit_plan(actor=body_user, case=b, text="方案B")
     c = new_case(actor=intake, body=other_body, office=office)
@@ -62,7 +64,8 @@ def test_drilldown_returns_the_cases_behind_the_number(data, travel, body):
     ids = [c.pk for c in sup.drilldown(procedure=procedure, organisation=body.pk, overdue=True, now=travel.now)]
     assert ids == [data["a"].pk]
     assert [c.pk for c in sup.drilldown(procedure=procedure, bucket="8-30", now=travel.now)] == sorted(
-        [data["a"].pk, data["c"].pk], key=lambda pk: 0 if pk == data["c"].pk else 1)
+        [data["a"].pk, data["c"].pk], key=lambda pk: 0 if pk == data["c"].pk else 1
+    )
 
 
 def test_clearing_and_zero_growth(data, travel, reviewer, body_user):
@@ -70,7 +73,10 @@ def test_clearing_and_zero_growth(data, travel, reviewer, body_user):
     svc.rectification_check_completion(actor=reviewer, case=data["b"], accepted=True)
     months = sup.clearing(today=dt.date(2026, 8, 3), months=3)
     assert [(m["month"], m["count"]) for m in months] == [
-        (dt.date(2026, 6, 30), 0), (dt.date(2026, 7, 31), 2), (dt.date(2026, 8, 3), 1)]
+        (dt.date(2026, 6, 30), 0),
+        (dt.date(2026, 7, 31), 2),
+        (dt.date(2026, 8, 3), 1),
+    ]
     growth = sup.growth(today=dt.date(2026, 8, 3))
     assert growth["this_year"] == 2 and growth["last_year_to_date"] == 0 and not growth["zero_growth"]
 
@@ -130,7 +136,8 @@ def test_officers_see_their_own_due_and_overdue_lists(data, client, body_user, t
     assert "整改期限" in page  # A's deadline is overdue
     lists = sup.my_clocks(user=body_user, now=travel.now)
     assert {c.purpose for c in lists["overdue"]} == {"rectification.deadline", "rectification.plan"} - {
-        "rectification.plan"} | {c.purpose for c in lists["overdue"]}
+        "rectification.plan"
+    } | {c.purpose for c in lists["overdue"]}
 
 
 def test_daily_digest_per_organisation(data, travel, body, mailoutbox, settings, body_user):

@@ -26,8 +26,9 @@ def late_case(rule_sets, travel, body, city_gov, office, intake, reviewer, super
     # Sep 20 and Oct 10 are make-up working days).
     travel.to(2026, 9, 1)
     body.refresh_from_db()
-    return substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov,
-                              deadline=dt.date(2026, 9, 24))
+    return substantiated_case(
+        intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov, deadline=dt.date(2026, 9, 24)
+    )
 
 
 def steps(case):
@@ -35,19 +36,22 @@ def steps(case):
     return sorted(EscalationStep.objects.filter(clock=clock).values_list("step", flat=True))
 
 
-@pytest.mark.parametrize("before, on, expected", [
-    # 3 WD before Sep 24: on Mon Sep 21 (22, 23, 24 left). On Sun Sep 20, a make-up working day, the next
-    # three working days end on Sep 23 → not yet.
-    ((2026, 9, 20), (2026, 9, 21), "reminder"),
-    # Overdue the day after the deadline (the deadline ends at 24:00 on Sep 24).
-    ((2026, 9, 24), (2026, 9, 25), "supervision"),
-    # 10 WD overdue: Sep 28, 29, 30, Oct 8, 9, 10 (make-up Sat), 12, 13, 14, 15 → Oct 15, not Oct 14.
-    ((2026, 10, 14), (2026, 10, 15), "interview"),
-    # 20 WD overdue → Oct 29.
-    ((2026, 10, 28), (2026, 10, 29), "public_notice"),
-    # 30 WD overdue (accountability, [cfg]) → Nov 12.
-    ((2026, 11, 11), (2026, 11, 12), "accountability"),
-])
+@pytest.mark.parametrize(
+    "before, on, expected",
+    [
+        # 3 WD before Sep 24: on Mon Sep 21 (22, 23, 24 left). On Sun Sep 20, a make-up working day, the next
+        # three working days end on Sep 23 → not yet.
+        ((2026, 9, 20), (2026, 9, 21), "reminder"),
+        # Overdue the day after the deadline (the deadline ends at 24:00 on Sep 24).
+        ((2026, 9, 24), (2026, 9, 25), "supervision"),
+        # 10 WD overdue: Sep 28, 29, 30, Oct 8, 9, 10 (make-up Sat), 12, 13, 14, 15 → Oct 15, not Oct 14.
+        ((2026, 10, 14), (2026, 10, 15), "interview"),
+        # 20 WD overdue → Oct 29.
+        ((2026, 10, 28), (2026, 10, 29), "public_notice"),
+        # 30 WD overdue (accountability, [cfg]) → Nov 12.
+        ((2026, 11, 11), (2026, 11, 12), "accountability"),
+    ],
+)
 def test_each_step_fires_at_its_threshold_and_not_a_day_earlier(late_case, travel, before, on, expected):
     travel.to(*before, hh=23, mm=0)
     escalation.escalation_sweep(now=travel.now)
@@ -66,8 +70,11 @@ def test_no_step_fires_twice(late_case, travel):
     second = escalation.escalation_sweep(now=travel.now)
     assert second.total == 0
     assert steps(late_case) == ["accountability", "interview", "public_notice", "supervision"]
-    kinds = sorted(Notice.objects.filter(object_id=late_case.pk, kind__startswith="rectification_")
-                   .exclude(kind="rectification_notice").values_list("kind", flat=True))
+    kinds = sorted(
+        Notice.objects.filter(object_id=late_case.pk, kind__startswith="rectification_")
+        .exclude(kind="rectification_notice")
+        .values_list("kind", flat=True)
+    )
     assert kinds.count("rectification_supervision") == 2  # deadline clock + plan clock, once each
 
 
@@ -109,8 +116,7 @@ def test_the_case_keeps_its_rule_set_thresholds(late_case, travel):
     from workflows.models import RuleParameter
 
     # A later change of the *other* rule set does not move this case's ladder.
-    other = RuleParameter.objects.exclude(rule_set=late_case.rule_set).get(
-        key="rectification.interview_overdue_wd")
+    other = RuleParameter.objects.exclude(rule_set=late_case.rule_set).get(key="rectification.interview_overdue_wd")
     other.value = 1
     other.save()
     travel.to(2026, 9, 29)
@@ -120,6 +126,8 @@ def test_the_case_keeps_its_rule_set_thresholds(late_case, travel):
 
 @pytest.fixture
 def storage_dir(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
     return tmp_path

@@ -14,6 +14,7 @@ from notices.models import Notice
 from tests.rectification_support import clock_of, new_case, substantiated_case
 from workflows import engine
 from workflows.engine import TaskConflict
+from workflows.flows.rectification import RectificationFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +46,9 @@ def travel(rect_travel):
     return rect_travel
 
 
-def test_it_runs_from_complaint_to_repaired_record(rule_sets, travel, complainant, enterprise, body, city_gov,
-                                                   office, intake, reviewer, body_user, city_user):
+def test_it_runs_from_complaint_to_repaired_record(
+    rule_sets, travel, complainant, enterprise, body, city_gov, office, intake, reviewer, body_user, city_user
+):
     case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise)
     assert case.state == RectificationState.SUBMITTED
     assert_task_matches_state(case)
@@ -56,8 +58,9 @@ def test_it_runs_from_complaint_to_repaired_record(rule_sets, travel, complainan
     svc.rectification_forward(actor=intake, case=case, verifier=city_gov)
     assert_task_matches_state(case)
     # The superior department records its own finding.
-    svc.rectification_verify(actor=city_user, case=case, substantiated=True, reason="经核实，拖欠属实。",
-                             requirements="限期支付欠款。")
+    svc.rectification_verify(
+        actor=city_user, case=case, substantiated=True, reason="经核实，拖欠属实。", requirements="限期支付欠款。"
+    )
     case.refresh_from_db()
     assert case.state == RectificationState.AWAITING_PLAN
     assert_task_matches_state(case)
@@ -93,8 +96,9 @@ def test_it_runs_from_complaint_to_repaired_record(rule_sets, travel, complainan
     assert [r.kind for r in case.reports.all()] == ["plan", "progress", "completion"]
 
 
-def test_not_substantiated_ends_with_a_reasoned_reply(rule_sets, travel, complainant, enterprise, body, city_gov,
-                                                      office, intake, reviewer):
+def test_not_substantiated_ends_with_a_reasoned_reply(
+    rule_sets, travel, complainant, enterprise, body, city_gov, office, intake, reviewer
+):
     case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise)
     svc.rectification_forward(actor=intake, case=case, verifier=city_gov)
     with pytest.raises(ValidationError):
@@ -108,8 +112,9 @@ def test_not_substantiated_ends_with_a_reasoned_reply(rule_sets, travel, complai
     assert not CreditRecord.objects.filter(subject__organisation=body).exists()
 
 
-def test_sme_payment_complaints_follow_order_802_limits(rule_sets, travel, complainant, enterprise, body, city_gov,
-                                                        office, intake):
+def test_sme_payment_complaints_follow_order_802_limits(
+    rule_sets, travel, complainant, enterprise, body, city_gov, office, intake
+):
     case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise, sme=True)
     assert clock_of(case, svc.FORWARD).due_date == dt.date(2026, 7, 20)  # 10 WD of acceptance
     svc.rectification_forward(actor=intake, case=case, verifier=city_gov)
@@ -123,8 +128,9 @@ def test_sme_limits_apply_only_to_arrears(rule_sets, travel, complainant, enterp
         new_case(actor=complainant, body=body, office=office, enterprise=enterprise, sme=True, source="promise")
 
 
-def test_a_change_of_staff_changes_nothing(rule_sets, travel, body, city_gov, office, intake, reviewer, body_user,
-                                           body_user2):
+def test_a_change_of_staff_changes_nothing(
+    rule_sets, travel, body, city_gov, office, intake, reviewer, body_user, body_user2
+):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     svc.rectification_submit_plan(actor=body_user, case=case, text="整改方案。")
     deadline_due = clock_of(case, svc.DEADLINE).due_date
@@ -139,11 +145,15 @@ def test_a_change_of_staff_changes_nothing(rule_sets, travel, body, city_gov, of
     assert case.state == RectificationState.COMPLETION_SUBMITTED
     assert clock_of(case, svc.DEADLINE).due_date == deadline_due  # nothing reset
     assert list(case.reports.values_list("submitted_by__username", flat=True)) == [
-        "body_liaison", "body_liaison2", "body_liaison2"]
+        "body_liaison",
+        "body_liaison2",
+        "body_liaison2",
+    ]
 
 
-def test_another_body_cannot_act_on_the_case(rule_sets, travel, body, city_gov, office, intake, reviewer,
-                                             other_body_user, supervisor):
+def test_another_body_cannot_act_on_the_case(
+    rule_sets, travel, body, city_gov, office, intake, reviewer, other_body_user, supervisor
+):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     for user in (other_body_user, supervisor, reviewer):
         with pytest.raises(PermissionDenied):
@@ -154,8 +164,9 @@ def test_refusal_is_confirmed_with_its_consequences(rule_sets, travel, body, cit
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     with pytest.raises(PermissionDenied):
         svc.rectification_confirm_refusal(actor=intake, case=case, reason="x", consequences="y")
-    svc.rectification_confirm_refusal(actor=reviewer, case=case, reason="逾期拒不报送整改方案。",
-                                      consequences="取消评先评优资格；列入重点督办。")
+    svc.rectification_confirm_refusal(
+        actor=reviewer, case=case, reason="逾期拒不报送整改方案。", consequences="取消评先评优资格；列入重点督办。"
+    )
     case.refresh_from_db()
     assert case.state == RectificationState.REFUSED
     assert_task_matches_state(case)  # the body's plan step is cancelled with the case
@@ -164,8 +175,9 @@ def test_refusal_is_confirmed_with_its_consequences(rule_sets, travel, body, cit
     assert all(c.stopped_at for c in [clock_of(case, svc.PLAN), clock_of(case, svc.DEADLINE)])
 
 
-def test_a_rejected_completion_goes_back_with_the_same_deadline(rule_sets, travel, body, city_gov, office, intake,
-                                                                reviewer, body_user):
+def test_a_rejected_completion_goes_back_with_the_same_deadline(
+    rule_sets, travel, body, city_gov, office, intake, reviewer, body_user
+):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     svc.rectification_submit_plan(actor=body_user, case=case, text="方案")
     svc.rectification_submit_completion(actor=body_user, case=case, text="完成")
@@ -179,8 +191,9 @@ def test_a_rejected_completion_goes_back_with_the_same_deadline(rule_sets, trave
     assert deadline.stopped_at is None and deadline.due_date == case.deadline
 
 
-def test_only_platform_staff_enter_court_and_inspection_leads(rule_sets, travel, complainant, enterprise, body,
-                                                             office, intake):
+def test_only_platform_staff_enter_court_and_inspection_leads(
+    rule_sets, travel, complainant, enterprise, body, office, intake
+):
     with pytest.raises(PermissionDenied):
         new_case(actor=complainant, body=body, office=office, enterprise=enterprise, source="court")
     case = new_case(actor=intake, body=body, office=office, source="court")
@@ -195,9 +208,21 @@ def test_reports_belong_to_the_case(rule_sets, travel, body, city_gov, office, i
         svc.rectification_submit_plan(actor=body_user, case=case, text="第二份方案")
 
 
-def test_each_step_is_routed_to_the_organisation_that_must_take_it(rule_sets, travel, complainant, enterprise, body,
-                                                                   city_gov, office, intake, reviewer, body_user,
-                                                                   city_user, other_body_user, handler):
+def test_each_step_is_routed_to_the_organisation_that_must_take_it(
+    rule_sets,
+    travel,
+    complainant,
+    enterprise,
+    body,
+    city_gov,
+    office,
+    intake,
+    reviewer,
+    body_user,
+    city_user,
+    other_body_user,
+    handler,
+):
     """The open task names the role and the organisation (cases.task_permissions): the credit office, then
     the verifier, then the body; officers of another organisation cannot take it."""
     case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise)
@@ -220,8 +245,9 @@ def test_each_step_is_routed_to_the_organisation_that_must_take_it(rule_sets, tr
     assert_task_matches_state(case)
 
 
-def test_a_step_done_twice_is_refused_and_the_task_stays_consistent(rule_sets, travel, body, city_gov, office,
-                                                                    intake, reviewer, body_user, body_user2):
+def test_a_step_done_twice_is_refused_and_the_task_stays_consistent(
+    rule_sets, travel, body, city_gov, office, intake, reviewer, body_user, body_user2
+):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     svc.rectification_submit_plan(actor=body_user, case=case, text="方案")
     svc.rectification_submit_completion(actor=body_user, case=case, text="完成")
@@ -231,12 +257,13 @@ def test_a_step_done_twice_is_refused_and_the_task_stays_consistent(rule_sets, t
     assert_task_matches_state(case)
     # Should the state check be passed in a race, the engine still refuses the closed task.
     with pytest.raises(TaskConflict):
-        engine.complete_task(case=case, node=svc.RectificationFlow.rectify, user=body_user2, action=lambda: None)
+        engine.complete_task(case=case, node=RectificationFlow.rectify, user=body_user2, action=lambda: None)
     assert_task_matches_state(case)
 
 
-def test_a_refusal_during_the_completion_check_ends_the_routing(rule_sets, travel, body, city_gov, office, intake,
-                                                                reviewer, body_user):
+def test_a_refusal_during_the_completion_check_ends_the_routing(
+    rule_sets, travel, body, city_gov, office, intake, reviewer, body_user
+):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     svc.rectification_submit_plan(actor=body_user, case=case, text="方案")
     svc.rectification_submit_completion(actor=body_user, case=case, text="完成")
@@ -247,12 +274,15 @@ def test_a_refusal_during_the_completion_check_ends_the_routing(rule_sets, trave
 
 # --- platform sync (DESIGN.md, "Integration with the credit platform") ------------------------------------
 def _events(case):
-    return {e.topic: e for e in OutboxEvent.objects.filter(aggregate_type="cases.rectificationcase",
-                                                           aggregate_id=str(case.pk))}
+    return {
+        e.topic: e
+        for e in OutboxEvent.objects.filter(aggregate_type="cases.rectificationcase", aggregate_id=str(case.pk))
+    }
 
 
-def test_the_substantiated_record_and_the_closing_go_to_the_platform(rule_sets, travel, body, city_gov, office,
-                                                                     intake, reviewer, body_user):
+def test_the_substantiated_record_and_the_closing_go_to_the_platform(
+    rule_sets, travel, body, city_gov, office, intake, reviewer, body_user
+):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     events = _events(case)
     assert set(events) == {"rectification.recorded"}
@@ -272,8 +302,9 @@ def test_the_substantiated_record_and_the_closing_go_to_the_platform(rule_sets, 
     assert topic_label("rectification.closed") == "政务失信整改销号"
 
 
-def test_a_confirmed_refusal_goes_to_the_platform_with_its_consequences(rule_sets, travel, body, city_gov, office,
-                                                                         intake, reviewer):
+def test_a_confirmed_refusal_goes_to_the_platform_with_its_consequences(
+    rule_sets, travel, body, city_gov, office, intake, reviewer
+):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     svc.rectification_confirm_refusal(actor=reviewer, case=case, reason="拒不报送方案。", consequences="取消评优。")
     refused = _events(case)["rectification.refused"].payload
@@ -281,8 +312,9 @@ def test_a_confirmed_refusal_goes_to_the_platform_with_its_consequences(rule_set
     assert refused["record_display_state"] == DisplayState.DISPLAYED
 
 
-def test_a_lead_not_substantiated_reports_nothing(rule_sets, travel, complainant, enterprise, body, city_gov,
-                                                  office, intake, reviewer):
+def test_a_lead_not_substantiated_reports_nothing(
+    rule_sets, travel, complainant, enterprise, body, city_gov, office, intake, reviewer
+):
     case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise)
     svc.rectification_forward(actor=intake, case=case, verifier=city_gov)
     svc.rectification_verify(actor=reviewer, case=case, substantiated=False, reason="不属实。")

@@ -17,18 +17,27 @@ from tests.test_repair_views import tiny_pdf
 @pytest.fixture
 def private_storage(settings, tmp_path):
     root = tmp_path / "private"
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
     return root
 
 
 @pytest.mark.browser
-def test_it_repairs_a_record_from_application_to_decision_pdf(page, applicant, handler, leader, enterprise,
-                                                              market_bureau, rule_sets, private_storage, tmp_path):
-    record = CreditRecordFactory(subject=enterprise, provider=market_bureau, title="未按规定公示年度报告",
-                                 decision_number="郑市监罚〔2026〕88号", decision_date=dt.date(2026, 3, 5),
-                                 publication_date=dt.date(2026, 3, 10), display_min_until=dt.date(2026, 6, 5),
-                                 display_max_until=dt.date(2027, 3, 5))
+def test_it_repairs_a_record_from_application_to_decision_pdf(
+    page, applicant, handler, leader, enterprise, market_bureau, rule_sets, private_storage, tmp_path
+):
+    record = CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        title="未按规定公示年度报告",
+        decision_number="郑市监罚〔2026〕88号",
+        decision_date=dt.date(2026, 3, 5),
+        publication_date=dt.date(2026, 3, 10),
+        display_min_until=dt.date(2026, 6, 5),
+        display_max_until=dt.date(2027, 3, 5),
+    )
     proof = tmp_path / "罚款缴纳凭证.pdf"
     proof.write_bytes(tiny_pdf())
 
@@ -94,7 +103,6 @@ def test_it_repairs_a_record_from_application_to_decision_pdf(page, applicant, h
     assert response.ok and response.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "decision.pdf"
     pdf.write_bytes(response.body())
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "信用修复决定书" in text
     assert number in text

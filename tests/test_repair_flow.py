@@ -55,17 +55,24 @@ def travel():
 def storage(settings, tmp_path):
     """Uploads and notice PDFs go to a private directory of this test only."""
     root = tmp_path / "private"
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
     return root
 
 
 @pytest.fixture
 def eligible_record(enterprise, market_bureau, rule_sets):
     """A 一般 administrative penalty decided 2026-03-05: minimum period ended 2026-06-05, maximum 2027-03-05."""
-    return CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=dt.date(2026, 3, 5),
-                               publication_date=dt.date(2026, 3, 10), display_min_until=dt.date(2026, 6, 5),
-                               display_max_until=dt.date(2027, 3, 5))
+    return CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        decision_date=dt.date(2026, 3, 5),
+        publication_date=dt.date(2026, 3, 10),
+        display_min_until=dt.date(2026, 6, 5),
+        display_max_until=dt.date(2027, 3, 5),
+    )
 
 
 @pytest.fixture
@@ -80,8 +87,14 @@ def handler2(market_bureau):
 
 
 def make_draft(applicant, record, **kwargs):
-    app = svc.repair_draft_save(actor=applicant, record=record, contact_name="赵六", contact_phone="13800000000",
-                                statement="已缴清罚款并完成整改。", **kwargs)
+    app = svc.repair_draft_save(
+        actor=applicant,
+        record=record,
+        contact_name="赵六",
+        contact_phone="13800000000",
+        statement="已缴清罚款并完成整改。",
+        **kwargs,
+    )
     svc.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.PROOF, uploaded=upload())
     svc.repair_sign_commitment(actor=applicant, application=app, signer_name="张三", capacity="legal_rep")
     return app
@@ -98,13 +111,17 @@ def submitted(travel, storage, applicant, eligible_record):
 
 
 def case_clock(app, purpose) -> Clock:
-    return Clock.objects.filter(content_type=ContentType.objects.get_for_model(app), object_id=app.pk,
-                                purpose=purpose).order_by("-id").first()
+    return (
+        Clock.objects.filter(content_type=ContentType.objects.get_for_model(app), object_id=app.pk, purpose=purpose)
+        .order_by("-id")
+        .first()
+    )
 
 
 def open_clocks(app):
-    return Clock.objects.filter(content_type=ContentType.objects.get_for_model(app), object_id=app.pk,
-                                stopped_at__isnull=True).exclude(purpose__startswith="outbox:")
+    return Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True
+    ).exclude(purpose__startswith="outbox:")
 
 
 EXPECTED_NODE = {
@@ -190,8 +207,13 @@ def test_handler_cannot_sign_off(submitted, handler):
 
 
 def test_early_application_is_explained(travel, applicant, enterprise, market_bureau, rule_sets):
-    record = CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=dt.date(2026, 3, 5),
-                                 display_min_until=dt.date(2099, 6, 5), display_max_until=dt.date(2099, 12, 5))
+    record = CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        decision_date=dt.date(2026, 3, 5),
+        display_min_until=dt.date(2099, 6, 5),
+        display_max_until=dt.date(2099, 12, 5),
+    )
     problems = svc.repair_eligibility(subject=enterprise, record=record)
     assert any("2099年6月5日后方可申请" in p.message for p in problems)
     app = svc.repair_draft_save(actor=applicant, record=record, contact_name="a", contact_phone="1", statement="s")

@@ -25,7 +25,7 @@ from cases.models import (
 )
 from cases.models.attachments import Attachment
 from cases.models.outbox import OutboxEvent
-from cases.selectors import public_records_for_subject
+from cases.selectors.records import public_records_for_subject
 from cases.services import repair as svc
 from cases.services.records import record_revoke
 from notices import services as notice_services
@@ -61,8 +61,9 @@ def notices_of(app, kind=None):
 
 
 def pdf_text(notice) -> str:
-    return subprocess.run(["pdftotext", "-layout", notice.pdf.path, "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", notice.pdf.path, "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def compact(text: str) -> str:
@@ -116,7 +117,8 @@ def test_refusal_to_accept_is_the_leaders_with_reasons(submitted, handler, leade
 
 # --- supplement then continue ----------------------------------------------------------------------------
 def test_supplementing_pauses_the_authority_runs_the_applicant_and_moves_the_due_dates(
-        submitted, travel, applicant, handler):
+    submitted, travel, applicant, handler
+):
     app = submitted
     travel.to(2026, 7, 7)
     with pytest.raises(svc.RepairError):
@@ -142,8 +144,9 @@ def test_supplementing_pauses_the_authority_runs_the_applicant_and_moves_the_due
         svc.repair_supplement(actor=applicant, application=app)
 
     travel.to(2026, 7, 10)
-    svc.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.SUPPLEMENT,
-                      uploaded=upload("receipt.pdf"))
+    svc.repair_attach(
+        actor=applicant, application=app, purpose=Attachment.Purpose.SUPPLEMENT, uploaded=upload("receipt.pdf")
+    )
     step(app, svc.repair_supplement, actor=applicant, note="已上传缴款凭证")
     assert app.state == RepairState.SUBMITTED
     acceptance, decision = case_clock(app, svc.ACCEPTANCE), case_clock(app, svc.DECISION)
@@ -173,8 +176,9 @@ def test_a_second_supplement_request_gets_its_own_notice(submitted, travel, appl
 
 
 # --- withdraw -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("state", [RepairState.SUBMITTED, RepairState.SUPPLEMENTING, RepairState.ACCEPTED,
-                                   RepairState.PENDING_SIGNOFF])
+@pytest.mark.parametrize(
+    "state", [RepairState.SUBMITTED, RepairState.SUPPLEMENTING, RepairState.ACCEPTED, RepairState.PENDING_SIGNOFF]
+)
 def test_the_applicant_withdraws_from_every_open_state(submitted, applicant, handler, leader, state):
     app = drive(submitted, state, handler=handler, leader=leader)
     assert app.state == state
@@ -239,8 +243,9 @@ def test_one_extension_within_the_cap_signed_by_the_leader(submitted, travel, ha
 
 
 # --- approve --------------------------------------------------------------------------------------------
-def test_approval_stops_display_records_why_and_queues_the_sync(submitted, travel, handler, leader, enterprise,
-                                                               eligible_record):
+def test_approval_stops_display_records_why_and_queues_the_sync(
+    submitted, travel, handler, leader, enterprise, eligible_record
+):
     assert eligible_record in public_records_for_subject(subject=enterprise)
     app = drive(submitted, RepairState.PENDING_SIGNOFF, handler=handler, leader=leader)
     travel.to(2026, 7, 8)
@@ -289,7 +294,8 @@ def test_rejection_keeps_the_record_and_tells_the_remedies(submitted, handler, l
 
 # --- revoke ---------------------------------------------------------------------------------------------
 def test_revoking_a_repair_restores_display_bars_the_subject_and_explains_the_bar(
-        submitted, travel, applicant, handler, leader, other_leader, enterprise, eligible_record):
+    submitted, travel, applicant, handler, leader, other_leader, enterprise, eligible_record
+):
     app = drive(submitted, RepairState.APPROVED, handler=handler, leader=leader)
     granted = notice_render(notice_id=notices_of(app, "repair_granted").get().pk)
     travel.to(2026, 9, 1)
@@ -329,7 +335,8 @@ def test_revoking_a_repair_restores_display_bars_the_subject_and_explains_the_ba
 
 # --- deadlines across a holiday -----------------------------------------------------------------------------
 def test_received_the_day_before_national_day_acceptance_is_due_on_the_makeup_saturday(
-        travel, storage, applicant, eligible_record):
+    travel, storage, applicant, eligible_record
+):
     travel.to(2026, 9, 30, 15)
     app = make_submitted(applicant, eligible_record)
     acceptance = case_clock(app, svc.ACCEPTANCE)
@@ -341,8 +348,7 @@ def test_received_the_day_before_national_day_acceptance_is_due_on_the_makeup_sa
     assert "国庆" in explanation and "10月10日（星期六）调休上班" in explanation
 
 
-def test_received_during_the_holiday_counts_from_the_first_working_day(travel, storage, applicant,
-                                                                       eligible_record):
+def test_received_during_the_holiday_counts_from_the_first_working_day(travel, storage, applicant, eligible_record):
     travel.to(2026, 10, 3, 11)
     app = make_submitted(applicant, eligible_record)
     acceptance = case_clock(app, svc.ACCEPTANCE)
@@ -353,17 +359,22 @@ def test_received_during_the_holiday_counts_from_the_first_working_day(travel, s
 
 
 # --- permissions ----------------------------------------------------------------------------------------
-def test_the_other_enterprise_cannot_touch_this_enterprises_repair(submitted, travel, applicant, other_applicant,
-                                                                    eligible_record):
+def test_the_other_enterprise_cannot_touch_this_enterprises_repair(
+    submitted, travel, applicant, other_applicant, eligible_record
+):
     with pytest.raises(PermissionDenied):
-        svc.repair_draft_save(actor=other_applicant, record=eligible_record, contact_name="x", contact_phone="1",
-                              statement="s")
-    draft = svc.repair_draft_save(actor=applicant, record=CreditRecordFactory(
-        subject=eligible_record.subject, provider=eligible_record.provider), contact_name="赵六",
-        contact_phone="1", statement="s")
+        svc.repair_draft_save(
+            actor=other_applicant, record=eligible_record, contact_name="x", contact_phone="1", statement="s"
+        )
+    draft = svc.repair_draft_save(
+        actor=applicant,
+        record=CreditRecordFactory(subject=eligible_record.subject, provider=eligible_record.provider),
+        contact_name="赵六",
+        contact_phone="1",
+        statement="s",
+    )
     with pytest.raises(PermissionDenied):
-        svc.repair_attach(actor=other_applicant, application=draft, purpose=Attachment.Purpose.PROOF,
-                          uploaded=upload())
+        svc.repair_attach(actor=other_applicant, application=draft, purpose=Attachment.Purpose.PROOF, uploaded=upload())
     with pytest.raises(PermissionDenied):
         svc.repair_sign_commitment(actor=other_applicant, application=draft, signer_name="李四", capacity="x")
     with pytest.raises(PermissionDenied):
@@ -377,9 +388,11 @@ def test_the_other_enterprise_cannot_touch_this_enterprises_repair(submitted, tr
 
 
 def test_the_wrong_department_cannot_take_any_step(submitted, handler, leader, other_handler, other_leader):
-    for call in (lambda: svc.repair_accept(actor=other_handler, application=submitted),
-                 lambda: svc.repair_request_supplement(actor=other_handler, application=submitted, missing="x"),
-                 lambda: svc.repair_refuse(actor=other_leader, application=submitted, reason="x")):
+    for call in (
+        lambda: svc.repair_accept(actor=other_handler, application=submitted),
+        lambda: svc.repair_request_supplement(actor=other_handler, application=submitted, missing="x"),
+        lambda: svc.repair_refuse(actor=other_leader, application=submitted, reason="x"),
+    ):
         with pytest.raises(PermissionDenied):
             call()
     app = drive(submitted, RepairState.ACCEPTED, handler=handler, leader=leader)
@@ -461,32 +474,37 @@ def test_two_handlers_accepting_at_once_one_wins_one_conflicts(submitted, handle
 # --- eligibility ----------------------------------------------------------------------------------------
 def test_the_minimum_period_is_explained_in_one_plain_sentence(travel, enterprise, eligible_record):
     problems = svc.repair_eligibility(subject=enterprise, record=eligible_record, on=D(2026, 5, 1))
-    assert [(p.code, p.message) for p in problems] == [(
-        "min_period", "该行政处罚信息最短公示期为3个月，自2026年3月5日起算，2026年6月5日后方可申请。")]
+    assert [(p.code, p.message) for p in problems] == [
+        ("min_period", "该行政处罚信息最短公示期为3个月，自2026年3月5日起算，2026年6月5日后方可申请。")
+    ]
     assert svc.repair_eligibility(subject=enterprise, record=eligible_record, on=D(2026, 6, 5)) == []
 
 
 def test_a_record_the_law_excludes_is_not_repairable(travel, enterprise, market_bureau, rule_sets):
     record = CreditRecordFactory(subject=enterprise, provider=market_bureau, repairable=False)
     assert [p.message for p in svc.repair_eligibility(subject=enterprise, record=record)] == [
-        "依照法律、法规规定，该信息不可修复。"]
+        "依照法律、法规规定，该信息不可修复。"
+    ]
 
 
 def test_a_record_no_longer_displayed_cannot_be_repaired(travel, enterprise, eligible_record, handler):
     record_revoke(actor=handler, record=eligible_record, reason="原处罚决定已被撤销")
     eligible_record.refresh_from_db()
     assert [p.message for p in svc.repair_eligibility(subject=enterprise, record=eligible_record)] == [
-        "该信息当前状态为“已撤销”，只有公示中的信息可以申请信用修复。"]
+        "该信息当前状态为“已撤销”，只有公示中的信息可以申请信用修复。"
+    ]
 
 
 def test_another_subjects_record_is_refused(travel, other_enterprise, eligible_record):
     assert [p.code for p in svc.repair_eligibility(subject=other_enterprise, record=eligible_record)] == [
-        "not_own_record"]
+        "not_own_record"
+    ]
 
 
 def test_a_second_application_for_an_open_case_is_refused(submitted, applicant, enterprise, eligible_record):
     assert [p.message for p in svc.repair_eligibility(subject=enterprise, record=eligible_record)] == [
-        "该信息已有正在办理的信用修复申请，请勿重复申请。"]
+        "该信息已有正在办理的信用修复申请，请勿重复申请。"
+    ]
     # The open case itself is not counted against itself.
     assert svc.repair_eligibility(subject=enterprise, record=eligible_record, exclude=submitted) == []
     second = make_draft(applicant, eligible_record)
@@ -496,8 +514,9 @@ def test_a_second_application_for_an_open_case_is_refused(submitted, applicant, 
 
 
 def test_missing_materials_are_listed(travel, storage, applicant, eligible_record):
-    draft = svc.repair_draft_save(actor=applicant, record=eligible_record, contact_name="赵六", contact_phone="1",
-                                  statement="", by_agent=True)
+    draft = svc.repair_draft_save(
+        actor=applicant, record=eligible_record, contact_name="赵六", contact_phone="1", statement="", by_agent=True
+    )
     with pytest.raises(svc.RepairError) as refused:
         svc.repair_submit(actor=applicant, application=draft)
     messages = "\n".join(refused.value.messages)
@@ -506,13 +525,16 @@ def test_missing_materials_are_listed(travel, storage, applicant, eligible_recor
     assert engine.process_for(draft) is None
 
 
-def test_obligations_confirmed_by_the_department_need_no_proof(travel, storage, applicant, enterprise,
-                                                               market_bureau, rule_sets):
+def test_obligations_confirmed_by_the_department_need_no_proof(
+    travel, storage, applicant, enterprise, market_bureau, rule_sets
+):
     record = CreditRecordFactory(subject=enterprise, provider=market_bureau, obligations_performed=True)
-    draft = svc.repair_draft_save(actor=applicant, record=record, contact_name="赵六", contact_phone="1",
-                                  statement="已整改")
-    commitment = svc.repair_sign_commitment(actor=applicant, application=draft, signer_name="张三",
-                                            capacity="legal_rep")
+    draft = svc.repair_draft_save(
+        actor=applicant, record=record, contact_name="赵六", contact_phone="1", statement="已整改"
+    )
+    commitment = svc.repair_sign_commitment(
+        actor=applicant, application=draft, signer_name="张三", capacity="legal_rep"
+    )
     assert commitment.type == "repair" and record.title in commitment.text
     app = svc.repair_submit(actor=applicant, application=draft)
     assert assert_task_matches_state(app).state == RepairState.SUBMITTED
@@ -520,10 +542,16 @@ def test_obligations_confirmed_by_the_department_need_no_proof(travel, storage, 
 
 # --- the rule set pinned at receipt -------------------------------------------------------------------------
 def test_a_case_received_under_order_58_keeps_its_rules_after_order_36_takes_effect(
-        travel, storage, applicant, handler, leader, enterprise, market_bureau, rule_sets):
-    record = CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=D(2025, 11, 3),
-                                 publication_date=D(2025, 11, 5), display_min_until=D(2026, 2, 3),
-                                 display_max_until=D(2028, 11, 3))
+    travel, storage, applicant, handler, leader, enterprise, market_bureau, rule_sets
+):
+    record = CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        decision_date=D(2025, 11, 3),
+        publication_date=D(2025, 11, 5),
+        display_min_until=D(2026, 2, 3),
+        display_max_until=D(2028, 11, 3),
+    )
     travel.to(2026, 3, 31, 16)
     app = make_submitted(applicant, record)
     assert app.rule_set.code == "ndrc-58-2023"
@@ -560,8 +588,7 @@ def test_the_decision_notice_is_issued_once_and_its_pdf_says_what_matters(submit
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_withdrawal_racing_an_acceptance_ends_withdrawn_without_deadlock(submitted, applicant, handler,
-                                                                            monkeypatch):
+def test_a_withdrawal_racing_an_acceptance_ends_withdrawn_without_deadlock(submitted, applicant, handler, monkeypatch):
     monkeypatch.setattr(notice_services, "_enqueue_render", lambda notice_id: None)
     barrier = threading.Barrier(2)
     outcomes, errors = {}, []
@@ -580,10 +607,10 @@ def test_a_withdrawal_racing_an_acceptance_ends_withdrawn_without_deadlock(submi
             connections.close_all()
 
     threads = [
-        threading.Thread(target=run, args=("withdraw", lambda app: svc.repair_withdraw(actor=applicant,
-                                                                                        application=app))),
-        threading.Thread(target=run, args=("accept", lambda app: svc.repair_accept(actor=handler,
-                                                                                    application=app))),
+        threading.Thread(
+            target=run, args=("withdraw", lambda app: svc.repair_withdraw(actor=applicant, application=app))
+        ),
+        threading.Thread(target=run, args=("accept", lambda app: svc.repair_accept(actor=handler, application=app))),
     ]
     for t in threads:
         t.start()

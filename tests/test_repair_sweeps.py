@@ -13,7 +13,7 @@ from viewflow.workflow.status import PROCESS
 from cases import tasks
 from cases.models import AuditEvent, CaseActivity, CreditRecord, DisplayState, RecordChange, RepairState
 from cases.models.attachments import Attachment
-from cases.selectors import public_records_for_subject
+from cases.selectors.records import public_records_for_subject
 from cases.services import repair as svc
 from tests.factories import CreditRecordFactory
 from tests.test_repair_flow import (  # noqa: F401 — shared fixtures
@@ -60,16 +60,16 @@ def test_a_missed_window_ends_the_case_as_deemed_withdrawn(supplementing, travel
     # Running the job again changes nothing; the applicant can no longer supplement.
     assert svc.repairs_deem_withdrawn_due() == 0
     with pytest.raises(svc.RepairError):
-        svc.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.SUPPLEMENT,
-                          uploaded=upload())
+        svc.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.SUPPLEMENT, uploaded=upload())
     with pytest.raises(engine.TaskConflict):
         svc.repair_supplement(actor=applicant, application=app)
 
 
 def test_a_supplement_in_time_is_not_swept(supplementing, travel, applicant):
     travel.to(2026, 7, 14, 16)
-    svc.repair_attach(actor=applicant, application=supplementing, purpose=Attachment.Purpose.SUPPLEMENT,
-                      uploaded=upload())
+    svc.repair_attach(
+        actor=applicant, application=supplementing, purpose=Attachment.Purpose.SUPPLEMENT, uploaded=upload()
+    )
     step(supplementing, svc.repair_supplement, actor=applicant)
     travel.to(2026, 7, 20)
     assert svc.repairs_deem_withdrawn_due() == 0
@@ -89,9 +89,15 @@ def expiring(travel, enterprise, market_bureau, rule_sets):
     travel.to(2026, 7, 6)
 
     def make(decision, max_until, performed):
-        return CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=decision,
-                                   publication_date=decision, display_min_until=decision + dt.timedelta(days=90),
-                                   display_max_until=max_until, obligations_performed=performed)
+        return CreditRecordFactory(
+            subject=enterprise,
+            provider=market_bureau,
+            decision_date=decision,
+            publication_date=decision,
+            display_min_until=decision + dt.timedelta(days=90),
+            display_max_until=max_until,
+            obligations_performed=performed,
+        )
 
     return {
         "ended_performed": make(D(2024, 6, 3), D(2025, 6, 3), True),
@@ -150,18 +156,26 @@ def test_the_sweep_judges_by_the_day_it_is_given(expiring):
     assert CreditRecord.objects.get(pk=expiring["ends_today"].pk).display_state == DisplayState.EXPIRED
 
 
-def test_a_decision_older_than_every_rule_set_still_expires_at_the_five_year_cap(travel, enterprise, market_bureau,
-                                                                             rule_sets):
+def test_a_decision_older_than_every_rule_set_still_expires_at_the_five_year_cap(
+    travel, enterprise, market_bureau, rule_sets
+):
     travel.to(2026, 7, 6)
-    old = CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=D(2020, 5, 6),
-                              publication_date=D(2020, 5, 6), display_min_until=D(2020, 8, 6),
-                              display_max_until=D(2023, 5, 6), obligations_performed=False)
+    old = CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        decision_date=D(2020, 5, 6),
+        publication_date=D(2020, 5, 6),
+        display_min_until=D(2020, 8, 6),
+        display_max_until=D(2023, 5, 6),
+        obligations_performed=False,
+    )
     assert svc.records_expire_due() == 1
     assert CreditRecord.objects.get(pk=old.pk).display_state == DisplayState.EXPIRED
 
 
-def test_a_repair_granted_after_the_record_expired_still_closes_the_case(submitted, travel, eligible_record,
-                                                                      handler, leader):
+def test_a_repair_granted_after_the_record_expired_still_closes_the_case(
+    submitted, travel, eligible_record, handler, leader
+):
     step(submitted, svc.repair_accept, actor=handler)
     step(submitted, svc.repair_propose, actor=handler, proposal="approve", reason="材料齐全")
     travel.to(2027, 3, 8)
@@ -183,8 +197,9 @@ SWEEPS = {
 def test_setup_schedules_installs_the_repair_sweeps_once(db):
     call_command("setup_schedules", stdout=StringIO())
     Schedule.objects.filter(name="records-expire").update(cron="0 12 * * *")
-    Schedule.objects.create(name="repairs-deem-withdrawn", func="cases.tasks.repairs_deem_withdrawn_task",
-                            schedule_type=Schedule.HOURLY)  # an accidental copy
+    Schedule.objects.create(
+        name="repairs-deem-withdrawn", func="cases.tasks.repairs_deem_withdrawn_task", schedule_type=Schedule.HOURLY
+    )  # an accidental copy
     out = StringIO()
     call_command("setup_schedules", stdout=out)
 

@@ -22,8 +22,11 @@ pytestmark = pytest.mark.django_db
 # --- small real files ------------------------------------------------------------------------------------
 def tiny_pdf() -> bytes:
     """A valid one-page PDF (catalog, pages, page; xref offsets computed)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, body in enumerate(objects, start=1):
@@ -38,10 +41,16 @@ def tiny_pdf() -> bytes:
 
 def tiny_png() -> bytes:
     """A valid 1×1 white PNG."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
+        + chunk(b"IEND", b"")
+    )
 
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 64
@@ -55,29 +64,47 @@ def png_upload(name="营业执照.png"):
     return SimpleUploadedFile(name, tiny_png(), content_type="image/png")
 
 
-FIELDS = {"contact_name": "赵六", "contact_phone": "0371-66668888", "statement": "已于2026年3月20日缴清罚款并完成整改。",
-          "signer_name": "张三", "signer_capacity": "legal_rep"}
+FIELDS = {
+    "contact_name": "赵六",
+    "contact_phone": "0371-66668888",
+    "statement": "已于2026年3月20日缴清罚款并完成整改。",
+    "signer_name": "张三",
+    "signer_capacity": "legal_rep",
+}
 
 
 # --- fixtures ---------------------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def private_storage(settings, tmp_path):
     root = tmp_path / "private"
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
     return root
 
 
 @pytest.fixture
 def eligible_record(enterprise, market_bureau, rule_sets):
-    return CreditRecordFactory(subject=enterprise, provider=market_bureau, title="未按规定公示年度报告",
-                               decision_date=dt.date(2026, 3, 5), publication_date=dt.date(2026, 3, 10),
-                               display_min_until=dt.date(2026, 6, 5), display_max_until=dt.date(2027, 3, 5))
+    return CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        title="未按规定公示年度报告",
+        decision_date=dt.date(2026, 3, 5),
+        publication_date=dt.date(2026, 3, 10),
+        display_min_until=dt.date(2026, 6, 5),
+        display_max_until=dt.date(2027, 3, 5),
+    )
 
 
 def submit_case(applicant, record):
-    app = svc.repair_draft_save(actor=applicant, record=record, contact_name="赵六", contact_phone="13800000000",
-                                statement="已缴清罚款并完成整改。")
+    app = svc.repair_draft_save(
+        actor=applicant,
+        record=record,
+        contact_name="赵六",
+        contact_phone="13800000000",
+        statement="已缴清罚款并完成整改。",
+    )
     svc.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.PROOF, uploaded=pdf_upload())
     svc.repair_sign_commitment(actor=applicant, application=app, signer_name="张三", capacity="legal_rep")
     return svc.repair_submit(actor=applicant, application=app)
@@ -108,14 +135,18 @@ def test_it_takes_the_applicant_from_the_record_to_a_submitted_case(client, appl
     response = client.post(apply_url, {**FIELDS, "action": "save", "proof": pdf_upload(), "licence": png_upload()})
     app = RepairApplication.objects.get(record=eligible_record)
     assert response.status_code == 302 and response["Location"] == reverse("repair_edit", args=[app.pk])
-    assert {a.purpose: a.mime_type for a in app.attachments.all()} == {"proof": "application/pdf",
-                                                                        "licence": "image/png"}
+    assert {a.purpose: a.mime_type for a in app.attachments.all()} == {
+        "proof": "application/pdf",
+        "licence": "image/png",
+    }
 
     # A program renamed to .pdf is refused by its content; what was typed and uploaded is kept.
     edit_url = reverse("repair_edit", args=[app.pk])
     typed = {**FIELDS, "statement": "补充说明：已完成整改复查。"}
-    page = html(client.post(edit_url, {**typed, "action": "save",
-                                       "attorney": SimpleUploadedFile("委托书.pdf", EXE)}), status=400)
+    page = html(
+        client.post(edit_url, {**typed, "action": "save", "attorney": SimpleUploadedFile("委托书.pdf", EXE)}),
+        status=400,
+    )
     assert "文件“委托书.pdf”的内容不是PDF、JPEG或PNG格式" in page
     assert "补充说明：已完成整改复查。" in page and "0371-66668888" in page
     assert "缴款凭证.pdf" in page and "营业执照.png" in page
@@ -135,6 +166,7 @@ def test_it_takes_the_applicant_from_the_record_to_a_submitted_case(client, appl
     assert "受理审查" in status  # the current step, by name
     explanation = svc._clock(app, svc.ACCEPTANCE)
     from workflows.selectors import clock_status
+
     assert clock_status(explanation).explanation in status
     assert "剩余" in status and "个工作日" in status
 
@@ -144,16 +176,25 @@ def test_it_takes_the_applicant_from_the_record_to_a_submitted_case(client, appl
 
 def test_a_bad_phone_number_is_explained_and_the_statement_kept(client, applicant, eligible_record):
     client.force_login(applicant)
-    page = html(client.post(reverse("repair_apply", args=[eligible_record.pk]),
-                            {**FIELDS, "contact_phone": "call me", "action": "save"}), status=400)
+    page = html(
+        client.post(
+            reverse("repair_apply", args=[eligible_record.pk]), {**FIELDS, "contact_phone": "call me", "action": "save"}
+        ),
+        status=400,
+    )
     assert "请填写有效的联系电话" in page and FIELDS["statement"] in page
     assert not RepairApplication.objects.exists()
 
 
 def test_it_explains_why_a_record_cannot_yet_be_repaired(client, applicant, enterprise, market_bureau, rule_sets):
-    record = CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=dt.date(2026, 9, 1),
-                                 publication_date=dt.date(2026, 9, 2),
-                                 display_min_until=dt.date(2099, 6, 5), display_max_until=dt.date(2099, 12, 5))
+    record = CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        decision_date=dt.date(2026, 9, 1),
+        publication_date=dt.date(2026, 9, 2),
+        display_min_until=dt.date(2099, 6, 5),
+        display_max_until=dt.date(2099, 12, 5),
+    )
     client.force_login(applicant)
     page = html(client.get(reverse("repair_apply", args=[record.pk])))
     assert "2099年6月5日后方可申请" in page
@@ -168,24 +209,30 @@ def test_it_explains_why_a_record_cannot_yet_be_repaired(client, applicant, ente
 
 # --- who sees what ------------------------------------------------------------------------------------------
 def test_another_enterprise_gets_404_on_the_case_its_materials_and_notices(
-        client, submitted, handler, other_applicant, django_capture_on_commit_callbacks):
+    client, submitted, handler, other_applicant, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         svc.repair_accept(actor=handler, application=submitted)
     notice = Notice.objects.get(object_id=submitted.pk, kind="repair_accepted")
     assert notice.status == Notice.Status.ISSUED
     attachment = submitted.attachments.first()
     client.force_login(other_applicant)
-    for url in (reverse("repair_status", args=[submitted.pk]), reverse("repair_edit", args=[submitted.pk]),
-                reverse("repair_withdraw", args=[submitted.pk]),
-                reverse("repair_attachment", args=[submitted.pk, attachment.pk]),
-                reverse("notices:detail", args=[notice.pk]), reverse("notices:download", args=[notice.pk])):
+    for url in (
+        reverse("repair_status", args=[submitted.pk]),
+        reverse("repair_edit", args=[submitted.pk]),
+        reverse("repair_withdraw", args=[submitted.pk]),
+        reverse("repair_attachment", args=[submitted.pk, attachment.pk]),
+        reverse("notices:detail", args=[notice.pk]),
+        reverse("notices:download", args=[notice.pk]),
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(reverse("repair_chase", args=[submitted.pk])).status_code == 404
     assert submitted.tracking_number not in html(client.get(reverse("repair_my_list")))
 
 
-def test_the_applicant_downloads_its_materials_and_notices(client, submitted, applicant, handler,
-                                                           django_capture_on_commit_callbacks):
+def test_the_applicant_downloads_its_materials_and_notices(
+    client, submitted, applicant, handler, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         svc.repair_accept(actor=handler, application=submitted)
     client.force_login(applicant)
@@ -220,8 +267,9 @@ def test_a_supervisor_reads_the_case_but_not_the_materials(client, submitted, su
 
 
 def test_staff_never_see_drafts(client, applicant, eligible_record, handler):
-    app = svc.repair_draft_save(actor=applicant, record=eligible_record, contact_name="a", contact_phone="1",
-                                statement="s")
+    app = svc.repair_draft_save(
+        actor=applicant, record=eligible_record, contact_name="a", contact_phone="1", statement="s"
+    )
     client.force_login(handler)
     assert client.get(reverse("repair_desk_case", args=[app.pk])).status_code == 404
 
@@ -236,11 +284,14 @@ def test_the_handler_accepts_and_proposes_and_only_the_leader_signs_off(client, 
     assert client.post(reverse("repair_desk_act", args=[submitted.pk, "accept"])).status_code == 302
     page = html(client.get(desk_url))
     assert "审查意见" in page
-    response = client.post(reverse("repair_desk_act", args=[submitted.pk, "propose"]),
-                           {"propose-proposal": "reject", "propose-reason": ""})
+    response = client.post(
+        reverse("repair_desk_act", args=[submitted.pk, "propose"]), {"propose-proposal": "reject", "propose-reason": ""}
+    )
     assert "不予修复和延期必须写明理由" in html(response, status=400)
-    client.post(reverse("repair_desk_act", args=[submitted.pk, "propose"]),
-                {"propose-proposal": "approve", "propose-reason": "罚款已缴清，整改到位"})
+    client.post(
+        reverse("repair_desk_act", args=[submitted.pk, "propose"]),
+        {"propose-proposal": "approve", "propose-reason": "罚款已缴清，整改到位"},
+    )
     submitted.refresh_from_db()
     assert submitted.state == RepairState.PENDING_SIGNOFF
 
@@ -273,8 +324,10 @@ def test_the_slower_officer_is_told_the_step_was_already_taken(client, submitted
 
 def test_a_supplement_request_reaches_the_applicant_who_answers_it(client, submitted, handler, applicant):
     client.force_login(handler)
-    client.post(reverse("repair_desk_act", args=[submitted.pk, "supplement"]),
-                {"supplement-missing": "罚款缴纳银行回单原件扫描件"})
+    client.post(
+        reverse("repair_desk_act", args=[submitted.pk, "supplement"]),
+        {"supplement-missing": "罚款缴纳银行回单原件扫描件"},
+    )
     submitted.refresh_from_db()
     assert submitted.state == RepairState.SUPPLEMENTING
 
@@ -292,11 +345,17 @@ def test_a_supplement_request_reaches_the_applicant_who_answers_it(client, submi
 
 
 # --- the queue ------------------------------------------------------------------------------------------------
-def test_the_queue_lists_the_nearest_deadline_first(client, applicant, enterprise, market_bureau, rule_sets,
-                                                    handler, other_handler, eligible_record):
+def test_the_queue_lists_the_nearest_deadline_first(
+    client, applicant, enterprise, market_bureau, rule_sets, handler, other_handler, eligible_record
+):
     older = submit_case(applicant, eligible_record)
-    second_record = CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=dt.date(2026, 3, 5),
-                                        display_min_until=dt.date(2026, 6, 5), display_max_until=dt.date(2027, 3, 5))
+    second_record = CreditRecordFactory(
+        subject=enterprise,
+        provider=market_bureau,
+        decision_date=dt.date(2026, 3, 5),
+        display_min_until=dt.date(2026, 6, 5),
+        display_max_until=dt.date(2027, 3, 5),
+    )
     newer = submit_case(applicant, second_record)
     # Accepted, the older case now runs against the (longer) decision limit; the newer one still against the
     # (shorter) acceptance limit, so it comes first although it arrived later.
@@ -351,8 +410,9 @@ def test_the_desk_home_and_the_portal_nav_link_the_repair_pages(client, applican
     assert reverse("repair_my_list") in html(client.get(reverse("subject_list")))
 
 
-def test_the_queue_reads_a_page_in_a_fixed_number_of_queries(client, applicant, enterprise, market_bureau, handler,
-                                                             eligible_record):
+def test_the_queue_reads_a_page_in_a_fixed_number_of_queries(
+    client, applicant, enterprise, market_bureau, handler, eligible_record
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -361,8 +421,13 @@ def test_the_queue_reads_a_page_in_a_fixed_number_of_queries(client, applicant, 
     with CaptureQueriesContext(connection) as one:
         html(client.get(reverse("repair_desk")))
     for _ in range(3):
-        more = CreditRecordFactory(subject=enterprise, provider=market_bureau, decision_date=dt.date(2026, 3, 5),
-                                   display_min_until=dt.date(2026, 6, 5), display_max_until=dt.date(2027, 3, 5))
+        more = CreditRecordFactory(
+            subject=enterprise,
+            provider=market_bureau,
+            decision_date=dt.date(2026, 3, 5),
+            display_min_until=dt.date(2026, 6, 5),
+            display_max_until=dt.date(2027, 3, 5),
+        )
         submit_case(applicant, more)
     with CaptureQueriesContext(connection) as four:
         page = html(client.get(reverse("repair_desk")))

@@ -19,9 +19,9 @@ from workflows.rules import (
     read_rule_set_fixture,
     rule_param,
     rule_param_detail,
-    rule_sets_load,
     ruleset_in_force,
 )
+from workflows.services.rule_sets import rule_sets_load
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +128,12 @@ def test_display_periods_differ_between_the_sets(rule_sets):
     assert {rule_param(old, rules.DISPLAY_MAX_MONTHS[s]) for s in ("minor", "ordinary", "serious")} == {36}
     assert rule_param(old, rules.DISPLAY_KEY_SECTOR_MIN_MONTHS) == 12
     assert set(rule_param(old, rules.DISPLAY_KEY_SECTORS)) == {
-        "food", "drugs", "special_equipment", "work_safety", "fire_safety"}
+        "food",
+        "drugs",
+        "special_equipment",
+        "work_safety",
+        "fire_safety",
+    }
 
 
 def test_a_case_pinned_to_the_old_set_keeps_the_old_value_after_a_new_set_is_added(rule_sets):

@@ -48,11 +48,19 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("星期"))
     def weekday(self, obj):
-        return [_("星期一"), _("星期二"), _("星期三"), _("星期四"), _("星期五"), _("星期六"), _("星期日")][obj.date.weekday()]
+        return [_("星期一"), _("星期二"), _("星期三"), _("星期四"), _("星期五"), _("星期六"), _("星期日")][
+            obj.date.weekday()
+        ]
 
     def save_model(self, request, obj, form, change):
-        saved = calendar_override_save(actor=request.user, date=obj.date, is_workday=obj.is_workday, name=obj.name,
-                                       source=obj.source, override=obj if change else None)
+        saved = calendar_override_save(
+            actor=request.user,
+            date=obj.date,
+            is_workday=obj.is_workday,
+            name=obj.name,
+            source=obj.source,
+            override=obj if change else None,
+        )
         obj.pk = saved.pk
 
     def delete_model(self, request, obj):
@@ -102,10 +110,28 @@ class ClockPauseInline(_ReadOnlyInline):
 
 @admin.register(Clock)
 class ClockAdmin(ReadOnlyAdmin):
-    list_display = ["label", "purpose", "kind", "unit", "budget", "extension_days", "start_date", "due_date",
-                    "provisional", "is_paused", "stopped_at", "organisation"]
-    list_filter = ["kind", "unit", "provisional", "is_paused", ("stopped_at", admin.EmptyFieldListFilter),
-                   "organisation"]
+    list_display = [
+        "label",
+        "purpose",
+        "kind",
+        "unit",
+        "budget",
+        "extension_days",
+        "start_date",
+        "due_date",
+        "provisional",
+        "is_paused",
+        "stopped_at",
+        "organisation",
+    ]
+    list_filter = [
+        "kind",
+        "unit",
+        "provisional",
+        "is_paused",
+        ("stopped_at", admin.EmptyFieldListFilter),
+        "organisation",
+    ]
     search_fields = ["label", "purpose", "citation"]
     date_hierarchy = "due_date"
     list_select_related = ["organisation"]

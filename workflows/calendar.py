@@ -63,8 +63,15 @@ class DayInfo:
 class WorkCalendar:
     """An immutable, precomputed table. Build with ``WorkCalendar.build``; get the live one with ``get_calendar``."""
 
-    def __init__(self, *, holidays: dict[dt.date, str], workdays: dict[dt.date, str], known_years: set[int],
-                 last_year: int, version: int = 0):
+    def __init__(
+        self,
+        *,
+        holidays: dict[dt.date, str],
+        workdays: dict[dt.date, str],
+        known_years: set[int],
+        last_year: int,
+        version: int = 0,
+    ):
         self.version = version
         self.known_years = frozenset(known_years)
         self.first = dt.date(FIRST_YEAR, 1, 1)

@@ -74,8 +74,15 @@ def _advance(cal: WorkCalendar, unit: str, start: dt.date, n: int) -> dt.date:
     return start + dt.timedelta(days=n)
 
 
-def derive(*, unit: str, budget: int, extension_days: int, start_date: dt.date,
-           pauses: Iterable[tuple[dt.date, dt.date | None, str, str]], calendar: WorkCalendar) -> Derivation:
+def derive(
+    *,
+    unit: str,
+    budget: int,
+    extension_days: int,
+    start_date: dt.date,
+    pauses: Iterable[tuple[dt.date, dt.date | None, str, str]],
+    calendar: WorkCalendar,
+) -> Derivation:
     """``pauses``: (paused_on, resumed_on or None, reason_code, reason_label), any order."""
     cal = calendar
     ordered: Sequence = sorted(pauses, key=lambda p: p[0])
@@ -110,10 +117,17 @@ def derive(*, unit: str, budget: int, extension_days: int, start_date: dt.date,
         span_end = due
     unknown = [y for y in range(start_date.year, max(span_end, start_date).year + 1) if y not in cal.known_years]
     return Derivation(
-        unit=unit, budget=budget, extension_days=extension_days, start_date=start_date, due_date=due,
-        raw_due=raw, pauses=spans, open_pause=open_pause,
+        unit=unit,
+        budget=budget,
+        extension_days=extension_days,
+        start_date=start_date,
+        due_date=due,
+        raw_due=raw,
+        pauses=spans,
+        open_pause=open_pause,
         remaining_at_pause=remaining if open_pause is not None else None,
-        provisional=bool(unknown), unknown_years=unknown,
+        provisional=bool(unknown),
+        unknown_years=unknown,
     )
 
 
@@ -121,5 +135,11 @@ def derive_clock(clock, calendar: WorkCalendar) -> Derivation:
     """The derivation for a saved ``Clock`` (uses ``clock.pauses.all()``, so prefetch them in bulk)."""
     rows = clock.pauses.all() if clock.pk is not None else []  # a clock being started has no pauses yet
     pauses = [(p.paused_on, p.resumed_on, p.reason_code, p.get_reason_code_display()) for p in rows]
-    return derive(unit=clock.unit, budget=clock.budget, extension_days=clock.extension_days,
-                  start_date=clock.start_date, pauses=pauses, calendar=calendar)
+    return derive(
+        unit=clock.unit,
+        budget=clock.budget,
+        extension_days=clock.extension_days,
+        start_date=clock.start_date,
+        pauses=pauses,
+        calendar=calendar,
+    )

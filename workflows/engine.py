@@ -20,9 +20,9 @@ from viewflow.workflow import lock
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-T = TypeVar("T")
+from workflows.selectors import OPEN_TASK_STATUSES
 
-OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+T = TypeVar("T")
 
 # The lock every flow of ours uses (``lock_impl``): SELECT ... FOR UPDATE on the process row, *waiting* for
 # the holder. viewflow's default (nowait=True with retries) catches the lock error inside a savepoint it then
@@ -42,8 +42,7 @@ class TaskConflict(Exception):
 
 def process_for(case: models.Model) -> Process | None:
     ct = ContentType.objects.get_for_model(case)
-    return (Process.objects.filter(artifact_content_type=ct, artifact_object_id=case.pk)
-            .order_by("-created").first())
+    return Process.objects.filter(artifact_content_type=ct, artifact_object_id=case.pk).order_by("-created").first()
 
 
 def open_tasks(case: models.Model):
@@ -86,8 +85,11 @@ def complete_task(*, case: models.Model, node, user, action: Callable[[], T], ch
     if process is None:
         raise TaskConflict()
     with transaction.atomic(), flow_class.lock(process.pk):
-        task = (Task.objects.select_for_update()
-                .filter(process=process, flow_task=node, status__in=OPEN_TASK_STATUSES).first())
+        task = (
+            Task.objects.select_for_update()
+            .filter(process=process, flow_task=node, status__in=OPEN_TASK_STATUSES)
+            .first()
+        )
         if task is None:
             raise TaskConflict()
         if check_permission and not may_take(node, user, task):

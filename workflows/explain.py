@@ -142,10 +142,14 @@ class _Chinese(_Builder):
         for p in d.pauses:
             if not p.effective or p.resumed_on is None:
                 continue
-            parts.append(f"{self.span(p.paused_on, p.resumed_on)}暂停计时（{p.reason_label}），不计{self.unit(p.units_not_counted)}")
+            parts.append(
+                f"{self.span(p.paused_on, p.resumed_on)}暂停计时（{p.reason_label}），不计{self.unit(p.units_not_counted)}"
+            )
         if d.open_pause is not None:
             p = d.open_pause
-            parts.append(f"{self.short(p.paused_on)}起暂停计时（{p.reason_label}），尚余{self.unit(d.remaining_at_pause)}，恢复后重新计算截止日")
+            parts.append(
+                f"{self.short(p.paused_on)}起暂停计时（{p.reason_label}），尚余{self.unit(d.remaining_at_pause)}，恢复后重新计算截止日"
+            )
         else:
             if d.raw_due is not None and d.due_date != d.raw_due:
                 parts.append(f"届满日{self.weekday(d.raw_due)}为非工作日，顺延至下一工作日")
@@ -202,8 +206,10 @@ class _English(_Builder):
         elif moved == "after_hours":
             head += f" from receipt on {self.full(received)} (after office hours, counted as received on {self.short(d.start_date)})"
         elif moved == "non_working":
-            head += (f" from receipt on {_EN_WEEKDAYS[received.weekday()]} {self.full(received)} (a non-working day, "
-                     f"counted as received on {self.short(d.start_date)})")
+            head += (
+                f" from receipt on {_EN_WEEKDAYS[received.weekday()]} {self.full(received)} (a non-working day, "
+                f"counted as received on {self.short(d.start_date)})"
+            )
         else:
             head += f" from receipt on {self.full(received)}"
         parts.append(head)
@@ -217,15 +223,21 @@ class _English(_Builder):
         for p in d.pauses:
             if not p.effective or p.resumed_on is None:
                 continue
-            parts.append(f"paused {self.span(p.paused_on, p.resumed_on)} ({self.reason(p)}; "
-                         f"{self.unit(p.units_not_counted)} not counted)")
+            parts.append(
+                f"paused {self.span(p.paused_on, p.resumed_on)} ({self.reason(p)}; "
+                f"{self.unit(p.units_not_counted)} not counted)"
+            )
         if d.open_pause is not None:
             p = d.open_pause
-            parts.append(f"paused since {self.short(p.paused_on)} ({self.reason(p)}) with {self.unit(d.remaining_at_pause)} "
-                         f"left; the due date is set again on resumption")
+            parts.append(
+                f"paused since {self.short(p.paused_on)} ({self.reason(p)}) with {self.unit(d.remaining_at_pause)} "
+                f"left; the due date is set again on resumption"
+            )
         else:
             if d.raw_due is not None and d.due_date != d.raw_due:
-                parts.append(f"the last day, {self.weekday(d.raw_due)}, is a non-working day and moves to the next working day")
+                parts.append(
+                    f"the last day, {self.weekday(d.raw_due)}, is a non-working day and moves to the next working day"
+                )
             parts.append(f"due {self.full(d.due_date)}")
         text = ", ".join(parts)
         if d.provisional:

@@ -83,8 +83,9 @@ class RuleSet(models.Model):
 
 
 class RuleParameter(models.Model):
-    rule_set = models.ForeignKey(RuleSet, verbose_name=_("规则版本"), on_delete=models.CASCADE,
-                                 related_name="parameters")
+    rule_set = models.ForeignKey(
+        RuleSet, verbose_name=_("规则版本"), on_delete=models.CASCADE, related_name="parameters"
+    )
     key = models.CharField(_("参数"), max_length=80)
     value = models.JSONField(_("取值"))
     unit = models.CharField(_("单位"), max_length=20, blank=True)
@@ -128,7 +129,11 @@ class Clock(models.Model):
     object_id = models.BigIntegerField()
     case = GenericForeignKey("content_type", "object_id")
     organisation = models.ForeignKey(
-        "cases.Organisation", verbose_name=_("责任机构"), null=True, blank=True, on_delete=models.PROTECT,
+        "cases.Organisation",
+        verbose_name=_("责任机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="clocks",
     )
     purpose = models.CharField(_("时限事项"), max_length=60)
@@ -138,8 +143,7 @@ class Clock(models.Model):
     budget = models.PositiveIntegerField(_("时限"))
     citation = models.CharField(_("依据"), max_length=300, blank=True)
     started_at = models.DateTimeField(_("起算时间"))
-    start_rule = models.CharField(_("起算规则"), max_length=10, choices=StartRule.choices,
-                                  default=StartRule.RECEIPT)
+    start_rule = models.CharField(_("起算规则"), max_length=10, choices=StartRule.choices, default=StartRule.RECEIPT)
     start_date = models.DateField(_("起算日"), help_text=_("第0日；非工作日收件顺延至下一工作日。"))
     extension_cap = models.PositiveIntegerField(_("延期上限"), default=0)
     extension_days = models.PositiveIntegerField(_("已延期"), default=0)
@@ -160,18 +164,24 @@ class Clock(models.Model):
         verbose_name_plural = _("时限")
         indexes = [
             # The overdue sweep and dashboards: only running clocks, by due moment.
-            models.Index(fields=["due_at"], name="clock_open_due_idx",
-                         condition=Q(stopped_at__isnull=True, is_paused=False)),
+            models.Index(
+                fields=["due_at"], name="clock_open_due_idx", condition=Q(stopped_at__isnull=True, is_paused=False)
+            ),
             models.Index(fields=["content_type", "object_id"]),
-            models.Index(fields=["organisation", "due_at"], name="clock_org_due_idx",
-                         condition=Q(stopped_at__isnull=True)),
+            models.Index(
+                fields=["organisation", "due_at"], name="clock_org_due_idx", condition=Q(stopped_at__isnull=True)
+            ),
             # The provisional-calendar alarm runs on every staff page: keep it off the big table.
-            models.Index(fields=["due_date"], name="clock_provisional_open_idx",
-                         condition=Q(stopped_at__isnull=True, provisional=True)),
+            models.Index(
+                fields=["due_date"],
+                name="clock_provisional_open_idx",
+                condition=Q(stopped_at__isnull=True, provisional=True),
+            ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(extension_days__lte=models.F("extension_cap")),
-                                   name="extension_within_cap"),
+            models.CheckConstraint(
+                condition=Q(extension_days__lte=models.F("extension_cap")), name="extension_within_cap"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -198,18 +208,31 @@ class ClockPause(models.Model):
     reason = models.CharField(_("说明"), max_length=300, blank=True)
     paused_on = models.DateField(_("暂停日"))
     resumed_on = models.DateField(_("恢复日"), null=True, blank=True)
-    paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("暂停人"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
-    resumed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("恢复人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("暂停人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resumed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("恢复人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("暂停计时")
         verbose_name_plural = _("暂停计时")
         ordering = ["paused_on", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["clock"], condition=Q(resumed_on__isnull=True),
-                                    name="one_open_pause_per_clock"),
+            models.UniqueConstraint(
+                fields=["clock"], condition=Q(resumed_on__isnull=True), name="one_open_pause_per_clock"
+            ),
         ]
 
     def __str__(self) -> str:

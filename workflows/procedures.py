@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,9 @@ class Procedure:
     staff_url_name: str  # detail page for staff, reversed with pk=
     applicant_url_name: str = ""  # detail page for the applicant, if the procedure has one
     clock_purposes: tuple[str, ...] = field(default_factory=tuple)  # the legal clocks that count for escalation
+    # The viewflow Flow that routes the procedure's work (workflows/flows/<code>.py), by dotted path: services
+    # run its tasks through workflows.engine, and the routing layer sits above them (tests/test_layers.py).
+    flow_path: str = ""
 
     @property
     def model(self):
@@ -32,41 +36,74 @@ class Procedure:
 PROCEDURES: dict[str, Procedure] = {}
 
 
+def procedure_flow(code: str):
+    """The Flow class routing procedure ``code`` (looked up at run time, so services need not import it)."""
+    return import_string(PROCEDURES[code].flow_path)
+
+
 def register(procedure: Procedure) -> Procedure:
     PROCEDURES[procedure.code] = procedure
     return procedure
 
 
-register(Procedure(
-    code="repair", label=_("信用修复"), model_label="cases.RepairApplication",
-    open_states=("submitted", "supplementing", "accepted", "signoff"),
-    staff_url_name="repair_desk_case", applicant_url_name="repair_status",
-    clock_purposes=("repair.acceptance", "repair.decision"),
-))
+register(
+    Procedure(
+        code="repair",
+        label=_("信用修复"),
+        model_label="cases.RepairApplication",
+        open_states=("submitted", "supplementing", "accepted", "signoff"),
+        staff_url_name="repair_desk_case",
+        applicant_url_name="repair_status",
+        clock_purposes=("repair.acceptance", "repair.decision"),
+        flow_path="workflows.flows.repair.RepairFlow",
+    )
+)
 
 # 信用承诺: the case-like item is the verification check (核查) a department owes on a commitment.
-register(Procedure(
-    code="commitment", label=_("信用承诺核查"), model_label="cases.CommitmentVerification",
-    open_states=("open",), staff_url_name="commitment_verification",
-    clock_purposes=("commitment.verify",),
-))
+register(
+    Procedure(
+        code="commitment",
+        label=_("信用承诺核查"),
+        model_label="cases.CommitmentVerification",
+        open_states=("open",),
+        staff_url_name="commitment_verification",
+        clock_purposes=("commitment.verify",),
+        # Routes the leader's decision on 撤销行政决定 (the check itself is scheduled set-based by the sweep).
+        flow_path="workflows.flows.commitment.CommitmentFlow",
+    )
+)
 
 
-register(Procedure(
-    code="objection", label=_("异议处理"), model_label="cases.ObjectionCase",
-    open_states=("submitted", "checking"),
-    staff_url_name="objection_desk_case", applicant_url_name="objection_status",
-    clock_purposes=("objection.platform", "objection.provider", "objection.case", "objection.review"),
-))
+register(
+    Procedure(
+        code="objection",
+        label=_("异议处理"),
+        model_label="cases.ObjectionCase",
+        open_states=("submitted", "checking"),
+        staff_url_name="objection_desk_case",
+        applicant_url_name="objection_status",
+        clock_purposes=("objection.platform", "objection.provider", "objection.case", "objection.review"),
+        flow_path="workflows.flows.objection.ObjectionFlow",
+    )
+)
 
 
-register(Procedure(
-    code="rectification", label=_("政务失信整改"), model_label="cases.RectificationCase",
-    open_states=("submitted", "verifying", "awaiting_plan", "rectifying", "completion"),
-    staff_url_name="rectification_case",
-    # The rectification deadline carries the full ladder (PROCEDURES.md §4); the verifier's limit
-    # (Order 802 Art 25 for SME payments), the plan limit and the credit office's forwarding limit are
-    # escalated the same way.
-    clock_purposes=("rectification.deadline", "rectification.plan", "rectification.verification",
-                    "rectification.forward"),
-))
+register(
+    Procedure(
+        code="rectification",
+        label=_("政务失信整改"),
+        model_label="cases.RectificationCase",
+        open_states=("submitted", "verifying", "awaiting_plan", "rectifying", "completion"),
+        staff_url_name="rectification_case",
+        # The rectification deadline carries the full ladder (PROCEDURES.md §4); the verifier's limit
+        # (Order 802 Art 25 for SME payments), the plan limit and the credit office's forwarding limit are
+        # escalated the same way.
+        clock_purposes=(
+            "rectification.deadline",
+            "rectification.plan",
+            "rectification.verification",
+            "rectification.forward",
+        ),
+        flow_path="workflows.flows.rectification.RectificationFlow",
+    )
+)

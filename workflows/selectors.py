@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
+from viewflow.workflow.status import STATUS
 
 from workflows.calendar import LEGAL_TZ, WorkCalendar, get_calendar
 from workflows.deadlines import Derivation, derive_clock
@@ -22,6 +23,9 @@ from workflows.models import Clock, ClockPause
 # Roles whose users see only their own organisation's clocks.
 _ORGANISATION_SCOPED = {"dept_handler", "dept_leader", "gov_body"}
 _SEE_ALL = {"platform_intake", "platform_reviewer", "supervisor", "administrator"}
+
+# A viewflow task still waiting for someone (the engine completes only these; queues list only these).
+OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 class State:
@@ -57,8 +61,9 @@ def _pauses_prefetch() -> Prefetch:
     return Prefetch("pauses", queryset=ClockPause.objects.order_by("paused_on", "id"))
 
 
-def clock_status(clock: Clock, *, now: dt.datetime | None = None, calendar: WorkCalendar | None = None,
-                 language: str | None = None) -> ClockStatus:
+def clock_status(
+    clock: Clock, *, now: dt.datetime | None = None, calendar: WorkCalendar | None = None, language: str | None = None
+) -> ClockStatus:
     """Remaining or overdue working days and the one-line explanation, as of ``now``."""
     cal = calendar or get_calendar()
     now = now or timezone.now()
@@ -79,9 +84,16 @@ def clock_status(clock: Clock, *, now: dt.datetime | None = None, calendar: Work
         remaining = max(0, cal.working_days_between(today, due_date)) if due_date else None
         state = State.DUE_TODAY if due_date == today else State.RUNNING
     return ClockStatus(
-        clock=clock, state=state, due_date=due_date, due_at=due_at, provisional=clock.provisional,
-        remaining=remaining, overdue_working_days=overdue, stopped_on_time=on_time,
-        explanation=explain(clock=clock, derivation=d, calendar=cal, language=language), derivation=d,
+        clock=clock,
+        state=state,
+        due_date=due_date,
+        due_at=due_at,
+        provisional=clock.provisional,
+        remaining=remaining,
+        overdue_working_days=overdue,
+        stopped_on_time=on_time,
+        explanation=explain(clock=clock, derivation=d, calendar=cal, language=language),
+        derivation=d,
     )
 
 
@@ -94,10 +106,12 @@ def clock_statuses(clocks, *, now: dt.datetime | None = None, language: str | No
 
 def clocks_for_case(*, case: Model) -> QuerySet[Clock]:
     """The clocks on ``case`` (the caller has already checked the user may see the case)."""
-    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk)
-            .select_related("organisation", "content_type")
-            .prefetch_related(_pauses_prefetch())
-            .order_by("started_at", "pk"))
+    return (
+        Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk)
+        .select_related("organisation", "content_type")
+        .prefetch_related(_pauses_prefetch())
+        .order_by("started_at", "pk")
+    )
 
 
 def _scope(qs: QuerySet[Clock], user) -> QuerySet[Clock]:
@@ -111,8 +125,9 @@ def _scope(qs: QuerySet[Clock], user) -> QuerySet[Clock]:
     return qs.none()
 
 
-def overdue_clocks(*, now: dt.datetime | None = None, user=None, kind: str | None = None,
-                   organisation=None) -> QuerySet[Clock]:
+def overdue_clocks(
+    *, now: dt.datetime | None = None, user=None, kind: str | None = None, organisation=None
+) -> QuerySet[Clock]:
     """Running clocks whose due moment has passed, oldest first.
 
     The filter matches the partial index ``clock_open_due_idx`` (due_at WHERE stopped_at IS NULL AND NOT
@@ -132,8 +147,12 @@ def open_clocks(*, user=None, organisation=None) -> QuerySet[Clock]:
     qs = Clock.objects.filter(stopped_at__isnull=True)
     if organisation is not None:
         qs = qs.filter(organisation=organisation)
-    return (_scope(qs, user).select_related("organisation", "content_type")
-            .prefetch_related(_pauses_prefetch()).order_by("due_at", "pk"))
+    return (
+        _scope(qs, user)
+        .select_related("organisation", "content_type")
+        .prefetch_related(_pauses_prefetch())
+        .order_by("due_at", "pk")
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 from cases.models.attachments import Attachment, CaseActivity
 from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
-from cases.models.commitments import (
+from cases.models.commitment import (
     Commitment,
     CommitmentImport,
     CommitmentMatter,

@@ -30,25 +30,31 @@ class CaseBase(models.Model):
     """
 
     # Assigned on submission: a draft has no tracking number, receipt time or rule set yet.
-    tracking_number = models.CharField(_("办件编号"), max_length=32, unique=True, null=True, blank=True,
-                                       editable=False)
-    subject = models.ForeignKey(
-        "cases.Subject", verbose_name=_("信用主体"), on_delete=models.PROTECT, related_name="+"
-    )
+    tracking_number = models.CharField(_("办件编号"), max_length=32, unique=True, null=True, blank=True, editable=False)
+    subject = models.ForeignKey("cases.Subject", verbose_name=_("信用主体"), on_delete=models.PROTECT, related_name="+")
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     handling_organisation = models.ForeignKey(
         "cases.Organisation", verbose_name=_("办理机构"), on_delete=models.PROTECT, related_name="+"
     )
     rule_set = models.ForeignKey(
-        "workflows.RuleSet", verbose_name=_("适用规则版本"), null=True, blank=True, on_delete=models.PROTECT,
+        "workflows.RuleSet",
+        verbose_name=_("适用规则版本"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     received_at = models.DateTimeField(_("收件时间"), null=True, blank=True)
-    received_on = models.DateField(_("计时起算日"), null=True, blank=True,
-                                   help_text=_("收件日为非工作日的，顺延至下一工作日。"))
+    received_on = models.DateField(
+        _("计时起算日"), null=True, blank=True, help_text=_("收件日为非工作日的，顺延至下一工作日。")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

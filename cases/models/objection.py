@@ -52,32 +52,52 @@ OPEN_STATES = (ObjectionState.SUBMITTED, ObjectionState.CHECKING)
 # The record fields an applicant may dispute (a subset of cases.services.records.EDITABLE_FIELDS: the
 # provider organisation is not the subject's to dispute — a record from the wrong provider is revoked).
 OBJECTABLE_FIELDS = (
-    "title", "decision_number", "content", "legal_basis", "kind", "severity", "sector", "decision_date",
-    "publication_date", "display_min_until", "display_max_until", "obligations_performed",
+    "title",
+    "decision_number",
+    "content",
+    "legal_basis",
+    "kind",
+    "severity",
+    "sector",
+    "decision_date",
+    "publication_date",
+    "display_min_until",
+    "display_max_until",
+    "obligations_performed",
 )
 
 
 class ObjectionCase(ConcurrentTransitionMixin, CaseBase):
-    stage = models.CharField(_("阶段"), max_length=10, choices=ObjectionStage.choices,
-                             default=ObjectionStage.OBJECTION)
-    review_of = models.OneToOneField("self", verbose_name=_("复核的异议"), null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="review")
-    record = models.ForeignKey("cases.CreditRecord", verbose_name=_("异议的信用记录"), on_delete=models.PROTECT,
-                               related_name="objections")
+    stage = models.CharField(_("阶段"), max_length=10, choices=ObjectionStage.choices, default=ObjectionStage.OBJECTION)
+    review_of = models.OneToOneField(
+        "self", verbose_name=_("复核的异议"), null=True, blank=True, on_delete=models.PROTECT, related_name="review"
+    )
+    record = models.ForeignKey(
+        "cases.CreditRecord", verbose_name=_("异议的信用记录"), on_delete=models.PROTECT, related_name="objections"
+    )
     # The information provider (信息提供单位) at the time of filing: the department a 核查通知 goes to.
-    provider = models.ForeignKey("cases.Organisation", verbose_name=_("信息提供单位"), on_delete=models.PROTECT,
-                                 related_name="+")
-    matter = models.CharField(_("异议事项"), max_length=16, choices=ObjectionMatter.choices,
-                              default=ObjectionMatter.CONTENT)
-    repair_application = models.ForeignKey("cases.RepairApplication", verbose_name=_("异议的信用修复"),
-                                           null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("信息提供单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    matter = models.CharField(
+        _("异议事项"), max_length=16, choices=ObjectionMatter.choices, default=ObjectionMatter.CONTENT
+    )
+    repair_application = models.ForeignKey(
+        "cases.RepairApplication",
+        verbose_name=_("异议的信用修复"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # [{"field": "decision_number", "current": "...", "proposed": "..."}, ...]
     disputed = models.JSONField(_("异议内容"), default=list, blank=True)
     reason = models.TextField(_("异议理由"))
     contact_name = models.CharField(_("联系人"), max_length=60)
     contact_phone = models.CharField(_("联系电话"), max_length=20)
-    state = FSMField(_("办理状态"), max_length=12, choices=ObjectionState.choices,
-                     default=ObjectionState.SUBMITTED, protected=True)
+    state = FSMField(
+        _("办理状态"), max_length=12, choices=ObjectionState.choices, default=ObjectionState.SUBMITTED, protected=True
+    )
     # Whether this case put the 异议标注 on the record (only a displayed record can carry it), so that
     # only this case removes it.
     marked = models.BooleanField(_("已作异议标注"), default=False)
@@ -86,8 +106,14 @@ class ObjectionCase(ConcurrentTransitionMixin, CaseBase):
     check_sent_at = models.DateTimeField(_("核查通知时间"), null=True, blank=True)
     outcome = models.CharField(_("处理结果"), max_length=10, choices=ObjectionOutcome.choices, blank=True)
     outcome_reason = models.TextField(_("处理意见"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
@@ -104,8 +130,11 @@ class ObjectionCase(ConcurrentTransitionMixin, CaseBase):
         ]
         constraints = [
             # One open objection per record: two would race each other to the same record and mark.
-            models.UniqueConstraint(fields=["record"], name="one_open_objection_per_record",
-                                    condition=models.Q(state__in=["submitted", "checking"])),
+            models.UniqueConstraint(
+                fields=["record"],
+                name="one_open_objection_per_record",
+                condition=models.Q(state__in=["submitted", "checking"]),
+            ),
             models.CheckConstraint(
                 condition=models.Q(stage="objection", review_of__isnull=True)
                 | models.Q(stage="review", review_of__isnull=False),

@@ -22,7 +22,11 @@ class Organisation(models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     district = models.CharField(_("所属区县"), max_length=40, blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级机关"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级机关"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
@@ -69,7 +73,11 @@ ROLE_ORGANISATION_KIND = {
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.APPLICANT)
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("所属机构"), null=True, blank=True, on_delete=models.PROTECT,
+        Organisation,
+        verbose_name=_("所属机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="members",
     )
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
@@ -89,8 +97,10 @@ class User(AbstractUser):
         expected = ROLE_ORGANISATION_KIND.get(self.role)
         if expected and (self.organisation is None or self.organisation.kind != expected):
             raise ValidationError(
-                {"organisation": _("角色“%(role)s”必须隶属于“%(kind)s”类型的机构。")
-                 % {"role": self.get_role_display(), "kind": Organisation.Kind(expected).label}}
+                {
+                    "organisation": _("角色“%(role)s”必须隶属于“%(kind)s”类型的机构。")
+                    % {"role": self.get_role_display(), "kind": Organisation.Kind(expected).label}
+                }
             )
         if self.role == Role.APPLICANT and self.organisation_id:
             raise ValidationError({"organisation": _("申请人不隶属于办理机构，请通过主体授权关联企业。")})

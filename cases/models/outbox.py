@@ -4,6 +4,26 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# What each event reports, as staff read it on the case and on the outbox page.
+TOPIC_LABELS = {
+    "repair.granted": _("信用修复结果（准予）"),
+    "repair.revoked": _("撤销信用修复"),
+    "commitment.made": _("信用承诺信息"),
+    "commitment.fulfilment": _("信用承诺履约践诺情况"),
+    "commitment.batch": _("信用承诺信息（批量登记）"),
+    "objection.marked": _("异议标注"),
+    "objection.closed": _("异议处理结果"),
+    "objection.review_closed": _("异议复核结果"),
+    "objection.withdrawn": _("异议撤回"),
+    "rectification.recorded": _("政务失信记录认定"),
+    "rectification.closed": _("政务失信整改销号"),
+    "rectification.refused": _("政务失信拒不整改认定"),
+}
+
+
+def topic_label(topic: str) -> str:
+    return str(TOPIC_LABELS.get(topic, topic))
+
 
 class OutboxEvent(models.Model):
     class Status(models.TextChoices):
@@ -20,8 +40,14 @@ class OutboxEvent(models.Model):
     payload = models.JSONField(_("内容"))
     created_at = models.DateTimeField(_("产生时间"), auto_now_add=True)
     # The legal limit for reporting this fact (e.g. repair sync 3 WD, commitment report 7 WD).
-    clock = models.OneToOneField("workflows.Clock", verbose_name=_("报送时限"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="outbox_event")
+    clock = models.OneToOneField(
+        "workflows.Clock",
+        verbose_name=_("报送时限"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbox_event",
+    )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试时间"))
@@ -35,8 +61,11 @@ class OutboxEvent(models.Model):
         verbose_name_plural = _("推送事件")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="outbox_due_idx",
-                         condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True)),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due_idx",
+                condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -44,6 +73,4 @@ class OutboxEvent(models.Model):
 
     @property
     def topic_label(self) -> str:
-        from cases.services.outbox import topic_label
-
         return topic_label(self.topic)

@@ -57,11 +57,16 @@ class CreditRecord(ConcurrentTransitionMixin, models.Model):
     content = models.TextField(_("主要内容"), blank=True)
     legal_basis = models.CharField(_("依据"), max_length=300, blank=True)
     provider = models.ForeignKey(
-        "cases.Organisation", verbose_name=_("认定/提供部门"), on_delete=models.PROTECT,
+        "cases.Organisation",
+        verbose_name=_("认定/提供部门"),
+        on_delete=models.PROTECT,
         related_name="provided_records",
     )
     sector = models.CharField(
-        _("所属领域"), max_length=20, choices=Sector.choices, blank=True,
+        _("所属领域"),
+        max_length=20,
+        choices=Sector.choices,
+        blank=True,
         help_text=_("食品、药品、特种设备、安全生产、消防领域的失信信息适用更长的最短公示期（58号令规则）。"),
     )
     decision_date = models.DateField(_("决定日期"))
@@ -73,7 +78,10 @@ class CreditRecord(ConcurrentTransitionMixin, models.Model):
     repairable = models.BooleanField(_("可修复"), default=True)
     obligations_performed = models.BooleanField(_("已履行法定义务"), default=False)
     display_state = FSMField(
-        _("公示状态"), max_length=12, choices=DisplayState.choices, default=DisplayState.DISPLAYED,
+        _("公示状态"),
+        max_length=12,
+        choices=DisplayState.choices,
+        default=DisplayState.DISPLAYED,
         protected=True,
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -90,7 +98,8 @@ class CreditRecord(ConcurrentTransitionMixin, models.Model):
                 violation_error_message=_("公示日期不能早于决定日期。"),
             ),
             models.CheckConstraint(
-                condition=models.Q(display_min_until__isnull=True) | models.Q(display_max_until__isnull=True)
+                condition=models.Q(display_min_until__isnull=True)
+                | models.Q(display_max_until__isnull=True)
                 | models.Q(display_min_until__lte=models.F("display_max_until")),
                 name="record_display_window_ordered",
                 violation_error_message=_("最短公示期届满日不能晚于最长公示期届满日。"),
@@ -99,8 +108,11 @@ class CreditRecord(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["subject", "display_state"]),
             models.Index(fields=["provider", "display_state"]),
-            models.Index(fields=["display_max_until"], name="record_expiry_idx",
-                         condition=models.Q(display_state__in=["displayed", "objection"])),
+            models.Index(
+                fields=["display_max_until"],
+                name="record_expiry_idx",
+                condition=models.Q(display_state__in=["displayed", "objection"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -43,11 +43,19 @@ class RectificationState(models.TextChoices):
     REFUSED = "refused", _("拒不整改")
 
 
-OPEN_STATES = (RectificationState.SUBMITTED, RectificationState.VERIFYING, RectificationState.AWAITING_PLAN,
-               RectificationState.RECTIFYING, RectificationState.COMPLETION_SUBMITTED)
+OPEN_STATES = (
+    RectificationState.SUBMITTED,
+    RectificationState.VERIFYING,
+    RectificationState.AWAITING_PLAN,
+    RectificationState.RECTIFYING,
+    RectificationState.COMPLETION_SUBMITTED,
+)
 # The rectification proper: a 政务失信记录 exists and the body must act.
-RECTIFICATION_STATES = (RectificationState.AWAITING_PLAN, RectificationState.RECTIFYING,
-                        RectificationState.COMPLETION_SUBMITTED)
+RECTIFICATION_STATES = (
+    RectificationState.AWAITING_PLAN,
+    RectificationState.RECTIFYING,
+    RectificationState.COMPLETION_SUBMITTED,
+)
 FINAL_STATES = (RectificationState.NOT_SUBSTANTIATED, RectificationState.CLOSED, RectificationState.REFUSED)
 
 
@@ -55,29 +63,55 @@ class RectificationCase(ConcurrentTransitionMixin, CaseBase):
     """``subject`` is the body's own Subject (Subject.organisation = the body); ``handling_organisation`` is
     the body; ``applicant`` is the complainant's user when the complaint came in online."""
 
-    state = FSMField(_("办理状态"), max_length=18, choices=RectificationState.choices,
-                     default=RectificationState.SUBMITTED, protected=True)
+    state = FSMField(
+        _("办理状态"),
+        max_length=18,
+        choices=RectificationState.choices,
+        default=RectificationState.SUBMITTED,
+        protected=True,
+    )
     source = models.CharField(_("线索来源"), max_length=12, choices=LeadSource.choices)
-    sme_payment = models.BooleanField(_("中小企业款项投诉"), default=False,
-                                      help_text=_("适用《保障中小企业款项支付条例》第二十五条的时限。"))
-    complainant_subject = models.ForeignKey("cases.Subject", verbose_name=_("投诉主体"), null=True, blank=True,
-                                            on_delete=models.PROTECT, related_name="+")
+    sme_payment = models.BooleanField(
+        _("中小企业款项投诉"), default=False, help_text=_("适用《保障中小企业款项支付条例》第二十五条的时限。")
+    )
+    complainant_subject = models.ForeignKey(
+        "cases.Subject", verbose_name=_("投诉主体"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     complainant_name = models.CharField(_("投诉人/来源单位"), max_length=200, blank=True)
     summary = models.CharField(_("事项"), max_length=200)
     facts = models.TextField(_("事实和理由"))
     amount = models.DecimalField(_("涉及金额（元）"), max_digits=16, decimal_places=2, null=True, blank=True)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
-    credit_office = models.ForeignKey("cases.Organisation", verbose_name=_("信用牵头部门"), on_delete=models.PROTECT,
-                                      related_name="+")
-    verifier = models.ForeignKey("cases.Organisation", verbose_name=_("核实认定部门"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+",
-                                 help_text=_("被投诉机构的上级或主管部门。"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    credit_office = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("信用牵头部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    verifier = models.ForeignKey(
+        "cases.Organisation",
+        verbose_name=_("核实认定部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("被投诉机构的上级或主管部门。"),
+    )
     forwarded_at = models.DateTimeField(_("转交时间"), null=True, blank=True)
     verification_reason = models.TextField(_("核实认定意见"), blank=True)
     verified_at = models.DateTimeField(_("认定时间"), null=True, blank=True)
-    record = models.OneToOneField("cases.CreditRecord", verbose_name=_("政务失信记录"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="rectification_case")
+    record = models.OneToOneField(
+        "cases.CreditRecord",
+        verbose_name=_("政务失信记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rectification_case",
+    )
     deadline = models.DateField(_("整改期限"), null=True, blank=True)
     requirements = models.TextField(_("整改要求"), blank=True)
     completion_checked_at = models.DateTimeField(_("核验时间"), null=True, blank=True)
@@ -151,12 +185,14 @@ class RectificationReport(models.Model):
         PROGRESS = "progress", _("整改进展")
         COMPLETION = "completion", _("整改完成情况")
 
-    case = models.ForeignKey(RectificationCase, verbose_name=_("案件"), on_delete=models.PROTECT,
-                             related_name="reports")
+    case = models.ForeignKey(
+        RectificationCase, verbose_name=_("案件"), on_delete=models.PROTECT, related_name="reports"
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     text = models.TextField(_("内容"))
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("报送人"), on_delete=models.PROTECT,
-                                     related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("报送人"), on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
 
     class Meta:
@@ -180,21 +216,35 @@ class EscalationStep(models.Model):
         PUBLIC_NOTICE = "public_notice", _("通报")
         ACCOUNTABILITY = "accountability", _("追责移送")
 
-    clock = models.ForeignKey("workflows.Clock", verbose_name=_("时限"), on_delete=models.PROTECT,
-                              related_name="escalations")
+    clock = models.ForeignKey(
+        "workflows.Clock", verbose_name=_("时限"), on_delete=models.PROTECT, related_name="escalations"
+    )
     step = models.CharField(_("督办层级"), max_length=16, choices=Step.choices)
     # Denormalised from the clock so a case page and the dashboard read the ladder without the clock table.
     content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
     object_id = models.BigIntegerField()
-    organisation = models.ForeignKey("cases.Organisation", verbose_name=_("责任机构"), null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        "cases.Organisation",
+        verbose_name=_("责任机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     fired_at = models.DateTimeField(_("发出时间"))
     manual = models.BooleanField(_("人工发起"), default=False)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     note = models.TextField(_("说明"), blank=True)
-    notice = models.ForeignKey("notices.Notice", verbose_name=_("文书"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    notice = models.ForeignKey(
+        "notices.Notice", verbose_name=_("文书"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     notified = models.BooleanField(_("已通知"), default=False)
 
     class Meta:
@@ -215,8 +265,9 @@ class EscalationStep(models.Model):
 class OrganisationDigest(models.Model):
     """The daily digest of an organisation's due-soon and overdue work (in-app; e-mailed when configured)."""
 
-    organisation = models.ForeignKey("cases.Organisation", verbose_name=_("机构"), on_delete=models.CASCADE,
-                                     related_name="digests")
+    organisation = models.ForeignKey(
+        "cases.Organisation", verbose_name=_("机构"), on_delete=models.CASCADE, related_name="digests"
+    )
     day = models.DateField(_("日期"))
     overdue = models.PositiveIntegerField(_("已逾期"), default=0)
     due_soon = models.PositiveIntegerField(_("即将到期"), default=0)

@@ -1,8 +1,10 @@
 """信用修复 (credit repair): PROCEDURES.md §1.
 
 The legal state lives in ``state`` (protected FSM field, changed only by cases.services.repair); the
-routing of work lives in workflows.flows.repair (viewflow). Transition conditions here encode the law;
-who may fire them is decided by cases.policy.
+routing of work lives in workflows.flows.repair (viewflow). The transitions below only say which states may
+follow which, so no code path can skip a step. The law itself lives elsewhere: the conditions and time
+limits of each step in cases.services.repair (with the rule set's parameters from workflows.rules), who may
+act in cases.policy, and the clocks in workflows.services.clocks.
 """
 
 from django.conf import settings
@@ -41,10 +43,15 @@ class RepairState(models.TextChoices):
     REVOKED = "revoked", _("修复已撤销")
 
 
-OPEN_STATES = (RepairState.SUBMITTED, RepairState.SUPPLEMENTING, RepairState.ACCEPTED,
-               RepairState.PENDING_SIGNOFF)
-FINAL_STATES = (RepairState.NOT_ACCEPTED, RepairState.APPROVED, RepairState.REJECTED, RepairState.WITHDRAWN,
-                RepairState.DEEMED_WITHDRAWN, RepairState.REVOKED)
+OPEN_STATES = (RepairState.SUBMITTED, RepairState.SUPPLEMENTING, RepairState.ACCEPTED, RepairState.PENDING_SIGNOFF)
+FINAL_STATES = (
+    RepairState.NOT_ACCEPTED,
+    RepairState.APPROVED,
+    RepairState.REJECTED,
+    RepairState.WITHDRAWN,
+    RepairState.DEEMED_WITHDRAWN,
+    RepairState.REVOKED,
+)
 
 
 class Proposal(models.TextChoices):
@@ -54,18 +61,29 @@ class Proposal(models.TextChoices):
 
 
 class RepairApplication(ConcurrentTransitionMixin, CaseBase):
-    record = models.ForeignKey("cases.CreditRecord", verbose_name=_("申请修复的信用记录"), on_delete=models.PROTECT,
-                               related_name="repair_applications")
+    record = models.ForeignKey(
+        "cases.CreditRecord",
+        verbose_name=_("申请修复的信用记录"),
+        on_delete=models.PROTECT,
+        related_name="repair_applications",
+    )
     kind = models.CharField(_("修复类别"), max_length=14, choices=RepairKind.choices)
-    state = FSMField(_("办理状态"), max_length=16, choices=RepairState.choices, default=RepairState.DRAFT,
-                     protected=True)
+    state = FSMField(
+        _("办理状态"), max_length=16, choices=RepairState.choices, default=RepairState.DRAFT, protected=True
+    )
     # What the applicant says.
     contact_name = models.CharField(_("联系人"), max_length=60)
     contact_phone = models.CharField(_("联系电话"), max_length=20)
     statement = models.TextField(_("整改及履行情况说明"))
     by_agent = models.BooleanField(_("委托代理人申请"), default=False)
-    commitment = models.OneToOneField("cases.Commitment", verbose_name=_("信用承诺书"), null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="repair_application")
+    commitment = models.OneToOneField(
+        "cases.Commitment",
+        verbose_name=_("信用承诺书"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="repair_application",
+    )
     # What the department says.
     refusal_reason = models.TextField(_("不予受理理由"), blank=True)
     supplement_request = models.TextField(_("需补正的材料"), blank=True)
@@ -73,12 +91,24 @@ class RepairApplication(ConcurrentTransitionMixin, CaseBase):
     proposal = models.CharField(_("经办人意见"), max_length=8, choices=Proposal.choices, blank=True)
     proposal_reason = models.TextField(_("意见理由"), blank=True)
     proposal_days = models.PositiveSmallIntegerField(_("拟延期工作日"), null=True, blank=True)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decision_reason = models.TextField(_("决定理由"), blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
-    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("签批负责人"), null=True,
-                                      blank=True, on_delete=models.PROTECT, related_name="+")
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签批负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     effective_at = models.DateTimeField(_("修复生效时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     revocation_reason = models.TextField(_("撤销理由"), blank=True)
@@ -96,9 +126,11 @@ class RepairApplication(ConcurrentTransitionMixin, CaseBase):
         ]
         constraints = [
             # One open application per record: a second would race the first to the same decision.
-            models.UniqueConstraint(fields=["record"], name="one_open_repair_per_record",
-                                    condition=models.Q(state__in=["submitted", "supplementing", "accepted",
-                                                                  "signoff"])),
+            models.UniqueConstraint(
+                fields=["record"],
+                name="one_open_repair_per_record",
+                condition=models.Q(state__in=["submitted", "supplementing", "accepted", "signoff"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,10 +194,12 @@ class RepairBar(models.Model):
     """A subject that obtained a repair by false materials may not apply again for the rule's period
     (PROCEDURES.md §1 eligibility 5, [cfg] 3 years)."""
 
-    subject = models.ForeignKey("cases.Subject", verbose_name=_("信用主体"), on_delete=models.PROTECT,
-                                related_name="repair_bars")
-    source = models.ForeignKey(RepairApplication, verbose_name=_("被撤销的修复"), on_delete=models.PROTECT,
-                               related_name="bars")
+    subject = models.ForeignKey(
+        "cases.Subject", verbose_name=_("信用主体"), on_delete=models.PROTECT, related_name="repair_bars"
+    )
+    source = models.ForeignKey(
+        RepairApplication, verbose_name=_("被撤销的修复"), on_delete=models.PROTECT, related_name="bars"
+    )
     barred_until = models.DateField(_("限制申请至"))
     reason = models.TextField(_("理由"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -30,7 +30,11 @@ class Subject(models.Model):
     district = models.CharField(_("所属区县"), max_length=40, blank=True)
     # A government body as a subject of 政务失信 records is also an organisation that acts in the system.
     organisation = models.OneToOneField(
-        "cases.Organisation", verbose_name=_("对应机构"), null=True, blank=True, on_delete=models.PROTECT,
+        "cases.Organisation",
+        verbose_name=_("对应机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="subject",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -46,8 +46,13 @@ def attachment_add(*, actor, case: models.Model, purpose: str, uploaded) -> Atta
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         attachment = Attachment(
-            content_type=ContentType.objects.get_for_model(case), object_id=case.pk, purpose=purpose,
-            original_name=uploaded.name[:200], mime_type=mime, size=len(content), sha256=digest,
+            content_type=ContentType.objects.get_for_model(case),
+            object_id=case.pk,
+            purpose=purpose,
+            original_name=uploaded.name[:200],
+            mime_type=mime,
+            size=len(content),
+            sha256=digest,
             uploaded_by=actor,
         )
         # A random stored name: the applicant's file name never becomes a path.
@@ -56,9 +61,18 @@ def attachment_add(*, actor, case: models.Model, purpose: str, uploaded) -> Atta
         attachment.file.save(f"{uuid.uuid4().hex}.{ALLOWED_TYPES[mime]}", ContentFile(content), save=False)
         try:
             attachment.save()
-            audit_log(actor=actor, action="attachment.add", obj=attachment,
-                      data={"case": f"{attachment.content_type.model}:{case.pk}", "purpose": purpose,
-                            "sha256": digest, "size": len(content), "mime": mime})
+            audit_log(
+                actor=actor,
+                action="attachment.add",
+                obj=attachment,
+                data={
+                    "case": f"{attachment.content_type.model}:{case.pk}",
+                    "purpose": purpose,
+                    "sha256": digest,
+                    "size": len(content),
+                    "mime": mime,
+                },
+            )
         except Exception:
             attachment.file.delete(save=False)
             raise

@@ -28,8 +28,15 @@ def _json_stable(value):
     return value
 
 
-def audit_log(*, actor, action: str, obj: models.Model | None = None, object_type: str = "",
-              object_id: str | int = "", data: dict | None = None) -> AuditEvent:
+def audit_log(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    data: dict | None = None,
+) -> AuditEvent:
     """Append one event. Must run inside the caller's transaction so the event and the change it
     describes commit or roll back together."""
     if not transaction.get_connection().in_atomic_block:
@@ -88,9 +95,7 @@ def audit_verify(*, batch_size: int = 5000) -> AuditProblem | None:
     qs = AuditEvent.objects.order_by("seq")
     for event in qs.iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
-            return AuditProblem(
-                expected_seq, _("事件缺失（被删除），下一条现存事件为#%(next)s") % {"next": event.seq}
-            )
+            return AuditProblem(expected_seq, _("事件缺失（被删除），下一条现存事件为#%(next)s") % {"next": event.seq})
         if event.compute_hash() != event.hash:
             return AuditProblem(event.seq, _("事件内容与其哈希不符（被修改）"))
         if event.prev_hash != prev_hash:

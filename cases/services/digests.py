@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import OrganisationDigest
+from cases.selectors.supervision import clocks_of_organisation, organisations_with_open_clocks
 from cases.services.audit import audit_log
-from cases.supervision_selectors import clocks_of_organisation, organisations_with_open_clocks
 from workflows.procedures import PROCEDURES
 
 logger = logging.getLogger(__name__)
@@ -33,14 +33,19 @@ def digest_build(*, organisation, now=None) -> OrganisationDigest:
     lines += [f"  - {c.label}（{c.due_date}）" for c in lists["due_soon"][:50]]
     with transaction.atomic():
         digest, created = OrganisationDigest.objects.get_or_create(
-            organisation=organisation, day=day,
-            defaults={"overdue": len(lists["overdue"]), "due_soon": len(lists["due_soon"]), "text": "\n".join(lines)})
+            organisation=organisation,
+            day=day,
+            defaults={"overdue": len(lists["overdue"]), "due_soon": len(lists["due_soon"]), "text": "\n".join(lines)},
+        )
         if created:
-            audit_log(actor=None, action="digest.created", obj=digest,
-                      data={"organisation": organisation.pk, "overdue": digest.overdue, "due_soon": digest.due_soon})
+            audit_log(
+                actor=None,
+                action="digest.created",
+                obj=digest,
+                data={"organisation": organisation.pk, "overdue": digest.overdue, "due_soon": digest.due_soon},
+            )
     if created and getattr(settings, "NOTICE_EMAIL_ENABLED", False):
-        recipients = list(organisation.members.filter(is_active=True).exclude(email="")
-                          .values_list("email", flat=True))
+        recipients = list(organisation.members.filter(is_active=True).exclude(email="").values_list("email", flat=True))
         if recipients:
             try:
                 send_mail(subject=lines[0], message=digest.text, from_email=None, recipient_list=recipients)

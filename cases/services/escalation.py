@@ -35,6 +35,7 @@ from workflows.procedures import PROCEDURES
 
 Step = EscalationStep.Step
 
+
 # Each rung: the rule parameter giving its threshold in working days (None: "on the day it is overdue"),
 # and the notice it issues (None: an in-app reminder without a 文书).
 @dataclass(frozen=True)
@@ -123,19 +124,33 @@ def escalation_sweep(*, now: dt.datetime | None = None, notify_limit: int = 500)
                     except rules.RuleParameterMissing:
                         continue  # an older rule set without the ladder: nothing to fire
                     # (portable_sql: the same statement runs on the embedded SQLite of `make demo`)
-                    params = {"step": rung.step, "now": moment(now), "upper": moment(upper),
-                              "lower": moment(lower), "ct": ct.pk, "rule_set": rule_set_id}
+                    params = {
+                        "step": rung.step,
+                        "now": moment(now),
+                        "upper": moment(upper),
+                        "lower": moment(lower),
+                        "ct": ct.pk,
+                        "rule_set": rule_set_id,
+                    }
                     in_purposes = any_of("purposes", procedure.clock_purposes, params)
-                    sql = _INSERT.format(step_table=EscalationStep._meta.db_table,
-                                         clock_table=Clock._meta.db_table, case_table=model._meta.db_table,
-                                         lower="AND c.due_at >= %(lower)s" if lower else "", purposes=in_purposes)
+                    sql = _INSERT.format(
+                        step_table=EscalationStep._meta.db_table,
+                        clock_table=Clock._meta.db_table,
+                        case_table=model._meta.db_table,
+                        lower="AND c.due_at >= %(lower)s" if lower else "",
+                        purposes=in_purposes,
+                    )
                     cursor.execute(sql, params)
                     ids = [row[0] for row in cursor.fetchall()]
                     inserted[rung.step] += len(ids)
                     new_ids.extend(ids)
         if new_ids:
-            audit_log(actor=None, action="escalation.sweep", object_type="escalation",
-                      data={"at": now.isoformat(), "inserted": inserted})
+            audit_log(
+                actor=None,
+                action="escalation.sweep",
+                object_type="escalation",
+                data={"at": now.isoformat(), "inserted": inserted},
+            )
     notified = escalation_notify(ids=new_ids[:notify_limit]) if notify_limit else 0
     if notify_limit and len(new_ids) < notify_limit:
         # Rows an earlier, interrupted run inserted but never notified.
@@ -146,9 +161,10 @@ def escalation_sweep(*, now: dt.datetime | None = None, notify_limit: int = 500)
 # --- notices and timeline for fired steps -----------------------------------------------------------------
 def _issuer() -> Organisation | None:
     """督办 comes from the supervising office (领导小组办公室); the credit centre when there is none."""
-    return (Organisation.objects.filter(kind=Organisation.Kind.SUPERVISOR, is_active=True).order_by("pk").first()
-            or Organisation.objects.filter(kind=Organisation.Kind.CREDIT_CENTRE, is_active=True)
-            .order_by("pk").first())
+    return (
+        Organisation.objects.filter(kind=Organisation.Kind.SUPERVISOR, is_active=True).order_by("pk").first()
+        or Organisation.objects.filter(kind=Organisation.Kind.CREDIT_CENTRE, is_active=True).order_by("pk").first()
+    )
 
 
 def _matter(case) -> str:
@@ -169,37 +185,63 @@ def _notify_one(step: EscalationStep, now: dt.datetime) -> None:
     rung = RUNGS[step.step]
     today = timezone.localdate(now)
     text = _("%(step)s：%(label)s（截止%(due)s）") % {
-        "step": step.get_step_display(), "label": clock.label,
-        "due": clock.due_date.isoformat() if clock.due_date else "-"}
+        "step": step.get_step_display(),
+        "label": clock.label,
+        "due": clock.due_date.isoformat() if clock.due_date else "-",
+    }
     if step.note:
         text += f"；{step.note}"
-    CaseActivity.objects.create(content_type_id=clock.content_type_id, object_id=clock.object_id,
-                                kind=CaseActivity.Kind.NOTE,
-                                actor=step.actor, text=text)
+    CaseActivity.objects.create(
+        content_type_id=clock.content_type_id,
+        object_id=clock.object_id,
+        kind=CaseActivity.Kind.NOTE,
+        actor=step.actor,
+        text=text,
+    )
     org = step.organisation or clock.organisation
     addressee = getattr(org, "subject", None) if org is not None else None
     issuer = _issuer()
     if rung.notice_kind and case is not None and issuer is not None and addressee is not None:
         step.notice = notice_request(
-            case=case, kind=rung.notice_kind, trigger=f"escalation-{step.pk}", issuer=issuer,
-            addressee_subject=addressee, actor=step.actor,
-            context={"matter": _matter(case), "tracking_number": getattr(case, "tracking_number", "") or "",
-                     "limit_label": clock.label, "due_date": clock.due_date.isoformat() if clock.due_date else "",
-                     "overdue_days": str(_overdue_wd(clock, today)), "organisation": org.name if org else "",
-                     "note": step.note},
+            case=case,
+            kind=rung.notice_kind,
+            trigger=f"escalation-{step.pk}",
+            issuer=issuer,
+            addressee_subject=addressee,
+            actor=step.actor,
+            context={
+                "matter": _matter(case),
+                "tracking_number": getattr(case, "tracking_number", "") or "",
+                "limit_label": clock.label,
+                "due_date": clock.due_date.isoformat() if clock.due_date else "",
+                "overdue_days": str(_overdue_wd(clock, today)),
+                "organisation": org.name if org else "",
+                "note": step.note,
+            },
         )
     step.notified = True
     step.save(update_fields=["notice", "notified"])
-    audit_log(actor=step.actor, action=f"escalation.{step.step}", obj=step,
-              data={"clock": clock.pk, "case": f"{clock.content_type_id}:{clock.object_id}", "manual": step.manual,
-                    "notice": step.notice_id})
+    audit_log(
+        actor=step.actor,
+        action=f"escalation.{step.step}",
+        obj=step,
+        data={
+            "clock": clock.pk,
+            "case": f"{clock.content_type_id}:{clock.object_id}",
+            "manual": step.manual,
+            "notice": step.notice_id,
+        },
+    )
 
 
 def escalation_notify(*, ids: list[int] | None, limit: int = 500) -> int:
     """Timeline entry, audit event and (from 督办 on) the notice for fired steps not yet notified."""
     now = timezone.now()
-    qs = EscalationStep.objects.filter(notified=False).select_related(
-        "clock", "organisation", "organisation__subject", "actor").order_by("id")
+    qs = (
+        EscalationStep.objects.filter(notified=False)
+        .select_related("clock", "organisation", "organisation__subject", "actor")
+        .order_by("id")
+    )
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     done = 0
@@ -226,13 +268,22 @@ def escalation_fire(*, actor, clock: Clock, step: str, note: str = "") -> Escala
     try:
         with transaction.atomic():
             row = EscalationStep.objects.create(
-                clock=clock, step=step, content_type_id=clock.content_type_id, object_id=clock.object_id,
-                organisation_id=clock.organisation_id, fired_at=now, manual=True, actor=actor,
-                note=note.strip()[:500])
-            row = EscalationStep.objects.select_related("clock", "organisation", "organisation__subject",
-                                                        "actor").get(pk=row.pk)
+                clock=clock,
+                step=step,
+                content_type_id=clock.content_type_id,
+                object_id=clock.object_id,
+                organisation_id=clock.organisation_id,
+                fired_at=now,
+                manual=True,
+                actor=actor,
+                note=note.strip()[:500],
+            )
+            row = EscalationStep.objects.select_related("clock", "organisation", "organisation__subject", "actor").get(
+                pk=row.pk
+            )
             _notify_one(row, now)
     except IntegrityError:
-        raise ValidationError(_("该时限已发起过“%(step)s”，同一层级不重复发起。") % {"step": Step(step).label},
-                              code="already_fired") from None
+        raise ValidationError(
+            _("该时限已发起过“%(step)s”，同一层级不重复发起。") % {"step": Step(step).label}, code="already_fired"
+        ) from None
     return row

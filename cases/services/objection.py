@@ -46,8 +46,8 @@ from notices.models import Notice
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
-from workflows.flows.objection import ObjectionFlow
 from workflows.models import Clock, ClockPause
+from workflows.procedures import procedure_flow
 from workflows.selectors import clock_status
 from workflows.services.clocks import clock_pause, clock_resume, clock_start, clock_stop
 
@@ -59,8 +59,13 @@ REVIEW = "objection.review"  # Art 28: 复核, rule set parameter
 CASE_PURPOSES = (PLATFORM, PROVIDER, CASE, REVIEW)
 
 # Art 41 para 3: only these are excluded from the time limits (not 补正: the law gives no such pause here).
-PAUSE_REASONS = (ClockPause.Reason.TESTING, ClockPause.Reason.INSPECTION, ClockPause.Reason.QUARANTINE,
-                 ClockPause.Reason.APPRAISAL, ClockPause.Reason.EXPERT_REVIEW)
+PAUSE_REASONS = (
+    ClockPause.Reason.TESTING,
+    ClockPause.Reason.INSPECTION,
+    ClockPause.Reason.QUARANTINE,
+    ClockPause.Reason.APPRAISAL,
+    ClockPause.Reason.EXPERT_REVIEW,
+)
 
 # Who reviews (Art 28 names the provincial credit authority). The platform has no provincial organisation;
 # the review is recorded by the credit centre's reviewer role, acting for it, and never by the officer who
@@ -96,33 +101,49 @@ def _field_value(record: CreditRecord, name: str) -> str:
 def disputed_text(case: ObjectionCase) -> list[str]:
     lines = []
     for item in case.disputed:
-        lines.append(_("%(label)s：现为“%(current)s”，申请人认为应为“%(proposed)s”") % {
-            "label": field_label(item["field"]), "current": item.get("current") or "—",
-            "proposed": item.get("proposed") or "—"})
+        lines.append(
+            _("%(label)s：现为“%(current)s”，申请人认为应为“%(proposed)s”")
+            % {
+                "label": field_label(item["field"]),
+                "current": item.get("current") or "—",
+                "proposed": item.get("proposed") or "—",
+            }
+        )
     return lines or [_("（申请人未指明具体字段，见异议理由）")]
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
 def _lock(case: ObjectionCase) -> ObjectionCase:
-    return (ObjectionCase.objects.select_for_update(of=("self",))
-            .select_related("record", "subject", "handling_organisation", "provider", "applicant", "rule_set",
-                            "review_of")
-            .get(pk=case.pk))
+    return (
+        ObjectionCase.objects.select_for_update(of=("self",))
+        .select_related("record", "subject", "handling_organisation", "provider", "applicant", "rule_set", "review_of")
+        .get(pk=case.pk)
+    )
 
 
 def _activity(case, kind, actor, text=""):
-    CaseActivity.objects.create(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
-                                kind=kind, actor=actor if getattr(actor, "pk", None) else None, text=text)
+    CaseActivity.objects.create(
+        content_type=ContentType.objects.get_for_model(case),
+        object_id=case.pk,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        text=text,
+    )
 
 
 def _audit(case, action, actor, **data):
-    audit_log(actor=actor, action=f"objection.{action}", obj=case,
-              data={"tracking_number": case.tracking_number, "state": case.state, **data})
+    audit_log(
+        actor=actor,
+        action=f"objection.{action}",
+        obj=case,
+        data={"tracking_number": case.tracking_number, "state": case.state, **data},
+    )
 
 
 def _clocks(case, *, open_only=True):
-    qs = Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
-                              purpose__in=CASE_PURPOSES)
+    qs = Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(case), object_id=case.pk, purpose__in=CASE_PURPOSES
+    )
     if open_only:
         qs = qs.filter(stopped_at__isnull=True)
     return qs.order_by("pk")
@@ -134,9 +155,18 @@ def _clock(case, purpose) -> Clock | None:
 
 def _start_clock(case, purpose, label, key, organisation, actor, received_at):
     detail = rules.rule_param_detail(case.rule_set, key)
-    return clock_start(case=case, purpose=purpose, label=str(label), budget=int(detail.value),
-                       unit=detail.unit or Clock.Unit.WORKING_DAYS, kind=Clock.Kind.LEGAL, received_at=received_at,
-                       organisation=organisation, citation=detail.citation, actor=actor)
+    return clock_start(
+        case=case,
+        purpose=purpose,
+        label=str(label),
+        budget=int(detail.value),
+        unit=detail.unit or Clock.Unit.WORKING_DAYS,
+        kind=Clock.Kind.LEGAL,
+        received_at=received_at,
+        organisation=organisation,
+        citation=detail.citation,
+        actor=actor,
+    )
 
 
 def _stop_clocks(case, actor, reason, purposes=CASE_PURPOSES):
@@ -146,7 +176,9 @@ def _stop_clocks(case, actor, reason, purposes=CASE_PURPOSES):
 
 def _tracking_number(now: dt.datetime, stage: str) -> str:
     year = timezone.localtime(now).year
-    prefix, scope = ("FH", "tracking.objection_review") if stage == ObjectionStage.REVIEW else ("YY", "tracking.objection")
+    prefix, scope = (
+        ("FH", "tracking.objection_review") if stage == ObjectionStage.REVIEW else ("YY", "tracking.objection")
+    )
     return f"{prefix}{year}{sequence_next(scope=scope, year=year):06d}"
 
 
@@ -166,23 +198,41 @@ def _mark(case: ObjectionCase, actor) -> None:
     case ends. Only a displayed record can carry the mark (a repaired or revoked one is not displayed)."""
     record = CreditRecord.objects.get(pk=case.record_id)
     if record.display_state == DisplayState.DISPLAYED:
-        record_mark_objection(actor=actor, record=record, reason=_("收到异议申请，作出异议标注"),
-                              case_reference=case.tracking_number)
+        record_mark_objection(
+            actor=actor, record=record, reason=_("收到异议申请，作出异议标注"), case_reference=case.tracking_number
+        )
         case.marked = True
         case.save(update_fields=["marked"])
     outbox_enqueue(
-        topic="objection.marked", aggregate=case, dedupe_key=f"objection.marked:{case.pk}",
-        payload={"tracking_number": case.tracking_number, "record_id": case.record_id,
-                 "record_decision_number": case.record.decision_number,
-                 "subject": case.subject.public_identifier, "display_state": DisplayState.UNDER_OBJECTION
-                 if case.marked else record.display_state, "marked": case.marked},
-        organisation=case.handling_organisation, actor=actor,
+        topic="objection.marked",
+        aggregate=case,
+        dedupe_key=f"objection.marked:{case.pk}",
+        payload={
+            "tracking_number": case.tracking_number,
+            "record_id": case.record_id,
+            "record_decision_number": case.record.decision_number,
+            "subject": case.subject.public_identifier,
+            "display_state": DisplayState.UNDER_OBJECTION if case.marked else record.display_state,
+            "marked": case.marked,
+        },
+        organisation=case.handling_organisation,
+        actor=actor,
     )
 
 
 # --- the applicant's side ------------------------------------------------------------------------------------
-def objection_file(*, actor, record: CreditRecord, matter: str, disputed: dict[str, str], reason: str,
-                   contact_name: str, contact_phone: str, uploads=(), repair_application=None) -> ObjectionCase:
+def objection_file(
+    *,
+    actor,
+    record: CreditRecord,
+    matter: str,
+    disputed: dict[str, str],
+    reason: str,
+    contact_name: str,
+    contact_phone: str,
+    uploads=(),
+    repair_application=None,
+) -> ObjectionCase:
     """File an objection (Art 41): tracking number, rule set pinned, mark, clock, routed to the platform.
 
     ``disputed`` maps a record field to what the applicant says it should be; ``uploads`` are evidence files.
@@ -217,39 +267,69 @@ def objection_file(*, actor, record: CreditRecord, matter: str, disputed: dict[s
     with transaction.atomic():
         # Serialises two objections to the same record: the second sees the first and is refused.
         CreditRecord.objects.select_for_update().filter(pk=record.pk).first()
-        if ObjectionCase.objects.filter(record=record, state__in=[ObjectionState.SUBMITTED,
-                                                                   ObjectionState.CHECKING]).exists():
+        if ObjectionCase.objects.filter(
+            record=record, state__in=[ObjectionState.SUBMITTED, ObjectionState.CHECKING]
+        ).exists():
             raise ObjectionError(_("该信息已有正在处理的异议，请勿重复提出。"), code="already_open")
         rule_set = rules.ruleset_in_force(now)
         case = ObjectionCase.objects.create(
-            subject=subject, applicant=actor, handling_organisation=credit_centre(), record=record,
-            provider=record.provider, matter=matter, repair_application=repair_application,
-            disputed=[{"field": name, "current": _field_value(record, name), "proposed": str(value).strip()}
-                      for name, value in disputed.items() if name in OBJECTABLE_FIELDS],
-            reason=reason, contact_name=contact_name.strip(), contact_phone=contact_phone.strip(),
-            rule_set=rule_set, received_at=now, tracking_number=_tracking_number(now, ObjectionStage.OBJECTION),
+            subject=subject,
+            applicant=actor,
+            handling_organisation=credit_centre(),
+            record=record,
+            provider=record.provider,
+            matter=matter,
+            repair_application=repair_application,
+            disputed=[
+                {"field": name, "current": _field_value(record, name), "proposed": str(value).strip()}
+                for name, value in disputed.items()
+                if name in OBJECTABLE_FIELDS
+            ],
+            reason=reason,
+            contact_name=contact_name.strip(),
+            contact_phone=contact_phone.strip(),
+            rule_set=rule_set,
+            received_at=now,
+            tracking_number=_tracking_number(now, ObjectionStage.OBJECTION),
         )
         for uploaded in uploads:
             attachment_add(actor=actor, case=case, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
-        clock = _start_clock(case, PLATFORM, _("平台处理期限"), rules.OBJECTION_PLATFORM_WD,
-                             case.handling_organisation, actor, now)
+        clock = _start_clock(
+            case, PLATFORM, _("平台处理期限"), rules.OBJECTION_PLATFORM_WD, case.handling_organisation, actor, now
+        )
         case.received_on = clock.start_date
         case.save(update_fields=["received_on"])
         _mark(case, actor)
         _activity(case, CaseActivity.Kind.SUBMITTED, actor, reason)
-        engine.start_process(ObjectionFlow, case=case)
-        _audit(case, "filed", actor, record=record.pk, matter=matter, fields=sorted(disputed),
-               rule_set=rule_set.code, marked=case.marked)
+        engine.start_process(procedure_flow("objection"), case=case)
+        _audit(
+            case,
+            "filed",
+            actor,
+            record=record.pk,
+            matter=matter,
+            fields=sorted(disputed),
+            rule_set=rule_set.code,
+            marked=case.marked,
+        )
     return case
 
 
 def result_delivered_on(case: ObjectionCase) -> dt.date | None:
     """The day the 异议处理结果告知书 was delivered (issued on the platform = delivered), or None while it is
     not. A correcting notice that superseded the first counts from its own delivery."""
-    delivered_at = (Notice.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
-                                          kind="objection_result", status=Notice.Status.ISSUED,
-                                          delivered_at__isnull=False)
-                    .order_by("-delivered_at").values_list("delivered_at", flat=True).first())
+    delivered_at = (
+        Notice.objects.filter(
+            content_type=ContentType.objects.get_for_model(case),
+            object_id=case.pk,
+            kind="objection_result",
+            status=Notice.Status.ISSUED,
+            delivered_at__isnull=False,
+        )
+        .order_by("-delivered_at")
+        .values_list("delivered_at", flat=True)
+        .first()
+    )
     return timezone.localdate(delivered_at) if delivered_at else None
 
 
@@ -291,8 +371,9 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
         if original.is_review:
             raise ObjectionError(_("复核结果为最终处理结果，不能再次申请复核。"), code="is_review")
         if original.state == ObjectionState.WITHDRAWN:
-            raise ObjectionError(_("该异议已撤回，没有处理结果可供复核；如仍有异议，可以重新提出异议申请。"),
-                                 code="withdrawn")
+            raise ObjectionError(
+                _("该异议已撤回，没有处理结果可供复核；如仍有异议，可以重新提出异议申请。"), code="withdrawn"
+            )
         if original.state != ObjectionState.CLOSED:
             raise ObjectionError(_("异议尚在处理中，办结后方可申请复核。"), code="not_closed")
         if ObjectionCase.objects.filter(review_of=original).exists():
@@ -300,33 +381,52 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
         last_day = review_request_last_day(original)
         if last_day is not None and timezone.localdate(now) > last_day:
             raise ObjectionError(
-                _("申请复核的期限已过：异议处理结果告知书于%(delivered)s送达，最后一日为%(last_day)s。"
-                  "如有新的证据，可以重新提出异议申请。") % {
-                    "delivered": result_delivered_on(original).isoformat(), "last_day": last_day.isoformat()},
-                code="review_period_over")
-        if ObjectionCase.objects.filter(record_id=original.record_id,
-                                        state__in=[ObjectionState.SUBMITTED, ObjectionState.CHECKING]).exists():
+                _(
+                    "申请复核的期限已过：异议处理结果告知书于%(delivered)s送达，最后一日为%(last_day)s。"
+                    "如有新的证据，可以重新提出异议申请。"
+                )
+                % {"delivered": result_delivered_on(original).isoformat(), "last_day": last_day.isoformat()},
+                code="review_period_over",
+            )
+        if ObjectionCase.objects.filter(
+            record_id=original.record_id, state__in=[ObjectionState.SUBMITTED, ObjectionState.CHECKING]
+        ).exists():
             raise ObjectionError(_("该信息已有正在处理的异议。"), code="already_open")
         rule_set = rules.ruleset_in_force(now)
         review = ObjectionCase.objects.create(
-            stage=ObjectionStage.REVIEW, review_of=original, subject=original.subject, applicant=actor,
-            handling_organisation=original.handling_organisation, record=original.record,
-            provider=original.provider, matter=original.matter, repair_application=original.repair_application,
-            disputed=original.disputed, reason=reason, contact_name=original.contact_name,
-            contact_phone=original.contact_phone, rule_set=rule_set, received_at=now,
+            stage=ObjectionStage.REVIEW,
+            review_of=original,
+            subject=original.subject,
+            applicant=actor,
+            handling_organisation=original.handling_organisation,
+            record=original.record,
+            provider=original.provider,
+            matter=original.matter,
+            repair_application=original.repair_application,
+            disputed=original.disputed,
+            reason=reason,
+            contact_name=original.contact_name,
+            contact_phone=original.contact_phone,
+            rule_set=rule_set,
+            received_at=now,
             tracking_number=_tracking_number(now, ObjectionStage.REVIEW),
         )
         for uploaded in uploads:
             attachment_add(actor=actor, case=review, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
-        clock = _start_clock(review, REVIEW, _("复核期限"), rules.OBJECTION_REVIEW_WD,
-                             review.handling_organisation, actor, now)
+        clock = _start_clock(
+            review, REVIEW, _("复核期限"), rules.OBJECTION_REVIEW_WD, review.handling_organisation, actor, now
+        )
         review.received_on = clock.start_date
         review.save(update_fields=["received_on"])
         _mark(review, actor)
         _activity(review, CaseActivity.Kind.SUBMITTED, actor, reason)
-        _activity(original, CaseActivity.Kind.NOTE, actor,
-                  _("申请人申请复核，复核办件编号：%(number)s") % {"number": review.tracking_number})
-        engine.start_process(ObjectionFlow, case=review)
+        _activity(
+            original,
+            CaseActivity.Kind.NOTE,
+            actor,
+            _("申请人申请复核，复核办件编号：%(number)s") % {"number": review.tracking_number},
+        )
+        engine.start_process(procedure_flow("objection"), case=review)
         _audit(review, "review_requested", actor, original=original.tracking_number, rule_set=rule_set.code)
     return review
 
@@ -345,8 +445,9 @@ def objection_withdraw(*, actor, case: ObjectionCase, reason: str = "") -> Objec
     with engine.process_locked(case):
         c = _lock(case)
         if not c.is_open:
-            raise ObjectionError(_("当前状态为“%(state)s”，不能撤回。") % {"state": c.get_state_display()},
-                                 code="not_open")
+            raise ObjectionError(
+                _("当前状态为“%(state)s”，不能撤回。") % {"state": c.get_state_display()}, code="not_open"
+            )
         what = _("申请人撤回复核申请") if c.is_review else _("申请人撤回异议")
         text = f"{what}：{reason}" if reason else str(what)
         now = timezone.now()
@@ -360,11 +461,20 @@ def objection_withdraw(*, actor, case: ObjectionCase, reason: str = "") -> Objec
         engine.cancel_process(case=c)
         _activity(c, CaseActivity.Kind.WITHDRAWN, actor, reason)
         outbox_enqueue(
-            topic="objection.withdrawn", aggregate=c, dedupe_key=f"objection.withdrawn:{c.pk}",
-            payload={"tracking_number": c.tracking_number, "record_id": c.record_id,
-                     "record_decision_number": record.decision_number, "subject": c.subject.public_identifier,
-                     "display_state": record.display_state, "withdrawn_at": now.isoformat()},
-            organisation=c.handling_organisation, actor=actor, occurred_at=now,
+            topic="objection.withdrawn",
+            aggregate=c,
+            dedupe_key=f"objection.withdrawn:{c.pk}",
+            payload={
+                "tracking_number": c.tracking_number,
+                "record_id": c.record_id,
+                "record_decision_number": record.decision_number,
+                "subject": c.subject.public_identifier,
+                "display_state": record.display_state,
+                "withdrawn_at": now.isoformat(),
+            },
+            organisation=c.handling_organisation,
+            actor=actor,
+            occurred_at=now,
         )
         _audit(c, "withdrawn", actor, reason=reason, record_state=record.display_state)
     return c
@@ -387,50 +497,71 @@ def objection_send_check(*, actor, case: ObjectionCase, note: str = "") -> Objec
         platform = _clock(c, PLATFORM)
         if platform:
             clock_stop(clock=platform, actor=actor, reason=_("已发出核查通知"))
-        whole = _start_clock(c, CASE, _("异议办理期限（含核查）"), rules.OBJECTION_CASE_WD,
-                             c.handling_organisation, actor, c.received_at)
-        check = _start_clock(c, PROVIDER, _("信息提供单位核查期限"), rules.OBJECTION_PROVIDER_CHECK_WD, c.provider,
-                             actor, now)
-        _activity(c, CaseActivity.Kind.ROUTED, actor,
-                  _("向%(org)s发出核查通知，请于%(day)s前处理完毕") % {"org": c.provider.name,
-                                                           "day": check.due_date.isoformat()})
+        whole = _start_clock(
+            c, CASE, _("异议办理期限（含核查）"), rules.OBJECTION_CASE_WD, c.handling_organisation, actor, c.received_at
+        )
+        check = _start_clock(
+            c, PROVIDER, _("信息提供单位核查期限"), rules.OBJECTION_PROVIDER_CHECK_WD, c.provider, actor, now
+        )
+        _activity(
+            c,
+            CaseActivity.Kind.ROUTED,
+            actor,
+            _("向%(org)s发出核查通知，请于%(day)s前处理完毕")
+            % {"org": c.provider.name, "day": check.due_date.isoformat()},
+        )
         notice_request(
-            case=c, kind="objection_check", trigger="check", issuer=c.handling_organisation,
+            case=c,
+            kind="objection_check",
+            trigger="check",
+            issuer=c.handling_organisation,
             addressee_subject=c.subject,
-            context={**_notice_base(c), "addressee_name": c.provider.name, "provider_name": c.provider.name,
-                     "check_by": check.due_date.isoformat(), "case_due": whole.due_date.isoformat(),
-                     "disputed_text": disputed_text(c), "objection_reason": c.reason, "check_note": c.check_note},
+            context={
+                **_notice_base(c),
+                "addressee_name": c.provider.name,
+                "provider_name": c.provider.name,
+                "check_by": check.due_date.isoformat(),
+                "case_due": whole.due_date.isoformat(),
+                "disputed_text": disputed_text(c),
+                "objection_reason": c.reason,
+                "check_note": c.check_note,
+            },
             actor=actor,
         )
         _audit(c, "check_sent", actor, provider=c.provider_id, check_due=check.due_date, case_due=whole.due_date)
         return c
 
-    return engine.complete_task(case=case, node=ObjectionFlow.triage, user=actor, action=action)
+    return engine.complete_task(case=case, node=procedure_flow("objection").triage, user=actor, action=action)
 
 
 # --- decisions ---------------------------------------------------------------------------------------------------
 def _node_for(case: ObjectionCase):
     if case.is_review:
-        return ObjectionFlow.review
+        return procedure_flow("objection").review
     if case.state == ObjectionState.CHECKING:
-        return ObjectionFlow.provider_check
-    return ObjectionFlow.triage
+        return procedure_flow("objection").provider_check
+    return procedure_flow("objection").triage
 
 
 def _may_decide(actor, case: ObjectionCase) -> bool:
     if case.is_review:
         # Read fresh: the officer who took the first decision must not review it.
-        first_decider = (ObjectionCase.objects.filter(pk=case.review_of_id)
-                         .values_list("decided_by_id", flat=True).first())
-        return (actor.role == REVIEW_ROLE and policy.acting_organisation_id(actor) == case.handling_organisation_id
-                and first_decider != actor.pk)
+        first_decider = (
+            ObjectionCase.objects.filter(pk=case.review_of_id).values_list("decided_by_id", flat=True).first()
+        )
+        return (
+            actor.role == REVIEW_ROLE
+            and policy.acting_organisation_id(actor) == case.handling_organisation_id
+            and first_decider != actor.pk
+        )
     if case.state == ObjectionState.CHECKING:
         return policy.is_department(actor) and policy.acting_organisation_id(actor) == case.provider_id
     return policy.is_platform(actor) and policy.acting_organisation_id(actor) == case.handling_organisation_id
 
 
-def objection_decide(*, actor, case: ObjectionCase, outcome: str, reason: str,
-                     changes: dict[str, str] | None = None) -> ObjectionCase:
+def objection_decide(
+    *, actor, case: ObjectionCase, outcome: str, reason: str, changes: dict[str, str] | None = None
+) -> ObjectionCase:
     """更正 / 撤销 / 维持, with reasons; the record changes at once, the mark comes off, the applicant gets the
     异议处理结果告知书 and the result is queued for the city platform.
 
@@ -459,19 +590,26 @@ def objection_decide(*, actor, case: ObjectionCase, outcome: str, reason: str,
         applied = []
         if outcome == ObjectionOutcome.CORRECTED:
             before = {name: _field_value(record, name) for name in changes}
-            record = record_update_fields(actor=actor, record=record, changes=changes, reason=reason,
-                                          case_reference=c.tracking_number)
-            applied = [{"field": name, "label": field_label(name), "old": before[name],
-                        "new": _field_value(record, name)} for name in changes
-                       if before[name] != _field_value(record, name)]
+            record = record_update_fields(
+                actor=actor, record=record, changes=changes, reason=reason, case_reference=c.tracking_number
+            )
+            applied = [
+                {"field": name, "label": field_label(name), "old": before[name], "new": _field_value(record, name)}
+                for name in changes
+                if before[name] != _field_value(record, name)
+            ]
             if not applied:
                 raise ObjectionError(_("更正后的内容与原内容相同，如无需更正请选择“维持”。"), code="nothing_changed")
         if outcome == ObjectionOutcome.REVOKED:
             # Art 42: removed from display at once (well within the 1 WD), marked or not.
             record = record_revoke(actor=actor, record=record, reason=reason, case_reference=c.tracking_number)
         elif c.marked and record.display_state == DisplayState.UNDER_OBJECTION:
-            record = record_clear_objection(actor=actor, record=record, reason=_("异议处理完毕（%(outcome)s）") % {
-                "outcome": ObjectionOutcome(outcome).label}, case_reference=c.tracking_number)
+            record = record_clear_objection(
+                actor=actor,
+                record=record,
+                reason=_("异议处理完毕（%(outcome)s）") % {"outcome": ObjectionOutcome(outcome).label},
+                case_reference=c.tracking_number,
+            )
         if c.state == ObjectionState.SUBMITTED and not c.is_review:
             c.route = ObjectionRoute.PLATFORM
         c.close()
@@ -483,17 +621,31 @@ def objection_decide(*, actor, case: ObjectionCase, outcome: str, reason: str,
         c.save()
         _stop_clocks(c, actor, _("已作出处理：%(outcome)s") % {"outcome": ObjectionOutcome(outcome).label})
         _activity(c, CaseActivity.Kind.DECIDED, actor, f"{ObjectionOutcome(outcome).label}：{reason}")
-        context = {**_notice_base(c), "outcome": outcome, "outcome_label": str(ObjectionOutcome(outcome).label),
-                   "reasons": reason, "changes": applied, "is_review": c.is_review,
-                   "review_authority": _("河南省社会信用工作主管部门"),
-                   "decided_by_org": policy.acting_organisation_id(actor)}
+        context = {
+            **_notice_base(c),
+            "outcome": outcome,
+            "outcome_label": str(ObjectionOutcome(outcome).label),
+            "reasons": reason,
+            "changes": applied,
+            "is_review": c.is_review,
+            "review_authority": _("河南省社会信用工作主管部门"),
+            "decided_by_org": policy.acting_organisation_id(actor),
+        }
         if c.is_review:
             context["original_number"] = c.review_of.tracking_number
         elif (period := _review_request_period(c)) is not None:
             context["review_request_days"] = int(period.value)
             context["review_request_unit"] = str(Clock.Unit(period.unit or Clock.Unit.WORKING_DAYS).label)
-        notice_request(case=c, kind="objection_result", trigger="result", issuer=c.handling_organisation,
-                       addressee_subject=c.subject, addressee_user=c.applicant, context=context, actor=actor)
+        notice_request(
+            case=c,
+            kind="objection_result",
+            trigger="result",
+            issuer=c.handling_organisation,
+            addressee_subject=c.subject,
+            addressee_user=c.applicant,
+            context=context,
+            actor=actor,
+        )
         _sync_result(c, actor, now, record, applied)
         _audit(c, "decided", actor, outcome=outcome, changes=applied, record_state=record.display_state)
         return c
@@ -506,17 +658,30 @@ def _sync_result(c: ObjectionCase, actor, now, record: CreditRecord, applied: li
     limit = {}
     if c.outcome == ObjectionOutcome.REVOKED:
         detail = rules.rule_param_detail(c.rule_set, rules.OBJECTION_REVOCATION_WD)
-        limit = {"limit_budget": int(detail.value), "limit_unit": detail.unit or Clock.Unit.WORKING_DAYS,
-                 "limit_citation": detail.citation}
+        limit = {
+            "limit_budget": int(detail.value),
+            "limit_unit": detail.unit or Clock.Unit.WORKING_DAYS,
+            "limit_citation": detail.citation,
+        }
     topic = "objection.review_closed" if c.is_review else "objection.closed"
     outbox_enqueue(
-        topic=topic, aggregate=c, dedupe_key=f"{topic}:{c.pk}",
-        payload={"tracking_number": c.tracking_number, "record_id": c.record_id,
-                 "record_decision_number": record.decision_number, "subject": c.subject.public_identifier,
-                 "outcome": c.outcome, "display_state": record.display_state,
-                 "changes": [{"field": a["field"], "old": a["old"], "new": a["new"]} for a in applied],
-                 "decided_at": now.isoformat()},
-        organisation=c.handling_organisation, actor=actor, occurred_at=now, **limit,
+        topic=topic,
+        aggregate=c,
+        dedupe_key=f"{topic}:{c.pk}",
+        payload={
+            "tracking_number": c.tracking_number,
+            "record_id": c.record_id,
+            "record_decision_number": record.decision_number,
+            "subject": c.subject.public_identifier,
+            "outcome": c.outcome,
+            "display_state": record.display_state,
+            "changes": [{"field": a["field"], "old": a["old"], "new": a["new"]} for a in applied],
+            "decided_at": now.isoformat(),
+        },
+        organisation=c.handling_organisation,
+        actor=actor,
+        occurred_at=now,
+        **limit,
     )
 
 
@@ -524,12 +689,14 @@ def _sync_result(c: ObjectionCase, actor, now, record: CreditRecord, applied: li
 def _may_pause(actor, case: ObjectionCase) -> bool:
     if case.state == ObjectionState.CHECKING:
         return policy.acting_organisation_id(actor) in (case.provider_id, case.handling_organisation_id) and (
-            policy.is_department(actor) or policy.is_platform(actor))
+            policy.is_department(actor) or policy.is_platform(actor)
+        )
     return policy.is_platform(actor) and policy.acting_organisation_id(actor) == case.handling_organisation_id
 
 
-def objection_pause(*, actor, case: ObjectionCase, reason_code: str, reason: str,
-                    on: dt.date | None = None) -> ObjectionCase:
+def objection_pause(
+    *, actor, case: ObjectionCase, reason_code: str, reason: str, on: dt.date | None = None
+) -> ObjectionCase:
     """检验、检测、检疫、鉴定、专家评审: the time is not counted (Art 41). Every running limit of the case
     stops counting from the end of ``on``; the applicant sees the reason and the dates."""
     case = ObjectionCase.objects.get(pk=case.pk)
@@ -549,8 +716,13 @@ def objection_pause(*, actor, case: ObjectionCase, reason_code: str, reason: str
         for clock in running:
             clock_pause(clock=clock, actor=actor, reason_code=reason_code, reason=reason[:300], on=on)
         label = ClockPause.Reason(reason_code).label
-        _activity(c, CaseActivity.Kind.NOTE, actor, _("暂停计时（%(kind)s）：%(reason)s，自%(day)s起") % {
-            "kind": label, "reason": reason, "day": (on or timezone.localdate()).isoformat()})
+        _activity(
+            c,
+            CaseActivity.Kind.NOTE,
+            actor,
+            _("暂停计时（%(kind)s）：%(reason)s，自%(day)s起")
+            % {"kind": label, "reason": reason, "day": (on or timezone.localdate()).isoformat()},
+        )
         _audit(c, "paused", actor, reason_code=reason_code, reason=reason, on=on)
     return c
 
@@ -565,8 +737,12 @@ def objection_resume(*, actor, case: ObjectionCase, on: dt.date | None = None) -
             raise ObjectionError(_("办理时限未在暂停中。"), code="not_paused")
         for clock in paused:
             clock_resume(clock=clock, actor=actor, on=on)
-        _activity(c, CaseActivity.Kind.NOTE, actor, _("恢复计时，自%(day)s后继续计算") % {
-            "day": (on or timezone.localdate()).isoformat()})
+        _activity(
+            c,
+            CaseActivity.Kind.NOTE,
+            actor,
+            _("恢复计时，自%(day)s后继续计算") % {"day": (on or timezone.localdate()).isoformat()},
+        )
         _audit(c, "resumed", actor, on=on)
     return c
 
@@ -583,8 +759,10 @@ def overdue_clock_of(case: ObjectionCase, *, now: dt.datetime | None = None):
 def objection_supervise(*, actor, case: ObjectionCase, note: str = ""):
     """督办: the supervisor orders a late provider to finish (Art 65 责令改正). The mark stays; nothing is
     decided for the provider."""
-    _require(policy.is_supervisor(actor) and policy.acting_organisation_id(actor) is not None,
-             _("只有督办机构可以发出督办通知。"))
+    _require(
+        policy.is_supervisor(actor) and policy.acting_organisation_id(actor) is not None,
+        _("只有督办机构可以发出督办通知。"),
+    )
     with transaction.atomic():
         c = _lock(case)
         if not c.is_open:
@@ -594,18 +772,41 @@ def objection_supervise(*, actor, case: ObjectionCase, note: str = ""):
             raise ObjectionError(_("该异议尚未逾期，不能督办。"), code="not_overdue")
         count = c.activities.filter(kind=CaseActivity.Kind.CHASED).count() + 1
         # 督办 is shown in the timeline as a chase-up by the supervisor (CaseActivity.Kind.CHASED).
-        _activity(c, CaseActivity.Kind.CHASED, actor, _("督办：%(org)s%(label)s已逾期%(days)s个工作日。%(note)s") % {
-            "org": late.clock.organisation.name if late.clock.organisation else "", "label": late.clock.label,
-            "days": late.overdue_working_days, "note": (note or "").strip()})
+        _activity(
+            c,
+            CaseActivity.Kind.CHASED,
+            actor,
+            _("督办：%(org)s%(label)s已逾期%(days)s个工作日。%(note)s")
+            % {
+                "org": late.clock.organisation.name if late.clock.organisation else "",
+                "label": late.clock.label,
+                "days": late.overdue_working_days,
+                "note": (note or "").strip(),
+            },
+        )
         addressee = late.clock.organisation or c.provider
         notice = notice_request(
-            case=c, kind="objection_supervision", trigger=f"supervise-{count}", issuer=actor.organisation,
+            case=c,
+            kind="objection_supervision",
+            trigger=f"supervise-{count}",
+            issuer=actor.organisation,
             addressee_subject=c.subject,
-            context={**_notice_base(c), "addressee_name": addressee.name, "provider_name": addressee.name,
-                     "due_date": late.due_date.isoformat(), "overdue_days": late.overdue_working_days or 0,
-                     "note": (note or "").strip()},
+            context={
+                **_notice_base(c),
+                "addressee_name": addressee.name,
+                "provider_name": addressee.name,
+                "due_date": late.due_date.isoformat(),
+                "overdue_days": late.overdue_working_days or 0,
+                "note": (note or "").strip(),
+            },
             actor=actor,
         )
-        _audit(c, "supervised", actor, clock=late.clock.purpose, overdue_days=late.overdue_working_days,
-               addressee=addressee.pk)
+        _audit(
+            c,
+            "supervised",
+            actor,
+            clock=late.clock.purpose,
+            overdue_days=late.overdue_working_days,
+            addressee=addressee.pk,
+        )
     return notice

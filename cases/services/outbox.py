@@ -4,7 +4,7 @@ with the credit platform"; STYLE.md 6).
 A procedure's service calls :func:`outbox_enqueue` inside its own transaction, so the fact and the event to
 report it commit or roll back together. The scheduled job (``cases.tasks.outbox_deliver_task``) calls
 :func:`outbox_deliver_due`, which claims due events one at a time by a conditional UPDATE, hands each to the
-transport (cases.outbox_transport) outside any transaction, and records the outcome. When the law sets a
+transport (cases.services.outbox_transport) outside any transaction, and records the outcome. When the law sets a
 limit for the report (repair result sync 3 WD, 58号令/527号; commitment and fulfilment reports 7 WD, seed 003
 item 6) the event carries a legal Clock that stops on delivery, so an event stuck in retries turns overdue
 and escalates like any other late step.
@@ -23,12 +23,12 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from cases import policy
 from cases.models import OutboxEvent
-from cases.outbox_transport import DeliveryResult, Transport, get_transport
+from cases.models.outbox import topic_label
 from cases.services.audit import audit_log
+from cases.services.outbox_transport import DeliveryResult, Transport, get_transport
 from workflows.models import Clock
 from workflows.services.clocks import clock_start, clock_stop
 
@@ -45,31 +45,20 @@ CIRCUIT_BREAK_AFTER = 3
 
 # --- enqueue ---------------------------------------------------------------------------------------------
 
-# What each event reports, as staff read it on the case and on the outbox page.
-TOPIC_LABELS = {
-    "repair.granted": gettext_lazy("信用修复结果（准予）"),
-    "repair.revoked": gettext_lazy("撤销信用修复"),
-    "commitment.made": gettext_lazy("信用承诺信息"),
-    "commitment.fulfilment": gettext_lazy("信用承诺履约践诺情况"),
-    "commitment.batch": gettext_lazy("信用承诺信息（批量登记）"),
-    "objection.marked": gettext_lazy("异议标注"),
-    "objection.closed": gettext_lazy("异议处理结果"),
-    "objection.review_closed": gettext_lazy("异议复核结果"),
-    "objection.withdrawn": gettext_lazy("异议撤回"),
-    "rectification.recorded": gettext_lazy("政务失信记录认定"),
-    "rectification.closed": gettext_lazy("政务失信整改销号"),
-    "rectification.refused": gettext_lazy("政务失信拒不整改认定"),
-}
 
-
-def topic_label(topic: str) -> str:
-    return str(TOPIC_LABELS.get(topic, topic))
-
-
-def outbox_enqueue(*, topic: str, aggregate: models.Model, payload: dict, dedupe_key: str,
-                   limit_budget: int | None = None, limit_unit: str = Clock.Unit.WORKING_DAYS,
-                   limit_citation: str = "", organisation=None, actor,
-                   occurred_at: dt.datetime | None = None) -> OutboxEvent:
+def outbox_enqueue(
+    *,
+    topic: str,
+    aggregate: models.Model,
+    payload: dict,
+    dedupe_key: str,
+    limit_budget: int | None = None,
+    limit_unit: str = Clock.Unit.WORKING_DAYS,
+    limit_citation: str = "",
+    organisation=None,
+    actor,
+    occurred_at: dt.datetime | None = None,
+) -> OutboxEvent:
     """Record that ``payload`` must reach the platform; idempotent on ``dedupe_key``.
 
     Must run inside the caller's transaction (the one that makes the fact true). With ``limit_budget`` the
@@ -113,13 +102,23 @@ def outbox_enqueue(*, topic: str, aggregate: models.Model, payload: dict, dedupe
             actor=actor,
         )
         event.save(update_fields=["clock"])
-    audit_log(actor=actor, action="outbox.enqueue", obj=event,
-              data={"topic": topic, "dedupe_key": dedupe_key, "aggregate": f"{event.aggregate_type}:{event.aggregate_id}",
-                    "limit_budget": limit_budget, "limit_unit": limit_unit if limit_budget is not None else ""})
+    audit_log(
+        actor=actor,
+        action="outbox.enqueue",
+        obj=event,
+        data={
+            "topic": topic,
+            "dedupe_key": dedupe_key,
+            "aggregate": f"{event.aggregate_type}:{event.aggregate_id}",
+            "limit_budget": limit_budget,
+            "limit_unit": limit_unit if limit_budget is not None else "",
+        },
+    )
     return event
 
 
 # --- delivery --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class DeliveryRun:
@@ -130,8 +129,13 @@ class DeliveryRun:
     interrupted: bool = False  # stopped early: the endpoint looks down
 
     def as_dict(self) -> dict:
-        return {"claimed": self.claimed, "delivered": self.delivered, "failed": self.failed, "dead": self.dead,
-                "interrupted": self.interrupted}
+        return {
+            "claimed": self.claimed,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "dead": self.dead,
+            "interrupted": self.interrupted,
+        }
 
 
 def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> dt.timedelta:
@@ -144,7 +148,7 @@ def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> dt.time
     cap = settings.OUTBOX_BACKOFF_MAX_SECONDS
     exponent = max(attempts - 1, 0)
     # Cap the exponent before computing the power so a huge attempt count cannot overflow.
-    delay = cap if exponent >= 32 else min(cap, base * (2 ** exponent))
+    delay = cap if exponent >= 32 else min(cap, base * (2**exponent))
     jitter = (rng or random).uniform(0.0, 0.25)
     return dt.timedelta(seconds=delay * (1.0 - jitter))
 
@@ -161,8 +165,9 @@ def _claim(pk: int, now: dt.datetime) -> bool:
     return OutboxEvent.objects.filter(_claimable_q(now), pk=pk, status__in=DUE_STATUSES).update(claimed_at=now) == 1
 
 
-def outbox_deliver_due(*, now: dt.datetime | None = None, batch: int | None = None,
-                       transport: Transport | None = None) -> DeliveryRun:
+def outbox_deliver_due(
+    *, now: dt.datetime | None = None, batch: int | None = None, transport: Transport | None = None
+) -> DeliveryRun:
     """Deliver up to ``batch`` due events. Safe to run in any number of workers at once.
 
     Call it outside a transaction in production: each claim must commit before the (slow) delivery so
@@ -175,12 +180,16 @@ def outbox_deliver_due(*, now: dt.datetime | None = None, batch: int | None = No
     # Two reads rather than one OR: the first matches the partial index ``outbox_due_idx`` (unclaimed,
     # pending/failed) exactly; the second finds the few events left behind by a dead worker.
     due = OutboxEvent.objects.filter(status__in=DUE_STATUSES, next_attempt_at__lte=now)
-    candidates = list(due.filter(claimed_at__isnull=True).order_by("next_attempt_at", "pk")
-                      .values_list("pk", flat=True)[:batch])
+    candidates = list(
+        due.filter(claimed_at__isnull=True).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch]
+    )
     if len(candidates) < batch:
         stale_before = now - dt.timedelta(seconds=settings.OUTBOX_CLAIM_LEASE_SECONDS)
-        candidates += list(due.filter(claimed_at__lt=stale_before).order_by("claimed_at", "pk")
-                           .values_list("pk", flat=True)[:batch - len(candidates)])
+        candidates += list(
+            due.filter(claimed_at__lt=stale_before)
+            .order_by("claimed_at", "pk")
+            .values_list("pk", flat=True)[: batch - len(candidates)]
+        )
     consecutive_failures = 0
     for pk in candidates:
         if not _claim(pk, now):
@@ -206,8 +215,7 @@ def outbox_deliver_due(*, now: dt.datetime | None = None, batch: int | None = No
     return run
 
 
-def _record_attempt(*, pk: int, claimed_at: dt.datetime, result: DeliveryResult,
-                    now: dt.datetime) -> str | None:
+def _record_attempt(*, pk: int, claimed_at: dt.datetime, result: DeliveryResult, now: dt.datetime) -> str | None:
     """Write one attempt's outcome and release the claim; returns the new status (None: claim was lost)."""
     with transaction.atomic():
         event = OutboxEvent.objects.select_for_update(of=("self",)).select_related("clock").get(pk=pk)
@@ -240,14 +248,18 @@ def _record_attempt(*, pk: int, claimed_at: dt.datetime, result: DeliveryResult,
             actor=SYSTEM_ACTOR,
             action=f"outbox.{event.status}",
             obj=event,
-            data={"attempt": event.attempts, "response_code": result.response_code,
-                  "error": event.last_error[:300],
-                  "next_attempt_at": event.next_attempt_at if event.status == Status.FAILED else None},
+            data={
+                "attempt": event.attempts,
+                "response_code": result.response_code,
+                "error": event.last_error[:300],
+                "next_attempt_at": event.next_attempt_at if event.status == Status.FAILED else None,
+            },
         )
         return event.status
 
 
 # --- staff actions ---------------------------------------------------------------------------------------
+
 
 def outbox_retry(*, event: OutboxEvent, actor) -> OutboxEvent:
     """Give a dead event a fresh series of attempts, starting with the next run of the job.
@@ -268,6 +280,10 @@ def outbox_retry(*, event: OutboxEvent, actor) -> OutboxEvent:
         event.next_attempt_at = timezone.now()
         # last_error stays: it is what staff looked at when they decided to retry.
         event.save(update_fields=["status", "attempts", "claimed_at", "next_attempt_at"])
-        audit_log(actor=actor, action="outbox.retry", obj=event,
-                  data={"previous_attempts": previous_attempts, "last_error": event.last_error[:300]})
+        audit_log(
+            actor=actor,
+            action="outbox.retry",
+            obj=event,
+            data={"previous_attempts": previous_attempts, "last_error": event.last_error[:300]},
+        )
     return event

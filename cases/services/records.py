@@ -35,8 +35,19 @@ from workflows.rules import (
 # about the wrong subject is revoked, not moved), nor the display state (only the transitions move it).
 EDITABLE_FIELDS = frozenset(
     [
-        "kind", "severity", "sector", "title", "decision_number", "content", "legal_basis", "provider",
-        "decision_date", "publication_date", "display_min_until", "display_max_until", "repairable",
+        "kind",
+        "severity",
+        "sector",
+        "title",
+        "decision_number",
+        "content",
+        "legal_basis",
+        "provider",
+        "decision_date",
+        "publication_date",
+        "display_min_until",
+        "display_max_until",
+        "repairable",
         "obligations_performed",
     ]
 )
@@ -173,8 +184,9 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
-def record_update_fields(*, actor, record: CreditRecord, changes: dict, reason: str,
-                         case_reference: str = "") -> CreditRecord:
+def record_update_fields(
+    *, actor, record: CreditRecord, changes: dict, reason: str, case_reference: str = ""
+) -> CreditRecord:
     """Correct a record field by field (更正: Henan Art 41; PROCEDURES.md §2), keeping old and new values.
 
     Only fields whose value really changes are written, each as one RecordChange. When the severity,
@@ -215,8 +227,15 @@ def record_update_fields(*, actor, record: CreditRecord, changes: dict, reason: 
         user = _user(actor)
         RecordChange.objects.bulk_create(
             [
-                RecordChange(record=locked, field=name, old_value=before[name], new_value=after[name],
-                             reason=reason, case_reference=case_reference, actor=user)
+                RecordChange(
+                    record=locked,
+                    field=name,
+                    old_value=before[name],
+                    new_value=after[name],
+                    reason=reason,
+                    case_reference=case_reference,
+                    actor=user,
+                )
                 for name in changed
             ]
         )
@@ -244,8 +263,9 @@ TRANSITION_LABELS = {
 }
 
 
-def _transition(*, actor, record: CreditRecord, reason: str, case_reference: str, name: str,
-                check=None) -> CreditRecord:
+def _transition(
+    *, actor, record: CreditRecord, reason: str, case_reference: str, name: str, check=None
+) -> CreditRecord:
     reason = _require_reason(reason)
     with transaction.atomic():
         # The row lock serialises two officers acting on one record: the second waits, then sees the
@@ -256,8 +276,12 @@ def _transition(*, actor, record: CreditRecord, reason: str, case_reference: str
             raise RecordStateError(
                 _("信用记录当前为“%(state)s”，不能%(action)s。"),
                 code="illegal_transition",
-                params={"state": locked.get_display_state_display(), "action": TRANSITION_LABELS[name],
-                        "from": locked.display_state, "transition": name},
+                params={
+                    "state": locked.get_display_state_display(),
+                    "action": TRANSITION_LABELS[name],
+                    "from": locked.display_state,
+                    "transition": name,
+                },
             )
         if check is not None:
             check(locked)
@@ -265,8 +289,13 @@ def _transition(*, actor, record: CreditRecord, reason: str, case_reference: str
         method()
         locked.save(update_fields=["display_state", "updated_at"])
         RecordChange.objects.create(
-            record=locked, field="display_state", old_value=old, new_value=locked.display_state,
-            reason=reason, case_reference=case_reference, actor=_user(actor),
+            record=locked,
+            field="display_state",
+            old_value=old,
+            new_value=locked.display_state,
+            reason=reason,
+            case_reference=case_reference,
+            actor=_user(actor),
         )
         audit_log(
             actor=actor,
@@ -279,14 +308,12 @@ def _transition(*, actor, record: CreditRecord, reason: str, case_reference: str
 
 def record_mark_objection(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
     """Henan Art 41: from receipt of an objection the record carries the 异议标注 mark."""
-    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
-                       name="mark_objection")
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference, name="mark_objection")
 
 
 def record_clear_objection(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
     """The objection case ended with the record kept (维持) or corrected (更正): the mark is removed."""
-    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
-                       name="clear_objection")
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference, name="clear_objection")
 
 
 def _check_repairable(record: CreditRecord) -> None:
@@ -296,21 +323,20 @@ def _check_repairable(record: CreditRecord) -> None:
 
 def record_repair(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
     """36号令 Art 3: a repaired record stops being displayed, shared and used (Henan Art 43: within 1 WD)."""
-    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
-                       name="repair", check=_check_repairable)
+    return _transition(
+        actor=actor, record=record, reason=reason, case_reference=case_reference, name="repair", check=_check_repairable
+    )
 
 
 def record_restore_display(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
     """A repair obtained by false materials is revoked and the record displayed again."""
-    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
-                       name="restore_display")
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference, name="restore_display")
 
 
 def record_revoke(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:
     """Henan Art 42: information whose basis was revoked is removed within 1 working day; an objection
     upheld as 撤销 ends here too."""
-    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
-                       name="revoke")
+    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference, name="revoke")
 
 
 def _display_cap_months(record: CreditRecord) -> int:
@@ -341,11 +367,18 @@ def _check_expired(record: CreditRecord, today: dt.date | None = None) -> None:
             )
 
 
-def record_expire(*, actor, record: CreditRecord, reason: str, case_reference: str = "",
-                  today: dt.date | None = None) -> CreditRecord:
+def record_expire(
+    *, actor, record: CreditRecord, reason: str, case_reference: str = "", today: dt.date | None = None
+) -> CreditRecord:
     """The scheduled expiry: the maximum display period ended, so display stops without an application."""
-    return _transition(actor=actor, record=record, reason=reason, case_reference=case_reference,
-                       name="expire", check=lambda r: _check_expired(r, today))
+    return _transition(
+        actor=actor,
+        record=record,
+        reason=reason,
+        case_reference=case_reference,
+        name="expire",
+        check=lambda r: _check_expired(r, today),
+    )
 
 
 __all__ = [

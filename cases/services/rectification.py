@@ -40,8 +40,8 @@ from cases.services.sequences import sequence_next
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
-from workflows.flows.rectification import RectificationFlow
 from workflows.models import Clock
+from workflows.procedures import procedure_flow
 from workflows.services.clocks import clock_start, clock_stop
 
 # Clock purposes on a rectification case (workflows.procedures registers the escalated ones).
@@ -63,25 +63,45 @@ def _require(condition: bool, message: str):
 
 
 def _lock(case: RectificationCase) -> RectificationCase:
-    return (RectificationCase.objects.select_for_update(of=("self",))
-            .select_related("subject", "handling_organisation", "credit_office", "verifier", "rule_set",
-                            "applicant", "record")
-            .get(pk=case.pk))
+    return (
+        RectificationCase.objects.select_for_update(of=("self",))
+        .select_related(
+            "subject", "handling_organisation", "credit_office", "verifier", "rule_set", "applicant", "record"
+        )
+        .get(pk=case.pk)
+    )
 
 
 def _activity(case, kind, actor, text=""):
-    CaseActivity.objects.create(content_type=ContentType.objects.get_for_model(case), object_id=case.pk, kind=kind,
-                                actor=actor if getattr(actor, "pk", None) else None, text=str(text))
+    CaseActivity.objects.create(
+        content_type=ContentType.objects.get_for_model(case),
+        object_id=case.pk,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        text=str(text),
+    )
 
 
 def _audit(case, action, actor, **data):
-    audit_log(actor=actor, action=f"rectification.{action}", obj=case,
-              data={"tracking_number": case.tracking_number, "state": case.state, **data})
+    audit_log(
+        actor=actor,
+        action=f"rectification.{action}",
+        obj=case,
+        data={"tracking_number": case.tracking_number, "state": case.state, **data},
+    )
 
 
 def _clock(case, purpose) -> Clock | None:
-    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
-                                 purpose=purpose, stopped_at__isnull=True).order_by("-id").first())
+    return (
+        Clock.objects.filter(
+            content_type=ContentType.objects.get_for_model(case),
+            object_id=case.pk,
+            purpose=purpose,
+            stopped_at__isnull=True,
+        )
+        .order_by("-id")
+        .first()
+    )
 
 
 def _stop(case, purpose, actor, reason):
@@ -91,18 +111,29 @@ def _stop(case, purpose, actor, reason):
 
 
 def _stop_all(case, actor, reason):
-    for clock in Clock.objects.filter(content_type=ContentType.objects.get_for_model(case), object_id=case.pk,
-                                      stopped_at__isnull=True):
+    for clock in Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(case), object_id=case.pk, stopped_at__isnull=True
+    ):
         clock_stop(clock=clock, actor=actor, reason=str(reason))
 
 
 def _start(case, purpose, label, key, organisation, actor, at, *, extension_cap=0, start_rule=None):
     detail = rules.rule_param_detail(case.rule_set, key)
     kwargs = {"start_rule": start_rule} if start_rule else {}
-    return clock_start(case=case, purpose=purpose, label=str(label), budget=int(detail.value),
-                       unit=detail.unit or Clock.Unit.WORKING_DAYS, kind=Clock.Kind.LEGAL, received_at=at,
-                       organisation=organisation, citation=detail.citation, extension_cap=extension_cap,
-                       actor=actor, **kwargs)
+    return clock_start(
+        case=case,
+        purpose=purpose,
+        label=str(label),
+        budget=int(detail.value),
+        unit=detail.unit or Clock.Unit.WORKING_DAYS,
+        kind=Clock.Kind.LEGAL,
+        received_at=at,
+        organisation=organisation,
+        citation=detail.citation,
+        extension_cap=extension_cap,
+        actor=actor,
+        **kwargs,
+    )
 
 
 def _is_credit_office_staff(user, case) -> bool:
@@ -119,17 +150,25 @@ def body_subject(body: Organisation) -> Subject:
     subject = Subject.objects.filter(organisation=body).first()
     if subject is None:
         if not body.uscc:
-            raise RectificationError(_("被投诉机构尚未登记统一社会信用代码，无法建立政务失信记录主体。"), code="no_uscc")
-        subject = Subject.objects.create(kind=SubjectKind.GOVERNMENT_BODY, name=body.name, uscc=body.uscc,
-                                         district=body.district, organisation=body)
+            raise RectificationError(
+                _("被投诉机构尚未登记统一社会信用代码，无法建立政务失信记录主体。"), code="no_uscc"
+            )
+        subject = Subject.objects.create(
+            kind=SubjectKind.GOVERNMENT_BODY, name=body.name, uscc=body.uscc, district=body.district, organisation=body
+        )
     return subject
 
 
 def _notice(case, *, kind, trigger, actor, addressee_subject=None, addressee_user=None, **context):
     return notice_request(
-        case=case, kind=kind, trigger=trigger, issuer=case.credit_office,
-        addressee_subject=addressee_subject, addressee_user=addressee_user,
-        context={"matter": case.summary, "tracking_number": case.tracking_number, **context}, actor=actor,
+        case=case,
+        kind=kind,
+        trigger=trigger,
+        issuer=case.credit_office,
+        addressee_subject=addressee_subject,
+        addressee_user=addressee_user,
+        context={"matter": case.summary, "tracking_number": case.tracking_number, **context},
+        actor=actor,
     )
 
 
@@ -139,14 +178,27 @@ def _sync(case: RectificationCase, actor, now: dt.datetime, topic: str, **extra)
     event carries no legal clock (unlike the repair result's 3 WD)."""
     record = case.record
     outbox_enqueue(
-        topic=topic, aggregate=case, dedupe_key=f"{topic}:{case.pk}",
-        payload={"tracking_number": case.tracking_number, "state": case.state,
-                 "organisation": case.handling_organisation.name, "organisation_uscc": case.handling_organisation.uscc,
-                 "subject": case.subject.public_identifier, "matter": case.summary, "source": case.source,
-                 "record_id": case.record_id, "record_decision_number": record.decision_number if record else "",
-                 "record_display_state": record.display_state if record else "",
-                 "deadline": case.deadline.isoformat() if case.deadline else "", "at": now.isoformat(), **extra},
-        organisation=case.credit_office, actor=actor, occurred_at=now,
+        topic=topic,
+        aggregate=case,
+        dedupe_key=f"{topic}:{case.pk}",
+        payload={
+            "tracking_number": case.tracking_number,
+            "state": case.state,
+            "organisation": case.handling_organisation.name,
+            "organisation_uscc": case.handling_organisation.uscc,
+            "subject": case.subject.public_identifier,
+            "matter": case.summary,
+            "source": case.source,
+            "record_id": case.record_id,
+            "record_decision_number": record.decision_number if record else "",
+            "record_display_state": record.display_state if record else "",
+            "deadline": case.deadline.isoformat() if case.deadline else "",
+            "at": now.isoformat(),
+            **extra,
+        },
+        organisation=case.credit_office,
+        actor=actor,
+        occurred_at=now,
     )
 
 
@@ -168,18 +220,32 @@ def _cn(day: dt.date) -> str:
 
 
 # --- intake ---------------------------------------------------------------------------------------------------
-def rectification_intake(*, actor, body: Organisation, source: str, summary: str, facts: str,
-                         credit_office: Organisation, complainant_subject: Subject | None = None,
-                         complainant_name: str = "", sme_payment: bool = False, amount: Decimal | None = None,
-                         received_at: dt.datetime | None = None) -> RectificationCase:
+def rectification_intake(
+    *,
+    actor,
+    body: Organisation,
+    source: str,
+    summary: str,
+    facts: str,
+    credit_office: Organisation,
+    complainant_subject: Subject | None = None,
+    complainant_name: str = "",
+    sme_payment: bool = False,
+    amount: Decimal | None = None,
+    received_at: dt.datetime | None = None,
+) -> RectificationCase:
     """A lead comes in: a complaint (online by the enterprise, or entered by platform staff from 12345/信访),
     a court record or an inspection finding (platform staff only)."""
     if source not in LeadSource.values:
         raise RectificationError(_("线索来源无效。"), code="bad_source")
     online = policy.is_applicant(actor)
     if online:
-        _require(source in COMPLAINT_SOURCES and complainant_subject is not None
-                 and policy.can_apply_for(actor, complainant_subject), _("您无权以该主体名义投诉。"))
+        _require(
+            source in COMPLAINT_SOURCES
+            and complainant_subject is not None
+            and policy.can_apply_for(actor, complainant_subject),
+            _("您无权以该主体名义投诉。"),
+        )
     else:
         _require(policy.is_platform(actor), _("只有信用中心工作人员可以录入政务失信线索。"))
     if body.kind != Organisation.Kind.GOVERNMENT_BODY or not body.is_active:
@@ -197,10 +263,19 @@ def rectification_intake(*, actor, body: Organisation, source: str, summary: str
         rule_set = rules.ruleset_in_force(now)
         year = timezone.localtime(now).year
         case = RectificationCase.objects.create(
-            subject=subject, applicant=actor if online else None, handling_organisation=body, rule_set=rule_set,
-            received_at=now, source=source, sme_payment=sme_payment, complainant_subject=complainant_subject,
+            subject=subject,
+            applicant=actor if online else None,
+            handling_organisation=body,
+            rule_set=rule_set,
+            received_at=now,
+            source=source,
+            sme_payment=sme_payment,
+            complainant_subject=complainant_subject,
             complainant_name=(complainant_name or (complainant_subject.name if complainant_subject else ""))[:200],
-            summary=summary.strip()[:200], facts=facts.strip(), amount=amount, entered_by=actor,
+            summary=summary.strip()[:200],
+            facts=facts.strip(),
+            amount=amount,
+            entered_by=actor,
             credit_office=credit_office,
             tracking_number=f"ZW{year}{sequence_next(scope='tracking.rectification', year=year):06d}",
         )
@@ -210,20 +285,22 @@ def rectification_intake(*, actor, body: Organisation, source: str, summary: str
         case.received_on = forward.start_date
         case.save(update_fields=["received_on"])
         _activity(case, CaseActivity.Kind.SUBMITTED, actor, LeadSource(source).label)
-        engine.start_process(RectificationFlow, case=case)
-        _audit(case, "received", actor, source=source, body=body.pk, sme_payment=sme_payment,
-               rule_set=rule_set.code)
+        engine.start_process(procedure_flow("rectification"), case=case)
+        _audit(case, "received", actor, source=source, body=body.pk, sme_payment=sme_payment, rule_set=rule_set.code)
     return case
 
 
 def rectification_forward(*, actor, case: RectificationCase, verifier: Organisation) -> RectificationCase:
     """The credit office forwards the lead to the body's superior or competent department for 核实认定."""
     _require(_is_credit_office_staff(actor, case), _("只有受理的信用牵头部门可以转交。"))
-    if verifier.pk == case.handling_organisation_id or not verifier.is_active or verifier.kind not in (
-            Organisation.Kind.DEPARTMENT, Organisation.Kind.GOVERNMENT_BODY):
+    if (
+        verifier.pk == case.handling_organisation_id
+        or not verifier.is_active
+        or verifier.kind not in (Organisation.Kind.DEPARTMENT, Organisation.Kind.GOVERNMENT_BODY)
+    ):
         raise RectificationError(_("核实认定部门应为被投诉机构的上级或主管部门。"), code="bad_verifier")
     _expect(case, [RectificationState.SUBMITTED], _("该线索已转交。"), "not_submitted")
-    return _step(case, RectificationFlow.forward, actor, lambda: _forward(actor, case, verifier))
+    return _step(case, procedure_flow("rectification").forward, actor, lambda: _forward(actor, case, verifier))
 
 
 def _forward(actor, case, verifier):
@@ -240,9 +317,18 @@ def _forward(actor, case, verifier):
         # Order 802 Art 25: a result within 30 days, extendable (with the head's approval) to at most 90.
         if case.sme_payment:
             cap = int(rules.rule_param(case.rule_set, rules.SME_MAX_DAYS)) - int(
-                rules.rule_param(case.rule_set, rules.SME_RESULT_DAYS))
-            _start(case, VERIFICATION, _("核实认定期限"), rules.SME_RESULT_DAYS, verifier, actor, now,
-                   extension_cap=max(cap, 0))
+                rules.rule_param(case.rule_set, rules.SME_RESULT_DAYS)
+            )
+            _start(
+                case,
+                VERIFICATION,
+                _("核实认定期限"),
+                rules.SME_RESULT_DAYS,
+                verifier,
+                actor,
+                now,
+                extension_cap=max(cap, 0),
+            )
         else:
             _start(case, VERIFICATION, _("核实认定期限"), rules.RECTIFICATION_VERIFICATION_DAYS, verifier, actor, now)
         _activity(case, CaseActivity.Kind.ROUTED, actor, _("转交%(org)s核实认定") % {"org": verifier.name})
@@ -250,7 +336,7 @@ def _forward(actor, case, verifier):
     return case
 
 
-def _may_record_verification(user, case) -> bool:
+def may_record_verification(user, case) -> bool:
     """The verifier's own staff, or the credit office entering the verifier's written result."""
     org = policy.acting_organisation_id(user)
     if org is not None and org == case.verifier_id and (policy.is_department(user) or policy.is_gov_body(user)):
@@ -258,9 +344,16 @@ def _may_record_verification(user, case) -> bool:
     return _is_credit_office_staff(user, case)
 
 
-def rectification_verify(*, actor, case: RectificationCase, substantiated: bool, reason: str,
-                         deadline: dt.date | None = None, requirements: str = "",
-                         severity: str = Severity.ORDINARY) -> RectificationCase:
+def rectification_verify(
+    *,
+    actor,
+    case: RectificationCase,
+    substantiated: bool,
+    reason: str,
+    deadline: dt.date | None = None,
+    requirements: str = "",
+    severity: str = Severity.ORDINARY,
+) -> RectificationCase:
     """The verifier's finding. Not substantiated: a reasoned reply to the complainant. Substantiated: a
     政务失信记录 against the body's organisation, and 限期整改 with the 整改通知书."""
     if not reason.strip():
@@ -268,9 +361,13 @@ def rectification_verify(*, actor, case: RectificationCase, substantiated: bool,
     _expect(case, [RectificationState.VERIFYING], _("该线索不在核实认定环节。"), "not_verifying")
     # The task is routed to the verifier's staff; the credit office entering the verifier's written result
     # takes it on their behalf (who may record it at all is checked on the locked row below).
-    return _step(case, RectificationFlow.verification, actor,
-                 lambda: _verify(actor, case, substantiated, reason, deadline, requirements, severity),
-                 check_permission=not _is_credit_office_staff(actor, case))
+    return _step(
+        case,
+        procedure_flow("rectification").verification,
+        actor,
+        lambda: _verify(actor, case, substantiated, reason, deadline, requirements, severity),
+        check_permission=not _is_credit_office_staff(actor, case),
+    )
 
 
 def _verify(actor, case, substantiated, reason, deadline, requirements, severity):
@@ -279,7 +376,7 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
     with transaction.atomic():
         case = _lock(case)
         # Checked on the locked row: the verifier is set by the forwarding step.
-        _require(_may_record_verification(actor, case), _("您无权录入核实认定结果。"))
+        _require(may_record_verification(actor, case), _("您无权录入核实认定结果。"))
         if case.state != RectificationState.VERIFYING:
             raise RectificationError(_("该线索不在核实认定环节。"), code="not_verifying")
         case.verification_reason = reason.strip()
@@ -292,8 +389,15 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
             _activity(case, CaseActivity.Kind.DECIDED, actor, _("不予认定：%(r)s") % {"r": reason.strip()})
             addressee_subject = case.complainant_subject
             if addressee_subject is not None or case.applicant_id:
-                _notice(case, kind="rectification_reply", trigger="reply", actor=actor, reasons=reason.strip(),
-                        addressee_subject=addressee_subject, addressee_user=case.applicant)
+                _notice(
+                    case,
+                    kind="rectification_reply",
+                    trigger="reply",
+                    actor=actor,
+                    reasons=reason.strip(),
+                    addressee_subject=addressee_subject,
+                    addressee_user=case.applicant,
+                )
             _audit(case, "not_substantiated", actor, reason=reason)
             return case
         default_days = int(rules.rule_param(case.rule_set, rules.RECTIFICATION_DEADLINE_DAYS))
@@ -305,10 +409,18 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
         case.deadline = deadline
         case.requirements = requirements.strip()
         record = record_create(
-            actor=actor, subject=case.subject, kind=RecordKind.GOVERNMENT_DISHONESTY, severity=severity,
-            title=case.summary, provider=case.verifier or case.credit_office, decision_date=today,
-            publication_date=today, decision_number=case.tracking_number, content=case.facts,
-            legal_basis=str(_("《优化营商环境条例》第三十一条")), repairable=True,
+            actor=actor,
+            subject=case.subject,
+            kind=RecordKind.GOVERNMENT_DISHONESTY,
+            severity=severity,
+            title=case.summary,
+            provider=case.verifier or case.credit_office,
+            decision_date=today,
+            publication_date=today,
+            decision_number=case.tracking_number,
+            content=case.facts,
+            legal_basis=str(_("《优化营商环境条例》第三十一条")),
+            repairable=True,
         )
         case.record = record
         case.save()
@@ -317,9 +429,17 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
         plan = _start(case, PLAN, _("整改方案报送期限"), rules.RECTIFICATION_PLAN_WD, body, actor, now)
         _start_deadline(case, actor, now, today, deadline)
         _activity(case, CaseActivity.Kind.DECIDED, actor, _("认定为政务失信，限期整改至%(d)s") % {"d": _cn(deadline)})
-        _notice(case, kind="rectification_notice", trigger="notice", actor=actor, addressee_subject=case.subject,
-                facts=case.facts, requirements=case.requirements, deadline=deadline.isoformat(),
-                plan_by=plan.due_date.isoformat() if plan.due_date else "")
+        _notice(
+            case,
+            kind="rectification_notice",
+            trigger="notice",
+            actor=actor,
+            addressee_subject=case.subject,
+            facts=case.facts,
+            requirements=case.requirements,
+            deadline=deadline.isoformat(),
+            plan_by=plan.due_date.isoformat() if plan.due_date else "",
+        )
         _sync(case, actor, now, "rectification.recorded", severity=record.severity)
         _audit(case, "substantiated", actor, record=record.pk, deadline=deadline)
     return case
@@ -329,10 +449,19 @@ def _start_deadline(case, actor, now, today, deadline):
     # The deadline is set per case (PROCEDURES.md §4 [cfg] default 30 days): a calendar-day clock of the
     # chosen length from today, moved past a holiday like every calendar-day limit.
     detail = rules.rule_param_detail(case.rule_set, rules.RECTIFICATION_DEADLINE_DAYS)
-    return clock_start(case=case, purpose=DEADLINE, label=str(_("整改期限")), budget=(deadline - today).days,
-                       unit=Clock.Unit.CALENDAR_DAYS, kind=Clock.Kind.LEGAL, received_at=today,
-                       organisation=case.handling_organisation, citation=detail.citation, actor=actor,
-                       start_rule=Clock.StartRule.IMMEDIATE)
+    return clock_start(
+        case=case,
+        purpose=DEADLINE,
+        label=str(_("整改期限")),
+        budget=(deadline - today).days,
+        unit=Clock.Unit.CALENDAR_DAYS,
+        kind=Clock.Kind.LEGAL,
+        received_at=today,
+        organisation=case.handling_organisation,
+        citation=detail.citation,
+        actor=actor,
+        start_rule=Clock.StartRule.IMMEDIATE,
+    )
 
 
 # --- the body's side ----------------------------------------------------------------------------------------
@@ -345,7 +474,7 @@ def rectification_submit_plan(*, actor, case: RectificationCase, text: str) -> R
     if not text.strip():
         raise RectificationError(_("请填写整改方案。"), code="empty")
     _expect(case, [RectificationState.AWAITING_PLAN], _("当前不需要报送整改方案。"), "not_awaiting_plan")
-    return _step(case, RectificationFlow.plan, actor, lambda: _submit_plan(actor, case, text))
+    return _step(case, procedure_flow("rectification").plan, actor, lambda: _submit_plan(actor, case, text))
 
 
 def _submit_plan(actor, case, text):
@@ -356,11 +485,19 @@ def _submit_plan(actor, case, text):
             raise RectificationError(_("当前不需要报送整改方案。"), code="not_awaiting_plan")
         case.submit_plan()
         case.save()
-        report = RectificationReport.objects.create(case=case, kind=RectificationReport.Kind.PLAN,
-                                                    text=text.strip(), submitted_by=actor)
+        report = RectificationReport.objects.create(
+            case=case, kind=RectificationReport.Kind.PLAN, text=text.strip(), submitted_by=actor
+        )
         _stop(case, PLAN, actor, _("已报送整改方案"))
-        _start(case, PROGRESS, _("整改进展报送期限"), rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
-               case.handling_organisation, actor, now)
+        _start(
+            case,
+            PROGRESS,
+            _("整改进展报送期限"),
+            rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
+            case.handling_organisation,
+            actor,
+            now,
+        )
         _activity(case, CaseActivity.Kind.NOTE, actor, _("报送整改方案"))
         _audit(case, "plan_submitted", actor, report=report.pk)
     return report
@@ -372,7 +509,7 @@ def rectification_report_progress(*, actor, case: RectificationCase, text: str) 
     if not text.strip():
         raise RectificationError(_("请填写整改进展。"), code="empty")
     _expect(case, [RectificationState.RECTIFYING], _("当前不在整改环节。"), "not_rectifying")
-    return _step(case, RectificationFlow.rectify, actor, lambda: _report_progress(actor, case, text))
+    return _step(case, procedure_flow("rectification").rectify, actor, lambda: _report_progress(actor, case, text))
 
 
 def _report_progress(actor, case, text):
@@ -381,11 +518,19 @@ def _report_progress(actor, case, text):
         case = _lock(case)
         if case.state != RectificationState.RECTIFYING:
             raise RectificationError(_("当前不在整改环节。"), code="not_rectifying")
-        report = RectificationReport.objects.create(case=case, kind=RectificationReport.Kind.PROGRESS,
-                                                    text=text.strip(), submitted_by=actor)
+        report = RectificationReport.objects.create(
+            case=case, kind=RectificationReport.Kind.PROGRESS, text=text.strip(), submitted_by=actor
+        )
         _stop(case, PROGRESS, actor, _("已报送整改进展"))
-        _start(case, PROGRESS, _("整改进展报送期限"), rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
-               case.handling_organisation, actor, now)
+        _start(
+            case,
+            PROGRESS,
+            _("整改进展报送期限"),
+            rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
+            case.handling_organisation,
+            actor,
+            now,
+        )
         _activity(case, CaseActivity.Kind.NOTE, actor, _("报送整改进展"))
         _audit(case, "progress_reported", actor, report=report.pk)
     return report
@@ -396,7 +541,7 @@ def rectification_submit_completion(*, actor, case: RectificationCase, text: str
     if not text.strip():
         raise RectificationError(_("请填写整改完成情况。"), code="empty")
     _expect(case, [RectificationState.RECTIFYING], _("当前不在整改环节。"), "not_rectifying")
-    return _step(case, RectificationFlow.rectify, actor, lambda: _submit_completion(actor, case, text))
+    return _step(case, procedure_flow("rectification").rectify, actor, lambda: _submit_completion(actor, case, text))
 
 
 def _submit_completion(actor, case, text):
@@ -406,8 +551,9 @@ def _submit_completion(actor, case, text):
             raise RectificationError(_("当前不在整改环节。"), code="not_rectifying")
         case.submit_completion()
         case.save()
-        report = RectificationReport.objects.create(case=case, kind=RectificationReport.Kind.COMPLETION,
-                                                    text=text.strip(), submitted_by=actor)
+        report = RectificationReport.objects.create(
+            case=case, kind=RectificationReport.Kind.COMPLETION, text=text.strip(), submitted_by=actor
+        )
         # The body has done its part: its clocks stop, so no escalation runs while the office checks.
         for purpose in (PROGRESS, DEADLINE):
             _stop(case, purpose, actor, _("已报送整改完成情况"))
@@ -417,8 +563,9 @@ def _submit_completion(actor, case, text):
 
 
 # --- the credit office's side -----------------------------------------------------------------------------
-def rectification_check_completion(*, actor, case: RectificationCase, accepted: bool,
-                                   comment: str = "") -> RectificationCase:
+def rectification_check_completion(
+    *, actor, case: RectificationCase, accepted: bool, comment: str = ""
+) -> RectificationCase:
     """The credit office verifies the completion. Accepted: the record is repaired (the 认定部门 confirms
     correction — 发改财金〔2023〕1103号) and the case closes. Not accepted: back to rectification; the
     deadline clock runs again from where it stood (a late completion is still late)."""
@@ -426,7 +573,9 @@ def rectification_check_completion(*, actor, case: RectificationCase, accepted: 
     if not accepted and not comment.strip():
         raise RectificationError(_("退回时请写明整改不到位的情况。"), code="no_comment")
     _expect(case, [RectificationState.COMPLETION_SUBMITTED], _("当前没有待核验的整改完成情况。"), "not_completion")
-    return _step(case, RectificationFlow.check, actor, lambda: _check_completion(actor, case, accepted, comment))
+    return _step(
+        case, procedure_flow("rectification").check, actor, lambda: _check_completion(actor, case, accepted, comment)
+    )
 
 
 def _check_completion(actor, case, accepted, comment):
@@ -441,8 +590,15 @@ def _check_completion(actor, case, accepted, comment):
             today = timezone.localdate(now)
             deadline = max(case.deadline, today) if case.deadline else today
             _start_deadline(case, actor, now, today, deadline)
-            _start(case, PROGRESS, _("整改进展报送期限"), rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
-                   case.handling_organisation, actor, now)
+            _start(
+                case,
+                PROGRESS,
+                _("整改进展报送期限"),
+                rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
+                case.handling_organisation,
+                actor,
+                now,
+            )
             _activity(case, CaseActivity.Kind.RETURNED, actor, comment)
             _audit(case, "completion_returned", actor, comment=comment)
             return case
@@ -453,19 +609,26 @@ def _check_completion(actor, case, accepted, comment):
         _stop_all(case, actor, _("整改到位，销号"))
         if case.record_id:
             # The platform is told the record's new display state (the sync below reads it from the case).
-            case.record = record_repair(actor=actor, record=case.record, reason=_("政务失信整改到位，经核验销号"),
-                                        case_reference=case.tracking_number)
+            case.record = record_repair(
+                actor=actor,
+                record=case.record,
+                reason=_("政务失信整改到位，经核验销号"),
+                case_reference=case.tracking_number,
+            )
         _activity(case, CaseActivity.Kind.EFFECTIVE, actor, comment or _("整改到位，记录已修复"))
         _sync(case, actor, now, "rectification.closed")
         _audit(case, "closed", actor, comment=comment)
     return case
 
 
-def rectification_confirm_refusal(*, actor, case: RectificationCase, reason: str,
-                                  consequences: str) -> RectificationCase:
+def rectification_confirm_refusal(
+    *, actor, case: RectificationCase, reason: str, consequences: str
+) -> RectificationCase:
     """拒不整改 → confirmed 违约失信 (1103号): the record stays, the restrictions are recorded on the case."""
-    _require(_is_credit_office_staff(actor, case) and actor.role == Role.PLATFORM_REVIEWER,
-             _("认定拒不整改须由信用牵头部门审核员决定。"))
+    _require(
+        _is_credit_office_staff(actor, case) and actor.role == Role.PLATFORM_REVIEWER,
+        _("认定拒不整改须由信用牵头部门审核员决定。"),
+    )
     if not reason.strip() or not consequences.strip():
         raise RectificationError(_("请写明拒不整改的事实和适用的惩戒措施。"), code="no_reason")
     now = timezone.now()
@@ -481,10 +644,13 @@ def rectification_confirm_refusal(*, actor, case: RectificationCase, reason: str
         case.closed_at = now
         case.save()
         _stop_all(case, actor, _("认定拒不整改"))
-        _activity(case, CaseActivity.Kind.DECIDED, actor, _("认定拒不整改（违约失信）：%(r)s；惩戒措施：%(c)s")
-                  % {"r": reason.strip(), "c": consequences.strip()})
-        _sync(case, actor, now, "rectification.refused", reason=case.refusal_reason,
-              consequences=case.consequences)
+        _activity(
+            case,
+            CaseActivity.Kind.DECIDED,
+            actor,
+            _("认定拒不整改（违约失信）：%(r)s；惩戒措施：%(c)s") % {"r": reason.strip(), "c": consequences.strip()},
+        )
+        _sync(case, actor, now, "rectification.refused", reason=case.refusal_reason, consequences=case.consequences)
         _audit(case, "refusal_confirmed", actor, reason=reason, consequences=consequences)
         engine.cancel_process(case=case)
     return case

@@ -41,8 +41,8 @@ from cases.services.sequences import sequence_next
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
-from workflows.flows.repair import RepairFlow
 from workflows.models import Clock, ClockPause
+from workflows.procedures import procedure_flow
 from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_start, clock_stop
 
 # Clock purposes on a repair case.
@@ -71,8 +71,9 @@ class Ineligibility:
     message: str
 
 
-def repair_eligibility(*, subject: Subject, record: CreditRecord, on: dt.date | None = None,
-                       exclude: RepairApplication | None = None) -> list[Ineligibility]:
+def repair_eligibility(
+    *, subject: Subject, record: CreditRecord, on: dt.date | None = None, exclude: RepairApplication | None = None
+) -> list[Ineligibility]:
     """Every reason ``subject`` cannot yet apply to repair ``record``, each explained in plain words.
 
     (A read, kept beside the services that enforce it so the two never drift apart.)
@@ -82,22 +83,37 @@ def repair_eligibility(*, subject: Subject, record: CreditRecord, on: dt.date | 
     if record.subject_id != subject.pk:
         return [Ineligibility("not_own_record", _("该信用记录不属于本主体。"))]
     if record.display_state != DisplayState.DISPLAYED:
-        problems.append(Ineligibility("not_displayed", _("该信息当前状态为“%(state)s”，只有公示中的信息可以申请信用修复。")
-                                      % {"state": record.get_display_state_display()}))
+        problems.append(
+            Ineligibility(
+                "not_displayed",
+                _("该信息当前状态为“%(state)s”，只有公示中的信息可以申请信用修复。")
+                % {"state": record.get_display_state_display()},
+            )
+        )
     if not record.repairable:
         problems.append(Ineligibility("not_repairable", _("依照法律、法规规定，该信息不可修复。")))
     if record.display_min_until and on < record.display_min_until:
         months = _min_months(record)
-        problems.append(Ineligibility(
-            "min_period",
-            _("该%(kind)s最短公示期为%(months)s，自%(start)s起算，%(earliest)s后方可申请。") % {
-                "kind": record.get_kind_display(), "months": months,
-                "start": _cn(record.decision_date), "earliest": _cn(record.display_min_until)},
-        ))
+        problems.append(
+            Ineligibility(
+                "min_period",
+                _("该%(kind)s最短公示期为%(months)s，自%(start)s起算，%(earliest)s后方可申请。")
+                % {
+                    "kind": record.get_kind_display(),
+                    "months": months,
+                    "start": _cn(record.decision_date),
+                    "earliest": _cn(record.display_min_until),
+                },
+            )
+        )
     bar = RepairBar.objects.filter(subject=subject, barred_until__gte=on).order_by("-barred_until").first()
     if bar is not None:
-        problems.append(Ineligibility("barred", _("本主体曾以虚假材料取得信用修复，%(until)s前不得再次申请。")
-                                      % {"until": _cn(bar.barred_until)}))
+        problems.append(
+            Ineligibility(
+                "barred",
+                _("本主体曾以虚假材料取得信用修复，%(until)s前不得再次申请。") % {"until": _cn(bar.barred_until)},
+            )
+        )
     open_qs = RepairApplication.objects.filter(record=record, state__in=OPEN_STATES)
     if exclude is not None:
         open_qs = open_qs.exclude(pk=exclude.pk)
@@ -110,7 +126,8 @@ def _min_months(record: CreditRecord) -> str:
     if not record.display_min_until:
         return ""
     months = (record.display_min_until.year - record.decision_date.year) * 12 + (
-        record.display_min_until.month - record.decision_date.month)
+        record.display_min_until.month - record.decision_date.month
+    )
     if months % 12 == 0 and months:
         return _("%(n)d年") % {"n": months // 12}
     return _("%(n)d个月") % {"n": months}
@@ -124,36 +141,57 @@ def commitment_text(*, subject: Subject, record: CreditRecord) -> str:
         "二、自觉遵守法律法规，诚信经营，不再发生同类失信行为；\n"
         "三、同意本承诺在“信用中国（河南·郑州）”网站公开，接受社会监督；\n"
         "四、如有虚假承诺或违背承诺，自愿承担撤销信用修复、恢复公示、记入信用记录等法律责任。"
-    ) % {"name": subject.name, "code": subject.public_identifier, "title": record.title,
-         "number": record.decision_number or "-"}
+    ) % {
+        "name": subject.name,
+        "code": subject.public_identifier,
+        "title": record.title,
+        "number": record.decision_number or "-",
+    }
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
 def _lock(application: RepairApplication) -> RepairApplication:
     # The related rows every step reads (notice context, eligibility, sync payload, rule parameters) come
     # in the same query; only the case row is locked (``of``), not the record, subject or organisation.
-    locked = (RepairApplication.objects.select_for_update(of=("self",))
-              .select_related("record", "subject", "handling_organisation", "applicant", "rule_set")
-              .get(pk=application.pk))
+    locked = (
+        RepairApplication.objects.select_for_update(of=("self",))
+        .select_related("record", "subject", "handling_organisation", "applicant", "rule_set")
+        .get(pk=application.pk)
+    )
     # The caller keeps using its own instance: refresh it so it sees the locked row's state.
     return locked
 
 
 def _activity(application, kind, actor, text=""):
-    CaseActivity.objects.create(content_type=ContentType.objects.get_for_model(application),
-                                object_id=application.pk, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                                text=text)
+    CaseActivity.objects.create(
+        content_type=ContentType.objects.get_for_model(application),
+        object_id=application.pk,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        text=text,
+    )
 
 
 def _clock(application, purpose) -> Clock | None:
-    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(application),
-                                 object_id=application.pk, purpose=purpose, stopped_at__isnull=True)
-            .order_by("-id").first())
+    return (
+        Clock.objects.filter(
+            content_type=ContentType.objects.get_for_model(application),
+            object_id=application.pk,
+            purpose=purpose,
+            stopped_at__isnull=True,
+        )
+        .order_by("-id")
+        .first()
+    )
 
 
 def _audit(application, action, actor, **data):
-    audit_log(actor=actor, action=f"repair.{action}", obj=application,
-              data={"tracking_number": application.tracking_number, "state": application.state, **data})
+    audit_log(
+        actor=actor,
+        action=f"repair.{action}",
+        obj=application,
+        data={"tracking_number": application.tracking_number, "state": application.state, **data},
+    )
 
 
 def _notice_context(application: RepairApplication, **extra) -> dict:
@@ -171,9 +209,14 @@ def _notice_context(application: RepairApplication, **extra) -> dict:
 
 def _notice(application, *, kind, trigger, actor, **context):
     return notice_request(
-        case=application, kind=kind, trigger=trigger, issuer=application.handling_organisation,
-        addressee_subject=application.subject, addressee_user=application.applicant,
-        context=_notice_context(application, **context), actor=actor,
+        case=application,
+        kind=kind,
+        trigger=trigger,
+        issuer=application.handling_organisation,
+        addressee_subject=application.subject,
+        addressee_user=application.applicant,
+        context=_notice_context(application, **context),
+        actor=actor,
     )
 
 
@@ -183,15 +226,25 @@ def _require(condition: bool, message: str):
 
 
 # --- the applicant's side --------------------------------------------------------------------------------
-def repair_draft_save(*, actor, record: CreditRecord, contact_name: str, contact_phone: str, statement: str,
-                      by_agent: bool = False, application: RepairApplication | None = None) -> RepairApplication:
+def repair_draft_save(
+    *,
+    actor,
+    record: CreditRecord,
+    contact_name: str,
+    contact_phone: str,
+    statement: str,
+    by_agent: bool = False,
+    application: RepairApplication | None = None,
+) -> RepairApplication:
     """Create or update a draft. Drafts may be saved before the applicant is eligible, so nothing is lost."""
     subject = record.subject
     _require(policy.can_apply_for(actor, subject), _("您无权为该主体申请信用修复。"))
     with transaction.atomic():
         if application is None:
             application = RepairApplication(
-                subject=subject, record=record, applicant=actor,
+                subject=subject,
+                record=record,
+                applicant=actor,
                 kind=RECORD_KIND_TO_REPAIR_KIND.get(record.kind, RepairKind.OTHER),
                 # 谁认定、谁修复: the department that recorded the information handles the repair.
                 handling_organisation=record.provider,
@@ -215,13 +268,14 @@ def repair_attach(*, actor, application: RepairApplication, purpose: str, upload
         application = _lock(application)
         allowed = application.state in (RepairState.DRAFT, RepairState.SUPPLEMENTING)
         if not allowed:
-            raise RepairError(_("当前状态为“%(state)s”，不能上传材料。") % {"state": application.get_state_display()},
-                              code="no_upload_now")
+            raise RepairError(
+                _("当前状态为“%(state)s”，不能上传材料。") % {"state": application.get_state_display()},
+                code="no_upload_now",
+            )
         return attachment_add(actor=actor, case=application, purpose=purpose, uploaded=uploaded)
 
 
-def repair_sign_commitment(*, actor, application: RepairApplication, signer_name: str,
-                           capacity: str) -> Commitment:
+def repair_sign_commitment(*, actor, application: RepairApplication, signer_name: str, capacity: str) -> Commitment:
     """Sign the 信用承诺书 in the system: it becomes a 信用修复型 commitment (PROCEDURES.md §1 eligibility 3)."""
     _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体签署承诺。"))
     if not signer_name.strip():
@@ -234,15 +288,25 @@ def repair_sign_commitment(*, actor, application: RepairApplication, signer_name
             return application.commitment
         text = commitment_text(subject=application.subject, record=application.record)
         commitment = Commitment.objects.create(
-            subject=application.subject, type=CommitmentType.REPAIR, matter=_("信用修复：%(title)s") % {
-                "title": application.record.title},
-            department=application.handling_organisation, text=text, text_sha256=Commitment.hash_text(text),
-            signer_name=signer_name.strip(), signer_capacity=capacity, signed_by=actor, signed_at=timezone.now(),
+            subject=application.subject,
+            type=CommitmentType.REPAIR,
+            matter=_("信用修复：%(title)s") % {"title": application.record.title},
+            department=application.handling_organisation,
+            text=text,
+            text_sha256=Commitment.hash_text(text),
+            signer_name=signer_name.strip(),
+            signer_capacity=capacity,
+            signed_by=actor,
+            signed_at=timezone.now(),
         )
         application.commitment = commitment
         application.save(update_fields=["commitment"])
-        audit_log(actor=actor, action="commitment.signed", obj=commitment,
-                  data={"type": commitment.type, "sha256": commitment.text_sha256, "case": application.pk})
+        audit_log(
+            actor=actor,
+            action="commitment.signed",
+            obj=commitment,
+            data={"type": commitment.type, "sha256": commitment.text_sha256, "case": application.pk},
+        )
     return commitment
 
 
@@ -269,8 +333,10 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
         application = _lock(application)
         if application.state != RepairState.DRAFT:
             raise RepairError(_("该申请已提交。"), code="not_draft")
-        problems = [p.message for p in repair_eligibility(subject=application.subject, record=application.record,
-                                                          exclude=application)]
+        problems = [
+            p.message
+            for p in repair_eligibility(subject=application.subject, record=application.record, exclude=application)
+        ]
         problems += [_("缺少：%(item)s") % {"item": m} for m in _missing_materials(application)]
         if problems:
             raise RepairError(problems, code="ineligible")
@@ -282,14 +348,21 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
         application.save()
         org = application.handling_organisation
         acceptance = _start_clock(application, ACCEPTANCE, _("受理期限"), rules.REPAIR_ACCEPTANCE_WD, org, actor, now)
-        _start_clock(application, DECISION, _("办理期限"), rules.REPAIR_DECISION_WD, org, actor, now,
-                     extension_key=rules.REPAIR_EXTENSION_CAP_WD)
+        _start_clock(
+            application,
+            DECISION,
+            _("办理期限"),
+            rules.REPAIR_DECISION_WD,
+            org,
+            actor,
+            now,
+            extension_key=rules.REPAIR_EXTENSION_CAP_WD,
+        )
         application.received_on = acceptance.start_date
         application.save(update_fields=["received_on"])
         _activity(application, CaseActivity.Kind.SUBMITTED, actor)
-        _activity(application, CaseActivity.Kind.ROUTED, None,
-                  _("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name})
-        engine.start_process(RepairFlow, case=application)
+        _activity(application, CaseActivity.Kind.ROUTED, None, _("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name})
+        engine.start_process(procedure_flow("repair"), case=application)
         _audit(application, "submitted", actor, rule_set=rule_set.code, organisation=org.pk)
     return application
 
@@ -302,9 +375,19 @@ def _tracking_number(now: dt.datetime) -> str:
 def _start_clock(application, purpose, label, key, organisation, actor, received_at, extension_key=None):
     detail = rules.rule_param_detail(application.rule_set, key)
     cap = rules.rule_param(application.rule_set, extension_key) if extension_key else 0
-    return clock_start(case=application, purpose=purpose, label=str(label), budget=int(detail.value),
-                       unit=detail.unit or Clock.Unit.WORKING_DAYS, kind=Clock.Kind.LEGAL, received_at=received_at,
-                       organisation=organisation, citation=detail.citation, extension_cap=int(cap), actor=actor)
+    return clock_start(
+        case=application,
+        purpose=purpose,
+        label=str(label),
+        budget=int(detail.value),
+        unit=detail.unit or Clock.Unit.WORKING_DAYS,
+        kind=Clock.Kind.LEGAL,
+        received_at=received_at,
+        organisation=organisation,
+        citation=detail.citation,
+        extension_cap=int(cap),
+        actor=actor,
+    )
 
 
 def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") -> RepairApplication:
@@ -313,8 +396,9 @@ def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") 
     with engine.process_locked(application):
         application = _lock(application)
         if application.state not in OPEN_STATES:
-            raise RepairError(_("当前状态为“%(state)s”，不能撤回。") % {"state": application.get_state_display()},
-                              code="not_open")
+            raise RepairError(
+                _("当前状态为“%(state)s”，不能撤回。") % {"state": application.get_state_display()}, code="not_open"
+            )
         application.withdraw()
         application.closed_at = timezone.now()
         application.save()
@@ -336,9 +420,13 @@ def repair_chase(*, actor, application: RepairApplication, message: str = "") ->
         if application.activities.filter(kind=CaseActivity.Kind.CHASED, at__gte=today_start).exists():
             raise RepairError(_("今天已经催办过，请明天再试。"), code="chased_today")
         ct = ContentType.objects.get_for_model(application)
-        activity = CaseActivity.objects.create(content_type=ct, object_id=application.pk,
-                                               kind=CaseActivity.Kind.CHASED, actor=actor,
-                                               text=message.strip()[:500])
+        activity = CaseActivity.objects.create(
+            content_type=ct,
+            object_id=application.pk,
+            kind=CaseActivity.Kind.CHASED,
+            actor=actor,
+            text=message.strip()[:500],
+        )
         _audit(application, "chased", actor)
     return activity
 
@@ -351,8 +439,9 @@ def repair_supplement(*, actor, application: RepairApplication, note: str = "") 
         app = _lock(application)
         if app.state != RepairState.SUPPLEMENTING:
             raise RepairError(_("当前无需补正。"), code="not_supplementing")
-        if not app.attachments.filter(purpose=Attachment.Purpose.SUPPLEMENT,
-                                      uploaded_at__gte=_supplement_requested_at(app)).exists():
+        if not app.attachments.filter(
+            purpose=Attachment.Purpose.SUPPLEMENT, uploaded_at__gte=_supplement_requested_at(app)
+        ).exists():
             raise RepairError(_("请先上传补正材料。"), code="no_supplement_files")
         app.supplement()
         app.save()
@@ -366,7 +455,7 @@ def repair_supplement(*, actor, application: RepairApplication, note: str = "") 
         _audit(app, "supplemented", actor)
         return app
 
-    return engine.complete_task(case=application, node=RepairFlow.supplement, user=actor, action=action)
+    return engine.complete_task(case=application, node=procedure_flow("repair").supplement, user=actor, action=action)
 
 
 def _supplement_requested_at(app):
@@ -375,13 +464,15 @@ def _supplement_requested_at(app):
 
 
 def _paused_clocks(app):
-    return Clock.objects.filter(content_type=ContentType.objects.get_for_model(app), object_id=app.pk,
-                                stopped_at__isnull=True, is_paused=True)
+    return Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True, is_paused=True
+    )
 
 
 def _stop_all_clocks(app, actor, reason):
-    for clock in Clock.objects.filter(content_type=ContentType.objects.get_for_model(app), object_id=app.pk,
-                                      stopped_at__isnull=True).exclude(purpose=SYNC):
+    for clock in Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True
+    ).exclude(purpose=SYNC):
         clock_stop(clock=clock, actor=actor, reason=reason)
 
 
@@ -401,12 +492,17 @@ def repair_accept(*, actor, application: RepairApplication) -> RepairApplication
             clock_stop(clock=acceptance, actor=actor, reason=_("已受理"))
         decision = _clock(app, DECISION)
         _activity(app, CaseActivity.Kind.ACCEPTED, actor)
-        _notice(app, kind="repair_accepted", trigger="accept", actor=actor,
-                decide_by=decision.due_date.isoformat() if decision and decision.due_date else "")
+        _notice(
+            app,
+            kind="repair_accepted",
+            trigger="accept",
+            actor=actor,
+            decide_by=decision.due_date.isoformat() if decision and decision.due_date else "",
+        )
         _audit(app, "accepted", actor)
         return app
 
-    return _department_step(actor, application, RepairFlow.acceptance, action)
+    return _department_step(actor, application, procedure_flow("repair").acceptance, action)
 
 
 def repair_refuse(*, actor, application: RepairApplication, reason: str) -> RepairApplication:
@@ -427,7 +523,7 @@ def repair_refuse(*, actor, application: RepairApplication, reason: str) -> Repa
         _audit(app, "refused", actor, reason=reason)
         return app
 
-    return _department_step(actor, application, RepairFlow.acceptance, action)
+    return _department_step(actor, application, procedure_flow("repair").acceptance, action)
 
 
 def repair_request_supplement(*, actor, application: RepairApplication, missing: str) -> RepairApplication:
@@ -439,28 +535,41 @@ def repair_request_supplement(*, actor, application: RepairApplication, missing:
         app = _lock(application)
         app.request_supplement()
         today = timezone.localdate()
-        window = _start_clock(app, SUPPLEMENT_WINDOW, _("补正期限"), rules.REPAIR_SUPPLEMENT_WD, None, actor,
-                              timezone.now())
+        window = _start_clock(
+            app, SUPPLEMENT_WINDOW, _("补正期限"), rules.REPAIR_SUPPLEMENT_WD, None, actor, timezone.now()
+        )
         app.supplement_request = missing.strip()
         app.supplement_due = window.due_date
         app.save()
         for purpose in (ACCEPTANCE, DECISION):
             clock = _clock(app, purpose)
             if clock and not clock.is_paused:
-                clock_pause(clock=clock, actor=actor, reason_code=ClockPause.Reason.SUPPLEMENT,
-                            reason=missing.strip()[:300], on=today)
+                clock_pause(
+                    clock=clock,
+                    actor=actor,
+                    reason_code=ClockPause.Reason.SUPPLEMENT,
+                    reason=missing.strip()[:300],
+                    on=today,
+                )
         _activity(app, CaseActivity.Kind.SUPPLEMENT_REQUESTED, actor, missing)
         count = app.activities.filter(kind=CaseActivity.Kind.SUPPLEMENT_REQUESTED).count()
-        _notice(app, kind="repair_supplement", trigger=f"supplement-{count}", actor=actor,
-                missing=missing.strip(), supplement_by=window.due_date.isoformat() if window.due_date else "")
+        _notice(
+            app,
+            kind="repair_supplement",
+            trigger=f"supplement-{count}",
+            actor=actor,
+            missing=missing.strip(),
+            supplement_by=window.due_date.isoformat() if window.due_date else "",
+        )
         _audit(app, "supplement_requested", actor, missing=missing, due=window.due_date)
         return app
 
-    return _department_step(actor, application, RepairFlow.acceptance, action)
+    return _department_step(actor, application, procedure_flow("repair").acceptance, action)
 
 
-def repair_propose(*, actor, application: RepairApplication, proposal: str, reason: str,
-                   days: int | None = None) -> RepairApplication:
+def repair_propose(
+    *, actor, application: RepairApplication, proposal: str, reason: str, days: int | None = None
+) -> RepairApplication:
     """The handler's opinion after review: approve, reject, or extend once — the leader signs it off."""
     if proposal not in Proposal.values:
         raise RepairError(_("审查意见无效。"), code="bad_proposal")
@@ -483,12 +592,16 @@ def repair_propose(*, actor, application: RepairApplication, proposal: str, reas
         app.proposal_days = days if proposal == Proposal.EXTEND else None
         app.proposed_by = actor
         app.save()
-        _activity(app, CaseActivity.Kind.PROPOSED, actor,
-                  f"{Proposal(proposal).label}：{reason.strip()}" if reason.strip() else Proposal(proposal).label)
+        _activity(
+            app,
+            CaseActivity.Kind.PROPOSED,
+            actor,
+            f"{Proposal(proposal).label}：{reason.strip()}" if reason.strip() else Proposal(proposal).label,
+        )
         _audit(app, "proposed", actor, proposal=proposal, days=days)
         return app
 
-    return _department_step(actor, application, RepairFlow.review, action)
+    return _department_step(actor, application, procedure_flow("repair").review, action)
 
 
 def repair_signoff(*, actor, application: RepairApplication, agree: bool, comment: str = "") -> RepairApplication:
@@ -514,8 +627,15 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
             clock_extend(clock=decision, actor=actor, days=app.proposal_days, reason=app.proposal_reason)
             decision.refresh_from_db()
             _activity(app, CaseActivity.Kind.EXTENDED, actor, app.proposal_reason)
-            _notice(app, kind="repair_extension", trigger="extend", actor=actor, reasons=app.proposal_reason,
-                    days=app.proposal_days, extended_until=decision.due_date.isoformat() if decision.due_date else "")
+            _notice(
+                app,
+                kind="repair_extension",
+                trigger="extend",
+                actor=actor,
+                reasons=app.proposal_reason,
+                days=app.proposal_days,
+                extended_until=decision.due_date.isoformat() if decision.due_date else "",
+            )
             _audit(app, "extended", actor, days=app.proposal_days)
             app.proposal = ""
             app.save(update_fields=["proposal"])
@@ -537,7 +657,7 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
         _audit(app, "decided", actor, decision=app.state)
         return app
 
-    return _department_step(actor, application, RepairFlow.signoff, action)
+    return _department_step(actor, application, procedure_flow("repair").signoff, action)
 
 
 def _make_effective(app: RepairApplication, actor, now):
@@ -549,8 +669,9 @@ def _make_effective(app: RepairApplication, actor, now):
         record_repair(actor=actor, record=app.record, reason=_("准予信用修复"), case_reference=app.tracking_number)
     app.effective_at = now
     app.save(update_fields=["effective_at"])
-    effect_by = get_calendar().add_working_days(timezone.localdate(now),
-                                                int(rules.rule_param(app.rule_set, rules.REPAIR_EFFECT_WD)))
+    effect_by = get_calendar().add_working_days(
+        timezone.localdate(now), int(rules.rule_param(app.rule_set, rules.REPAIR_EFFECT_WD))
+    )
     _activity(app, CaseActivity.Kind.EFFECTIVE, actor)
     _notice(app, kind="repair_granted", trigger="decide", actor=actor, effective_by=effect_by.isoformat())
     _sync(app, actor, now, "repair.granted")
@@ -560,20 +681,34 @@ def _sync(app: RepairApplication, actor, now, topic: str):
     """Report the result to the city platform within the rule's sync limit (58号令/527号 [sec] 3 WD)."""
     detail = rules.rule_param_detail(app.rule_set, rules.REPAIR_SYNC_WD)
     outbox_enqueue(
-        topic=topic, aggregate=app, dedupe_key=f"{topic}:{app.pk}",
-        payload={"tracking_number": app.tracking_number, "subject": app.subject.public_identifier,
-                 "subject_name": app.subject.name, "record_id": app.record_id,
-                 "record_decision_number": app.record.decision_number, "decision": app.state,
-                 "decided_at": (app.decided_at or now).isoformat(), "department": app.handling_organisation.name},
-        limit_budget=int(detail.value), limit_unit=detail.unit or Clock.Unit.WORKING_DAYS,
-        limit_citation=detail.citation, organisation=app.handling_organisation, actor=actor, occurred_at=now,
+        topic=topic,
+        aggregate=app,
+        dedupe_key=f"{topic}:{app.pk}",
+        payload={
+            "tracking_number": app.tracking_number,
+            "subject": app.subject.public_identifier,
+            "subject_name": app.subject.name,
+            "record_id": app.record_id,
+            "record_decision_number": app.record.decision_number,
+            "decision": app.state,
+            "decided_at": (app.decided_at or now).isoformat(),
+            "department": app.handling_organisation.name,
+        },
+        limit_budget=int(detail.value),
+        limit_unit=detail.unit or Clock.Unit.WORKING_DAYS,
+        limit_citation=detail.citation,
+        organisation=app.handling_organisation,
+        actor=actor,
+        occurred_at=now,
     )
 
 
 def repair_revoke(*, actor, application: RepairApplication, reason: str) -> RepairApplication:
     """A repair obtained by false materials is revoked: display restored, a bar recorded, a notice issued."""
-    _require(actor.role == Role.DEPT_LEADER and policy.can_handle_case(actor, application),
-             _("撤销信用修复须由作出决定部门的负责人决定。"))
+    _require(
+        actor.role == Role.DEPT_LEADER and policy.can_handle_case(actor, application),
+        _("撤销信用修复须由作出决定部门的负责人决定。"),
+    )
     if not reason.strip():
         raise RepairError(_("请写明撤销理由。"), code="no_reason")
     now = timezone.now()
@@ -585,16 +720,28 @@ def repair_revoke(*, actor, application: RepairApplication, reason: str) -> Repa
         app.revocation_reason = reason.strip()
         app.save()
         record = CreditRecord.objects.get(pk=app.record_id)
-        record_restore_display(actor=actor, record=record, reason=_("撤销信用修复：%(reason)s") % {"reason": reason},
-                               case_reference=app.tracking_number)
+        record_restore_display(
+            actor=actor,
+            record=record,
+            reason=_("撤销信用修复：%(reason)s") % {"reason": reason},
+            case_reference=app.tracking_number,
+        )
         years = int(rules.rule_param(app.rule_set, rules.REPAIR_FALSE_MATERIALS_BAR_YEARS))
         today = timezone.localdate(now)
-        RepairBar.objects.create(subject=app.subject, source=app, barred_until=add_months(today, 12 * years),
-                                 reason=reason.strip())
+        RepairBar.objects.create(
+            subject=app.subject, source=app, barred_until=add_months(today, 12 * years), reason=reason.strip()
+        )
         original = app_notice_number(app, "repair_granted")
         _activity(app, CaseActivity.Kind.REVOKED, actor, reason)
-        _notice(app, kind="repair_revoked", trigger="revoke", actor=actor, reasons=reason.strip(),
-                original_number=original or app.tracking_number, bar_years=years)
+        _notice(
+            app,
+            kind="repair_revoked",
+            trigger="revoke",
+            actor=actor,
+            reasons=reason.strip(),
+            original_number=original or app.tracking_number,
+            bar_years=years,
+        )
         _sync(app, actor, now, "repair.revoked")
         _audit(app, "revoked", actor, reason=reason, bar_years=years)
     return app
@@ -603,8 +750,12 @@ def repair_revoke(*, actor, application: RepairApplication, reason: str) -> Repa
 def app_notice_number(app, kind) -> str:
     from notices.models import Notice
 
-    return (Notice.objects.filter(content_type=ContentType.objects.get_for_model(app), object_id=app.pk, kind=kind)
-            .values_list("number", flat=True).first() or "")
+    return (
+        Notice.objects.filter(content_type=ContentType.objects.get_for_model(app), object_id=app.pk, kind=kind)
+        .values_list("number", flat=True)
+        .first()
+        or ""
+    )
 
 
 # --- scheduled sweeps ------------------------------------------------------------------------------------------
@@ -612,8 +763,9 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
     """A supplement window that ended unanswered ends the case as 视为撤回 ([cfg] 5 WD)."""
     now = now or timezone.now()
     ct = ContentType.objects.get_for_model(RepairApplication)
-    ids = Clock.objects.filter(content_type=ct, purpose=SUPPLEMENT_WINDOW, stopped_at__isnull=True,
-                               is_paused=False, due_at__lt=now).values_list("object_id", flat=True)
+    ids = Clock.objects.filter(
+        content_type=ct, purpose=SUPPLEMENT_WINDOW, stopped_at__isnull=True, is_paused=False, due_at__lt=now
+    ).values_list("object_id", flat=True)
     done = 0
     for pk in list(ids):
         # Process lock, case lock, state change and cancelled task in one transaction (the order of
@@ -641,8 +793,9 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
 
     today = today or timezone.localdate()
     done = 0
-    candidates = CreditRecord.objects.filter(display_state=DisplayState.DISPLAYED,
-                                             display_max_until__lt=today).values_list("pk", flat=True)
+    candidates = CreditRecord.objects.filter(
+        display_state=DisplayState.DISPLAYED, display_max_until__lt=today
+    ).values_list("pk", flat=True)
     for pk in candidates:
         record = CreditRecord.objects.get(pk=pk)
         try:

@@ -39,9 +39,15 @@ def subject_create_enterprise(
     """An organisation subject (enterprise, government body, other organisation), identified by its
     统一社会信用代码. A wrong code raises ValidationError on ``uscc`` naming the GB 32100-2015 rule."""
     if kind not in ORGANISATION_KINDS:
-        raise ValidationError({"kind": ValidationError(
-            _("主体类型“%(kind)s”不是组织类主体，自然人请按身份证号登记。"), code="subject_kind", params={"kind": kind},
-        )})
+        raise ValidationError(
+            {
+                "kind": ValidationError(
+                    _("主体类型“%(kind)s”不是组织类主体，自然人请按身份证号登记。"),
+                    code="subject_kind",
+                    params={"kind": kind},
+                )
+            }
+        )
     subject = Subject(
         kind=kind,
         name=(name or "").strip(),
@@ -52,7 +58,9 @@ def subject_create_enterprise(
         organisation=organisation,
     )
     if subject.uscc is None:
-        raise ValidationError({"uscc": ValidationError(_("组织类主体必须填写统一社会信用代码。"), code="uscc_required")})
+        raise ValidationError(
+            {"uscc": ValidationError(_("组织类主体必须填写统一社会信用代码。"), code="uscc_required")}
+        )
     with transaction.atomic():
         subject.full_clean()
         subject.save()

@@ -20,8 +20,12 @@ def state_badge(record):
     (河南省社会信用条例 Art 41: 异议标注)."""
     state = record.display_state
     if state == DisplayState.UNDER_OBJECTION:
-        return format_html('<span class="badge badge-{}" title="{}">{}</span>', state,
-                           _("异议处理中"), record.get_display_state_display())
+        return format_html(
+            '<span class="badge badge-{}" title="{}">{}</span>',
+            state,
+            _("异议处理中"),
+            record.get_display_state_display(),
+        )
     return format_html('<span class="badge badge-{}">{}</span>', state, record.get_display_state_display())
 
 

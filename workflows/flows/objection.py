@@ -42,11 +42,7 @@ class ObjectionFlow(flow.Flow):
         .Permission(PLATFORM, obj=handling_organisation)
         .Next(this.after_triage)
     )
-    after_triage = (
-        flow.Switch()
-        .Case(this.provider_check, state_is(ObjectionState.CHECKING))
-        .Default(this.end)
-    )
+    after_triage = flow.Switch().Case(this.provider_check, state_is(ObjectionState.CHECKING)).Default(this.end)
     # Art 41: the provider finishes within 3 WD of the notice and syncs the verified record.
     provider_check = (
         flow.View(to_case_page)

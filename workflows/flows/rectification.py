@@ -50,22 +50,14 @@ class RectificationFlow(flow.Flow):
         .Permission(VERIFIER, obj=_verifier)
         .Next(this.after_verification)
     )
-    after_verification = (
-        flow.Switch()
-        .Case(this.plan, state_is(RectificationState.AWAITING_PLAN))
-        .Default(this.end)
-    )
+    after_verification = flow.Switch().Case(this.plan, state_is(RectificationState.AWAITING_PLAN)).Default(this.end)
     plan = (
         flow.View(to_case_page)
         .Annotation(title=_("报送整改方案"))
         .Permission(GOV_BODY, obj=handling_organisation)
         .Next(this.after_plan)
     )
-    after_plan = (
-        flow.Switch()
-        .Case(this.rectify, state_is(RectificationState.RECTIFYING))
-        .Default(this.end)
-    )
+    after_plan = flow.Switch().Case(this.rectify, state_is(RectificationState.RECTIFYING)).Default(this.end)
     # Progress reports complete this step and open it again; the completion moves the case on.
     rectify = (
         flow.View(to_case_page)
@@ -86,11 +78,7 @@ class RectificationFlow(flow.Flow):
         .Permission(PLATFORM, obj=_credit_office)
         .Next(this.after_check)
     )
-    after_check = (
-        flow.Switch()
-        .Case(this.rectify, state_is(RectificationState.RECTIFYING))
-        .Default(this.end)
-    )
+    after_check = flow.Switch().Case(this.rectify, state_is(RectificationState.RECTIFYING)).Default(this.end)
     end = flow.End()
 
     def start_process(self, activation, case):

@@ -36,11 +36,7 @@ class RepairFlow(flow.Flow):
         .Default(this.end)
     )
     # The applicant's own window to supplement materials; the authority's clock is paused meanwhile.
-    supplement = (
-        flow.View(to_case_page)
-        .Annotation(title=_("申请人补正材料"))
-        .Next(this.acceptance)
-    )
+    supplement = flow.View(to_case_page).Annotation(title=_("申请人补正材料")).Next(this.acceptance)
     review = (
         flow.View(to_case_page)
         .Annotation(title=_("审查并提出意见"))
@@ -54,11 +50,7 @@ class RepairFlow(flow.Flow):
         .Permission(DEPT_LEADER, obj=handling_organisation)
         .Next(this.after_signoff)
     )
-    after_signoff = (
-        flow.Switch()
-        .Case(this.review, state_is(RepairState.ACCEPTED))
-        .Default(this.end)
-    )
+    after_signoff = flow.Switch().Case(this.review, state_is(RepairState.ACCEPTED)).Default(this.end)
     end = flow.End()
 
     def start_process(self, activation, case):

@@ -85,8 +85,10 @@ def _row(line: str | int, raw: Mapping, errors: list[str]) -> HolidayRow | None:
         errors.append(_("第 %(line)s 行：日期“%(value)s”无效，应为 YYYY-MM-DD。") % {"line": line, "value": date_text})
         return None
     if type_text not in _TYPES:
-        errors.append(_("第 %(line)s 行：类型“%(value)s”无效，应为 holiday（放假）或 workday（上班）。")
-                      % {"line": line, "value": type_text})
+        errors.append(
+            _("第 %(line)s 行：类型“%(value)s”无效，应为 holiday（放假）或 workday（上班）。")
+            % {"line": line, "value": type_text}
+        )
         return None
     if len(name) > CalendarOverride._meta.get_field("name").max_length:
         errors.append(_("第 %(line)s 行：节日名称过长。") % {"line": line})
@@ -212,8 +214,15 @@ class _ForgetOnError:
         return False
 
 
-def calendar_override_save(*, actor, date: dt.date, is_workday: bool, name: str = "", source: str = "",
-                           override: CalendarOverride | None = None) -> CalendarOverride:
+def calendar_override_save(
+    *,
+    actor,
+    date: dt.date,
+    is_workday: bool,
+    name: str = "",
+    source: str = "",
+    override: CalendarOverride | None = None,
+) -> CalendarOverride:
     """Create or change one day (the admin form). ``override``: the row being edited, if any."""
     with _ForgetOnError(), transaction.atomic():
         previous = None
@@ -224,8 +233,11 @@ def calendar_override_save(*, actor, date: dt.date, is_workday: bool, name: str 
             clash = clash.exclude(pk=previous.pk)
         if clash.exists():
             raise ValidationError(_("%(date)s 已有日历调整，请直接修改该条。") % {"date": date.isoformat()})
-        before = ({"date": previous.date, "is_workday": previous.is_workday, "name": previous.name}
-                  if previous is not None else None)
+        before = (
+            {"date": previous.date, "is_workday": previous.is_workday, "name": previous.name}
+            if previous is not None
+            else None
+        )
         row = CalendarOverride(pk=previous.pk) if previous is not None else CalendarOverride()
         row.date, row.is_workday, row.name, row.source = date, is_workday, name, source
         row.full_clean()
@@ -233,10 +245,20 @@ def calendar_override_save(*, actor, date: dt.date, is_workday: bool, name: str 
         version = _bump_version()
         dates = [date, previous.date if previous is not None else date]
         changed = clocks_recompute_open(actor=actor, since=min(dates), until=max(dates))
-        audit_log(actor=actor, action="calendar.override_save", obj=row, data={
-            "before": before, "date": date, "is_workday": is_workday, "name": name, "source": source,
-            "calendar_version": version, "clocks_changed": changed,
-        })
+        audit_log(
+            actor=actor,
+            action="calendar.override_save",
+            obj=row,
+            data={
+                "before": before,
+                "date": date,
+                "is_workday": is_workday,
+                "name": name,
+                "source": source,
+                "calendar_version": version,
+                "clocks_changed": changed,
+            },
+        )
     return row
 
 
@@ -249,8 +271,13 @@ def calendar_override_delete(*, actor, override: CalendarOverride) -> int:
         row.delete()
         version = _bump_version()
         changed = clocks_recompute_open(actor=actor, since=data["date"], until=data["date"])
-        audit_log(actor=actor, action="calendar.override_delete", object_type="workflows.calendaroverride",
-                  object_id=pk, data={**data, "calendar_version": version, "clocks_changed": changed})
+        audit_log(
+            actor=actor,
+            action="calendar.override_delete",
+            object_type="workflows.calendaroverride",
+            object_id=pk,
+            data={**data, "calendar_version": version, "clocks_changed": changed},
+        )
     return changed
 
 
@@ -264,8 +291,12 @@ def calendar_year_save(*, actor, year: int, source: str) -> CalendarYear:
         row.save()
         version = _bump_version()
         changed = clocks_recompute_open(actor=actor, since=dt.date(year, 1, 1), until=dt.date(year, 12, 31))
-        audit_log(actor=actor, action="calendar.year_save", obj=row,
-                  data={"year": year, "source": source, "calendar_version": version, "clocks_changed": changed})
+        audit_log(
+            actor=actor,
+            action="calendar.year_save",
+            obj=row,
+            data={"year": year, "source": source, "calendar_version": version, "clocks_changed": changed},
+        )
     return row
 
 
@@ -277,13 +308,23 @@ def calendar_year_delete(*, actor, calendar_year: CalendarYear) -> int:
         row.delete()
         version = _bump_version()
         changed = clocks_recompute_open(actor=actor, since=dt.date(year, 1, 1), until=dt.date(year, 12, 31))
-        audit_log(actor=actor, action="calendar.year_delete", object_type="workflows.calendaryear", object_id=year,
-                  data={"year": year, "source": source, "calendar_version": version, "clocks_changed": changed})
+        audit_log(
+            actor=actor,
+            action="calendar.year_delete",
+            object_type="workflows.calendaryear",
+            object_id=year,
+            data={"year": year, "source": source, "calendar_version": version, "clocks_changed": changed},
+        )
     return changed
 
 
-def calendar_import(*, actor, path_or_rows: str | Path | HolidayFile | Iterable[Mapping], source: str | None = None,
-                    year: int | None = None) -> ImportResult:
+def calendar_import(
+    *,
+    actor,
+    path_or_rows: str | Path | HolidayFile | Iterable[Mapping],
+    source: str | None = None,
+    year: int | None = None,
+) -> ImportResult:
     """Import one year's official arrangement (a file path, a parsed ``HolidayFile``, or row dicts with
     date/type/name), replace that year's overrides, mark the year known, recompute the open clocks."""
     if isinstance(path_or_rows, (str, Path)):
@@ -310,21 +351,43 @@ def calendar_import(*, actor, path_or_rows: str | Path | HolidayFile | Iterable[
         in_year.delete()
         outside = [row.date for row in file.rows if row.date.year != year]
         replaced += CalendarOverride.objects.filter(date__in=outside).delete()[0]
-        CalendarOverride.objects.bulk_create([
-            CalendarOverride(date=row.date, is_workday=row.is_workday, name=row.name, source=source)
-            for row in file.rows
-        ])
+        CalendarOverride.objects.bulk_create(
+            [
+                CalendarOverride(date=row.date, is_workday=row.is_workday, name=row.name, source=source)
+                for row in file.rows
+            ]
+        )
         CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
         version = _bump_version()
         dates = [row.date for row in file.rows] + [b["date"] for b in before]
         changed = clocks_recompute_open(actor=actor, since=min(dates), until=max(max(dates), dt.date(year, 12, 31)))
         holidays = sum(1 for row in file.rows if not row.is_workday)
         workdays = len(file.rows) - holidays
-        audit_log(actor=actor, action="calendar.import", object_type="workflows.calendaryear", object_id=year, data={
-            "year": year, "source": source, "holidays": holidays, "workdays": workdays, "replaced": replaced,
-            "rows": [{"date": r.date, "type": "workday" if r.is_workday else "holiday", "name": r.name}
-                     for r in file.rows],
-            "calendar_version": version, "clocks_changed": changed,
-        })
-    return ImportResult(year=year, source=source, holidays=holidays, workdays=workdays, replaced=replaced,
-                        clocks_changed=changed, version=version)
+        audit_log(
+            actor=actor,
+            action="calendar.import",
+            object_type="workflows.calendaryear",
+            object_id=year,
+            data={
+                "year": year,
+                "source": source,
+                "holidays": holidays,
+                "workdays": workdays,
+                "replaced": replaced,
+                "rows": [
+                    {"date": r.date, "type": "workday" if r.is_workday else "holiday", "name": r.name}
+                    for r in file.rows
+                ],
+                "calendar_version": version,
+                "clocks_changed": changed,
+            },
+        )
+    return ImportResult(
+        year=year,
+        source=source,
+        holidays=holidays,
+        workdays=workdays,
+        replaced=replaced,
+        clocks_changed=changed,
+        version=version,
+    )

@@ -46,7 +46,10 @@ def _apply(clock: Clock, cal: WorkCalendar) -> tuple[Derivation, bool]:
         # DESIGN.md: a year without data is never a silent guess.
         logger.warning(
             "Clock %s (%s) has a provisional due date %s: no holiday arrangement for %s; computed on weekends only.",
-            clock.pk or "new", clock.label, d.due_date, ", ".join(str(y) for y in d.unknown_years),
+            clock.pk or "new",
+            clock.label,
+            d.due_date,
+            ", ".join(str(y) for y in d.unknown_years),
         )
     return d, changed
 
@@ -80,9 +83,21 @@ def _audit_data(clock: Clock, **extra) -> dict:
 
 
 # --- services --------------------------------------------------------------------------------------
-def clock_start(*, case: models.Model, purpose: str, label: str, budget: int, unit: str = Clock.Unit.WORKING_DAYS,
-                kind: str = Clock.Kind.LEGAL, received_at: dt.datetime | dt.date, organisation=None,
-                citation: str = "", extension_cap: int = 0, actor, start_rule: str = Clock.StartRule.RECEIPT) -> Clock:
+def clock_start(
+    *,
+    case: models.Model,
+    purpose: str,
+    label: str,
+    budget: int,
+    unit: str = Clock.Unit.WORKING_DAYS,
+    kind: str = Clock.Kind.LEGAL,
+    received_at: dt.datetime | dt.date,
+    organisation=None,
+    citation: str = "",
+    extension_cap: int = 0,
+    actor,
+    start_rule: str = Clock.StartRule.RECEIPT,
+) -> Clock:
     """Start a time limit on ``case`` (any saved model). ``start_rule="receipt"``: day 0 is the receipt day,
     or the next working day when received on a non-working day (or after hours, if configured);
     ``"immediate"``: day 0 is the date of ``received_at`` as given."""
@@ -105,17 +120,36 @@ def clock_start(*, case: models.Model, purpose: str, label: str, budget: int, un
     with transaction.atomic():
         cal = get_calendar()
         clock = Clock(
-            content_type=ContentType.objects.get_for_model(case), object_id=case.pk, organisation=organisation,
-            purpose=purpose, label=label, kind=kind, unit=unit, budget=budget, citation=citation,
-            started_at=started_at, start_rule=start_rule, start_date=local_date(started_at),
+            content_type=ContentType.objects.get_for_model(case),
+            object_id=case.pk,
+            organisation=organisation,
+            purpose=purpose,
+            label=label,
+            kind=kind,
+            unit=unit,
+            budget=budget,
+            citation=citation,
+            started_at=started_at,
+            start_rule=start_rule,
+            start_date=local_date(started_at),
             extension_cap=extension_cap,
         )
         _apply(clock, cal)
         clock.save()
-        audit_log(actor=actor, action="clock.start", obj=clock, data=_audit_data(
-            clock, budget=budget, unit=unit, kind=kind, start_date=clock.start_date, start_rule=start_rule,
-            case=f"{clock.content_type.app_label}.{clock.content_type.model}:{case.pk}",
-        ))
+        audit_log(
+            actor=actor,
+            action="clock.start",
+            obj=clock,
+            data=_audit_data(
+                clock,
+                budget=budget,
+                unit=unit,
+                kind=kind,
+                start_date=clock.start_date,
+                start_rule=start_rule,
+                case=f"{clock.content_type.app_label}.{clock.content_type.model}:{case.pk}",
+            ),
+        )
     return clock
 
 
@@ -132,22 +166,34 @@ def clock_pause(*, clock: Clock, actor, reason_code: str, reason: str = "", on: 
         if locked.pauses.filter(resumed_on__isnull=True).exists():
             raise ValidationError(_("该时限已在暂停中。"), code="already_paused")
         if on < locked.start_date:
-            raise ValidationError(_("暂停日不能早于起算日（%(start)s）。") % {"start": locked.start_date.isoformat()},
-                                  code="before_start")
+            raise ValidationError(
+                _("暂停日不能早于起算日（%(start)s）。") % {"start": locked.start_date.isoformat()}, code="before_start"
+            )
         last = locked.pauses.order_by("-resumed_on").values_list("resumed_on", flat=True).first()
         if last is not None and on < last:
-            raise ValidationError(_("暂停日不能早于上一次恢复计时的日期（%(date)s）。") % {"date": last.isoformat()},
-                                  code="overlaps")
+            raise ValidationError(
+                _("暂停日不能早于上一次恢复计时的日期（%(date)s）。") % {"date": last.isoformat()}, code="overlaps"
+            )
         if locked.due_date is not None and on > locked.due_date:
             # The time had already run out: a later pause cannot revive it.
-            raise ValidationError(_("时限已于 %(due)s 届满，不能再暂停计时。") % {"due": locked.due_date.isoformat()},
-                                  code="already_due")
-        pause = ClockPause.objects.create(clock=locked, reason_code=reason_code, reason=reason, paused_on=on,
-                                          paused_by=actor if getattr(actor, "pk", None) else None)
+            raise ValidationError(
+                _("时限已于 %(due)s 届满，不能再暂停计时。") % {"due": locked.due_date.isoformat()}, code="already_due"
+            )
+        pause = ClockPause.objects.create(
+            clock=locked,
+            reason_code=reason_code,
+            reason=reason,
+            paused_on=on,
+            paused_by=actor if getattr(actor, "pk", None) else None,
+        )
         _apply(locked, get_calendar())
         locked.save(update_fields=_DERIVED_FIELDS)
-        audit_log(actor=actor, action="clock.pause", obj=locked,
-                  data=_audit_data(locked, reason_code=reason_code, reason=reason, paused_on=on))
+        audit_log(
+            actor=actor,
+            action="clock.pause",
+            obj=locked,
+            data=_audit_data(locked, reason_code=reason_code, reason=reason, paused_on=on),
+        )
     _refresh_caller(clock, locked)
     return pause
 
@@ -161,15 +207,20 @@ def clock_resume(*, clock: Clock, actor, on: dt.date | None = None) -> ClockPaus
         if pause is None:
             raise ValidationError(_("该时限未在暂停中，无需恢复计时。"), code="not_paused")
         if on < pause.paused_on:
-            raise ValidationError(_("恢复日不能早于暂停日（%(date)s）。") % {"date": pause.paused_on.isoformat()},
-                                  code="before_pause")
+            raise ValidationError(
+                _("恢复日不能早于暂停日（%(date)s）。") % {"date": pause.paused_on.isoformat()}, code="before_pause"
+            )
         pause.resumed_on = on
         pause.resumed_by = actor if getattr(actor, "pk", None) else None
         pause.save(update_fields=["resumed_on", "resumed_by"])
         _apply(locked, get_calendar())
         locked.save(update_fields=_DERIVED_FIELDS)
-        audit_log(actor=actor, action="clock.resume", obj=locked,
-                  data=_audit_data(locked, paused_on=pause.paused_on, resumed_on=on))
+        audit_log(
+            actor=actor,
+            action="clock.resume",
+            obj=locked,
+            data=_audit_data(locked, paused_on=pause.paused_on, resumed_on=on),
+        )
     _refresh_caller(clock, locked)
     return pause
 
@@ -188,8 +239,13 @@ def clock_extend(*, clock: Clock, actor, days: int, reason: str) -> Clock:
         if locked.extended_at is not None or locked.extension_days:
             raise ValidationError(
                 _("该时限已于 %(date)s 延期 %(days)d 个%(unit)s，只能延期一次。")
-                % {"date": timezone.localtime(locked.extended_at, LEGAL_TZ).date().isoformat()
-                   if locked.extended_at else "", "days": locked.extension_days, "unit": locked.get_unit_display()},
+                % {
+                    "date": timezone.localtime(locked.extended_at, LEGAL_TZ).date().isoformat()
+                    if locked.extended_at
+                    else "",
+                    "days": locked.extension_days,
+                    "unit": locked.get_unit_display(),
+                },
                 code="already_extended",
             )
         if locked.extension_cap == 0:
@@ -207,8 +263,7 @@ def clock_extend(*, clock: Clock, actor, days: int, reason: str) -> Clock:
         locked.extended_at = timezone.now()
         _apply(locked, get_calendar())
         locked.save(update_fields=["extension_days", "extension_reason", "extended_at", *_DERIVED_FIELDS])
-        audit_log(actor=actor, action="clock.extend", obj=locked,
-                  data=_audit_data(locked, days=days, reason=reason))
+        audit_log(actor=actor, action="clock.extend", obj=locked, data=_audit_data(locked, days=days, reason=reason))
     _refresh_caller(clock, locked)
     return clock
 
@@ -230,8 +285,12 @@ def clock_stop(*, clock: Clock, actor, reason: str = "", at: dt.datetime | None 
         _apply(locked, get_calendar())
         locked.save(update_fields=["stopped_at", "stop_reason", *_DERIVED_FIELDS])
         on_time = locked.due_at is None or at <= locked.due_at
-        audit_log(actor=actor, action="clock.stop", obj=locked,
-                  data=_audit_data(locked, reason=reason, stopped_at=at, on_time=on_time))
+        audit_log(
+            actor=actor,
+            action="clock.stop",
+            obj=locked,
+            data=_audit_data(locked, reason=reason, stopped_at=at, on_time=on_time),
+        )
     _refresh_caller(clock, locked)
     return clock
 
@@ -244,8 +303,12 @@ def clock_recompute(*, clock: Clock, actor=None) -> Clock:
         _, changed = _apply(locked, get_calendar())
         if changed:
             locked.save(update_fields=_DERIVED_FIELDS)
-            audit_log(actor=actor, action="clock.recompute", obj=locked,
-                      data=_audit_data(locked, previous_due_date=before[0], previous_provisional=before[1]))
+            audit_log(
+                actor=actor,
+                action="clock.recompute",
+                obj=locked,
+                data=_audit_data(locked, previous_due_date=before[0], previous_provisional=before[1]),
+            )
     _refresh_caller(clock, locked)
     return clock
 
@@ -265,17 +328,20 @@ def _affected_open_clocks(since: dt.date | None, until: dt.date | None):
     return qs.filter(span | Q(provisional=True))
 
 
-def clocks_recompute_open(*, actor=None, since: dt.date | None = None, until: dt.date | None = None,
-                          batch_size: int = 2000) -> int:
+def clocks_recompute_open(
+    *, actor=None, since: dt.date | None = None, until: dt.date | None = None, batch_size: int = 2000
+) -> int:
     """Recompute every open clock a calendar change between ``since`` and ``until`` can affect (all open
     clocks when both are None). Returns how many due dates changed. One audit event for the batch."""
     changed_ids: list[int] = []
     with transaction.atomic():
         cal = get_calendar()
-        qs = (_affected_open_clocks(since, until)
-              .select_for_update(of=("self",))
-              .order_by("pk")
-              .prefetch_related(Prefetch("pauses", queryset=ClockPause.objects.order_by("paused_on", "id"))))
+        qs = (
+            _affected_open_clocks(since, until)
+            .select_for_update(of=("self",))
+            .order_by("pk")
+            .prefetch_related(Prefetch("pauses", queryset=ClockPause.objects.order_by("paused_on", "id")))
+        )
         batch: list[Clock] = []
         for clock in qs.iterator(chunk_size=batch_size):
             _, changed = _apply(clock, cal)
@@ -287,7 +353,16 @@ def clocks_recompute_open(*, actor=None, since: dt.date | None = None, until: dt
                 batch = []
         if batch:
             Clock.objects.bulk_update(batch, _DERIVED_FIELDS)
-        audit_log(actor=actor, action="clock.recompute_open", object_type="workflows.clock",
-                  data={"since": since, "until": until, "calendar_version": cal.version,
-                        "changed": len(changed_ids), "clock_ids": changed_ids[:1000]})
+        audit_log(
+            actor=actor,
+            action="clock.recompute_open",
+            object_type="workflows.clock",
+            data={
+                "since": since,
+                "until": until,
+                "calendar_version": cal.version,
+                "changed": len(changed_ids),
+                "clock_ids": changed_ids[:1000],
+            },
+        )
     return len(changed_ids)

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Organisation, Role, User
-from cases.services.commitment_import import api_token_issue
+from cases.services.commitment.bulk_import import api_token_issue
 
 
 class Command(BaseCommand):

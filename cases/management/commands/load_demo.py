@@ -109,23 +109,25 @@ def load_demo(data: dict) -> Counter:
         _user(item, data["password"], organisations, subjects, created)
     for item in data["records"]:
         _record(item, organisations, subjects, created)
-    from cases.demo_commitments import load_demo_commitments
+    from cases.demo.commitment import load_demo_commitments
 
     load_demo_commitments(data, organisations, subjects, created)
     for item in data.get("repairs", []):
         _repair(item, created)
-    from cases.demo_objections import load_demo_objections
+    from cases.demo.objection import load_demo_objections
 
     load_demo_objections(created)
-    from cases.demo_rectifications import load_demo_rectifications
+    from cases.demo.rectification import load_demo_rectifications
 
     load_demo_rectifications(data.get("rectifications", []), created)
     return created
 
 
 # A one-page PDF, so demo applications carry a real proof file.
-DEMO_PROOF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-              b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+DEMO_PROOF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 REPAIR_STAGES = ("submitted", "accepted", "signoff", "approved")
 
 
@@ -146,18 +148,30 @@ def _repair(item: dict, created: Counter) -> None:
     applicant = User.objects.get(username=item["applicant"])
     handler = User.objects.get(username=item["handler"])
     leader = User.objects.get(username=item["leader"])
-    app = repair_services.repair_draft_save(actor=applicant, record=record, contact_name=applicant.display_name,
-                                            contact_phone=item["contact_phone"], statement=item["statement"])
-    repair_services.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.PROOF,
-                                  uploaded=SimpleUploadedFile("履行义务证明.pdf", DEMO_PROOF))
-    repair_services.repair_sign_commitment(actor=applicant, application=app, signer_name=applicant.display_name,
-                                           capacity="legal_rep")
+    app = repair_services.repair_draft_save(
+        actor=applicant,
+        record=record,
+        contact_name=applicant.display_name,
+        contact_phone=item["contact_phone"],
+        statement=item["statement"],
+    )
+    repair_services.repair_attach(
+        actor=applicant,
+        application=app,
+        purpose=Attachment.Purpose.PROOF,
+        uploaded=SimpleUploadedFile("履行义务证明.pdf", DEMO_PROOF),
+    )
+    repair_services.repair_sign_commitment(
+        actor=applicant, application=app, signer_name=applicant.display_name, capacity="legal_rep"
+    )
     repair_services.repair_submit(actor=applicant, application=app)
     reached = REPAIR_STAGES.index(stage)
     if reached >= 1:
         repair_services.repair_accept(actor=handler, application=app)
     if reached >= 2:
-        repair_services.repair_propose(actor=handler, application=app, proposal="approve", reason="材料齐全，符合修复条件。")
+        repair_services.repair_propose(
+            actor=handler, application=app, proposal="approve", reason="材料齐全，符合修复条件。"
+        )
     if reached >= 3:
         repair_services.repair_signoff(actor=leader, application=app, agree=True)
     created["repair applications"] += 1
@@ -176,8 +190,12 @@ def _organisation(item: dict, created: Counter) -> Organisation:
         )
         organisation.full_clean()
         organisation.save()
-        audit_log(actor=ACTOR, action="organisation.create", obj=organisation,
-                  data={"name": organisation.name, "kind": organisation.kind})
+        audit_log(
+            actor=ACTOR,
+            action="organisation.create",
+            obj=organisation,
+            data={"name": organisation.name, "kind": organisation.kind},
+        )
         created["organisations"] += 1
     return organisation
 
@@ -187,17 +205,25 @@ def _subject(item: dict, organisations: dict, created: Counter) -> Subject:
         subject = Subject.objects.filter(id_number=item["id_number"]).first()
         if subject is None:
             subject = subject_create_person(
-                actor=ACTOR, name=item["name"], id_number=item["id_number"],
-                address=item.get("address", ""), district=item.get("district", ""),
+                actor=ACTOR,
+                name=item["name"],
+                id_number=item["id_number"],
+                address=item.get("address", ""),
+                district=item.get("district", ""),
             )
             created["subjects"] += 1
         return subject
     subject = Subject.objects.filter(uscc=item["uscc"]).first()
     if subject is None:
         subject = subject_create_enterprise(
-            actor=ACTOR, name=item["name"], uscc=item["uscc"], kind=item["kind"],
-            legal_representative=item.get("legal_representative", ""), address=item.get("address", ""),
-            district=item.get("district", ""), organisation=organisations.get(item.get("organisation")),
+            actor=ACTOR,
+            name=item["name"],
+            uscc=item["uscc"],
+            kind=item["kind"],
+            legal_representative=item.get("legal_representative", ""),
+            address=item.get("address", ""),
+            district=item.get("district", ""),
+            organisation=organisations.get(item.get("organisation")),
         )
         created["subjects"] += 1
     return subject
@@ -218,20 +244,28 @@ def _user(item: dict, password: str, organisations: dict, subjects: dict, create
         user.set_password(password)
         user.full_clean()
         user.save()
-        audit_log(actor=ACTOR, action="user.create", obj=user,
-                  data={"username": user.username, "role": user.role,
-                        "organisation": user.organisation_id})
+        audit_log(
+            actor=ACTOR,
+            action="user.create",
+            obj=user,
+            data={"username": user.username, "role": user.role, "organisation": user.organisation_id},
+        )
         created["users"] += 1
     for grant in item.get("authorisations", []):
         if user.role != Role.APPLICANT:
             raise CommandError(f"{user.username}: only applicants act for subjects")
         authorisation, new = SubjectAuthorisation.objects.get_or_create(
-            user=user, subject=subjects[grant["subject"]],
+            user=user,
+            subject=subjects[grant["subject"]],
             defaults={"basis": grant["basis"], "valid_from": AUTHORISED_FROM},
         )
         if new:
-            audit_log(actor=ACTOR, action="authorisation.create", obj=authorisation,
-                      data={"user": user.pk, "subject": authorisation.subject_id, "basis": authorisation.basis})
+            audit_log(
+                actor=ACTOR,
+                action="authorisation.create",
+                obj=authorisation,
+                data={"user": user.pk, "subject": authorisation.subject_id, "basis": authorisation.basis},
+            )
             created["authorisations"] += 1
     return user
 

@@ -30,13 +30,16 @@ SCHEDULES: list[ScheduleSpec] = [
     ScheduleSpec("notices-render-due", "notices.tasks.render_due_notices", Schedule.MINUTES, minutes=1),
     # A supplement window ends at 24:00 Beijing time of its last working day; checking hourly closes a
     # missed one within the hour and costs one indexed query when there is nothing to do.
-    ScheduleSpec("repairs-deem-withdrawn", "cases.tasks.repairs_deem_withdrawn_task", Schedule.CRON,
-                 cron="5 * * * *"),
+    ScheduleSpec("repairs-deem-withdrawn", "cases.tasks.repairs_deem_withdrawn_task", Schedule.CRON, cron="5 * * * *"),
     # Display periods end on a date: once a day, just after midnight (TIME_ZONE is Asia/Shanghai).
     ScheduleSpec("records-expire", "cases.tasks.records_expire_task", Schedule.CRON, cron="15 0 * * *"),
     # Commitment checks open on the decision date: once a day, early, so they are on the desk that morning.
-    ScheduleSpec("commitment-verifications", "cases.tasks.commitment_verifications_schedule_task", Schedule.CRON,
-                 cron="30 0 * * *"),
+    ScheduleSpec(
+        "commitment-verifications",
+        "cases.tasks.commitment_verifications_schedule_task",
+        Schedule.CRON,
+        cron="30 0 * * *",
+    ),
     # Escalation ladder over every registered procedure's legal clocks (PROCEDURES.md §4): a deadline ends at
     # 24:00, so the first run after midnight fires 督办 on its day; hourly runs catch up after downtime.
     ScheduleSpec("escalation-sweep", "cases.tasks.escalation_sweep_task", Schedule.CRON, cron="10 * * * *"),

@@ -21,8 +21,12 @@ class Command(BaseCommand):
         rows = [
             ("version", str(status.version)),
             ("table", f"{status.first.isoformat()} .. {status.last.isoformat()}"),
-            ("known years", f"{known[0]}–{known[-1]}" if known == list(range(known[0], known[-1] + 1))
-             else ", ".join(map(str, known))),
+            (
+                "known years",
+                f"{known[0]}–{known[-1]}"
+                if known == list(range(known[0], known[-1] + 1))
+                else ", ".join(map(str, known)),
+            ),
             ("provisional years", ", ".join(map(str, status.provisional_years)) or "-"),
             ("imported years", ", ".join(f"{y} ({src})" for y, src in status.imported_years) or "-"),
             ("overrides", str(status.override_count)),

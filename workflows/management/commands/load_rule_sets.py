@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from workflows.rules import DEFAULT_FIXTURE, read_rule_set_fixture, rule_sets_load
+from workflows.rules import DEFAULT_FIXTURE, read_rule_set_fixture
+from workflows.services.rule_sets import rule_sets_load
 
 
 class Command(BaseCommand):

@@ -32,8 +32,11 @@ class Command(BaseCommand):
         add = sub.add_parser("add", help="the N-th working day after DATE (DATE is day 0)")
         add.add_argument("date", type=_date)
         add.add_argument("n", type=int)
-        add.add_argument("--receipt", action="store_true",
-                         help="DATE is a receipt date: a non-working day counts from the next working day")
+        add.add_argument(
+            "--receipt",
+            action="store_true",
+            help="DATE is a receipt date: a non-working day counts from the next working day",
+        )
         between = sub.add_parser("between", help="working days in (START, END]")
         between.add_argument("start", type=_date)
         between.add_argument("end", type=_date)

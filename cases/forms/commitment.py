@@ -1,0 +1,81 @@
+"""Forms of the commitment pages (PROCEDURES.md §3)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Commitment, CommitmentMatter, Subject, VerificationState
+from cases.services.subjects import normalise_code
+
+
+class SignForm(forms.Form):
+    subject = forms.ModelChoiceField(label=_("承诺主体"), queryset=Subject.objects.none())
+    signer_name = forms.CharField(label=_("签署人姓名"), max_length=60)
+    capacity = forms.ChoiceField(
+        label=_("签署身份"), choices=Commitment.Capacity.choices, initial=Commitment.Capacity.LEGAL_REPRESENTATIVE
+    )
+
+    def __init__(self, *args, subjects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = subjects
+        if subjects.count() == 1:
+            self.fields["subject"].initial = subjects.first()
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("核查结果"),
+        choices=[
+            (VerificationState.KEPT, VerificationState.KEPT.label),
+            (VerificationState.BROKEN, VerificationState.BROKEN.label),
+            (VerificationState.FALSE, VerificationState.FALSE.label),
+        ],
+    )
+    finding = forms.CharField(label=_("核查意见"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    serious_consequences = forms.BooleanField(
+        label=_("造成严重后果（《河南省社会信用条例》第三十三条第（八）项）"), required=False
+    )
+    evidence = forms.FileField(label=_("证据材料"), required=False)
+
+
+class RevocationStartForm(forms.Form):
+    reason = forms.CharField(label=_("撤销理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RepairReviewForm(forms.Form):
+    note = forms.CharField(label=_("修复复核结论"), max_length=2000)
+
+
+class RevocationCloseForm(forms.Form):
+    decision = forms.ChoiceField(label=_("决定"), choices=[("revoke", _("撤销行政决定")), ("keep", _("不撤销"))])
+    note = forms.CharField(label=_("办理结果"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RegisterForm(forms.Form):
+    matter = forms.ModelChoiceField(label=_("承诺事项"), queryset=CommitmentMatter.objects.none())
+    identifier = forms.CharField(label=_("统一社会信用代码/身份证号"), max_length=30)
+    signer_name = forms.CharField(label=_("签署人"), max_length=60)
+    capacity = forms.ChoiceField(label=_("签署身份"), choices=Commitment.Capacity.choices)
+    signed_on = forms.DateField(label=_("签署日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    decision_date = forms.DateField(
+        label=_("行政决定日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    decision_number = forms.CharField(label=_("决定文书号"), max_length=80, required=False)
+
+    def __init__(self, *args, department_id, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["matter"].queryset = CommitmentMatter.objects.filter(
+            department_id=department_id, is_active=True
+        ).exclude(type="repair")
+
+    def clean(self):
+        data = super().clean()
+        code = normalise_code(data.get("identifier"))
+        subject = Subject.objects.filter(uscc=code).first() or Subject.objects.filter(id_number=code).first()
+        if code and subject is None:
+            self.add_error("identifier", _("未找到该主体；新主体请通过批量导入登记。"))
+        data["subject"] = subject
+        return data
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("承诺清单（.csv 或 .xlsx）"))

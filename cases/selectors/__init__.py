@@ -1,0 +1,1 @@
+"""Every read, one module per procedure and per shared area, scoped by cases.policy."""

@@ -1,0 +1,169 @@
+"""Reads for credit commitments (PROCEDURES.md §3): the portal, the department's desk, the public register.
+
+Every list is one query (clock due dates annotated by subquery), scoped by cases.policy; the public register
+reads only what may be published and masks personal data (Henan Arts 24, 46).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import DateField, DateTimeField, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from cases import policy
+from cases.models import (
+    Commitment,
+    CommitmentMatter,
+    CommitmentVerification,
+    DecisionRevocation,
+    VerificationState,
+)
+from cases.policy import NOTHING
+from workflows.models import Clock
+
+
+def commitment_scope_q(user) -> Q:
+    """Commitments ``user`` may see on the portal or desk: its subjects' ones, its department's, or all."""
+    scope, org_id = policy._scope(user)
+    if scope == "all":
+        return Q()
+    if scope == "applicant":
+        return Q(subject_id__in=policy.active_authorisations(user).values("subject_id"))
+    if scope == "department":
+        return Q(department_id=org_id)
+    return NOTHING
+
+
+def commitments_for(user) -> QuerySet[Commitment]:
+    return (
+        Commitment.objects.filter(commitment_scope_q(user))
+        .select_related("subject", "department", "commitment_matter")
+        .order_by("-signed_at", "-id")
+    )
+
+
+def commitment_for(user, pk: int) -> Commitment:
+    c = commitments_for(user).filter(pk=pk).first()
+    if c is None:
+        raise Http404
+    return c
+
+
+def matters_open_for_signing() -> QuerySet[CommitmentMatter]:
+    return (
+        CommitmentMatter.objects.filter(is_active=True)
+        .exclude(type="repair")
+        .select_related("department")
+        .order_by("department__name", "title")
+    )
+
+
+def _verification_clock(field: str):
+    ct = ContentType.objects.get_for_model(CommitmentVerification)
+    return Subquery(
+        Clock.objects.filter(content_type=ct, object_id=OuterRef("pk"), purpose="commitment.verify")
+        .order_by("-pk")
+        .values(field)[:1]
+    )
+
+
+def verifications_for(user, *, state: str | None = VerificationState.OPEN) -> QuerySet[CommitmentVerification]:
+    """Checks the user's department handles (read-all roles: every one), due date annotated, earliest first."""
+    scope, org_id = policy._scope(user)
+    if scope == "department":
+        qs = CommitmentVerification.objects.filter(handling_organisation_id=org_id)
+    elif scope == "all" and policy.is_staff_member(user):
+        qs = CommitmentVerification.objects.all()
+    else:
+        # Still annotated below: callers filter on due_at (a 政府机构 liaison's desk has no checks, not an error).
+        qs = CommitmentVerification.objects.none()
+    if state:
+        qs = qs.filter(state=state)
+    return (
+        qs.select_related("commitment", "subject", "handling_organisation", "commitment__commitment_matter")
+        .annotate(due_date=_verification_clock("due_date"), due_at=_verification_clock("due_at"))
+        .order_by("due_date", "pk")
+    )
+
+
+def verifications_overdue(user, *, now: dt.datetime | None = None) -> QuerySet[CommitmentVerification]:
+    now = now or timezone.now()
+    return verifications_for(user).filter(due_at__lt=now)
+
+
+def verification_for(user, pk: int) -> CommitmentVerification:
+    v = verifications_for(user, state=None).filter(pk=pk).first()
+    if v is None:
+        raise Http404
+    return v
+
+
+def follow_documents_late(user, *, today: dt.date | None = None) -> QuerySet[Commitment]:
+    """容缺受理: documents to follow whose deadline has passed."""
+    today = today or timezone.localdate()
+    return (
+        commitments_for(user)
+        .filter(follow_received_at__isnull=True, follow_due_date__lt=today)
+        .order_by("follow_due_date", "pk")
+    )
+
+
+def follow_documents_pending(user) -> QuerySet[Commitment]:
+    return (
+        commitments_for(user)
+        .filter(follow_received_at__isnull=True, follow_due_date__isnull=False)
+        .order_by("follow_due_date", "pk")
+    )
+
+
+def repair_reviews_for(user) -> QuerySet[Commitment]:
+    return commitments_for(user).filter(repair_review_flagged_at__isnull=False, repair_review_closed_at__isnull=True)
+
+
+def revocations_for(user, *, open_only: bool = True) -> QuerySet[DecisionRevocation]:
+    scope, org_id = policy._scope(user)
+    if scope == "department":
+        qs = DecisionRevocation.objects.filter(organisation_id=org_id)
+    elif scope == "all" and policy.is_staff_member(user):
+        qs = DecisionRevocation.objects.all()
+    else:
+        return DecisionRevocation.objects.none()
+    if open_only:
+        qs = qs.filter(state=DecisionRevocation.State.OPEN)
+    ct = ContentType.objects.get_for_model(DecisionRevocation)
+    due = Clock.objects.filter(content_type=ct, object_id=OuterRef("pk")).order_by("-pk")
+    return (
+        qs.select_related("verification__commitment__subject")
+        .annotate(
+            due_date=Subquery(due.values("due_date")[:1], output_field=DateField()),
+            due_at=Subquery(due.values("due_at")[:1], output_field=DateTimeField()),
+        )
+        .order_by("due_date", "pk")
+    )
+
+
+# --- the public register --------------------------------------------------------------------------------
+
+
+def public_register(*, q: str = "", type: str = "", status: str = "") -> QuerySet[Commitment]:
+    """Searchable public page: subject name, type, matter, date, status. Personal data is masked in the
+    template (Subject.public_identifier); signer names and texts of individuals are not shown."""
+    qs = Commitment.objects.select_related("subject", "department")
+    q = (q or "").strip()
+    if q:
+        # A person's name is personal data: the register does not let anyone look people up by name.
+        qs = qs.filter(
+            (Q(subject__name__icontains=q) & ~Q(subject__kind="individual"))
+            | Q(matter__icontains=q)
+            | Q(subject__uscc=q.upper())
+        )
+    if type:
+        qs = qs.filter(type=type)
+    if status == "broken":
+        qs = qs.filter(status__in=[Commitment.Status.BROKEN, Commitment.Status.FALSE])
+    elif status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-signed_at", "-id")

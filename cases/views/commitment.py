@@ -1,0 +1,420 @@
+"""Credit commitments (信用承诺): the applicant's portal, the department's desk, the public register and the
+JSON API for departments' own systems. Thin: forms in, services and selectors do the work."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import policy
+from cases.forms.commitment import (
+    ImportForm,
+    OutcomeForm,
+    RegisterForm,
+    RepairReviewForm,
+    RevocationCloseForm,
+    RevocationStartForm,
+    SignForm,
+)
+from cases.models import Commitment, CommitmentImport, CommitmentType, Subject
+from cases.selectors import commitment as sel
+from cases.services.commitment import bulk_import as imp
+from cases.services.commitment import lifecycle as svc
+from notices.models import Notice
+from workflows import engine
+
+PAGE_SIZE = 50
+
+
+def _errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+# --- portal ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def my_list(request):
+    if not policy.is_applicant(request.user):
+        return redirect("commitment_desk")
+    return render(
+        request,
+        "commitment/my_list.html",
+        {
+            "commitments": sel.commitments_for(request.user)[:200],
+            "matters": sel.matters_open_for_signing(),
+        },
+    )
+
+
+def _my_subjects(user):
+    return Subject.objects.filter(pk__in=policy.active_authorisations(user).values("subject_id")).order_by("name")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sign(request, matter_pk: int):
+    matter = get_object_or_404(sel.matters_open_for_signing(), pk=matter_pk)
+    subjects = _my_subjects(request.user)
+    form = SignForm(request.POST or None, subjects=subjects)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        subject = form.cleaned_data["subject"]
+        problems = svc.commitment_eligibility(subject=subject, type=matter.type)
+        if problems:
+            for p in problems:
+                messages.error(request, p.message)
+        elif "confirm" in request.POST:
+            try:
+                commitment = svc.commitment_sign(
+                    actor=request.user,
+                    matter=matter,
+                    subject=subject,
+                    signer_name=form.cleaned_data["signer_name"],
+                    capacity=form.cleaned_data["capacity"],
+                )
+            except PermissionDenied as exc:
+                messages.error(request, str(exc))
+            except ValidationError as exc:
+                _errors(request, exc)
+            else:
+                messages.success(request, _("承诺已签署，信用承诺书正在生成。"))
+                return redirect("commitment_detail", pk=commitment.pk)
+        else:
+            preview = svc.render_commitment_text(
+                matter=matter, subject=subject, signer=form.cleaned_data["signer_name"], on=timezone.localdate()
+            )
+    return render(request, "commitment/sign.html", {"matter": matter, "form": form, "preview": preview})
+
+
+def _notices_of(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    return Notice.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk).order_by("pk")
+
+
+def _detail_page(request, commitment, *, review_form=None, status=200):
+    department = (
+        policy.is_department(request.user) and policy.acting_organisation_id(request.user) == commitment.department_id
+    )
+    return render(
+        request,
+        "commitment/detail.html",
+        {
+            "c": commitment,
+            "notices": _notices_of(commitment),
+            "is_department": department,
+            "verifications": commitment.verifications.order_by("-pk"),
+            "review_form": review_form or RepairReviewForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def detail(request, pk: int):
+    return _detail_page(request, sel.commitment_for(request.user, pk))
+
+
+# --- desk ------------------------------------------------------------------------------------------------
+
+
+def _require_staff(user):
+    if not policy.is_staff_member(user):
+        raise PermissionDenied(_("工作台仅限工作人员使用。"))
+
+
+@login_required
+def desk(request):
+    _require_staff(request.user)
+    now = timezone.now()
+    due = sel.verifications_for(request.user)
+    return render(
+        request,
+        "commitment/desk.html",
+        {
+            "due": due[:100],
+            "due_count": due.count(),
+            "overdue": sel.verifications_overdue(request.user, now=now)[:100],
+            "late_documents": sel.follow_documents_late(request.user)[:100],
+            "repair_reviews": sel.repair_reviews_for(request.user)[:100],
+            "revocations": sel.revocations_for(request.user)[:100],
+            "now": now,
+            "is_department": policy.is_department(request.user),
+        },
+    )
+
+
+def _verification_page(request, v, *, form=None, start_form=None, close_form=None, status=200):
+    """The check's page; a refused action re-renders it with the person's input in its own form."""
+    revocation = getattr(v, "revocation", None) if hasattr(v, "revocation") else None
+    return render(
+        request,
+        "commitment/verification.html",
+        {
+            "v": v,
+            "c": v.commitment,
+            "form": form or OutcomeForm(),
+            "can_handle": policy.can_handle_case(request.user, v),
+            "revocation": revocation,
+            "start_form": start_form or RevocationStartForm(),
+            "close_form": close_form or RevocationCloseForm(),
+            "notices": _notices_of(v),
+            "attachments": v.attachments.all(),
+        },
+        status=status,
+    )
+
+
+def _refused(form, exc: ValidationError):
+    form.add_error(None, exc.messages)
+    return form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verification(request, pk: int):
+    _require_staff(request.user)
+    v = sel.verification_for(request.user, pk)
+    form = OutcomeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not policy.can_handle_case(request.user, v):
+            raise PermissionDenied(_("您无权办理该核查。"))
+        if form.is_valid():
+            try:
+                svc.verification_record(
+                    actor=request.user,
+                    verification=v,
+                    outcome=form.cleaned_data["outcome"],
+                    finding=form.cleaned_data["finding"],
+                    serious_consequences=form.cleaned_data["serious_consequences"],
+                    evidence=request.FILES.getlist("evidence"),
+                )
+            except ValidationError as exc:
+                _refused(form, exc)
+            else:
+                messages.success(request, _("核查结果已记录。"))
+                return redirect("commitment_verification", pk=v.pk)
+        return _verification_page(request, v, form=form, status=400)
+    return _verification_page(request, v, form=form)
+
+
+@login_required
+@require_POST
+def revocation_start(request, pk: int):
+    v = sel.verification_for(request.user, pk)
+    form = RevocationStartForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.revocation_start(actor=request.user, verification=v, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, _("已启动撤销行政决定程序。"))
+            return redirect("commitment_verification", pk=v.pk)
+    return _verification_page(request, v, start_form=form, status=400)
+
+
+@login_required
+@require_POST
+def revocation_close(request, pk: int):
+    v = sel.verification_for(request.user, pk)
+    form = RevocationCloseForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.revocation_close(
+                actor=request.user,
+                revocation=v.revocation,
+                revoked=form.cleaned_data["decision"] == "revoke",
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        except engine.TaskConflict as conflict:  # decided already (another tab, or a colleague)
+            messages.error(request, str(conflict))
+            return redirect("commitment_verification", pk=v.pk)
+        else:
+            messages.success(request, _("已办结。"))
+            return redirect("commitment_verification", pk=v.pk)
+    return _verification_page(request, v, close_form=form, status=400)
+
+
+@login_required
+@require_POST
+def commitment_act(request, pk: int, step: str):
+    commitment = sel.commitment_for(request.user, pk)
+    try:
+        if step == "verify":
+            v = svc.verification_start(actor=request.user, commitment=commitment)
+            return redirect("commitment_verification", pk=v.pk)
+        if step == "documents":
+            svc.commitment_follow_documents_received(actor=request.user, commitment=commitment)
+            messages.success(request, _("已登记后补材料。"))
+        elif step == "repair-review":
+            form = RepairReviewForm(request.POST)
+            if not form.is_valid():
+                return _detail_page(request, commitment, review_form=form, status=400)
+            try:
+                svc.repair_review_close(actor=request.user, commitment=commitment, note=form.cleaned_data["note"])
+            except ValidationError as exc:
+                return _detail_page(request, commitment, review_form=_refused(form, exc), status=400)
+            messages.success(request, _("修复复核已办结。"))
+        else:
+            raise PermissionDenied
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("commitment_detail", pk=commitment.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if not policy.is_department(request.user):
+        raise PermissionDenied(_("只有行业主管部门可以登记承诺。"))
+    org_id = policy.acting_organisation_id(request.user)
+    form = RegisterForm(request.POST or None, department_id=org_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            commitment = svc.commitment_register(
+                actor=request.user,
+                matter=form.cleaned_data["matter"],
+                subject=form.cleaned_data["subject"],
+                signer_name=form.cleaned_data["signer_name"],
+                capacity=form.cleaned_data["capacity"],
+                signed_on=form.cleaned_data["signed_on"],
+                decision_date=form.cleaned_data["decision_date"],
+                decision_number=form.cleaned_data["decision_number"],
+            )
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("承诺已登记。"))
+            return redirect("commitment_detail", pk=commitment.pk)
+    return render(request, "commitment/register.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_file(request):
+    if not policy.is_department(request.user):
+        raise PermissionDenied(_("只有行业主管部门可以批量登记承诺。"))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    row_errors = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            sha = imp.sha256_of(upload)
+            result = imp.commitments_import(
+                actor=request.user,
+                department=request.user.organisation,
+                raw_rows=imp.read_rows(upload),
+                source=CommitmentImport.Source.FILE,
+                filename=upload.name,
+                sha256=sha,
+            )
+        except imp.ImportRefused as exc:
+            row_errors = exc.row_errors
+            messages.error(request, exc.messages[0])
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(
+                request,
+                _("已导入%(n)d条承诺（新建主体%(s)d个）。") % {"n": result.created, "s": result.subjects_created},
+            )
+            return redirect("commitment_desk")
+    return render(
+        request,
+        "commitment/import.html",
+        {
+            "form": form,
+            "row_errors": row_errors[:1000] if row_errors else None,
+            "error_count": len(row_errors) if row_errors else 0,
+            "headers": imp.TEMPLATE_HEADERS,
+        },
+    )
+
+
+@login_required
+def import_template(request):
+    response = HttpResponse(
+        ("\ufeff" + ",".join(imp.TEMPLATE_HEADERS) + "\n").encode(), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="commitments-template.csv"'
+    return response
+
+
+# --- public register ---------------------------------------------------------------------------------------
+
+
+def public_register(request):
+    qs = sel.public_register(
+        q=request.GET.get("q", ""), type=request.GET.get("type", ""), status=request.GET.get("status", "")
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "commitment/public_register.html",
+        {
+            "page": page,
+            "q": request.GET.get("q", ""),
+            "types": CommitmentType.choices,
+            "type": request.GET.get("type", ""),
+            "status": request.GET.get("status", ""),
+            "statuses": [
+                ("in_force", Commitment.Status.IN_FORCE.label),
+                ("kept", Commitment.Status.KEPT.label),
+                ("broken", Commitment.Status.BROKEN.label),
+            ],
+        },
+    )
+
+
+# --- API ---------------------------------------------------------------------------------------------------
+
+
+@csrf_exempt  # bearer-token authenticated, no cookies: CSRF does not apply
+@require_POST
+def api_commitments(request):
+    token = imp.api_token_authenticate(request.headers.get("Authorization", ""))
+    if token is None:
+        return JsonResponse({"error": "invalid or missing bearer token"}, status=401)
+    try:
+        body = json.loads(request.body or b"{}")
+        rows = body["commitments"]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": 'body must be {"commitments": [{...}, ...]}'}, status=400)
+    try:
+        result = imp.commitments_import(
+            actor=None,
+            department=token.organisation,
+            raw_rows=rows,
+            source=CommitmentImport.Source.API,
+            api_token=token,
+        )
+    except imp.ImportRefused as exc:
+        return JsonResponse(
+            {
+                "error": exc.messages[0],
+                "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.row_errors],
+            },
+            status=422,
+        )
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse(
+        {"batch": result.batch.pk, "created": result.created, "subjects_created": result.subjects_created}, status=201
+    )

@@ -46,9 +46,11 @@ def _row(rows, org):
 def test_open_overdue_and_ageing_by_organisation(data, travel, body, other_body):
     rows = sup.by_organisation(now=travel.now)
     a = _row(rows, body)
-    # A is overdue since 07-21 (deadline) — 13 days on 08-03; its progress report clock (due 07-20) too.
-    assert (a.open, a.overdue) == (2, 1)
-    assert a.buckets == {"1-7": 0, "8-30": 1, "31-90": 0, "90+": 0}
+    # A is overdue since 07-21 (deadline) — 13 days on 08-03; its progress report clock (due 07-20) too. B's
+    # deadline is 08-31, but its first progress report was also due on 07-20: a late report is a late legal
+    # step like any other (it escalates), so B is overdue as well.
+    assert (a.open, a.overdue) == (2, 2)
+    assert a.buckets == {"1-7": 0, "8-30": 2, "31-90": 0, "90+": 0}
     c = _row(rows, other_body)
     # C's forward limit ended on 07-07: 27 days overdue. D is closed and not counted.
     assert (c.open, c.overdue) == (1, 1)
@@ -56,16 +58,16 @@ def test_open_overdue_and_ageing_by_organisation(data, travel, body, other_body)
     totals = sup.totals(rows)
     assert totals["procedures"]["rectification"]["open"] == 3
     assert totals["procedures"]["repair"]["open"] == 0  # every registered procedure has a row
-    assert totals["districts"]["金水区"] == {"open": 2, "overdue": 1}
+    assert totals["districts"]["金水区"] == {"open": 2, "overdue": 2}
 
 
 def test_drilldown_returns_the_cases_behind_the_number(data, travel, body):
     procedure = sup.PROCEDURES["rectification"]
     ids = [c.pk for c in sup.drilldown(procedure=procedure, organisation=body.pk, overdue=True, now=travel.now)]
-    assert ids == [data["a"].pk]
-    assert [c.pk for c in sup.drilldown(procedure=procedure, bucket="8-30", now=travel.now)] == sorted(
-        [data["a"].pk, data["c"].pk], key=lambda pk: 0 if pk == data["c"].pk else 1
-    )
+    assert sorted(ids) == sorted([data["a"].pk, data["b"].pk])  # B: its progress report is late
+    ids = [c.pk for c in sup.drilldown(procedure=procedure, bucket="8-30", now=travel.now)]
+    # C, overdue the longest (since 07-07), comes first.
+    assert ids[0] == data["c"].pk and sorted(ids[1:]) == sorted([data["a"].pk, data["b"].pk])
 
 
 def test_clearing_and_zero_growth(data, travel, reviewer, body_user):
@@ -94,7 +96,8 @@ def test_dashboard_page_links_every_number_to_its_cases(data, client, supervisor
     link = f"/supervision/cases/?procedure=rectification&organisation={body.pk}&overdue=1"
     assert link in page
     drill = client.get(link).content.decode()
-    assert data["a"].tracking_number in drill and data["b"].tracking_number not in drill
+    assert data["a"].tracking_number in drill and data["b"].tracking_number in drill
+    assert data["c"].tracking_number not in drill  # another body's case
 
 
 def test_exports(data, client, supervisor):
@@ -102,7 +105,7 @@ def test_exports(data, client, supervisor):
     response = client.get("/supervision/export.csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:5] == ["办理事项", "机构", "区县", "未办结", "已逾期"]
-    assert ["政务失信整改", "郑州市某区住房和城乡建设局", "金水区", "2", "1", "0", "1", "0", "0"] in rows
+    assert ["政务失信整改", "郑州市某区住房和城乡建设局", "金水区", "2", "2", "0", "2", "0", "0"] in rows
     response = client.get("/supervision/export.xlsx")
     ws = load_workbook(io.BytesIO(response.content)).active
     values = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -149,7 +152,8 @@ def test_daily_digest_per_organisation(data, travel, body, mailoutbox, settings,
     body_user.save()
     assert digests_send(now=travel.now) >= 2
     digest = OrganisationDigest.objects.get(organisation=body)
-    assert digest.overdue == 1 and "整改期限" in digest.text
+    # A's deadline and both cases' first progress reports (due 07-20) are overdue.
+    assert digest.overdue == 3 and "整改期限" in digest.text and "整改进展报送期限" in digest.text
     assert digest.emailed_to == 1 and mailoutbox[0].to == ["liaison@example.cn"]
     digests_send(now=travel.now)
     assert OrganisationDigest.objects.filter(organisation=body).count() == 1

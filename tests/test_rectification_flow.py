@@ -163,15 +163,20 @@ def test_another_body_cannot_act_on_the_case(
 def test_refusal_is_confirmed_with_its_consequences(rule_sets, travel, body, city_gov, office, intake, reviewer):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     with pytest.raises(PermissionDenied):
-        svc.rectification_confirm_refusal(actor=intake, case=case, reason="x", consequences="y")
+        svc.rectification_confirm_refusal(actor=intake, case=case, reason="x", consequences=["honours"])
     svc.rectification_confirm_refusal(
-        actor=reviewer, case=case, reason="逾期拒不报送整改方案。", consequences="取消评先评优资格；列入重点督办。"
+        actor=reviewer, case=case, reason="逾期拒不报送整改方案。", consequences=["honours", "assessment"]
     )
     case.refresh_from_db()
     assert case.state == RectificationState.REFUSED
     assert_task_matches_state(case)  # the body's plan step is cancelled with the case
     assert case.record.display_state == DisplayState.DISPLAYED  # the record stays
-    assert "评先评优" in case.consequences
+    # The measures in the order of the list, each with its source, in the Chinese original.
+    assert case.consequence_codes == ["assessment", "honours"]
+    assert case.consequences == (
+        "纳入政务诚信考核，作为综合评价的重要参考（《河南省社会信用条例》第五十四条）；"
+        "取消年度评优评先资格（《郑州市社会信用体系建设“十四五”规划》专栏1）"
+    )
     assert all(c.stopped_at for c in [clock_of(case, svc.PLAN), clock_of(case, svc.DEADLINE)])
 
 
@@ -267,7 +272,7 @@ def test_a_refusal_during_the_completion_check_ends_the_routing(
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
     svc.rectification_submit_plan(actor=body_user, case=case, text="方案")
     svc.rectification_submit_completion(actor=body_user, case=case, text="完成")
-    svc.rectification_confirm_refusal(actor=reviewer, case=case, reason="整改材料不实。", consequences="通报批评。")
+    svc.rectification_confirm_refusal(actor=reviewer, case=case, reason="整改材料不实。", consequences=["criticism"])
     assert assert_task_matches_state(case).state == RectificationState.REFUSED
     assert engine.process_for(case).status == PROCESS.CANCELED
 
@@ -306,9 +311,10 @@ def test_a_confirmed_refusal_goes_to_the_platform_with_its_consequences(
     rule_sets, travel, body, city_gov, office, intake, reviewer
 ):
     case = substantiated_case(intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov)
-    svc.rectification_confirm_refusal(actor=reviewer, case=case, reason="拒不报送方案。", consequences="取消评优。")
+    svc.rectification_confirm_refusal(actor=reviewer, case=case, reason="拒不报送方案。", consequences=["honours"])
     refused = _events(case)["rectification.refused"].payload
-    assert refused["state"] == RectificationState.REFUSED and refused["consequences"] == "取消评优。"
+    assert refused["state"] == RectificationState.REFUSED
+    assert refused["consequences"] == "取消年度评优评先资格（《郑州市社会信用体系建设“十四五”规划》专栏1）"
     assert refused["record_display_state"] == DisplayState.DISPLAYED
 
 

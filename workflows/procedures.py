@@ -96,13 +96,14 @@ register(
         open_states=("submitted", "verifying", "awaiting_plan", "rectifying", "completion"),
         staff_url_name="rectification_case",
         # The rectification deadline carries the full ladder (PROCEDURES.md §4); the verifier's limit
-        # (Order 802 Art 25 for SME payments), the plan limit and the credit office's forwarding limit are
-        # escalated the same way.
+        # (Order 802 Art 25 for SME payments), the plan limit, the progress reports and the credit office's
+        # forwarding limit are escalated the same way.
         clock_purposes=(
             "rectification.deadline",
             "rectification.plan",
             "rectification.verification",
             "rectification.forward",
+            "rectification.progress",
         ),
         flow_path="workflows.flows.rectification.RectificationFlow",
     )

@@ -108,6 +108,8 @@ NOTICE_KINDS = (
     "rectification_public_notice",  # 通报
     "rectification_accountability",  # 追责移送函
     "rectification_reply",  # 核实结果答复函
+    "rectification_refusal",  # 拒不整改认定书
+    "rectification_result",  # 投诉办理结果告知书
 )
 
 REQUIRED_KEYS = frozenset(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.models.rectification import RectificationState
+from cases.models.rectification import REFUSAL_CONSEQUENCE_CITATIONS, RectificationState, RefusalConsequence
 from cases.selectors import rectification as sel
 from cases.services.escalation import Step
 
@@ -75,9 +75,15 @@ class VerifyForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    """A plan, a progress report or the completion report of the government body."""
+    """A plan, a progress report or the completion report of the government body, with its evidence."""
 
     text = _text(_("报送内容"))
+    evidence = forms.FileField(label=_("证明材料"), required=False, help_text=_("PDF、JPEG或PNG格式。"))
+
+    def clean_evidence(self):
+        # The service takes a list of files (checked by content there, like every upload).
+        uploaded = self.cleaned_data.get("evidence")
+        return [uploaded] if uploaded else []
 
 
 class CheckForm(forms.Form):
@@ -88,7 +94,13 @@ class CheckForm(forms.Form):
 
 class RefuseForm(forms.Form):
     reason = _text(_("拒不整改的事实"))
-    consequences = _text(_("适用的惩戒措施"))
+    consequences = forms.MultipleChoiceField(
+        label=_("适用的惩戒措施"),
+        choices=[
+            (code, f"{label}（{REFUSAL_CONSEQUENCE_CITATIONS[code]}）") for code, label in RefusalConsequence.choices
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class EscalateForm(forms.Form):

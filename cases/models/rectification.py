@@ -32,6 +32,24 @@ class LeadSource(models.TextChoices):
 COMPLAINT_SOURCES = (LeadSource.ARREARS, LeadSource.CONTRACT, LeadSource.PROMISE)
 
 
+class RefusalConsequence(models.TextChoices):
+    """What follows a confirmed 拒不整改 (发改财金〔2023〕1103号: 违约失信 with restrictions); each with its source
+    below, printed on the 拒不整改认定书 next to the measure."""
+
+    ASSESSMENT = "assessment", _("纳入政务诚信考核，作为综合评价的重要参考")
+    ACCOUNTABILITY = "accountability", _("依法依规追究有关单位和人员责任")
+    HONOURS = "honours", _("取消年度评优评先资格")
+    CRITICISM = "criticism", _("通报批评")
+
+
+REFUSAL_CONSEQUENCE_CITATIONS = {
+    RefusalConsequence.ASSESSMENT: _("《河南省社会信用条例》第五十四条"),
+    RefusalConsequence.ACCOUNTABILITY: _("《优化营商环境条例》第六十九条第（七）项"),
+    RefusalConsequence.HONOURS: _("《郑州市社会信用体系建设“十四五”规划》专栏1"),
+    RefusalConsequence.CRITICISM: _("《郑州市社会信用体系建设“十四五”规划》专栏1（政务失信问题重点协调和惩戒制度）"),
+}
+
+
 class RectificationState(models.TextChoices):
     SUBMITTED = "submitted", _("待转交核实")
     VERIFYING = "verifying", _("核实认定中")
@@ -117,6 +135,8 @@ class RectificationCase(ConcurrentTransitionMixin, CaseBase):
     completion_checked_at = models.DateTimeField(_("核验时间"), null=True, blank=True)
     refusal_reason = models.TextField(_("拒不整改认定理由"), blank=True)
     consequences = models.TextField(_("失信后果"), blank=True)
+    # The measures chosen from RefusalConsequence; ``consequences`` keeps them as printed, with their sources.
+    consequence_codes = models.JSONField(_("惩戒措施"), default=list, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
     attachments = GenericRelation("cases.Attachment")
@@ -194,6 +214,8 @@ class RectificationReport(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("报送人"), on_delete=models.PROTECT, related_name="+"
     )
     submitted_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
+    # Evidence (证明材料) filed with the report: content-checked uploads, served by permission only.
+    attachments = GenericRelation("cases.Attachment", content_type_field="content_type", object_id_field="object_id")
 
     class Meta:
         verbose_name = _("整改报送")

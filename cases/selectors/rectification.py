@@ -5,12 +5,13 @@ A guessed id outside the person's scope answers 404, exactly like a missing one.
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from cases import policy
-from cases.models import CaseActivity, Organisation, Subject
+from cases.models import Attachment, CaseActivity, Organisation, Subject
 from cases.models.rectification import COMPLAINT_SOURCES, LeadSource, RectificationCase, RectificationReport
 from workflows.models import Clock
 
@@ -111,7 +112,15 @@ def open_clocks_of(case: RectificationCase) -> QuerySet[Clock]:
 
 
 def reports_of(case: RectificationCase) -> QuerySet[RectificationReport]:
-    return case.reports.select_related("submitted_by")
+    return case.reports.select_related("submitted_by").prefetch_related("attachments")
+
+
+def report_attachments_of(case: RectificationCase) -> QuerySet[Attachment]:
+    """The evidence filed with the case's reports (plan, progress, completion)."""
+    return Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(RectificationReport),
+        object_id__in=case.reports.values("pk"),
+    )
 
 
 def timeline_of(case: RectificationCase) -> QuerySet[CaseActivity]:

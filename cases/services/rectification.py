@@ -20,19 +20,22 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases import policy
-from cases.models import CaseActivity, Organisation, RecordKind, Role, Severity, Subject, SubjectKind
+from cases.models import Attachment, CaseActivity, Organisation, RecordKind, Role, Severity, Subject, SubjectKind
 from cases.models.rectification import (
     COMPLAINT_SOURCES,
     RECTIFICATION_STATES,
+    REFUSAL_CONSEQUENCE_CITATIONS,
     LeadSource,
     RectificationCase,
     RectificationReport,
     RectificationState,
+    RefusalConsequence,
 )
+from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import record_create, record_repair
@@ -169,6 +172,23 @@ def _notice(case, *, kind, trigger, actor, addressee_subject=None, addressee_use
         addressee_user=addressee_user,
         context={"matter": case.summary, "tracking_number": case.tracking_number, **context},
         actor=actor,
+    )
+
+
+def _tell_complainant(case: RectificationCase, actor, *, outcome: str) -> None:
+    """The complainant learns how its complaint ended (整改到位销号, or 拒不整改 confirmed): leads from court
+    records or inspections have no complainant to tell."""
+    if case.complainant_subject_id is None and case.applicant_id is None:
+        return
+    _notice(
+        case,
+        kind="rectification_result",
+        trigger=f"result_{outcome}",
+        actor=actor,
+        addressee_subject=case.complainant_subject,
+        addressee_user=case.applicant,
+        outcome=outcome,
+        body_name=case.handling_organisation.name,
     )
 
 
@@ -465,19 +485,25 @@ def _start_deadline(case, actor, now, today, deadline):
 
 
 # --- the body's side ----------------------------------------------------------------------------------------
+def _attach_evidence(actor, report: RectificationReport, evidence) -> None:
+    """Files filed with a report, checked by content like every upload (cases.services.attachments)."""
+    for uploaded in evidence:
+        attachment_add(actor=actor, case=report, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
+
+
 def _body_step(actor, case):
     _require(is_body_member(actor, case), _("只有被整改机构的联络人可以报送。"))
 
 
-def rectification_submit_plan(*, actor, case: RectificationCase, text: str) -> RectificationReport:
+def rectification_submit_plan(*, actor, case: RectificationCase, text: str, evidence=()) -> RectificationReport:
     _body_step(actor, case)
     if not text.strip():
         raise RectificationError(_("请填写整改方案。"), code="empty")
     _expect(case, [RectificationState.AWAITING_PLAN], _("当前不需要报送整改方案。"), "not_awaiting_plan")
-    return _step(case, procedure_flow("rectification").plan, actor, lambda: _submit_plan(actor, case, text))
+    return _step(case, procedure_flow("rectification").plan, actor, lambda: _submit_plan(actor, case, text, evidence))
 
 
-def _submit_plan(actor, case, text):
+def _submit_plan(actor, case, text, evidence):
     now = timezone.now()
     with transaction.atomic():
         case = _lock(case)
@@ -488,6 +514,7 @@ def _submit_plan(actor, case, text):
         report = RectificationReport.objects.create(
             case=case, kind=RectificationReport.Kind.PLAN, text=text.strip(), submitted_by=actor
         )
+        _attach_evidence(actor, report, evidence)
         _stop(case, PLAN, actor, _("已报送整改方案"))
         _start(
             case,
@@ -503,16 +530,18 @@ def _submit_plan(actor, case, text):
     return report
 
 
-def rectification_report_progress(*, actor, case: RectificationCase, text: str) -> RectificationReport:
+def rectification_report_progress(*, actor, case: RectificationCase, text: str, evidence=()) -> RectificationReport:
     """A progress report; the next one is due a full interval later ([cfg] every 10 WD)."""
     _body_step(actor, case)
     if not text.strip():
         raise RectificationError(_("请填写整改进展。"), code="empty")
     _expect(case, [RectificationState.RECTIFYING], _("当前不在整改环节。"), "not_rectifying")
-    return _step(case, procedure_flow("rectification").rectify, actor, lambda: _report_progress(actor, case, text))
+    return _step(
+        case, procedure_flow("rectification").rectify, actor, lambda: _report_progress(actor, case, text, evidence)
+    )
 
 
-def _report_progress(actor, case, text):
+def _report_progress(actor, case, text, evidence):
     now = timezone.now()
     with transaction.atomic():
         case = _lock(case)
@@ -521,6 +550,7 @@ def _report_progress(actor, case, text):
         report = RectificationReport.objects.create(
             case=case, kind=RectificationReport.Kind.PROGRESS, text=text.strip(), submitted_by=actor
         )
+        _attach_evidence(actor, report, evidence)
         _stop(case, PROGRESS, actor, _("已报送整改进展"))
         _start(
             case,
@@ -536,15 +566,17 @@ def _report_progress(actor, case, text):
     return report
 
 
-def rectification_submit_completion(*, actor, case: RectificationCase, text: str) -> RectificationReport:
+def rectification_submit_completion(*, actor, case: RectificationCase, text: str, evidence=()) -> RectificationReport:
     _body_step(actor, case)
     if not text.strip():
         raise RectificationError(_("请填写整改完成情况。"), code="empty")
     _expect(case, [RectificationState.RECTIFYING], _("当前不在整改环节。"), "not_rectifying")
-    return _step(case, procedure_flow("rectification").rectify, actor, lambda: _submit_completion(actor, case, text))
+    return _step(
+        case, procedure_flow("rectification").rectify, actor, lambda: _submit_completion(actor, case, text, evidence)
+    )
 
 
-def _submit_completion(actor, case, text):
+def _submit_completion(actor, case, text, evidence):
     with transaction.atomic():
         case = _lock(case)
         if case.state != RectificationState.RECTIFYING:
@@ -554,6 +586,7 @@ def _submit_completion(actor, case, text):
         report = RectificationReport.objects.create(
             case=case, kind=RectificationReport.Kind.COMPLETION, text=text.strip(), submitted_by=actor
         )
+        _attach_evidence(actor, report, evidence)
         # The body has done its part: its clocks stop, so no escalation runs while the office checks.
         for purpose in (PROGRESS, DEADLINE):
             _stop(case, purpose, actor, _("已报送整改完成情况"))
@@ -616,21 +649,29 @@ def _check_completion(actor, case, accepted, comment):
                 case_reference=case.tracking_number,
             )
         _activity(case, CaseActivity.Kind.EFFECTIVE, actor, comment or _("整改到位，记录已修复"))
+        _tell_complainant(case, actor, outcome="closed")
         _sync(case, actor, now, "rectification.closed")
         _audit(case, "closed", actor, comment=comment)
     return case
 
 
-def rectification_confirm_refusal(
-    *, actor, case: RectificationCase, reason: str, consequences: str
-) -> RectificationCase:
-    """拒不整改 → confirmed 违约失信 (1103号): the record stays, the restrictions are recorded on the case."""
+def consequence_lines(codes) -> list[str]:
+    """The chosen measures as printed and reported: each with its source, in the Chinese legal original
+    (stored text is never in the language of whoever acted)."""
+    with translation.override("zh-hans"):
+        return [f"{RefusalConsequence(code).label}（{REFUSAL_CONSEQUENCE_CITATIONS[code]}）" for code in codes]
+
+
+def rectification_confirm_refusal(*, actor, case: RectificationCase, reason: str, consequences) -> RectificationCase:
+    """拒不整改 → confirmed 违约失信 (1103号): the record stays, the measures chosen from RefusalConsequence are
+    recorded on the case, the body receives the 拒不整改认定书 and the complainant is told how it ended."""
     _require(
         _is_credit_office_staff(actor, case) and actor.role == Role.PLATFORM_REVIEWER,
         _("认定拒不整改须由信用牵头部门审核员决定。"),
     )
-    if not reason.strip() or not consequences.strip():
-        raise RectificationError(_("请写明拒不整改的事实和适用的惩戒措施。"), code="no_reason")
+    codes = [code for code in RefusalConsequence.values if code in set(consequences or ())]
+    if not reason.strip() or not codes or len(codes) != len(set(consequences)):
+        raise RectificationError(_("请写明拒不整改的事实，并从清单中选择适用的惩戒措施。"), code="no_reason")
     now = timezone.now()
     # Process lock first, then the case row (the order of engine.complete_task): a body submitting at the
     # same moment either wins or finds the case closed. The routing ends with the case.
@@ -640,7 +681,8 @@ def rectification_confirm_refusal(
             raise RectificationError(_("只有整改中的案件可以认定拒不整改。"), code="not_rectifying")
         case.confirm_refusal()
         case.refusal_reason = reason.strip()
-        case.consequences = consequences.strip()
+        case.consequence_codes = codes
+        case.consequences = "；".join(consequence_lines(codes))
         case.closed_at = now
         case.save()
         _stop_all(case, actor, _("认定拒不整改"))
@@ -648,9 +690,19 @@ def rectification_confirm_refusal(
             case,
             CaseActivity.Kind.DECIDED,
             actor,
-            _("认定拒不整改（违约失信）：%(r)s；惩戒措施：%(c)s") % {"r": reason.strip(), "c": consequences.strip()},
+            _("认定拒不整改（违约失信）：%(r)s；惩戒措施：%(c)s") % {"r": reason.strip(), "c": case.consequences},
         )
+        _notice(
+            case,
+            kind="rectification_refusal",
+            trigger="refusal",
+            actor=actor,
+            addressee_subject=case.subject,
+            reasons=case.refusal_reason,
+            consequences=consequence_lines(codes),
+        )
+        _tell_complainant(case, actor, outcome="refused")
         _sync(case, actor, now, "rectification.refused", reason=case.refusal_reason, consequences=case.consequences)
-        _audit(case, "refusal_confirmed", actor, reason=reason, consequences=consequences)
+        _audit(case, "refusal_confirmed", actor, reason=reason, consequences=codes)
         engine.cancel_process(case=case)
     return case

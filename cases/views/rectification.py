@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -76,11 +76,11 @@ def intake(request):
     return render(request, "rectification/intake.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _step_form(step: str, case, data=None):
+def _step_form(step: str, case, data=None, files=None):
     form_class = STEP_FORMS[step]
     kwargs = {"case": case} if step in CASE_BOUND else {}
     # Several step forms share a page: distinct ids keep every label pointing at its own field.
-    return form_class(data, auto_id=f"id_{step}_%s", **kwargs)
+    return form_class(data, files, auto_id=f"id_{step}_%s", **kwargs)
 
 
 def _case_page(request, case, *, failed: str = "", failed_form=None):
@@ -137,7 +137,7 @@ def case_act(request, pk, step):
     case = sel.rectification_get_for_user(user=request.user, pk=pk)
     if step not in STEP_FORMS:
         raise Http404
-    form = _step_form(step, case, data=request.POST)
+    form = _step_form(step, case, data=request.POST, files=request.FILES)
     if form.is_valid():
         try:
             _run_step(step, request.user, case, form.cleaned_data)
@@ -150,3 +150,21 @@ def case_act(request, pk, step):
             messages.success(request, _("已办理。"))
             return redirect("rectification_case", pk=case.pk)
     return _case_page(request, case, failed=step, failed_form=form)
+
+
+@login_required
+def attachment_download(request, pk: int, attachment_pk: int):
+    """Evidence filed with a report of this case, for whoever may see the case (never a public media URL)."""
+    case = sel.rectification_get_for_user(user=request.user, pk=pk)
+    attachment = sel.report_attachments_of(case).filter(pk=attachment_pk).first()
+    if attachment is None:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.mime_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

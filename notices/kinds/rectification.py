@@ -63,3 +63,24 @@ RECTIFICATION_ACCOUNTABILITY = register(
         legal_basis=_RECTIFICATION_BASIS,
     )
 )
+# 拒不整改 confirmed (发改财金〔2023〕1103号): the body is told the finding and the measures with their sources.
+RECTIFICATION_REFUSAL = register(
+    NoticeKind(
+        code="rectification_refusal",
+        title=_("拒不整改认定书"),
+        default_prefix="拒改",
+        adverse=True,
+        required=("matter", "reasons", "consequences"),
+        legal_basis=_RECTIFICATION_BASIS,
+    )
+)
+# The complainant learns how its complaint ended (整改到位销号, or 拒不整改 confirmed).
+RECTIFICATION_RESULT = register(
+    NoticeKind(
+        code="rectification_result",
+        title=_("政务失信投诉办理结果告知书"),
+        default_prefix="失信结",
+        required=("matter", "outcome", "body_name"),
+        legal_basis=_RECTIFICATION_BASIS,
+    )
+)

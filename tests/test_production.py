@@ -143,6 +143,14 @@ def test_404_and_403_are_our_chinese_pages(client, applicant):
     assert ("无权操作" if response.status_code == 403 else "页面不存在") in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_a_request_for_an_unknown_host_gets_our_400_page_not_a_librarys():
+    response = Client(HTTP_HOST="elsewhere.example.com").get("/")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "请求无效" in page and "Material" not in page
+
+
 def test_the_json_log_line_carries_the_traceback():
     import json
     import logging

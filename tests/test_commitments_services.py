@@ -38,6 +38,25 @@ def evidence():
     return [SimpleUploadedFile("check.pdf", PDF, content_type="application/pdf")]
 
 
+def decide_breach(v, *, handler, leader, travel, outcome, finding, serious=False):
+    """A breach as the law has it: proposed with evidence, the subject's hearing period runs out unanswered,
+    then the department's leader decides (行政处罚法 Art 44, 45)."""
+    svc.verification_record(
+        actor=handler,
+        verification=v,
+        outcome=outcome,
+        finding=finding,
+        serious_consequences=serious,
+        evidence=evidence(),
+    )
+    v = CommitmentVerification.objects.get(pk=v.pk)
+    day = v.hearing_until + dt.timedelta(days=1)
+    travel.to(day.year, day.month, day.day)
+    return svc.verification_decide(
+        actor=leader, verification=v, outcome=outcome, reasons="期满未陈述申辩，维持拟认定。"
+    )
+
+
 # --- signing and immutability ------------------------------------------------------------------------------
 
 
@@ -103,12 +122,12 @@ def test_a_voluntary_commitment_is_not_a_simplified_procedure(
 
 
 def test_a_past_false_commitment_blocks_until_its_record_is_repaired(
-    travel, storage, applicant, handler, enterprise, matter, sample_matter
+    travel, storage, applicant, handler, leader, enterprise, matter, sample_matter
 ):
     c = sign(applicant, matter, enterprise)
     v = svc.verification_start(actor=handler, commitment=c)
-    svc.verification_record(
-        actor=handler, verification=v, outcome=VerificationState.FALSE, finding="经营场所不存在", evidence=evidence()
+    decide_breach(
+        v, handler=handler, leader=leader, travel=travel, outcome=VerificationState.FALSE, finding="经营场所不存在"
     )
     with pytest.raises(svc.CommitmentError) as exc:
         sign(applicant, sample_matter, enterprise)
@@ -191,12 +210,13 @@ def test_breach_creates_the_record_sends_the_notice_and_reports_it(
     v = CommitmentVerification.objects.get(commitment=c)
     with pytest.raises(svc.CommitmentError):  # a breach needs reasons and evidence
         svc.verification_record(actor=handler, verification=v, outcome=VerificationState.BROKEN, finding="")
-    svc.verification_record(
-        actor=handler,
-        verification=v,
+    decide_breach(
+        v,
+        handler=handler,
+        leader=leader,
+        travel=travel,
         outcome=VerificationState.BROKEN,
         finding="未按承诺配备冷藏设施",
-        evidence=evidence(),
     )
     c.refresh_from_db()
     assert c.status == Commitment.Status.BROKEN and c.public_status == "违诺"
@@ -225,8 +245,8 @@ def test_the_revocation_decision_is_routed_to_the_departments_leaders(
 
     c = sign(applicant, matter, enterprise)
     v = svc.verification_start(actor=handler, commitment=c)
-    svc.verification_record(
-        actor=handler, verification=v, outcome=VerificationState.FALSE, finding="资质材料伪造", evidence=evidence()
+    decide_breach(
+        v, handler=handler, leader=leader, travel=travel, outcome=VerificationState.FALSE, finding="资质材料伪造"
     )
     revocation = svc.revocation_start(actor=handler, verification=v, reason="承诺不实")
     task = engine.open_task(revocation)
@@ -241,16 +261,19 @@ def test_the_revocation_decision_is_routed_to_the_departments_leaders(
     assert not Notice.objects.filter(kind="commitment_revocation").exists()
 
 
-def test_serious_consequences_make_a_broken_commitment_serious(travel, storage, applicant, handler, enterprise, matter):
+def test_serious_consequences_make_a_broken_commitment_serious(
+    travel, storage, applicant, handler, leader, enterprise, matter
+):
     c = sign(applicant, matter, enterprise)
     v = svc.verification_start(actor=handler, commitment=c)
-    svc.verification_record(
-        actor=handler,
-        verification=v,
+    decide_breach(
+        v,
+        handler=handler,
+        leader=leader,
+        travel=travel,
         outcome=VerificationState.BROKEN,
         finding="造成食物中毒",
-        serious_consequences=True,
-        evidence=evidence(),
+        serious=True,
     )
     assert Commitment.objects.get(pk=c.pk).breach_record.severity == Severity.SERIOUS
 
@@ -286,7 +309,7 @@ def test_only_the_responsible_department_verifies(
 
 
 def test_a_broken_repair_commitment_flags_the_repair(
-    travel, storage, applicant, handler, enterprise, matter, market_bureau
+    travel, storage, applicant, handler, leader, enterprise, matter, market_bureau
 ):
     from cases.models import RepairApplication, RepairState
     from tests.factories import CreditRecordFactory as F
@@ -315,8 +338,8 @@ def test_a_broken_repair_commitment_flags_the_repair(
     )
     RepairApplication.objects.filter(pk=application.pk).update(state=RepairState.APPROVED)
     v = svc.verification_start(actor=handler, commitment=repair_commitment)
-    svc.verification_record(
-        actor=handler, verification=v, outcome=VerificationState.BROKEN, finding="再次违法", evidence=evidence()
+    decide_breach(
+        v, handler=handler, leader=leader, travel=travel, outcome=VerificationState.BROKEN, finding="再次违法"
     )
     repair_commitment.refresh_from_db()
     assert repair_commitment.repair_review_flagged_at is not None

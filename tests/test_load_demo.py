@@ -149,7 +149,10 @@ def test_the_demo_has_government_bodies_rectifying_for_the_supervisor_and_the_li
     )
 
     overdue = RectificationCase.objects.get(handling_organisation=city_mgmt)
-    supervision = EscalationStep.objects.get(object_id=overdue.pk, step=EscalationStep.Step.SUPERVISION)
+    # Its rectification deadline has its 督办 (so has its late progress report, escalated like every limit).
+    supervision = EscalationStep.objects.get(
+        object_id=overdue.pk, step=EscalationStep.Step.SUPERVISION, clock__purpose="rectification.deadline"
+    )
     assert supervision.notice is not None and supervision.notice.kind == "rectification_supervision"
     assert not EscalationStep.objects.filter(object_id=overdue.pk, step=EscalationStep.Step.INTERVIEW).exists()
     closed = RectificationCase.objects.get(handling_organisation=street, state=RectificationState.CLOSED)

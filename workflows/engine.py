@@ -61,9 +61,9 @@ def open_node_name(case: models.Model) -> str | None:
     return task.flow_task.name if task else None
 
 
-def start_process(flow_class, *, case: models.Model) -> Process:
-    """Start ``flow_class`` for ``case`` (inside the caller's transaction)."""
-    return flow_class.start.run(case=case)
+def start_process(flow_class, *, case: models.Model, start=None) -> Process:
+    """Start ``flow_class`` for ``case`` (inside the caller's transaction), at its ``start`` node or ``start``."""
+    return (start or flow_class.start).run(case=case)
 
 
 def may_take(node, user, task: Task) -> bool:

@@ -65,7 +65,7 @@ register(
         code="commitment",
         label=_("信用承诺核查"),
         model_label="cases.CommitmentVerification",
-        open_states=("open",),
+        open_states=("open", "hearing"),
         staff_url_name="commitment_verification",
         clock_purposes=("commitment.verify",),
         # Routes the leader's decision on 撤销行政决定 (the check itself is scheduled set-based by the sweep).

@@ -67,6 +67,8 @@ OBJECTION_REVIEW_REQUEST_WD = "objection.review_request_wd"
 # 3. 信用承诺
 COMMITMENT_REPORT_WD = "commitment.report_wd"
 COMMITMENT_REVOCATION_WD = "commitment.revocation_wd"
+# The subject's period to state its case before a breach is decided (行政处罚法 Art 44, 45), in calendar days.
+COMMITMENT_HEARING_DAYS = "commitment.hearing_days"
 # 4. 政务失信
 RECTIFICATION_FORWARD_WD = "rectification.forward_wd"
 RECTIFICATION_PLAN_WD = "rectification.plan_wd"
@@ -98,6 +100,7 @@ NOTICE_KINDS = (
     "repair_revoked",  # 撤销信用修复决定书
     "commitment_letter",  # 信用承诺书
     "commitment_breach",  # 违背信用承诺认定告知书
+    "commitment_breach_notice",  # 违背信用承诺事先告知书
     "commitment_revocation",  # 撤销行政决定决定书
     "objection_check",  # 核查通知
     "objection_result",  # 异议处理结果告知书
@@ -135,6 +138,7 @@ REQUIRED_KEYS = frozenset(
         OBJECTION_REVIEW_REQUEST_WD,
         COMMITMENT_REPORT_WD,
         COMMITMENT_REVOCATION_WD,
+        COMMITMENT_HEARING_DAYS,
         RECTIFICATION_FORWARD_WD,
         RECTIFICATION_PLAN_WD,
         RECTIFICATION_PROGRESS_INTERVAL_WD,

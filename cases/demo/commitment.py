@@ -1,5 +1,6 @@
 """Demo commitments (``manage.py load_demo``): matters of two departments and commitments in different states —
-kept, awaiting verification, broken (with its record and notice), documents to follow overdue — written through
+kept, awaiting verification, broken (heard, decided by the leader, with its record and notice), documents to follow
+overdue — written through
 the commitment services, as the department's own users."""
 
 from __future__ import annotations
@@ -69,4 +70,22 @@ def load_demo_commitments(data: dict, organisations: dict, subjects: dict, creat
         svc.verification_record(
             actor=handler, verification=check, outcome=item["outcome"], finding=item["finding"], evidence=evidence
         )
+        if item["outcome"] != VerificationState.KEPT:
+            # A breach is only proposed: the subject states its case, then the department's leader decides.
+            _hear_and_decide(check, item)
         created["verification outcomes"] += 1
+
+
+def _hear_and_decide(check: CommitmentVerification, item: dict) -> None:
+    subject = check.commitment.subject
+    speaker = User.objects.filter(role=Role.APPLICANT, authorisations__subject=subject).order_by("pk").first()
+    leader = User.objects.filter(role=Role.DEPT_LEADER, organisation=check.handling_organisation).order_by("pk").first()
+    if speaker is None or leader is None:
+        return
+    svc.verification_statement(actor=speaker, verification=check, text=item.get("statement", "对核查事实无异议。"))
+    svc.verification_decide(
+        actor=leader,
+        verification=check,
+        outcome=item["outcome"],
+        reasons=item.get("decision", "承诺人陈述未提出新的事实和证据，维持拟认定意见。"),
+    )

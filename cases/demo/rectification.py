@@ -99,6 +99,10 @@ def load_demo_rectifications(items: list[dict], created: Counter) -> None:
         with _on(_at(start, 3)):
             svc.rectification_submit_plan(actor=liaison, case=case, text=item["plan"])
         if item["stage"] == "overdue":
+            # The body keeps reporting progress (its last report is today's), but the deadline has passed.
+            svc.rectification_report_progress(
+                actor=liaison, case=case, text=item.get("progress", "已完成部分款项支付，剩余款项正在筹措。")
+            )
             fired = True
             continue
         with _on(_at(start, 20)):

@@ -37,6 +37,34 @@ class OutcomeForm(forms.Form):
     evidence = forms.FileField(label=_("证据材料"), required=False)
 
 
+class StatementForm(forms.Form):
+    """陈述、申辩 by the subject within the hearing period (行政处罚法 Art 45)."""
+
+    text = forms.CharField(label=_("陈述、申辩意见"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+    file = forms.FileField(label=_("证明材料"), required=False, help_text=_("PDF、JPEG或PNG格式。"))
+
+    def clean_file(self):
+        uploaded = self.cleaned_data.get("file")
+        return [uploaded] if uploaded else []
+
+
+class BreachDecisionForm(forms.Form):
+    """The leader's decision after the hearing: never heavier than proposed (行政处罚法 Art 45 ¶2)."""
+
+    outcome = forms.ChoiceField(label=_("认定结果"))
+    reasons = forms.CharField(
+        label=_("决定理由（含对陈述、申辩意见的采纳情况）"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, verification, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = [VerificationState.KEPT, VerificationState.BROKEN]
+        if verification.proposed_outcome == VerificationState.FALSE:
+            allowed.append(VerificationState.FALSE)
+        self.fields["outcome"].choices = [(state, VerificationState(state).label) for state in allowed]
+        self.initial.setdefault("outcome", verification.proposed_outcome)
+
+
 class RevocationStartForm(forms.Form):
     reason = forms.CharField(label=_("撤销理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 

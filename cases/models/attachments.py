@@ -14,6 +14,7 @@ class Attachment(models.Model):
         POWER_OF_ATTORNEY = "attorney", _("授权委托书")
         SUPPLEMENT = "supplement", _("补正材料")
         EVIDENCE = "evidence", _("证据材料")
+        STATEMENT = "statement", _("陈述申辩材料")
         OTHER = "other", _("其他材料")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")

@@ -314,6 +314,8 @@ class DepartmentApiToken(models.Model):
 
 class VerificationState(models.TextChoices):
     OPEN = "open", _("待核查")
+    # A breach is proposed and the subject heard before anything is decided (行政处罚法 Art 44, 45, 62).
+    HEARING = "hearing", _("拟认定违诺，陈述申辩中")
     KEPT = "kept", _("践诺")
     BROKEN = "broken", _("违诺")
     FALSE = "false", _("虚假承诺")
@@ -346,6 +348,38 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("核查完成时间"), null=True, blank=True)
+    # --- the hearing before a breach is decided (违背信用承诺事先告知 → 陈述申辩 → 负责人决定) ---
+    # Database defaults too: the verification sweep inserts checks set-based in SQL, naming only its columns.
+    proposed_outcome = models.CharField(
+        _("拟认定结果"),
+        max_length=10,
+        blank=True,
+        db_default="",
+        choices=[
+            (VerificationState.BROKEN, VerificationState.BROKEN.label),
+            (VerificationState.FALSE, VerificationState.FALSE.label),
+        ],
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("拟认定人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    hearing_until = models.DateField(_("陈述申辩截止日"), null=True, blank=True)
+    statement = models.TextField(_("陈述申辩意见"), blank=True, db_default="")
+    statement_at = models.DateTimeField(_("陈述申辩时间"), null=True, blank=True)
+    statement_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("陈述申辩人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decision_reasons = models.TextField(_("决定理由"), blank=True, db_default="")
     attachments = GenericRelation("cases.Attachment", content_type_field="content_type", object_id_field="object_id")
 
     class Meta:
@@ -353,9 +387,12 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
         verbose_name_plural = _("承诺核查")
         ordering = ["-created_at", "-id"]
         constraints = [
-            # One open check per commitment: the sweep and a manual start cannot both open one.
+            # One open check per commitment (a check in its hearing is still open): the sweep and a manual start
+            # cannot both open one.
             models.UniqueConstraint(
-                fields=["commitment"], condition=Q(state="open"), name="one_open_verification_per_commitment"
+                fields=["commitment"],
+                condition=Q(state__in=["open", "hearing"]),
+                name="one_open_verification_per_commitment",
             ),
         ]
         indexes = [models.Index(fields=["handling_organisation", "state"])]
@@ -363,19 +400,25 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
     def __str__(self) -> str:
         return f"{self.tracking_number or self.pk} {self.commitment}"
 
-    @transition(field=state, source=VerificationState.OPEN, target=VerificationState.KEPT)
+    @transition(field=state, source=[VerificationState.OPEN, VerificationState.HEARING], target=VerificationState.KEPT)
     def record_kept(self):
-        """践诺: the facts committed to are confirmed."""
+        """践诺: the facts committed to are confirmed (or the hearing showed they were)."""
 
-    @transition(field=state, source=VerificationState.OPEN, target=VerificationState.BROKEN)
+    @transition(field=state, source=VerificationState.OPEN, target=VerificationState.HEARING)
+    def propose_breach(self):
+        """违诺 or 虚假承诺 proposed: the subject is told and heard before the leader decides."""
+
+    @transition(field=state, source=VerificationState.HEARING, target=VerificationState.BROKEN)
     def record_broken(self):
         """违诺: the commitment was not kept (Henan Art 58: it enters the credit record)."""
 
-    @transition(field=state, source=VerificationState.OPEN, target=VerificationState.FALSE)
+    @transition(field=state, source=VerificationState.HEARING, target=VerificationState.FALSE)
     def record_false(self):
         """虚假承诺: what was committed to was untrue when signed."""
 
-    @transition(field=state, source=VerificationState.OPEN, target=VerificationState.CANCELLED)
+    @transition(
+        field=state, source=[VerificationState.OPEN, VerificationState.HEARING], target=VerificationState.CANCELLED
+    )
     def cancel(self):
         """The commitment ended otherwise (e.g. the application was withdrawn)."""
 

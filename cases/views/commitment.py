@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy
 from cases.forms.commitment import (
+    BreachDecisionForm,
     ImportForm,
     OutcomeForm,
     RegisterForm,
@@ -25,6 +26,7 @@ from cases.forms.commitment import (
     RevocationCloseForm,
     RevocationStartForm,
     SignForm,
+    StatementForm,
 )
 from cases.models import Commitment, CommitmentImport, CommitmentType, Subject
 from cases.selectors import commitment as sel
@@ -104,7 +106,7 @@ def _notices_of(obj):
     return Notice.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk).order_by("pk")
 
 
-def _detail_page(request, commitment, *, review_form=None, status=200):
+def _detail_page(request, commitment, *, review_form=None, statement_form=None, status=200):
     department = (
         policy.is_department(request.user) and policy.acting_organisation_id(request.user) == commitment.department_id
     )
@@ -117,6 +119,8 @@ def _detail_page(request, commitment, *, review_form=None, status=200):
             "is_department": department,
             "verifications": commitment.verifications.order_by("-pk"),
             "review_form": review_form or RepairReviewForm(),
+            "statement_form": statement_form or StatementForm(),
+            "may_state": policy.is_applicant(request.user) and policy.can_apply_for(request.user, commitment.subject),
         },
         status=status,
     )
@@ -156,7 +160,7 @@ def desk(request):
     )
 
 
-def _verification_page(request, v, *, form=None, start_form=None, close_form=None, status=200):
+def _verification_page(request, v, *, form=None, start_form=None, close_form=None, decide_form=None, status=200):
     """The check's page; a refused action re-renders it with the person's input in its own form."""
     revocation = getattr(v, "revocation", None) if hasattr(v, "revocation") else None
     return render(
@@ -166,6 +170,8 @@ def _verification_page(request, v, *, form=None, start_form=None, close_form=Non
             "v": v,
             "c": v.commitment,
             "form": form or OutcomeForm(),
+            "decide_form": decide_form or BreachDecisionForm(verification=v),
+            "statement_files": v.attachments.filter(purpose="statement"),
             "can_handle": policy.can_handle_case(request.user, v),
             "revocation": revocation,
             "start_form": start_form or RevocationStartForm(),
@@ -208,6 +214,25 @@ def verification(request, pk: int):
                 return redirect("commitment_verification", pk=v.pk)
         return _verification_page(request, v, form=form, status=400)
     return _verification_page(request, v, form=form)
+
+
+@login_required
+@require_POST
+def verification_decide(request, pk: int):
+    v = sel.verification_for(request.user, pk)
+    form = BreachDecisionForm(request.POST, verification=v)
+    if form.is_valid():
+        try:
+            svc.verification_decide(actor=request.user, verification=v, **form.cleaned_data)
+        except ValidationError as exc:
+            _refused(form, exc)
+        except engine.TaskConflict as conflict:  # decided already (another tab, or a colleague)
+            messages.error(request, str(conflict))
+            return redirect("commitment_verification", pk=v.pk)
+        else:
+            messages.success(request, _("已作出认定。"))
+            return redirect("commitment_verification", pk=v.pk)
+    return _verification_page(request, v, decide_form=form, status=400)
 
 
 @login_required
@@ -418,3 +443,25 @@ def api_commitments(request):
     return JsonResponse(
         {"batch": result.batch.pk, "created": result.created, "subjects_created": result.subjects_created}, status=201
     )
+
+
+@login_required
+@require_POST
+def verification_statement(request, pk: int, verification_pk: int):
+    """The subject's 陈述、申辩 on a proposed breach, from the commitment's page."""
+    commitment = sel.commitment_for(request.user, pk)
+    v = commitment.verifications.filter(pk=verification_pk).first()
+    if v is None:
+        raise Http404
+    form = StatementForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            svc.verification_statement(
+                actor=request.user, verification=v, text=form.cleaned_data["text"], files=form.cleaned_data["file"]
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, _("陈述、申辩意见已提交。"))
+            return redirect("commitment_detail", pk=commitment.pk)
+    return _detail_page(request, commitment, statement_form=form, status=400)

@@ -25,6 +25,18 @@ COMMITMENT_BREACH = register(
         legal_basis=_COMMITMENT_BASIS,
     )
 )
+# Before a breach is decided the subject is told the facts and its right to state its case (行政处罚法 Art 44).
+COMMITMENT_BREACH_NOTICE = register(
+    NoticeKind(
+        code="commitment_breach_notice",
+        title=_("违背信用承诺事先告知书"),
+        default_prefix="诺告",
+        required=("matter", "outcome", "reasons", "severity", "hearing_until"),
+        legal_basis=_(
+            "《河南省社会信用条例》第三十三条、第五十八条；《中华人民共和国行政处罚法》第四十四条、第四十五条"
+        ),
+    )
+)
 COMMITMENT_REVOCATION = register(
     NoticeKind(
         code="commitment_revocation",

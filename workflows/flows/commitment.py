@@ -1,9 +1,14 @@
 """Routing of a credit commitment's follow-up (PROCEDURES.md §3): who must act next, in whose inbox.
 
-After a breach or a false commitment is established, the department may start 撤销行政决定 (行政许可法 Art 69;
-河南省社会信用条例 Art 68). Only its leader decides, so the decision is a task routed to the leaders of the
-department that granted the decision. The legal state is DecisionRevocation.state; this flow only routes work,
-completed by workflows.engine.complete_task around cases.services.commitment.lifecycle.revocation_close.
+Two decisions belong to the department's leader, so each is a task routed to the leaders of the department
+that checked the commitment:
+- a proposed breach (违诺 / 虚假承诺), after the subject was heard (行政处罚法 Art 44, 45): ``start_breach`` →
+  ``breach_decide``, on the CommitmentVerification;
+- 撤销行政决定 after an established breach (行政许可法 Art 69; 河南省社会信用条例 Art 68): ``start`` → ``decide``,
+  on the DecisionRevocation.
+The legal states are those models' ``state``; this flow only routes work, completed by
+workflows.engine.complete_task around cases.services.commitment.lifecycle.verification_decide and
+revocation_close.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -16,11 +21,20 @@ from workflows.flows.common import handling_organisation, to_case_page
 
 
 class CommitmentFlow(flow.Flow):
-    process_title = _("撤销行政决定")
-    process_description = _("违背信用承诺或虚假承诺经认定后，由作出行政决定的部门负责人决定是否撤销。")
+    process_title = _("信用承诺违诺处理")
+    process_description = _(
+        "拟认定违诺经承诺人陈述申辩后由部门负责人认定；违诺认定后由部门负责人决定是否撤销行政决定。"
+    )
     lock_impl = PROCESS_LOCK
 
     start = flow.StartHandle(this.start_process).Next(this.decide)
+    start_breach = flow.StartHandle(this.start_process).Next(this.breach_decide)
+    breach_decide = (
+        flow.View(to_case_page)
+        .Annotation(title=_("陈述申辩后负责人认定"))
+        .Permission(DEPT_LEADER, obj=handling_organisation)
+        .Next(this.end)
+    )
     decide = (
         flow.View(to_case_page)
         .Annotation(title=_("负责人决定是否撤销"))

@@ -47,6 +47,7 @@ from workflows.services.clocks import clock_start, clock_stop
 
 VERIFY_PURPOSE = "commitment.verify"
 REVOCATION_PURPOSE = "commitment.revocation"
+HEARING_PURPOSE = "commitment.hearing"
 REPORT_CITATION = "郑东新区社会信用体系建设2022年工作要点第6项"
 VERIFY_CITATION = "国办发〔2020〕42号；承诺事项核查办法"
 
@@ -461,7 +462,10 @@ def verification_record(
     serious_consequences: bool = False,
     evidence=(),
 ) -> CommitmentVerification:
-    """Record the outcome with its evidence; a broken or false commitment has its consequences at once."""
+    """Record the check with its evidence. 践诺 is final at once. 违诺 or 虚假承诺 is only proposed: the subject
+    receives a 违背信用承诺事先告知书 and may state its case within the hearing period; the department's leader
+    decides afterwards (verification_decide) — no record or sanction before the subject was heard
+    (行政处罚法 Art 44, 45, 62)."""
     _require(policy.can_handle_case(actor, verification), _("您无权办理该核查。"))
     if outcome not in OUTCOMES:
         raise CommitmentError(_("核查结果无效。"), code="bad_outcome")
@@ -481,76 +485,218 @@ def verification_record(
             raise CommitmentError(_("该核查已办结。"), code="closed")
         for uploaded in evidence:
             attachment_add(actor=actor, case=v, purpose="evidence", uploaded=uploaded)
-        {
-            VerificationState.KEPT: v.record_kept,
-            VerificationState.BROKEN: v.record_broken,
-            VerificationState.FALSE: v.record_false,
-        }[outcome]()
         v.finding, v.serious_consequences = finding, serious_consequences
-        v.decided_by, v.decided_at = actor, now
+        _stop_clocks(
+            v,
+            VERIFY_PURPOSE,
+            actor,
+            now,
+            _("核查办结") if outcome == VerificationState.KEPT else _("拟认定，告知陈述申辩"),
+        )
+        if outcome == VerificationState.KEPT:
+            return _decide(actor=actor, v=v, outcome=outcome, now=now)
+        _propose_breach(actor=actor, v=v, outcome=outcome, now=now)
+    return v
+
+
+def _stop_clocks(v, purpose: str, actor, now, reason) -> None:
+    for clock in Clock.objects.filter(
+        content_type__model="commitmentverification", object_id=v.pk, purpose=purpose, stopped_at__isnull=True
+    ):
+        clock_stop(clock=clock, reason=reason, actor=actor, at=now)
+
+
+def _propose_breach(*, actor, v: CommitmentVerification, outcome: str, now) -> None:
+    """违背信用承诺事先告知: the facts, the proposed finding and its severity, and the period to answer."""
+    commitment = v.commitment
+    detail = rules.rule_param_detail(rules.ruleset_in_force(now), rules.COMMITMENT_HEARING_DAYS)
+    today = local_date(now)
+    v.propose_breach()
+    v.proposed_outcome, v.proposed_by = outcome, actor
+    v.hearing_until = get_calendar().calendar_day_deadline(today, int(detail.value))
+    v.save()
+    clock_start(
+        case=v,
+        purpose=HEARING_PURPOSE,
+        label=_("陈述申辩期限"),
+        budget=(v.hearing_until - today).days,
+        unit=Clock.Unit.CALENDAR_DAYS,
+        # The subject's own window: it runs against nobody's deadline and is never escalated.
+        kind=Clock.Kind.INTERNAL,
+        received_at=today,
+        organisation=v.handling_organisation,
+        citation=detail.citation,
+        actor=actor,
+        start_rule=Clock.StartRule.IMMEDIATE,
+    )
+    severity = breach_severity(
+        matter=commitment.commitment_matter, outcome=outcome, serious_consequences=v.serious_consequences
+    )
+    notice_request(
+        case=v,
+        kind="commitment_breach_notice",
+        trigger=f"proposed_{outcome}",
+        issuer=v.handling_organisation,
+        addressee_subject=commitment.subject,
+        actor=actor,
+        context={
+            "matter": commitment.matter,
+            "signed_on": local_date(commitment.signed_at),
+            "outcome": str(VerificationState(outcome).label),
+            "reasons": v.finding,
+            "severity": str(Severity(severity).label),
+            "hearing_until": v.hearing_until.isoformat(),
+        },
+    )
+    audit_log(
+        actor=actor,
+        action="verification.breach_proposed",
+        obj=v,
+        data={"commitment": commitment.pk, "outcome": outcome, "finding": v.finding[:300]},
+    )
+    flow = procedure_flow("commitment")
+    engine.start_process(flow, case=v, start=flow.start_breach)
+
+
+def verification_statement(
+    *, actor, verification: CommitmentVerification, text: str, files=()
+) -> CommitmentVerification:
+    """陈述、申辩: the subject answers the proposed finding online, once, within the hearing period."""
+    text = (text or "").strip()
+    if not text:
+        raise CommitmentError(_("请填写陈述、申辩意见。"), code="no_statement")
+    now = timezone.now()
+    with transaction.atomic():
+        v = (
+            CommitmentVerification.objects.select_for_update(of=("self",))
+            .select_related("commitment__subject", "handling_organisation")
+            .get(pk=verification.pk)
+        )
+        _require(policy.can_apply_for(actor, v.commitment.subject), _("您无权代该主体陈述、申辩。"))
+        if v.state != VerificationState.HEARING:
+            raise CommitmentError(_("该核查不在陈述申辩阶段。"), code="not_hearing")
+        if v.statement_at is not None:
+            raise CommitmentError(_("已提交陈述、申辩意见。"), code="stated")
+        if local_date(now) > v.hearing_until:
+            raise CommitmentError(_("陈述申辩期限已于%(d)s届满。") % {"d": _cn(v.hearing_until)}, code="hearing_over")
+        for uploaded in files:
+            attachment_add(actor=actor, case=v, purpose="statement", uploaded=uploaded)
+        v.statement, v.statement_at, v.statement_by = text, now, actor
         v.save()
-        for clock in Clock.objects.filter(
-            content_type__model="commitmentverification",
-            object_id=v.pk,
-            purpose=VERIFY_PURPOSE,
-            stopped_at__isnull=True,
-        ):
-            clock_stop(clock=clock, reason=_("核查办结"), actor=actor, at=now)
-        commitment = Commitment.objects.select_for_update().get(pk=v.commitment_id)
-        {
-            VerificationState.KEPT: commitment.fulfil,
-            VerificationState.BROKEN: commitment.mark_broken,
-            VerificationState.FALSE: commitment.mark_false,
-        }[outcome]()
-        commitment.status_changed_at = now
-        fields = ["status", "status_changed_at"]
-        record = None
-        if outcome != VerificationState.KEPT:
-            record = _breach_record(actor=actor, v=v, commitment=commitment, outcome=outcome, now=now)
-            commitment.breach_record = record
-            fields.append("breach_record")
-            if _repair_granted(commitment):
-                # A 信用修复型 commitment broken after the repair: the repair itself is in question (36号令:
-                # a repair obtained by a commitment not kept may be revoked). Flag it to the department.
-                commitment.repair_review_flagged_at = now
-                fields.append("repair_review_flagged_at")
-        commitment.save(update_fields=fields)
-        audit_log(
+        _stop_clocks(v, HEARING_PURPOSE, actor, now, _("已提交陈述、申辩意见"))
+        audit_log(actor=actor, action="verification.statement", obj=v, data={"files": len(files)})
+    return v
+
+
+def verification_decide(
+    *, actor, verification: CommitmentVerification, outcome: str, reasons: str
+) -> CommitmentVerification:
+    """The leader decides after the subject was heard (or its period ran out): 违诺 / 虚假承诺 with their
+    consequences, or 践诺 when the statement holds. Never heavier than proposed: stating one's case is never
+    punished (行政处罚法 Art 45 ¶2)."""
+    _require(
+        policy.is_department(actor)
+        and actor.role == Role.DEPT_LEADER
+        and policy.acting_organisation_id(actor) == verification.handling_organisation_id,
+        _("违背信用承诺的认定须由部门负责人决定。"),
+    )
+    if outcome not in OUTCOMES:
+        raise CommitmentError(_("核查结果无效。"), code="bad_outcome")
+    if not (reasons or "").strip():
+        raise CommitmentError(_("请写明决定理由（含对陈述、申辩意见的采纳情况）。"), code="no_reason")
+    return engine.complete_task(
+        case=verification,
+        node=procedure_flow("commitment").breach_decide,
+        user=actor,
+        action=lambda: _decide_after_hearing(actor=actor, verification=verification, outcome=outcome, reasons=reasons),
+    )
+
+
+def _decide_after_hearing(*, actor, verification, outcome: str, reasons: str) -> CommitmentVerification:
+    now = timezone.now()
+    v = (
+        CommitmentVerification.objects.select_for_update(of=("self",))
+        .select_related("commitment__commitment_matter", "commitment__subject", "handling_organisation")
+        .get(pk=verification.pk)
+    )
+    if v.state != VerificationState.HEARING:
+        raise CommitmentError(_("该核查不在陈述申辩阶段。"), code="not_hearing")
+    if v.statement_at is None and local_date(now) <= v.hearing_until:
+        raise CommitmentError(
+            _("陈述申辩期限至%(d)s，期满或承诺人提交意见后方可决定。") % {"d": _cn(v.hearing_until)},
+            code="hearing_open",
+        )
+    if outcome == VerificationState.FALSE and v.proposed_outcome != VerificationState.FALSE:
+        raise CommitmentError(_("不得因当事人陈述、申辩而作出更重的认定。"), code="heavier")
+    v.decision_reasons = reasons.strip()
+    _stop_clocks(v, HEARING_PURPOSE, actor, now, _("陈述申辩期满"))
+    return _decide(actor=actor, v=v, outcome=outcome, now=now)
+
+
+def _decide(*, actor, v: CommitmentVerification, outcome: str, now) -> CommitmentVerification:
+    """The outcome takes effect: the check closes, the commitment's status follows, a breach becomes a credit
+    record with its notice, and the platform is told (7 WD report)."""
+    {
+        VerificationState.KEPT: v.record_kept,
+        VerificationState.BROKEN: v.record_broken,
+        VerificationState.FALSE: v.record_false,
+    }[outcome]()
+    v.decided_by, v.decided_at = actor, now
+    v.save()
+    commitment = Commitment.objects.select_for_update().get(pk=v.commitment_id)
+    {
+        VerificationState.KEPT: commitment.fulfil,
+        VerificationState.BROKEN: commitment.mark_broken,
+        VerificationState.FALSE: commitment.mark_false,
+    }[outcome]()
+    commitment.status_changed_at = now
+    fields = ["status", "status_changed_at"]
+    record = None
+    if outcome != VerificationState.KEPT:
+        record = _breach_record(actor=actor, v=v, commitment=commitment, outcome=outcome, now=now)
+        commitment.breach_record = record
+        fields.append("breach_record")
+        if _repair_granted(commitment):
+            # A 信用修复型 commitment broken after the repair: the repair itself is in question (36号令:
+            # a repair obtained by a commitment not kept may be revoked). Flag it to the department.
+            commitment.repair_review_flagged_at = now
+            fields.append("repair_review_flagged_at")
+    commitment.save(update_fields=fields)
+    audit_log(
+        actor=actor,
+        action=f"verification.{outcome}",
+        obj=v,
+        data={
+            "commitment": commitment.pk,
+            "finding": v.finding[:300],
+            "serious_consequences": v.serious_consequences,
+            "record": record.pk if record else None,
+        },
+    )
+    _report(
+        commitment=commitment,
+        topic=TOPIC_FULFILMENT,
+        key=f"v{v.pk}",
+        occurred_at=now,
+        actor=actor,
+        extra={"outcome": outcome, "verification": v.pk, "record": record.pk if record else None},
+    )
+    if record is not None:
+        notice_request(
+            case=v,
+            kind="commitment_breach",
+            trigger=outcome,
+            issuer=v.handling_organisation,
+            addressee_subject=commitment.subject,
             actor=actor,
-            action=f"verification.{outcome}",
-            obj=v,
-            data={
-                "commitment": commitment.pk,
-                "finding": finding[:300],
-                "serious_consequences": serious_consequences,
-                "record": record.pk if record else None,
-                "evidence": len(evidence),
+            context={
+                "matter": commitment.matter,
+                "signed_on": local_date(commitment.signed_at),
+                "outcome": v.get_state_display(),
+                "reasons": "\n".join(r for r in (v.finding, v.decision_reasons) if r),
+                "severity": record.get_severity_display(),
             },
         )
-        _report(
-            commitment=commitment,
-            topic=TOPIC_FULFILMENT,
-            key=f"v{v.pk}",
-            occurred_at=now,
-            actor=actor,
-            extra={"outcome": outcome, "verification": v.pk, "record": record.pk if record else None},
-        )
-        if record is not None:
-            notice_request(
-                case=v,
-                kind="commitment_breach",
-                trigger=outcome,
-                issuer=v.handling_organisation,
-                addressee_subject=commitment.subject,
-                actor=actor,
-                context={
-                    "matter": commitment.matter,
-                    "signed_on": local_date(commitment.signed_at),
-                    "outcome": v.get_state_display(),
-                    "reasons": finding,
-                    "severity": record.get_severity_display(),
-                },
-            )
     return v
 
 

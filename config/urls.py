@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from cases.views import commitment as commitment_views
 from cases.views import records as case_views
+from config import health, twofactor
 
 admin.site.site_header = "信用事项办理平台 · 管理后台"
 admin.site.site_title = "信用事项办理平台"
@@ -15,6 +16,22 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's own password views with our Chinese templates (templates/registration/).
+    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
+    path("accounts/2fa/setup/", twofactor.setup, name="twofactor_setup"),
+    path("accounts/2fa/verify/", twofactor.verify, name="twofactor_verify"),
+    path("healthz", health.healthz, name="healthz"),
     path("notices/", include("notices.urls")),
     path("platform/outbox/", include("cases.urls.outbox")),
     path("repair/", include("cases.urls.repair")),

@@ -9,9 +9,14 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 mkdir -p "${CASEWORK_VAR_DIR:-var}"
 PORT="${PORT:-8000}"
-# The demo is a development server: tracebacks on, reachable from other machines on the network.
-export DEBUG="${DEBUG:-1}"
-export ALLOWED_HOSTS="${ALLOWED_HOSTS:-*}"
+# The demo runs as production does — gunicorn, whitenoise, DEBUG off — so a demo user sees the project's own
+# error pages, never Django's technical ones; it listens on this machine only unless HOST says otherwise.
+HOST="${HOST:-127.0.0.1}"
+export DEBUG="${DEBUG:-0}"
+if [ "$HOST" != "127.0.0.1" ] && [ -z "${ALLOWED_HOSTS:-}" ]; then export ALLOWED_HOSTS="*"; fi
+export GUNICORN_BIND="$HOST:$PORT"
+# SQLite takes one writer at a time: two workers are plenty for a demo.
+export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
 case "${DATABASE_URL:-}" in postgres://* | postgresql://*) "$ROOT/scripts/ensure_postgres.sh" ;; esac
 
 compile_messages
@@ -28,7 +33,7 @@ tasks=""
 running() { [ -n "$1" ] && ps -o stat= --sid "$1" 2>/dev/null | grep -qv '^Z'; }
 stop() {
     trap - INT TERM EXIT
-    # qcluster stops its own workers on SIGTERM; the web server's group includes the autoreloader child.
+    # qcluster stops its own workers on SIGTERM; gunicorn's master stops its workers.
     if [ -n "$tasks" ]; then kill -TERM "$tasks" 2>/dev/null || true; fi
     if [ -n "$web" ]; then kill -TERM -- "-$web" 2>/dev/null || true; fi
     for _ in $(seq 1 40); do
@@ -45,7 +50,7 @@ trap stop INT TERM EXIT
 
 # Each in its own session, so what it starts (the autoreloader's child, the task workers) can be found and
 # stopped with it, and a Ctrl-C reaches them only through stop().
-setsid "$PY" manage.py runserver "0.0.0.0:$PORT" &
+setsid "$VENV/bin/gunicorn" -c deploy/gunicorn.conf.py config.wsgi &
 web=$!
 setsid "$PY" manage.py qcluster &
 tasks=$!

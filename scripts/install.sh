@@ -53,6 +53,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
     # psycopg2 is built from source against Debian's libpq (no binary wheel), hence libpq-dev above.
     printf '%s\n' "$requirements" | "$PY" -m pip install --quiet --disable-pip-version-check -r /dev/stdin
     echo "$digest" >"$stamp"
+    rm -f "$ROOT/var/staticfiles/staticfiles.json"  # packages may bring new static files: collect again
 fi
 # English catalog → django.mo (not committed: build output, like .venv).
 compile_messages
+# Static files under hashed names, pre-compressed (gzip, brotli), served by whitenoise on every web node.
+# Only when something under static/ changed since the last collection.
+manifest="$ROOT/var/staticfiles/staticfiles.json"
+if [ ! -f "$manifest" ] || [ -n "$(find "$ROOT/static" -newer "$manifest" -print -quit)" ]; then
+    say "collecting static files"
+    (cd "$ROOT" && STATIC_ROOT="$ROOT/var/staticfiles" "$PY" manage.py collectstatic --noinput --clear --verbosity 0)
+fi

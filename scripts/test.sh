@@ -10,6 +10,9 @@ export FAST_PASSWORD_HASHER=1
 # django-q2 runs tasks in-process, so on_commit side effects happen inside the test that caused them.
 export Q_SYNC=1
 "$ROOT/scripts/ensure_postgres.sh"
+# Redis for the tests of the scaled-out setup (broker, cache); they pick their own key prefix and queue name.
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
+REDIS_URL="$TEST_REDIS_URL" "$ROOT/scripts/ensure_redis.sh"
 compile_messages
 
 cd "$ROOT"

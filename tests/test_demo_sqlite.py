@@ -91,7 +91,7 @@ def _get(url: str) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, ""
+        return exc.code, exc.read().decode()
 
 
 @pytest.fixture
@@ -155,9 +155,9 @@ def test_the_demo_runs_on_the_embedded_sqlite_database_alone(demo_env):
     # cluster works off the notices load_demo queued while pages are served.
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
         cwd=ROOT,
-        env=demo_env,
+        env={**demo_env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "DEBUG": "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
@@ -178,13 +178,18 @@ def test_the_demo_runs_on_the_embedded_sqlite_database_alone(demo_env):
                 break
             except OSError:
                 assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "runserver did not answer within 30 s"
+                assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
                 time.sleep(0.3)
         assert status == 200
         status, body = _get(f"http://127.0.0.1:{port}/public/")
         assert status == 200 and "信用" in body
         status, body = _get(f"http://127.0.0.1:{port}/public/commitments/")
         assert status == 200
+        # DEBUG off, as in production: the site's own error page, and static files served by the app itself.
+        status, body = _get(f"http://127.0.0.1:{port}/no-such-page/")
+        assert status == 404 and "页面不存在" in body and "Django" not in body
+        status, body = _get(f"http://127.0.0.1:{port}/static/css/site.css")
+        assert status == 200 and "Credit Casework" in body
         # Signed-in pages send an anonymous visitor to the login page.
         status, body = _get(f"http://127.0.0.1:{port}/supervision/")
         assert status == 200 and 'name="password"' in body

@@ -11,6 +11,8 @@ import qrcode.image.svg
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,6 +38,26 @@ def two_factor_required(user) -> bool:
     return settings.STAFF_2FA and (user.is_superuser or getattr(user, "role", None) in REQUIRED_ROLES)
 
 
+# Whether the signed-in officer has a TOTP device, looked up once per login rather than on every request (the
+# inbox and the queues promise a fixed number of queries per page). Setting a device up happens in this same
+# session (and verifies it there); a device added elsewhere counts from the next login.
+_HAS_DEVICE = "casework_otp_has_device"
+
+
+def _has_device(request, user) -> bool:
+    known = request.session.get(_HAS_DEVICE)
+    if known is None or known[0] != user.pk:
+        known = [user.pk, user_has_device(user)]
+        request.session[_HAS_DEVICE] = known
+    return known[1]
+
+
+@receiver(user_logged_in)
+def _forget_device_lookup(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(_HAS_DEVICE, None)
+
+
 class RequireTwoFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,7 +70,7 @@ class RequireTwoFactorMiddleware:
             and not user.is_verified()
             and not request.path.startswith(OPEN_PATHS)
         ):
-            has_device = user_has_device(user)
+            has_device = _has_device(request, user)
             if has_device or two_factor_required(user):
                 target = "twofactor_verify" if has_device else "twofactor_setup"
                 return redirect(reverse(target) + "?" + urlencode({"next": request.get_full_path()}))
@@ -86,6 +108,7 @@ def setup(request):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            request.session[_HAS_DEVICE] = [request.user.pk, True]
             return redirect(_next_url(request))
         form.add_error("token", _("验证码不正确或已过期，请按应用中当前显示的验证码重新输入。"))
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)

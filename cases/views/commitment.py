@@ -216,63 +216,68 @@ def verification(request, pk: int):
     return _verification_page(request, v, form=form)
 
 
-@login_required
-@require_POST
-def verification_decide(request, pk: int):
-    v = sel.verification_for(request.user, pk)
-    form = BreachDecisionForm(request.POST, verification=v)
+def _verification_action(request, v, *, form, form_key: str, action, done: str):
+    """One action on a check's page: a valid form runs ``action(data)``; a refusal re-renders the page with the
+    person's input in its own form, a step already taken elsewhere is shown as the conflict it is."""
     if form.is_valid():
         try:
-            svc.verification_decide(actor=request.user, verification=v, **form.cleaned_data)
+            action(form.cleaned_data)
         except ValidationError as exc:
             _refused(form, exc)
         except engine.TaskConflict as conflict:  # decided already (another tab, or a colleague)
             messages.error(request, str(conflict))
             return redirect("commitment_verification", pk=v.pk)
         else:
-            messages.success(request, _("已作出认定。"))
+            messages.success(request, done)
             return redirect("commitment_verification", pk=v.pk)
-    return _verification_page(request, v, decide_form=form, status=400)
+    return _verification_page(request, v, status=400, **{form_key: form})
+
+
+@login_required
+@require_POST
+def verification_decide(request, pk: int):
+    v = sel.verification_for(request.user, pk)
+    return _verification_action(
+        request,
+        v,
+        form=BreachDecisionForm(request.POST, verification=v),
+        form_key="decide_form",
+        action=lambda data: svc.verification_decide(actor=request.user, verification=v, **data),
+        done=_("已作出认定。"),
+    )
 
 
 @login_required
 @require_POST
 def revocation_start(request, pk: int):
     v = sel.verification_for(request.user, pk)
-    form = RevocationStartForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.revocation_start(actor=request.user, verification=v, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("已启动撤销行政决定程序。"))
-            return redirect("commitment_verification", pk=v.pk)
-    return _verification_page(request, v, start_form=form, status=400)
+    return _verification_action(
+        request,
+        v,
+        form=RevocationStartForm(request.POST),
+        form_key="start_form",
+        action=lambda data: svc.revocation_start(actor=request.user, verification=v, reason=data["reason"]),
+        done=_("已启动撤销行政决定程序。"),
+    )
 
 
 @login_required
 @require_POST
 def revocation_close(request, pk: int):
     v = sel.verification_for(request.user, pk)
-    form = RevocationCloseForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.revocation_close(
-                actor=request.user,
-                revocation=v.revocation,
-                revoked=form.cleaned_data["decision"] == "revoke",
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            _refused(form, exc)
-        except engine.TaskConflict as conflict:  # decided already (another tab, or a colleague)
-            messages.error(request, str(conflict))
-            return redirect("commitment_verification", pk=v.pk)
-        else:
-            messages.success(request, _("已办结。"))
-            return redirect("commitment_verification", pk=v.pk)
-    return _verification_page(request, v, close_form=form, status=400)
+    return _verification_action(
+        request,
+        v,
+        form=RevocationCloseForm(request.POST),
+        form_key="close_form",
+        action=lambda data: svc.revocation_close(
+            actor=request.user,
+            revocation=v.revocation,
+            revoked=data["decision"] == "revoke",
+            note=data["note"],
+        ),
+        done=_("已办结。"),
+    )
 
 
 @login_required

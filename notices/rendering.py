@@ -12,16 +12,17 @@ import logging
 import mimetypes
 import posixpath
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from notices import kinds
+from notices import kinds, seal
 
 logger = logging.getLogger("casework.notices")
 
@@ -82,6 +83,12 @@ def verification_url(notice) -> str:
     return getattr(settings, "SITE_URL", "").rstrip("/") + path
 
 
+def verification_link(notice) -> str:
+    """What the QR code opens: the verification page with this notice's number and code filled in."""
+    query = urlencode({"number": notice.number, "code": notice.verification_code})
+    return f"{verification_url(notice)}?{query}"
+
+
 def addressee_name(notice) -> str:
     if notice.context.get("addressee_name"):
         return notice.context["addressee_name"]
@@ -113,6 +120,9 @@ def template_context(notice) -> dict:
         "legal_basis": ctx.get("legal_basis") or (rule_set.citation if rule_set else "") or kind.legal_basis,
         "remedies": kinds.remedy_periods(rule_set, ctx) if kind.adverse else None,
         "verification_url": verification_url(notice),
+        # Drawn, not fetched: the seal and the QR code are inline SVG (notices/seal.py).
+        "seal_svg": mark_safe(seal.seal_svg(notice.issuer.name)),  # noqa: S308 — built from escaped text
+        "qr_svg": mark_safe(seal.qr_svg(verification_link(notice))) if notice.number else "",  # noqa: S308
         "superseded_number": notice.supersedes.number if notice.supersedes_id else "",
     }
 

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from cases.models import Organisation, Subject
 from cases.services.audit import audit_log
 from cases.services.sequences import sequence_next
-from notices import kinds, rendering
+from notices import kinds, rendering, signing
 from notices.models import Notice
 from notices.selectors import is_addressee
 
@@ -202,7 +202,8 @@ def _issue(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
             )
             notice.verification_code = new_verification_code()
             notice.issued_at = issued_at
-            pdf = rendering.pdf_bytes(rendering.html_for(notice))
+            # Signed after the number is assigned; a failure to sign is a failure to issue (retried, then failed).
+            pdf = signing.sign_pdf(rendering.pdf_bytes(rendering.html_for(notice)), notice.issuer)
             name = _pdf_name(notice)
             if default_storage.exists(name):
                 default_storage.delete(name)

@@ -1,3 +1,4 @@
+from cases.models.api import ApiClient, ApiScope, IdempotencyRecord, WebhookDelivery, WebhookSubscription
 from cases.models.attachments import Attachment, CaseActivity
 from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
@@ -8,7 +9,6 @@ from cases.models.commitment import (
     CommitmentType,
     CommitmentVerification,
     DecisionRevocation,
-    DepartmentApiToken,
     VerificationState,
 )
 from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
@@ -27,6 +27,11 @@ from cases.models.repair import RepairApplication, RepairBar, RepairKind, Repair
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 
 __all__ = [
+    "ApiClient",
+    "ApiScope",
+    "IdempotencyRecord",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "Attachment",
     "CaseActivity",
     "Commitment",
@@ -35,7 +40,6 @@ __all__ = [
     "CommitmentType",
     "CommitmentVerification",
     "DecisionRevocation",
-    "DepartmentApiToken",
     "VerificationState",
     "EscalationStep",
     "LeadSource",

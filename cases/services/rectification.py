@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases import policy
 from cases.models import Attachment, CaseActivity, Organisation, RecordKind, Role, Severity, Subject, SubjectKind
@@ -515,10 +516,24 @@ def _start_progress_clock(case, actor, now):
     )
 
 
-def _file_report(actor, case, kind, expected, refused, code, text, evidence):
+# The state each kind of report is filed in, and the refusal when the case is no longer there.
+_NOT_RECTIFYING = (RectificationState.RECTIFYING, gettext_lazy("当前不在整改环节。"), "not_rectifying")
+_REPORT_STATES = {
+    RectificationReport.Kind.PLAN: (
+        RectificationState.AWAITING_PLAN,
+        gettext_lazy("当前不需要报送整改方案。"),
+        "not_awaiting_plan",
+    ),
+    RectificationReport.Kind.PROGRESS: _NOT_RECTIFYING,
+    RectificationReport.Kind.COMPLETION: _NOT_RECTIFYING,
+}
+
+
+def _file_report(actor, case, kind, text, evidence):
     """Lock the case, re-check its state, record the body's report with its evidence: the part the plan,
     progress and completion reports share. The caller does the state change and clocks."""
     case = _lock(case)
+    expected, refused, code = _REPORT_STATES[kind]
     if case.state != expected:
         raise RectificationError(refused, code=code)
     report = RectificationReport.objects.create(case=case, kind=kind, text=text.strip(), submitted_by=actor)
@@ -529,16 +544,7 @@ def _file_report(actor, case, kind, expected, refused, code, text, evidence):
 def _submit_plan(actor, case, text, evidence):
     now = timezone.now()
     with transaction.atomic():
-        case, report = _file_report(
-            actor,
-            case,
-            RectificationReport.Kind.PLAN,
-            RectificationState.AWAITING_PLAN,
-            _("当前不需要报送整改方案。"),
-            "not_awaiting_plan",
-            text,
-            evidence,
-        )
+        case, report = _file_report(actor, case, RectificationReport.Kind.PLAN, text, evidence)
         case.submit_plan()
         case.save()
         _stop(case, PLAN, actor, _("已报送整改方案"))
@@ -562,16 +568,7 @@ def rectification_report_progress(*, actor, case: RectificationCase, text: str, 
 def _report_progress(actor, case, text, evidence):
     now = timezone.now()
     with transaction.atomic():
-        case, report = _file_report(
-            actor,
-            case,
-            RectificationReport.Kind.PROGRESS,
-            RectificationState.RECTIFYING,
-            _("当前不在整改环节。"),
-            "not_rectifying",
-            text,
-            evidence,
-        )
+        case, report = _file_report(actor, case, RectificationReport.Kind.PROGRESS, text, evidence)
         _stop(case, PROGRESS, actor, _("已报送整改进展"))
         _start_progress_clock(case, actor, now)
         _activity(case, CaseActivity.Kind.NOTE, actor, _("报送整改进展"))
@@ -591,16 +588,7 @@ def rectification_submit_completion(*, actor, case: RectificationCase, text: str
 
 def _submit_completion(actor, case, text, evidence):
     with transaction.atomic():
-        case, report = _file_report(
-            actor,
-            case,
-            RectificationReport.Kind.COMPLETION,
-            RectificationState.RECTIFYING,
-            _("当前不在整改环节。"),
-            "not_rectifying",
-            text,
-            evidence,
-        )
+        case, report = _file_report(actor, case, RectificationReport.Kind.COMPLETION, text, evidence)
         case.submit_completion()
         case.save()
         # The body has done its part: its clocks stop, so no escalation runs while the office checks.

@@ -7,20 +7,32 @@ from __future__ import annotations
 import inspect
 import os
 import subprocess
+import threading
 from pathlib import Path
 
+import pytest
+from django.db import connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cases.models import AuditEvent, Role
+from cases.models.objection import ObjectionCase, ObjectionState
+from cases.models.repair import RepairApplication, RepairState
+from cases.services import objection as svc_objection
+from cases.services import repair as repair_svc
+from notices.models import Notice
 from notices.services import notice_render
+from tests.factories import UserFactory
 from tests.test_objection_paths import checking, filed, notices_of  # noqa: F401
-from tests.test_repair_flow import eligible_record, storage, travel  # noqa: F401
+from tests.test_objection_paths import file as file_objection
+from tests.test_repair_flow import eligible_record, make_submitted, storage, travel  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def login(user) -> Client:
-    c = Client()
+    # A server error is answered as the 500 page (as in production), so a race reports it as a status code.
+    c = Client(raise_request_exception=False)
     c.force_login(user)
     return c
 
@@ -126,3 +138,107 @@ def test_download_pdf_is_an_attachment_and_view_is_inline(checking, handler):
     assert reverse("notices:view", args=[check.pk]) in page and reverse("notices:download", args=[check.pk]) in page
     case_page = c.get(reverse("objection_desk_case", args=[checking.pk])).content.decode()
     assert "下载PDF" in case_page and reverse("notices:view", args=[check.pk]) in case_page
+
+
+# --- item 2: concurrent decisions answer one winner and conflict pages, never 500 ------------------------------
+def race(clients, url, data, *, method="post"):
+    """Every client sends the same request at the same moment through Django's real request handler, each
+    in its own thread with its own database connection. Returns the status codes."""
+    barrier = threading.Barrier(len(clients))
+    codes: list[int] = []
+    errors: list[BaseException] = []
+
+    def go(c):
+        try:
+            barrier.wait()
+            response = getattr(c, method)(url, data)
+            codes.append(response.status_code)
+        except BaseException as exc:  # the test reports it; a thread must not die silently
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=go, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return codes
+
+
+def test_refreshing_cases_in_many_threads_never_trips_the_protected_state(transactional_db, checking):
+    """django-fsm switches a protected field's class-level flag while one instance refreshes; another thread
+    refreshing at that moment used to raise "Direct state modification is not allowed"."""
+    errors: list[BaseException] = []
+
+    def loop():
+        try:
+            case = ObjectionCase.objects.get(pk=checking.pk)
+            for _ in range(300):
+                case.refresh_from_db()
+            assert case.state == ObjectionState.CHECKING
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=loop) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:1]
+    assert ObjectionCase._meta.get_field("state").protected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thirty_leaders_signing_off_at_once_make_one_decision(travel, storage, applicant, eligible_record, handler):
+    leaders = [
+        UserFactory(username=f"leader{i}", role=Role.DEPT_LEADER, organisation=handler.organisation) for i in range(30)
+    ]
+    app = make_submitted(applicant, eligible_record)
+    repair_svc.repair_accept(actor=handler, application=app)
+    repair_svc.repair_propose(actor=handler, application=app, proposal="approve", reason="")
+    codes = race(
+        [login(u) for u in leaders],
+        reverse("repair_desk_act", args=[app.pk, "signoff"]),
+        {"signoff-agree": "yes", "signoff-comment": "同意"},
+    )
+    assert max(codes) < 500, codes
+    assert codes.count(302) == 1 and set(codes) <= {302, 409}, codes
+    app = RepairApplication.objects.get(pk=app.pk)
+    assert app.state == RepairState.APPROVED
+    assert AuditEvent.objects.filter(action="repair.signed_off", object_id=str(app.pk)).count() <= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_handlers_accepting_at_once_make_one_acceptance(travel, storage, applicant, eligible_record, handler):
+    handlers = [
+        UserFactory(username=f"h{i}", role=Role.DEPT_HANDLER, organisation=handler.organisation) for i in range(20)
+    ]
+    app = make_submitted(applicant, eligible_record)
+    codes = race([login(u) for u in handlers], reverse("repair_desk_act", args=[app.pk, "accept"]), {})
+    assert max(codes) < 500, codes
+    assert codes.count(302) == 1 and set(codes) <= {302, 409}, codes
+    assert Notice.objects.filter(object_id=app.pk, kind="repair_accepted").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_objection_decisions_at_once_make_one(
+    travel, storage, applicant, eligible_record, credit_centre, handler, intake
+):
+    case = svc_objection.objection_send_check(
+        actor=intake, case=file_objection(applicant, eligible_record), note="请核对"
+    )
+    handlers = [
+        UserFactory(username=f"p{i}", role=Role.DEPT_HANDLER, organisation=handler.organisation) for i in range(20)
+    ]
+    codes = race(
+        [login(u) for u in handlers],
+        reverse("objection_desk_act", args=[case.pk, "decide"]),
+        {"decide-outcome": "maintained", "decide-reason": "经核对原件，信息无误"},
+    )
+    assert max(codes) < 500, codes
+    assert codes.count(302) == 1, codes
+    assert Notice.objects.filter(object_id=case.pk, kind="objection_result").count() <= 1

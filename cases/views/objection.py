@@ -296,7 +296,7 @@ def desk_act(request, pk: int, step: str):
     try:
         _run(step, request.user, case, form)
     except engine.TaskConflict as conflict:
-        case.refresh_from_db()
+        case = sel.objection_get_for_user(user=request.user, pk=case.pk)
         return _desk_page(request, case, http_status=409, error=str(conflict))
     except ValidationError as error:
         if form is None:

@@ -50,6 +50,7 @@ LAYERS = {
     "cases.urls": "interface",
     "cases.admin": "interface",
     "cases.api": "interface",
+    "cases.navigation": "interface",
     "workflows.flows": "interface",
     "workflows.admin": "interface",
     "notices.views": "interface",

@@ -38,7 +38,7 @@ def tokens_to_clients(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_commitment_hearing'),
+        ('cases', '0013_merge_inbox_supplement'),
     ]
 
     operations = [

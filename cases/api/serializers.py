@@ -209,3 +209,18 @@ class VerificationSerializer(serializers.Serializer):
 
 
 SCOPE_CHOICES = ApiScope.choices
+
+
+def page_of(child):
+    """The cursor-paginated list of ``child`` (DRF CursorPagination: next, previous, results)."""
+    name = child.__name__.removesuffix("Serializer")
+    return type(
+        f"Paginated{name}ListSerializer",
+        (serializers.Serializer,),
+        {
+            "next": serializers.CharField(allow_null=True, help_text="下一页地址（游标）"),
+            "previous": serializers.CharField(allow_null=True),
+            "results": child(many=True),
+            "__module__": __name__,
+        },
+    )

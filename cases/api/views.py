@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
-from rest_framework import parsers, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -57,6 +57,15 @@ def _paginate(view, qs, serializer, pagination=Cursor):
     return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
+class NotFoundView(ApiView):
+    is_public = True
+    authentication_classes = []
+    schema = None  # not an operation
+
+    def initial(self, request, *args, **kwargs):
+        raise exceptions.NotFound()
+
+
 # --- records --------------------------------------------------------------------------------------------
 
 
@@ -85,7 +94,7 @@ class RecordListView(ApiView):
             OpenApiParameter("display_state", OpenApiTypes.STR, enum=[c for c, _l in s.DisplayState.choices]),
             OpenApiParameter("q", OpenApiTypes.STR, description="事项名称、文书号或主体名称"),
         ],
-        responses=s.RecordSerializer(many=True),
+        responses=s.page_of(s.RecordSerializer),
     )
     def get(self, request):
         """本机构的信用记录（按权限范围）。"""
@@ -216,7 +225,7 @@ class CaseListView(ApiView):
     @extend_schema(
         operation_id="cases_list",
         parameters=[OpenApiParameter("procedure", OpenApiTypes.STR, enum=list(case_sel.CASE_MODELS), required=True)],
-        responses=s.CaseSerializer(many=True),
+        responses=s.page_of(s.CaseSerializer),
     )
     def get(self, request):
         """本机构办理的办件及其状态。"""
@@ -247,7 +256,7 @@ class CaseDetailView(ApiView):
 class TaskListView(ApiView):
     required_scopes = {"GET": ApiScope.CASES_READ}
 
-    @extend_schema(operation_id="tasks_list", responses=s.TaskSerializer(many=True))
+    @extend_schema(operation_id="tasks_list", responses=s.page_of(s.TaskSerializer))
     def get(self, request):
         """本机构办件的待办环节。"""
         paginator = Cursor()
@@ -278,7 +287,7 @@ class EventListView(ApiView):
     @extend_schema(
         operation_id="events_list",
         parameters=[OpenApiParameter("topic", OpenApiTypes.STR, enum=sorted(TOPIC_LABELS))],
-        responses=s.EventSerializer(many=True),
+        responses=s.page_of(s.EventSerializer),
     )
     def get(self, request):
         """平台事件流（推送事件），按产生顺序，游标分页：保存 next 地址，下次从那里继续。"""
@@ -306,7 +315,7 @@ def _webhook_row(sub, *, secret: bool = False) -> dict:
 class WebhookListView(ApiView):
     required_scopes = {"GET": ApiScope.WEBHOOKS, "POST": ApiScope.WEBHOOKS}
 
-    @extend_schema(operation_id="webhooks_list", responses=s.WebhookSerializer(many=True))
+    @extend_schema(operation_id="webhooks_list", responses=s.page_of(s.WebhookSerializer))
     def get(self, request):
         paginator = Cursor()
         page = paginator.paginate_queryset(event_sel.webhooks_for_client(client=client_of(request)), request, view=self)

@@ -25,10 +25,12 @@ from cases.models.rectification import (
 )
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
+from cases.models.submissions import FormSubmission
 
 __all__ = [
     "Attachment",
     "CaseActivity",
+    "FormSubmission",
     "Commitment",
     "CommitmentImport",
     "CommitmentMatter",

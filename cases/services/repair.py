@@ -241,6 +241,19 @@ def repair_draft_save(
     _require(policy.can_apply_for(actor, subject), _("您无权为该主体申请信用修复。"))
     with transaction.atomic():
         if application is None:
+            # Serialise first saves for one record: ten sends of the apply form (a double click, several
+            # tabs) continue one draft instead of starting ten, and none meets a case already submitted.
+            CreditRecord.objects.select_for_update(no_key=True).filter(pk=record.pk).first()
+            existing = (
+                RepairApplication.objects.filter(record=record, subject=subject)
+                .filter(state__in=(RepairState.DRAFT, *OPEN_STATES))
+                .order_by("-created_at")
+                .first()
+            )
+            if existing is not None and existing.state != RepairState.DRAFT:
+                raise RepairError(_("该信息已有正在办理的信用修复申请，请勿重复申请。"), code="already_open")
+            application = existing
+        if application is None:
             application = RepairApplication(
                 subject=subject,
                 record=record,

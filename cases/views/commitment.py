@@ -32,6 +32,7 @@ from cases.models import Commitment, CommitmentImport, CommitmentType, Subject
 from cases.selectors import commitment as sel
 from cases.services.commitment import bulk_import as imp
 from cases.services.commitment import lifecycle as svc
+from cases.services.submissions import AlreadySubmitted
 from notices.models import Notice
 from workflows import engine
 
@@ -41,6 +42,14 @@ PAGE_SIZE = 50
 def _errors(request, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
+
+
+def _already_submitted(request, view_name: str, done: AlreadySubmitted, *, fallback: str):
+    """The same form sent again (double click, Back and confirm again): show what the first send made."""
+    messages.info(request, _("该表单已提交，无需重复提交。以下是已提交的结果。"))
+    if done.result_id is None:
+        return redirect(fallback)
+    return redirect(view_name, pk=done.result_id)
 
 
 # --- portal ----------------------------------------------------------------------------------------------
@@ -73,11 +82,7 @@ def sign(request, matter_pk: int):
     preview = None
     if request.method == "POST" and form.is_valid():
         subject = form.cleaned_data["subject"]
-        problems = svc.commitment_eligibility(subject=subject, type=matter.type)
-        if problems:
-            for p in problems:
-                messages.error(request, p.message)
-        elif "confirm" in request.POST:
+        if "confirm" in request.POST:
             try:
                 commitment = svc.commitment_sign(
                     actor=request.user,
@@ -85,7 +90,10 @@ def sign(request, matter_pk: int):
                     subject=subject,
                     signer_name=form.cleaned_data["signer_name"],
                     capacity=form.cleaned_data["capacity"],
+                    form_token=form.token,
                 )
+            except AlreadySubmitted as done:
+                return _already_submitted(request, "commitment_detail", done, fallback="commitment_my_list")
             except PermissionDenied as exc:
                 messages.error(request, str(exc))
             except ValidationError as exc:
@@ -93,6 +101,9 @@ def sign(request, matter_pk: int):
             else:
                 messages.success(request, _("承诺已签署，信用承诺书正在生成。"))
                 return redirect("commitment_detail", pk=commitment.pk)
+        elif problems := svc.commitment_eligibility(subject=subject, type=matter.type):
+            for p in problems:
+                messages.error(request, p.message)
         else:
             preview = svc.render_commitment_text(
                 matter=matter, subject=subject, signer=form.cleaned_data["signer_name"], on=timezone.localdate()
@@ -325,7 +336,10 @@ def register(request):
                 signed_on=form.cleaned_data["signed_on"],
                 decision_date=form.cleaned_data["decision_date"],
                 decision_number=form.cleaned_data["decision_number"],
+                form_token=form.token,
             )
+        except AlreadySubmitted as done:
+            return _already_submitted(request, "commitment_detail", done, fallback="commitment_desk")
         except ValidationError as exc:
             _errors(request, exc)
         else:

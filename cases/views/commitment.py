@@ -3,8 +3,6 @@ JSON API for departments' own systems. Thin: forms in, services and selectors do
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +31,7 @@ from cases.selectors import commitment as sel
 from cases.services.commitment import bulk_import as imp
 from cases.services.commitment import lifecycle as svc
 from cases.services.submissions import AlreadySubmitted
+from config.input_guard import BadInput, parse_json, refusal
 from notices.models import Notice
 from workflows import engine
 
@@ -276,6 +275,9 @@ def revocation_start(request, pk: int):
 @require_POST
 def revocation_close(request, pk: int):
     v = sel.verification_for(request.user, pk)
+    if getattr(v, "revocation", None) is None:  # the reverse one-to-one raises when there is none
+        messages.error(request, _("该核查尚未启动撤销行政决定程序，没有可办结的撤销。"))
+        return _verification_page(request, v, status=400)
     return _verification_action(
         request,
         v,
@@ -435,10 +437,12 @@ def api_commitments(request):
     if token is None:
         return JsonResponse({"error": "invalid or missing bearer token"}, status=401)
     try:
-        body = json.loads(request.body or b"{}")
+        body = parse_json(request.body)
         rows = body["commitments"]
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise TypeError
+    except BadInput as error:
+        return refusal(request, error)
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": 'body must be {"commitments": [{...}, ...]}'}, status=400)
     try:

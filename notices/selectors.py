@@ -2,6 +2,7 @@
 
 A notice is seen by:
 - its addressee user;
+- members (staff) of its addressee organisation: a department, the credit centre, a government body;
 - users holding an active authorisation (valid today, not revoked) for its addressee subject — the
   enterprise's legal representative, staff or agent (河南省社会信用条例 Art 40: a subject may know what is
   recorded and decided about it); for a government body as subject, that body's own staff;
@@ -37,10 +38,12 @@ def _active(user) -> bool:
 
 def _addressee_q(user) -> Q:
     q = Q(addressee_user=user) | Q(Exists(active_authorisations(user).filter(subject=OuterRef("addressee_subject_id"))))
-    if user.role == Role.GOV_BODY:
+    if user.role in STAFF_ROLES:
         org_id = acting_organisation_id(user)
         if org_id is not None:
-            q |= Q(addressee_subject__organisation_id=org_id)
+            q |= Q(addressee_organisation_id=org_id)
+            if user.role == Role.GOV_BODY:
+                q |= Q(addressee_subject__organisation_id=org_id)
     return q
 
 
@@ -61,15 +64,36 @@ def notice_scope_q(user) -> Q:
     return addressee
 
 
-def notice_list_for_user(*, user, unread_only: bool = False) -> QuerySet[Notice]:
+# The boxes of the notice inbox: what was delivered to me or my organisation, what my organisation issued.
+BOX_RECEIVED = "received"
+BOX_ISSUED = "issued"
+BOX_ALL = "all"
+
+
+def notice_list_for_user(*, user, unread_only: bool = False, box: str = BOX_ALL) -> QuerySet[Notice]:
     qs = (
         Notice.objects.filter(notice_scope_q(user))
-        .select_related("issuer", "addressee_subject", "addressee_user", "superseded_by")
+        .select_related(
+            "issuer", "addressee_subject", "addressee_user", "addressee_organisation", "read_by", "superseded_by"
+        )
         .order_by("-issued_at", "-requested_at", "-id")
     )
+    if box == BOX_RECEIVED:
+        qs = qs.filter(_addressee_q(user), status__in=ISSUED) if _active(user) else qs.none()
+    elif box == BOX_ISSUED:
+        org_id = acting_organisation_id(user) if _active(user) and user.role in STAFF_ROLES else None
+        qs = qs.filter(issuer_id=org_id) if org_id is not None else qs.none()
     if unread_only:
         qs = qs.filter(read_at__isnull=True, status__in=ISSUED)
     return qs
+
+
+def unread_count_for_organisation(*, user) -> int:
+    """Notices delivered to the user's organisation that nobody there has signed for yet."""
+    org_id = acting_organisation_id(user) if _active(user) and user.role in STAFF_ROLES else None
+    if org_id is None:
+        return 0
+    return Notice.objects.filter(addressee_organisation_id=org_id, status__in=ISSUED, read_at__isnull=True).count()
 
 
 def notice_get_for_user(*, user, notice_id: int) -> Notice | None:

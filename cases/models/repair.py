@@ -88,6 +88,8 @@ class RepairApplication(StateMachineMixin, CaseBase):
     # What the department says.
     refusal_reason = models.TextField(_("不予受理理由"), blank=True)
     supplement_request = models.TextField(_("需补正的材料"), blank=True)
+    # The codes of the materials-list items (rule-set data) the 补正 request picked.
+    supplement_items = models.JSONField(_("需补正的材料项"), default=list, blank=True)
     supplement_due = models.DateField(_("补正期限"), null=True, blank=True)
     proposal = models.CharField(_("经办人意见"), max_length=8, choices=Proposal.choices, blank=True)
     proposal_reason = models.TextField(_("意见理由"), blank=True)

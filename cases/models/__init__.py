@@ -11,6 +11,7 @@ from cases.models.commitment import (
     DepartmentApiToken,
     VerificationState,
 )
+from cases.models.messages import Message, MessageKind, MessagePreference, PhoneCode
 from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
 from cases.models.organisations import Organisation, Role, User
 from cases.models.outbox import OutboxEvent
@@ -53,6 +54,10 @@ __all__ = [
     "CreditRecord",
     "DisplayState",
     "NumberSequence",
+    "Message",
+    "MessageKind",
+    "MessagePreference",
+    "PhoneCode",
     "ObjectionCase",
     "ObjectionOutcome",
     "ObjectionState",

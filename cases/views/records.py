@@ -20,13 +20,13 @@ PUBLIC_PAGE_SIZE = 20
 
 
 def home(request):
-    """Role-aware landing: the public search for visitors, my subjects for applicants, the desk for staff."""
+    """Role-aware landing: the public search for visitors, the personal centre for applicants, the desk for staff."""
     user = request.user
     if not user.is_authenticated:
         return redirect("public_search")
     if policy.is_staff_member(user):
         return redirect("desk")
-    return redirect("subject_list")
+    return redirect("me")
 
 
 # --- the public credit website --------------------------------------------------------------------------

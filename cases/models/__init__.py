@@ -11,6 +11,7 @@ from cases.models.commitment import (
     DepartmentApiToken,
     VerificationState,
 )
+from cases.models.inbox import Delegation, InboxItem
 from cases.models.messages import Message, MessageKind, MessagePreference, PhoneCode
 from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
 from cases.models.organisations import Organisation, Role, User
@@ -51,6 +52,8 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "CaseBase",
+    "Delegation",
+    "InboxItem",
     "CreditRecord",
     "DisplayState",
     "NumberSequence",

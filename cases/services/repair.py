@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases import policy
+from cases.identifiers import tracking_query_code
 from cases.models import (
     CaseActivity,
     Commitment,
@@ -32,9 +33,11 @@ from cases.models import (
     Subject,
 )
 from cases.models.attachments import Attachment
+from cases.models.messages import MessageKind
 from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposal, RepairKind
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
+from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import add_months, record_repair, record_restore_display
 from cases.services.sequences import sequence_next
@@ -238,7 +241,7 @@ def repair_draft_save(
 ) -> RepairApplication:
     """Create or update a draft. Drafts may be saved before the applicant is eligible, so nothing is lost."""
     subject = record.subject
-    _require(policy.can_apply_for(actor, subject), _("您无权为该主体申请信用修复。"))
+    _require(policy.can_apply_for(actor, subject, "repair"), _("您无权为该主体申请信用修复。"))
     with transaction.atomic():
         if application is None:
             # Serialise first saves for one record: ten sends of the apply form (a double click, several
@@ -276,7 +279,7 @@ def repair_draft_save(
 
 
 def repair_attach(*, actor, application: RepairApplication, purpose: str, uploaded) -> Attachment:
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体上传材料。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体上传材料。"))
     with transaction.atomic():
         application = _lock(application)
         allowed = application.state in (RepairState.DRAFT, RepairState.SUPPLEMENTING)
@@ -290,7 +293,7 @@ def repair_attach(*, actor, application: RepairApplication, purpose: str, upload
 
 def repair_sign_commitment(*, actor, application: RepairApplication, signer_name: str, capacity: str) -> Commitment:
     """Sign the 信用承诺书 in the system: it becomes a 信用修复型 commitment (PROCEDURES.md §1 eligibility 3)."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体签署承诺。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体签署承诺。"))
     if not signer_name.strip():
         raise RepairError(_("请填写签署人姓名。"), code="no_signer")
     with transaction.atomic():
@@ -367,7 +370,7 @@ def _missing_materials(application: RepairApplication) -> list[str]:
 
 def repair_submit(*, actor, application: RepairApplication) -> RepairApplication:
     """Submit: eligibility checked, tracking number given, rule set pinned, clocks started, routed."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体提交申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体提交申请。"))
     now = timezone.now()
     with transaction.atomic():
         application = _lock(application)
@@ -431,7 +434,7 @@ def _start_clock(application, purpose, label, key, organisation, actor, received
 
 
 def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") -> RepairApplication:
-    _require(policy.can_apply_for(actor, application.subject), _("您无权撤回该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权撤回该申请。"))
     # Process lock first, then the case row: the order of engine.complete_task (no deadlock with a step).
     with engine.process_locked(application):
         application = _lock(application)
@@ -451,7 +454,7 @@ def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") 
 
 def repair_chase(*, actor, application: RepairApplication, message: str = "") -> CaseActivity:
     """催办: logged, shown to the department on the case and in its queue. Once per day is enough."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权催办该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权催办该申请。"))
     with transaction.atomic():
         application = _lock(application)
         if application.state not in OPEN_STATES:
@@ -473,7 +476,7 @@ def repair_chase(*, actor, application: RepairApplication, message: str = "") ->
 
 def repair_supplement(*, actor, application: RepairApplication, note: str = "") -> RepairApplication:
     """The applicant says the requested materials are uploaded: back to acceptance, the clock runs again."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权补正该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权补正该申请。"))
 
     def action():
         app = _lock(application)
@@ -538,8 +541,10 @@ def repair_accept(*, actor, application: RepairApplication) -> RepairApplication
             trigger="accept",
             actor=actor,
             decide_by=decision.due_date.isoformat() if decision and decision.due_date else "",
+            query_code=tracking_query_code(app.tracking_number),
         )
         _audit(app, "accepted", actor)
+        message_case_event(case=app, kind=MessageKind.ACCEPTED, actor=actor)
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -561,6 +566,7 @@ def repair_refuse(*, actor, application: RepairApplication, reason: str) -> Repa
         _activity(app, CaseActivity.Kind.NOT_ACCEPTED, actor, reason)
         _notice(app, kind="repair_not_accepted", trigger="refuse", actor=actor, reasons=reason.strip())
         _audit(app, "refused", actor, reason=reason)
+        message_case_event(case=app, kind=MessageKind.DECIDED, actor=actor, detail=app.get_state_display())
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -657,6 +663,7 @@ def repair_request_supplement(
             repeat=bool(earlier),
             repeat_reason=repeat_reason.strip() if earlier else "",
         )
+        message_case_event(case=app, kind=MessageKind.SUPPLEMENT, actor=actor, detail=text, due=window.due_date)
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -750,6 +757,7 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
         else:
             _notice(app, kind="repair_refused", trigger="decide", actor=actor, reasons=app.decision_reason)
         _audit(app, "decided", actor, decision=app.state)
+        message_case_event(case=app, kind=MessageKind.DECIDED, actor=actor, detail=app.get_state_display())
         return app
 
     return _department_step(actor, application, procedure_flow("repair").signoff, action)
@@ -876,6 +884,7 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
             _stop_all_clocks(app, None, _("补正期限届满未补正，视为撤回"))
             _activity(app, CaseActivity.Kind.DEEMED_WITHDRAWN, None, _("补正期限届满未补正"))
             _audit(app, "deemed_withdrawn", None)
+            message_case_event(case=app, kind=MessageKind.DEEMED_WITHDRAWN)
             engine.cancel_process(case=app)
         done += 1
     return done

@@ -2,17 +2,24 @@
 or PROCEDURES.md it comes from."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.test import override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 
-from cases.models import DisplayState
+from cases.models import AuditEvent, DisplayState
 from cases.services.records import RecordStateError, record_expire, record_repair
 from cases.services.repair import records_expire_due
+from notices import rendering
+from notices.services import notice_request
 from tests.factories import CreditRecordFactory
-from workflows.models import Clock
+from workflows.calendar import WorkCalendar, calendar_alarm_message, get_calendar, statutory_holidays
+from workflows.models import CalendarOverride, CalendarYear, Clock
 from workflows.selectors import clock_status
+from workflows.services.calendar import calendar_import
 from workflows.services.clocks import clock_start
 
 
@@ -106,3 +113,64 @@ class TestCalendarDayClocks:
         clock = self._start(record, market_bureau, handler, dt.datetime(2026, 9, 29, 20, tzinfo=BEIJING), budget=90)
         # 29 Sep + 90 days = Mon 28 Dec.
         assert (clock.start_date, clock.due_date) == (dt.date(2026, 9, 29), dt.date(2026, 12, 28))
+
+
+# --- item 11: provisional years keep the statutory holidays; example files are not official --------------
+class TestProvisionalYears:
+    @pytest.mark.parametrize("year", [2025, 2026])
+    def test_the_statutory_festivals_computed_from_the_lunar_calendar_are_official_days_off(self, year):
+        # The published arrangements since the 2024 revision contain every day its Art 2 fixes (13 a year).
+        cal = WorkCalendar.build()
+        days = statutory_holidays(year)
+        assert len(days) == 13
+        assert [day for day in days if cal.is_workday(day)] == []
+
+    def test_a_year_without_an_arrangement_skips_them_and_stays_provisional(self):
+        cal = WorkCalendar.build()
+        assert 2028 not in cal.known_years
+        off = {day for day in statutory_holidays(2028)}
+        # 2028: 春节 除夕 25 Jan – 初三 28 Jan; 清明 4 Apr; 端午 28 May; 中秋 3 Oct inside 国庆 1–3 Oct.
+        assert {dt.date(2028, 1, 25), dt.date(2028, 1, 28), dt.date(2028, 4, 4), dt.date(2028, 5, 28)} <= off
+        assert cal.holiday_name(dt.date(2028, 10, 3)) == "国庆节、中秋节"
+        assert not cal.is_workday(dt.date(2028, 4, 4)) and cal.is_provisional(dt.date(2028, 4, 4))
+        # No guessed 调休: a Saturday stays a day off.
+        assert cal.makeup_days(dt.date(2027, 12, 31), dt.date(2028, 12, 31)) == []
+
+    def test_an_example_file_is_refused_and_forcing_it_does_not_clear_the_alarm(
+        self, db, administrator, settings, monkeypatch
+    ):
+        example = settings.BASE_DIR / "fixtures/holidays/2027.example.csv"
+        with pytest.raises(ValidationError) as caught:
+            calendar_import(actor=administrator, path_or_rows=example)
+        assert caught.value.code == "example_source"
+        # Even when the command line names an official-looking source, the file says it is an example.
+        with pytest.raises(CommandError, match="示例数据"):
+            call_command("import_holidays", str(example), "--source", "国办发明电〔2026〕X号", stdout=io.StringIO())
+        assert not CalendarOverride.objects.exists()
+
+        monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
+        result = calendar_import(actor=administrator, path_or_rows=example, force=True)
+        assert result.example and CalendarOverride.objects.filter(date__year=2027).count() == 35
+        assert not CalendarYear.objects.filter(year=2027).exists()
+        cal = get_calendar()
+        assert cal.is_provisional(dt.date(2027, 3, 1))
+        assert calendar_alarm_message().startswith("2027 年放假安排尚未录入")
+        assert AuditEvent.objects.get(action="calendar.import").data["example"] is True
+
+    def test_a_notice_marks_a_deadline_in_a_provisional_year(self, record, market_bureau, enterprise, handler):
+        def accepted(decide_by):
+            notice = notice_request(
+                case=record,
+                kind="repair_accepted",
+                trigger=f"accepted-{decide_by}",
+                issuer=market_bureau,
+                addressee_subject=enterprise,
+                context={"matter": "终止公示行政处罚信息", "received_on": "2026-12-28", "decide_by": decide_by},
+                actor=handler,
+            )
+            return rendering.html_for(notice)
+
+        assert "本机关将于2027年1月12日（暂定）前作出" in accepted("2027-01-12")
+        # A deadline in a year whose arrangement is published is final; a received date is a fact.
+        html = accepted("2026-12-30")
+        assert "2026年12月30日前作出" in html and "（暂定）" not in html

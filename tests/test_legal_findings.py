@@ -11,11 +11,12 @@ from django.test import override_settings
 from django.utils import timezone, translation
 
 from cases.models import AuditEvent, DisplayState
-from cases.services.records import RecordStateError, record_expire, record_repair
-from cases.services.repair import records_expire_due
+from cases.services.records import RecordStateError, record_create, record_expire, record_repair
+from cases.services.repair import records_expire_due, repair_eligibility
 from notices import rendering
 from notices.services import notice_request
 from tests.factories import CreditRecordFactory
+from workflows import rules
 from workflows.calendar import WorkCalendar, calendar_alarm_message, get_calendar, statutory_holidays
 from workflows.models import CalendarOverride, CalendarYear, Clock
 from workflows.selectors import clock_status
@@ -174,3 +175,71 @@ class TestProvisionalYears:
         # A deadline in a year whose arrangement is published is final; a received date is a fact.
         html = accepted("2026-12-30")
         assert "2026年12月30日前作出" in html and "（暂定）" not in html
+
+
+# --- item 12: the rule-set timeline --------------------------------------------------------------------
+@pytest.mark.django_db
+class TestRuleSetTimeline:
+    def _record(self, enterprise, market_bureau, handler, decided, severity="ordinary", sector=""):
+        return record_create(
+            actor=handler,
+            subject=enterprise,
+            kind="admin_penalty",
+            severity=severity,
+            sector=sector,
+            title="未按规定公示年度报告",
+            provider=market_bureau,
+            decision_date=decided,
+            publication_date=decided + dt.timedelta(days=5),
+        )
+
+    def test_records_decided_before_order_58_can_be_entered_with_the_527_periods(
+        self, rule_sets, enterprise, market_bureau, handler
+    ):
+        ordinary = self._record(enterprise, market_bureau, handler, dt.date(2021, 3, 1))
+        serious = self._record(enterprise, market_bureau, handler, dt.date(2022, 1, 5), severity="serious")
+        # 527号: 一般 3 months / 1 year, 严重 6 months / 3 years, from the decision date.
+        assert (ordinary.display_min_until, ordinary.display_max_until) == (dt.date(2021, 6, 1), dt.date(2022, 3, 1))
+        assert (serious.display_min_until, serious.display_max_until) == (dt.date(2022, 7, 5), dt.date(2025, 1, 5))
+        assert "527号" in rules.ruleset_in_force(dt.date(2021, 3, 1)).citation
+
+    def test_the_22_limits_apply_only_from_2025_06_22(self, rule_sets):
+        before = rules.rule_param_detail(rules.ruleset_in_force(dt.date(2025, 6, 21)), rules.REPAIR_DECISION_WD)
+        after = rules.rule_param_detail(rules.ruleset_in_force(dt.date(2025, 6, 22)), rules.REPAIR_DECISION_WD)
+        assert "不适用其时限" in before.citation and before.citation.endswith("[cfg]")
+        assert "22号" in after.citation and after.citation.endswith("[sec]")
+        assert rules.ruleset_in_force(dt.date(2024, 1, 2)).code == "ndrc-58-2023-pre22"
+
+    def test_at_the_switch_the_more_favourable_minimum_applies_to_earlier_decisions(
+        self, rule_sets, enterprise, market_bureau, handler
+    ):
+        # Food sector, decided 2 Mar 2026 under Order 58: 1 year minimum (to 2 Mar 2027); Order 36: 3 months.
+        record = self._record(enterprise, market_bureau, handler, dt.date(2026, 3, 2), sector="food")
+        assert record.display_min_until == dt.date(2027, 3, 2)
+
+        def min_period(on):
+            with translation.override("zh-hans"):
+                found = [
+                    p for p in repair_eligibility(subject=enterprise, record=record, on=on) if p.code == "min_period"
+                ]
+            return found[0].message if found else None
+
+        # Before the switch Order 58 alone applies.
+        assert "2027年3月2日后方可申请" in min_period(dt.date(2026, 3, 20))
+        # From 1 Apr 2026 the shorter Order 36 minimum applies, and the explanation says why and cites it.
+        text = min_period(dt.date(2026, 4, 10))
+        assert "从旧兼从轻" in text and "2026年6月2日后方可申请" in text and "立法法》第一百零四条" in text
+        assert "[" not in text
+        assert min_period(dt.date(2026, 6, 2)) is None
+        new = rules.ruleset_in_force(dt.date(2026, 4, 1))
+        assert "从旧兼从轻" in new.citation
+        assert rules.rule_param(new, rules.DISPLAY_EARLIER_RECORDS) == "lighter"
+
+    def test_a_longer_new_minimum_never_applies_to_an_earlier_decision(
+        self, rule_sets, enterprise, market_bureau, handler
+    ):
+        # Serious, decided 2 Mar 2026 under Order 58: 3 months; Order 36 would say 12 months.
+        record = self._record(enterprise, market_bureau, handler, dt.date(2026, 3, 2), severity="serious")
+        assert record.display_min_until == dt.date(2026, 6, 2)
+        problems = repair_eligibility(subject=enterprise, record=record, on=dt.date(2026, 6, 3))
+        assert "min_period" not in [p.code for p in problems]

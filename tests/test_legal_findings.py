@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.template.loader import render_to_string
 from django.test import override_settings
 from django.utils import timezone, translation
 
@@ -243,3 +244,69 @@ class TestRuleSetTimeline:
         assert record.display_min_until == dt.date(2026, 6, 2)
         problems = repair_eligibility(subject=enterprise, record=record, on=dt.date(2026, 6, 3))
         assert "min_period" not in [p.code for p in problems]
+
+
+# --- item 14: users see citations, never the maintainers' annotations -------------------------------------
+DEVELOPER_MARKS = ("PROCEDURES.md", "[cfg]", "[sec]", "[law]", "§")
+
+
+@pytest.mark.django_db
+class TestNoDeveloperAnnotations:
+    @pytest.mark.parametrize(
+        ("citation", "shown"),
+        [
+            ("PROCEDURES.md §4 [cfg]", "依据：本平台设定"),
+            (
+                "保障中小企业款项支付条例（国务院令第802号）第二十五条 [law]",
+                "依据：保障中小企业款项支付条例（国务院令第802号）第二十五条",
+            ),
+            (
+                "PROCEDURES.md §4；参照保障中小企业款项支付条例第二十五条 [cfg]",
+                "依据：参照保障中小企业款项支付条例第二十五条",
+            ),
+        ],
+    )
+    def test_a_clock_shows_only_the_law_it_cites(self, record, market_bureau, handler, citation, shown):
+        clock = clock_start(
+            case=record,
+            purpose="plan",
+            label="整改方案报送期限",
+            budget=5,
+            received_at=dt.datetime(2026, 11, 2, 10, tzinfo=BEIJING),
+            organisation=market_bureau,
+            citation=citation,
+            actor=handler,
+        )
+        with translation.override("zh-hans"):
+            html = render_to_string("_partials/clock.html", {"cs": clock_status(clock)})
+        assert shown in html
+        assert not [mark for mark in DEVELOPER_MARKS if mark in html]
+
+    def test_every_rule_citation_reads_clean_once_published(self, rule_sets):
+        from workflows.models import RuleParameter, RuleSet
+
+        for citation in [
+            *RuleParameter.objects.values_list("citation", flat=True),
+            *RuleSet.objects.values_list("citation", flat=True),
+        ]:
+            shown = rules.public_citation(citation)
+            assert shown and not [mark for mark in DEVELOPER_MARKS if mark in shown], citation
+
+    def test_a_notice_prints_its_basis_without_tags(self, record, market_bureau, enterprise, handler):
+        notice = notice_request(
+            case=record,
+            kind="repair_accepted",
+            trigger="accepted",
+            issuer=market_bureau,
+            addressee_subject=enterprise,
+            context={
+                "matter": "终止公示行政处罚信息",
+                "received_on": "2026-04-02",
+                "decide_by": "2026-04-16",
+                "legal_basis": "国办发〔2025〕22号 [sec]；PROCEDURES.md §1 [cfg]",
+            },
+            actor=handler,
+        )
+        html = rendering.html_for(notice)
+        assert "依据：国办发〔2025〕22号</p>" in html
+        assert not [mark for mark in DEVELOPER_MARKS if mark in html]

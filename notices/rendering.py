@@ -112,7 +112,9 @@ def template_context(notice) -> dict:
         "addressee_name": addressee_name(notice),
         "issued_on": issued_on,
         "legal_basis": public_citation(
-            ctx.get("legal_basis") or (rule_set.citation if rule_set else "") or str(kind.legal_basis)
+            ctx.get("legal_basis")
+            or (rule_set.citation if rule_set is not None and kind.basis_from_rule_set else "")
+            or str(kind.legal_basis)
         ),
         "remedies": kinds.remedy_periods(rule_set, ctx) if kind.adverse else None,
         "verification_url": verification_url(notice),

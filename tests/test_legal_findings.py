@@ -17,6 +17,7 @@ from cases.services.repair import records_expire_due, repair_eligibility
 from notices import rendering
 from notices.services import notice_request
 from tests.factories import CreditRecordFactory
+from tests.rectification_support import new_case
 from workflows import rules
 from workflows.calendar import WorkCalendar, calendar_alarm_message, get_calendar, statutory_holidays
 from workflows.models import CalendarOverride, CalendarYear, Clock
@@ -233,8 +234,8 @@ class TestRuleSetTimeline:
         assert "[" not in text
         assert min_period(dt.date(2026, 6, 2)) is None
         new = rules.ruleset_in_force(dt.date(2026, 4, 1))
-        assert "从旧兼从轻" in new.citation
-        assert rules.rule_param(new, rules.DISPLAY_EARLIER_RECORDS) == "lighter"
+        earlier = rules.rule_param_detail(new, rules.DISPLAY_EARLIER_RECORDS)
+        assert earlier.value == "lighter" and "从旧兼从轻" in earlier.citation
 
     def test_a_longer_new_minimum_never_applies_to_an_earlier_decision(
         self, rule_sets, enterprise, market_bureau, handler
@@ -310,3 +311,85 @@ class TestNoDeveloperAnnotations:
         html = rendering.html_for(notice)
         assert "依据：国办发〔2025〕22号</p>" in html
         assert not [mark for mark in DEVELOPER_MARKS if mark in html]
+
+
+# --- item 13: each notice kind prints its own legal basis; 联系方式 is the department's -----------------------
+@pytest.mark.django_db
+class TestNoticeBasisAndContact:
+    def _html(self, case, kind, issuer, addressee, actor, context):
+        notice = notice_request(
+            case=case,
+            kind=kind,
+            trigger=f"test-{kind}",
+            issuer=issuer,
+            addressee_subject=addressee,
+            context=context,
+            actor=actor,
+        )
+        return rendering.html_for(notice)
+
+    def test_objection_and_rectification_notices_cite_their_own_law_not_the_repair_rule_set(
+        self, rule_sets, enterprise, market_bureau, handler, intake, body, office
+    ):
+        # A case that carries a rule set (whose citation is the repair orders'), as every case does.
+        case = new_case(actor=intake, body=body, office=office, enterprise=enterprise)
+        assert "36号" in case.rule_set.citation
+        result = self._html(
+            case,
+            "objection_result",
+            market_bureau,
+            enterprise,
+            handler,
+            {
+                "tracking_number": "YY2026000001",
+                "received_on": "2026-05-06",
+                "record_title": "未按规定公示年度报告",
+                "outcome": "维持",
+                "reasons": "经核查无误",
+            },
+        )
+        supervision = self._html(
+            case,
+            "rectification_supervision",
+            market_bureau,
+            enterprise,
+            handler,
+            {"matter": "拖欠账款", "limit_label": "整改期限", "due_date": "2026-06-05", "overdue_days": 2},
+        )
+        repair = self._html(
+            case,
+            "repair_accepted",
+            market_bureau,
+            enterprise,
+            handler,
+            {"matter": "终止公示行政处罚信息", "received_on": "2026-05-06", "decide_by": "2026-05-20"},
+        )
+        assert "依据：《河南省社会信用条例》第四十一条" in result
+        assert "依据：《优化营商环境条例》第三十一条" in supervision and "国发〔2016〕76号" in supervision
+        for html in (result, supervision):
+            assert "36号" not in html.split("依据：")[1] and "22号" not in html.split("依据：")[1]
+        # Repair notices cite the rule set of their case.
+        assert "依据：国家发展改革委令2025年第36号" in repair.split("</section>")[-1]
+
+    def test_the_acceptance_notice_gives_the_departments_contact_not_the_applicants_name(
+        self, enterprise, market_bureau, handler
+    ):
+        market_bureau.contact_name = "信用科"
+        market_bureau.contact_phone = "0371-12345678"
+        market_bureau.save()
+        case = CreditRecordFactory(subject=enterprise, provider=market_bureau)
+        html = self._html(
+            case,
+            "repair_accepted",
+            market_bureau,
+            enterprise,
+            handler,
+            {
+                "matter": "终止公示行政处罚信息",
+                "received_on": "2026-05-06",
+                "decide_by": "2026-05-20",
+                "contact": "张三",  # what the old context carried: the applicant's own name
+            },
+        )
+        assert "联系方式：郑州市市场监督管理局 信用科，电话0371-12345678" in html
+        assert "张三" not in html

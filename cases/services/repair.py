@@ -204,7 +204,6 @@ def _notice_context(application: RepairApplication, **extra) -> dict:
         "received_on": application.received_on.isoformat() if application.received_on else "",
         "record_title": record.title,
         "record_decision_number": record.decision_number,
-        "contact": application.contact_name,
         **extra,
     }
 

@@ -38,6 +38,9 @@ class NoticeKind:
     # Context keys the procedure must supply (validated in notice_request).
     required: tuple[str, ...] = ()
     legal_basis: str = ""
+    # Repair notices cite the rule set of their case (527号 / 58号令 / 36号令 by receipt date); every other kind
+    # cites its own law, whatever rule set its case carries (issue 10 item 13).
+    basis_from_rule_set: bool = False
     extra: dict = field(default_factory=dict)
 
     @property

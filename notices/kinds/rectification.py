@@ -6,7 +6,7 @@ from notices.kinds import NoticeKind, register
 
 _RECTIFICATION_BASIS = _(
     "《优化营商环境条例》第三十一条、第三十二条；《保障中小企业款项支付条例》（国务院令第802号）；"
-    "《国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见》（国发〔2016〕33号）"
+    "《国务院关于加强政务诚信建设的指导意见》（国发〔2016〕76号）"
 )
 
 RECTIFICATION_NOTICE = register(

@@ -13,6 +13,7 @@ REPAIR_ACCEPTED = register(
         default_prefix="修受",
         required=("matter", "received_on", "decide_by"),
         legal_basis=_REPAIR_BASIS,
+        basis_from_rule_set=True,
     )
 )
 REPAIR_NOT_ACCEPTED = register(
@@ -23,6 +24,7 @@ REPAIR_NOT_ACCEPTED = register(
         adverse=True,
         required=("matter", "received_on", "reasons"),
         legal_basis=_REPAIR_BASIS,
+        basis_from_rule_set=True,
     )
 )
 REPAIR_SUPPLEMENT = register(
@@ -32,6 +34,7 @@ REPAIR_SUPPLEMENT = register(
         default_prefix="修补",
         required=("matter", "received_on", "missing", "supplement_by"),
         legal_basis=_REPAIR_BASIS,
+        basis_from_rule_set=True,
     )
 )
 REPAIR_EXTENSION = register(
@@ -41,6 +44,7 @@ REPAIR_EXTENSION = register(
         default_prefix="修延",
         required=("matter", "received_on", "reasons", "extended_until"),
         legal_basis=_REPAIR_BASIS,
+        basis_from_rule_set=True,
     )
 )
 REPAIR_GRANTED = register(
@@ -50,6 +54,7 @@ REPAIR_GRANTED = register(
         default_prefix="修决",
         required=("matter", "received_on", "record_title"),
         legal_basis=_REPAIR_BASIS,
+        basis_from_rule_set=True,
     )
 )
 REPAIR_REFUSED = register(
@@ -60,6 +65,7 @@ REPAIR_REFUSED = register(
         adverse=True,
         required=("matter", "received_on", "reasons"),
         legal_basis=_REPAIR_BASIS,
+        basis_from_rule_set=True,
     )
 )
 REPAIR_REVOKED = register(
@@ -70,5 +76,6 @@ REPAIR_REVOKED = register(
         adverse=True,
         required=("matter", "original_number", "reasons"),
         legal_basis=_REPAIR_BASIS,
+        basis_from_rule_set=True,
     )
 )

@@ -12,7 +12,7 @@ from the case's rule set when it defines one (see ``number_prefix``), else from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from notices.models import KIND_TITLES
 
@@ -37,7 +37,7 @@ class NoticeKind:
     adverse: bool = False
     # Context keys the procedure must supply (validated in notice_request).
     required: tuple[str, ...] = ()
-    legal_basis: str = ""
+    legal_basis: str | None = ""
     # Repair notices cite the rule set of their case (527号 / 58号令 / 36号令 by receipt date); every other kind
     # cites its own law, whatever rule set its case carries (issue 10 item 13).
     basis_from_rule_set: bool = False
@@ -57,6 +57,27 @@ def register(kind: NoticeKind) -> NoticeKind:
     REGISTRY[kind.code] = kind
     KIND_TITLES[kind.code] = kind.title
     return kind
+
+
+def kind(code, title, prefix, required="", *, adverse=False, basis=None) -> NoticeKind:
+    """One row of a procedure's table of kinds: ``required`` is the context keys separated by spaces; ``basis``
+    overrides the procedure's legal basis for this kind."""
+    return NoticeKind(code, title, prefix, adverse=adverse, required=tuple(required.split()), legal_basis=basis)
+
+
+def register_table(legal_basis, *rows: NoticeKind, basis_from_rule_set: bool = False) -> dict[str, NoticeKind]:
+    """Register a procedure's kinds; a row without its own basis gets the procedure's ``legal_basis``.
+    ``basis_from_rule_set``: the notices cite their case's rule set first (repair)."""
+    return {
+        row.code: register(
+            replace(
+                row,
+                legal_basis=legal_basis if row.legal_basis is None else row.legal_basis,
+                basis_from_rule_set=basis_from_rule_set,
+            )
+        )
+        for row in rows
+    }
 
 
 def get_kind(code: str) -> NoticeKind:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.services.audit import audit_log
+from cases.services.inbox import inbox_sync_clocks
 from workflows.calendar import LEGAL_TZ, WorkCalendar, end_of_day, get_calendar, local_date, receipt_day
 from workflows.deadlines import Derivation, derive_clock
 from workflows.models import Clock, ClockPause
@@ -358,6 +359,8 @@ def clocks_recompute_open(
                 batch = []
         if batch:
             Clock.objects.bulk_update(batch, _DERIVED_FIELDS)
+        # bulk_update sends no post_save: the inbox's copy of the due moments is refreshed here.
+        inbox_sync_clocks(clock_ids=changed_ids)
         audit_log(
             actor=actor,
             action="clock.recompute_open",

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fsm import StateMachineMixin
 
 
 class RepairKind(models.TextChoices):
@@ -60,7 +61,7 @@ class Proposal(models.TextChoices):
     EXTEND = "extend", _("延期")
 
 
-class RepairApplication(ConcurrentTransitionMixin, CaseBase):
+class RepairApplication(StateMachineMixin, CaseBase):
     record = models.ForeignKey(
         "cases.CreditRecord",
         verbose_name=_("申请修复的信用记录"),

@@ -883,6 +883,8 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
         try:
             record_expire(actor=None, record=record, reason=_("最长公示期届满，自动停止公示"), today=today)
         except ValidationError:
-            continue  # obligations not performed and under 5 years: the record stays (Henan Art 19)
+            # Obligations not performed and under 5 years, or still on the serious-dishonesty list: the
+            # record stays (Henan Art 19 ¶2–3).
+            continue
         done += 1
     return done

@@ -159,7 +159,7 @@ def _draft_post(request, *, record, application):
             except ValidationError as error:
                 form.add_error(field, _messages_of(error))
     if form.errors:
-        application.refresh_from_db()
+        application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _apply_page(request, record=record, application=application, form=form, status=400)
     try:
         if action in ("sign", "submit") and data["signer_name"].strip() and not application.commitment_id:
@@ -169,7 +169,7 @@ def _draft_post(request, *, record, application):
                 signer_name=data["signer_name"],
                 capacity=data["signer_capacity"] or "legal_rep",
             )
-            application.refresh_from_db()
+            application = sel.repair_get_for_user(user=request.user, pk=application.pk)
             if action == "sign":
                 messages.success(request, _("信用承诺书已签署。"))
         if action == "submit":
@@ -178,7 +178,7 @@ def _draft_post(request, *, record, application):
             return redirect("repair_status", application.pk)
     except svc.RepairError as error:
         form.add_error(None, _messages_of(error))
-        application.refresh_from_db()
+        application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _apply_page(request, record=record, application=application, form=form, status=400)
     if action == "save":
         messages.success(request, _("草稿已保存。"))
@@ -260,7 +260,7 @@ def supplement(request, pk: int):
             messages.success(request, _("补正材料已上传。确认齐全后请点击“提交补正”。"))
     except ValidationError as error:  # RepairError and refused uploads alike
         form.add_error(None, _messages_of(error))
-        application.refresh_from_db()
+        application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _status_page(request, application, supplement_form=form, status=400)
     except engine.TaskConflict as conflict:
         messages.error(request, str(conflict))
@@ -440,7 +440,7 @@ def desk_act(request, pk: int, step: str):
     try:
         _run_step(step, request.user, application, form.cleaned_data if form else {})
     except engine.TaskConflict as conflict:
-        application.refresh_from_db()
+        application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _desk_page(request, application, status=409, error=str(conflict))
     except svc.RepairError as error:
         if form is None:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0012_repair_supplement_items'),
+        ('cases', '0013_merge_inbox_supplement'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]
 

@@ -77,3 +77,8 @@ __all__ = [
     "SubjectKind",
     "User",
 ]
+
+# 好差评 (issue 12 item 6).
+from cases.models.ratings import CaseRating, Grade, RatingFollowUp  # noqa: E402
+
+__all__ += ["CaseRating", "Grade", "RatingFollowUp"]

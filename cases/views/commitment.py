@@ -130,7 +130,8 @@ def _detail_page(request, commitment, *, review_form=None, statement_form=None, 
             "verifications": commitment.verifications.order_by("-pk"),
             "review_form": review_form or RepairReviewForm(),
             "statement_form": statement_form or StatementForm(),
-            "may_state": policy.is_applicant(request.user) and policy.can_apply_for(request.user, commitment.subject),
+            "may_state": policy.is_applicant(request.user)
+            and policy.can_apply_for(request.user, commitment.subject, "commitment"),
         },
         status=status,
     )

@@ -47,7 +47,7 @@ def _messages_of(error: ValidationError) -> list[str]:
 def file(request, record_pk: int):
     """提出异议 from a record page: which fields are wrong and what they should be, why, evidence."""
     record = record_get_for_user(user=request.user, pk=record_pk)
-    if not policy.can_apply_for(request.user, record.subject):
+    if not policy.can_apply_for(request.user, record.subject, "objection"):
         raise PermissionDenied
     existing = sel.open_objection_for_record(user=request.user, record=record)
     if existing is not None:
@@ -121,7 +121,7 @@ def status(request, pk: int, review_form=None, http_status=200):
     if policy.is_staff_member(request.user):
         return redirect("objection_desk_case", pk)
     context = _case_context(request, case)
-    is_applicant = policy.can_apply_for(request.user, case.subject)
+    is_applicant = policy.can_apply_for(request.user, case.subject, "objection")
     reviewable = (
         is_applicant and not case.is_review and case.state == ObjectionState.CLOSED and context["review"] is None
     )
@@ -157,7 +157,7 @@ def request_review(request, pk: int):
 def withdraw(request, pk: int):
     """撤回异议: a confirmation page (GET), then the withdrawal (POST)."""
     case = sel.objection_get_for_user(user=request.user, pk=pk)
-    if not policy.can_apply_for(request.user, case.subject):
+    if not policy.can_apply_for(request.user, case.subject, "objection"):
         raise PermissionDenied
     form = WithdrawForm(request.POST or None)
     if request.method == "POST":

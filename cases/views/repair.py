@@ -48,7 +48,7 @@ def _messages_of(error: ValidationError) -> list[str]:
 
 # --- applicant: apply ------------------------------------------------------------------------------------------
 def _require_applicant_for(user, subject):
-    if not policy.can_apply_for(user, subject):
+    if not policy.can_apply_for(user, subject, "repair"):
         raise PermissionDenied
 
 
@@ -227,7 +227,7 @@ def _case_context(request, application):
 def _status_page(request, application, *, status=200, **forms):
     context = _case_context(request, application)
     user = request.user
-    may_act = policy.can_apply_for(user, application.subject)
+    may_act = policy.can_apply_for(user, application.subject, "repair")
     context.update(
         {
             "may_supplement": may_act and application.state == RepairState.SUPPLEMENTING,

@@ -302,7 +302,7 @@ def commitment_sign(
 ) -> Commitment:
     """The applicant signs online: text rendered from the matter's template, timestamped, immutable, and
     issued as a PDF 信用承诺书."""
-    _require(policy.can_apply_for(actor, subject), _("您无权以该主体名义作出承诺。"))
+    _require(policy.can_apply_for(actor, subject, "commitment"), _("您无权以该主体名义作出承诺。"))
     if capacity == Commitment.Capacity.SELF and subject.kind != "individual":
         raise CommitmentError(_("单位作出的承诺应由法定代表人或受托代理人签署。"), code="bad_capacity")
     now = timezone.now()
@@ -589,7 +589,7 @@ def verification_statement(
             .select_related("commitment__subject", "handling_organisation")
             .get(pk=verification.pk)
         )
-        _require(policy.can_apply_for(actor, v.commitment.subject), _("您无权代该主体陈述、申辩。"))
+        _require(policy.can_apply_for(actor, v.commitment.subject, "commitment"), _("您无权代该主体陈述、申辩。"))
         if v.state != VerificationState.HEARING:
             raise CommitmentError(_("该核查不在陈述申辩阶段。"), code="not_hearing")
         if v.statement_at is not None:

@@ -196,3 +196,26 @@ def test_an_issued_notice_and_a_decision_are_messages_too(travel, submitted, app
     svc.repair_signoff(actor=leader, application=submitted, agree=True)
     decided = Message.objects.get(user=applicant, kind="decided")
     assert "准予修复" in decided.body
+
+
+@pytest.mark.django_db
+def test_an_objection_result_is_a_message_to_everyone_acting_for_the_subject_in_that_scope(
+    travel, storage, applicant, enterprise, eligible_record, credit_centre, intake
+):
+    from cases.services import objection as objection_svc
+    from tests.factories import AuthorisationFactory, UserFactory
+    from tests.test_objection_paths import file as file_objection
+
+    repair_only = UserFactory()
+    AuthorisationFactory(user=repair_only, subject=enterprise, basis="employee", scope="repair")
+    case = file_objection(applicant, eligible_record)
+    objection_svc.objection_decide(
+        actor=intake,
+        case=case,
+        outcome="corrected",
+        reason="平台归集时录入错误",
+        changes={"decision_number": "郑市监罚〔2026〕12号"},
+    )
+    told = Message.objects.get(user=applicant, kind="decided")
+    assert case.tracking_number in told.body and "更正" in told.body
+    assert not Message.objects.filter(user=repair_only, kind="decided").exists()

@@ -59,6 +59,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("subject_list", _("信用主体"), OFFICE),
     NavEntry("record_list", _("信用记录"), OFFICE),
     NavEntry("reminders", _("到期提醒"), DEPARTMENT | PLATFORM | SUPERVISOR),
+    NavEntry("rating_follow_ups", _("差评整改"), DEPARTMENT),
     NavEntry("supervision_dashboard", _("督办看板"), PLATFORM | SUPERVISOR | ADMINISTRATOR),
     NavEntry("authorisation_review_list", _("授权委托书审核"), PLATFORM),
     NavEntry("notices:inbox", _("文书"), APPLICANT | TASK_TAKERS | SUPERVISOR),

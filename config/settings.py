@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # static files straight from the web node, compressed and cached forever under hashed names
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL, broken UTF-8, lone surrogates, over-deep JSON, over-long query values: a bilingual 400 (issue 10)
+    "config.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("cases.urls.rectification")),
     path("", include("cases.urls.supervision")),
     path("", include("cases.urls.guide")),
+    path("", include("cases.urls.ratings")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls.records")),
 ]

@@ -77,6 +77,14 @@ def _enqueue_render(notice_id: int) -> None:
 
 # --- request ---------------------------------------------------------------------------------------------
 @transaction.atomic
+def issuer_contact(issuer: Organisation) -> dict:
+    """The department's contact printed as 联系方式 (not the applicant's: issue 10 item 13)."""
+    return {
+        "issuer_contact_name": issuer.contact_name,
+        "issuer_contact_phone": issuer.contact_phone,
+    }
+
+
 def notice_request(
     *,
     case: models.Model,
@@ -117,7 +125,8 @@ def notice_request(
             "addressee_subject": addressee_subject,
             "addressee_user": addressee_user,
             "addressee_organisation": addressee_organisation,
-            "context": _json_safe(context),
+            # The issuer's 联系方式 as it stands today: the issued notice keeps it even if it changes later.
+            "context": _json_safe({**issuer_contact(issuer), **context}),
             "supersedes": supersedes,
         },
     )

@@ -27,10 +27,12 @@ from cases.models.rectification import (
 )
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
+from cases.models.submissions import FormSubmission
 
 __all__ = [
     "Attachment",
     "CaseActivity",
+    "FormSubmission",
     "Commitment",
     "CommitmentImport",
     "CommitmentMatter",
@@ -75,3 +77,8 @@ __all__ = [
     "SubjectKind",
     "User",
 ]
+
+# 好差评 (issue 12 item 6).
+from cases.models.ratings import CaseRating, Grade, RatingFollowUp  # noqa: E402
+
+__all__ += ["CaseRating", "Grade", "RatingFollowUp"]

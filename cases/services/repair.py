@@ -39,7 +39,7 @@ from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
 from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
-from cases.services.records import add_months, record_repair, record_restore_display
+from cases.services.records import add_months, applicable_minimum, record_repair, record_restore_display
 from cases.services.sequences import sequence_next
 from notices.services import notice_request
 from workflows import engine, rules
@@ -95,20 +95,26 @@ def repair_eligibility(
         )
     if not record.repairable:
         problems.append(Ineligibility("not_repairable", _("依照法律、法规规定，该信息不可修复。")))
-    if record.display_min_until and on < record.display_min_until:
-        months = _min_months(record)
-        problems.append(
-            Ineligibility(
-                "min_period",
-                _("该%(kind)s最短公示期为%(months)s，自%(start)s起算，%(earliest)s后方可申请。")
-                % {
-                    "kind": record.get_kind_display(),
-                    "months": months,
-                    "start": _cn(record.decision_date),
-                    "earliest": _cn(record.display_min_until),
-                },
+    minimum = applicable_minimum(record, on)
+    if minimum is not None and on < minimum.until:
+        values = {
+            "kind": record.get_kind_display(),
+            "months": _months_text(record.decision_date, minimum.until),
+            "start": _cn(record.decision_date),
+            "earliest": _cn(minimum.until),
+        }
+        if minimum.lighter_rule_set is not None:
+            values.update(rule_set=minimum.lighter_rule_set.name, citation=rules.public_citation(minimum.citation))
+            message = (
+                _(
+                    "该%(kind)s在%(rule_set)s施行前作出决定，最短公示期按从旧兼从轻适用对信用主体较有利的规定，"
+                    "为%(months)s，自%(start)s起算，%(earliest)s后方可申请（依据：%(citation)s）。"
+                )
+                % values
             )
-        )
+        else:
+            message = _("该%(kind)s最短公示期为%(months)s，自%(start)s起算，%(earliest)s后方可申请。") % values
+        problems.append(Ineligibility("min_period", message))
     bar = RepairBar.objects.filter(subject=subject, barred_until__gte=on).order_by("-barred_until").first()
     if bar is not None:
         problems.append(
@@ -125,12 +131,8 @@ def repair_eligibility(
     return problems
 
 
-def _min_months(record: CreditRecord) -> str:
-    if not record.display_min_until:
-        return ""
-    months = (record.display_min_until.year - record.decision_date.year) * 12 + (
-        record.display_min_until.month - record.decision_date.month
-    )
+def _months_text(start: dt.date, until: dt.date) -> str:
+    months = (until.year - start.year) * 12 + (until.month - start.month)
     if months % 12 == 0 and months:
         return _("%(n)d年") % {"n": months // 12}
     return _("%(n)d个月") % {"n": months}
@@ -205,7 +207,6 @@ def _notice_context(application: RepairApplication, **extra) -> dict:
         "received_on": application.received_on.isoformat() if application.received_on else "",
         "record_title": record.title,
         "record_decision_number": record.decision_number,
-        "contact": application.contact_name,
         **extra,
     }
 
@@ -243,6 +244,19 @@ def repair_draft_save(
     subject = record.subject
     _require(policy.can_apply_for(actor, subject, "repair"), _("您无权为该主体申请信用修复。"))
     with transaction.atomic():
+        if application is None:
+            # Serialise first saves for one record: ten sends of the apply form (a double click, several
+            # tabs) continue one draft instead of starting ten, and none meets a case already submitted.
+            CreditRecord.objects.select_for_update(no_key=True).filter(pk=record.pk).first()
+            existing = (
+                RepairApplication.objects.filter(record=record, subject=subject)
+                .filter(state__in=(RepairState.DRAFT, *OPEN_STATES))
+                .order_by("-created_at")
+                .first()
+            )
+            if existing is not None and existing.state != RepairState.DRAFT:
+                raise RepairError(_("该信息已有正在办理的信用修复申请，请勿重复申请。"), code="already_open")
+            application = existing
         if application is None:
             application = RepairApplication(
                 subject=subject,

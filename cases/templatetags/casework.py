@@ -5,8 +5,15 @@ from django.utils.translation import gettext as _
 
 from cases.identifiers import mask_phone
 from cases.models import CreditRecord, DisplayState
+from workflows.rules import public_citation as _public_citation
 
 register = template.Library()
+
+
+@register.filter
+def public_citation(value: str) -> str:
+    """A rule's citation without the maintainers' [law]/[sec]/[cfg] tags and PROCEDURES.md references."""
+    return _public_citation(value or "")
 
 
 @register.filter

@@ -72,6 +72,11 @@ def file(request, record_pk: int):
                     else None,
                 )
             except ValidationError as error:
+                existing = sel.open_objection_for_record(user=request.user, record=record)
+                if getattr(error, "code", None) == "already_open" and existing is not None:
+                    # A second send of this form (double click, another tab) lost to the first one.
+                    messages.info(request, _("该信息已有正在处理的异议。"))
+                    return redirect("objection_status", existing.pk)
                 form.add_error(None, _messages_of(error))
             else:
                 messages.success(

@@ -1,9 +1,14 @@
+# ruff: noqa: F811  (the smtp fixture is imported from tests.test_messages)
 """Registration and authorisation in a real browser (issue 12): a colleague registers, the enterprise's legal
 representative registers, registers the enterprise and authorises the colleague for repairs; the colleague
-then applies for a credit repair on the enterprise's record. The SMS codes are read where the phone would
-get them: the SMS file adapter."""
+then applies for a credit repair on the enterprise's record, is told by site message and e-mail when a 补正 is
+requested and again 2 working days before it lapses, and tracks the case at /track/ without logging in. The
+SMS codes are read where the phone would get them: the SMS file adapter; the e-mail reaches a local SMTP
+server."""
 
 import datetime as dt
+import email
+import email.policy
 import json
 import re
 
@@ -11,9 +16,13 @@ import pytest
 from django.utils import timezone
 
 from cases.models import RepairApplication, SubjectAuthorisation
+from cases.services.messages import deadline_reminders_send
+from cases.services.repair import repair_request_supplement
 from tests.browser import login, screenshot
 from tests.factories import CreditRecordFactory, EnterpriseFactory, make_id_number
+from tests.test_messages import smtp  # noqa: F401
 from tests.test_repair_views import tiny_pdf
+from workflows.calendar import get_calendar
 
 PASSWORD = "Zz-credit-2026"
 
@@ -42,12 +51,13 @@ def last_code(sink, phone: str) -> str:
     return re.search(r"验证码为(\d{6})", text).group(1)
 
 
-def register(page, sink, *, name: str, phone: str) -> None:
+def register(page, sink, *, name: str, phone: str, email: str = "") -> None:
     page.goto("/")
     page.get_by_role("link", name="注册", exact=True).click()
     page.fill("input[name=name]", name)
     page.fill("input[name=id_number]", make_id_number())
     page.fill("input[name=phone]", phone)
+    page.fill("input[name=email]", email)
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
     page.get_by_role("button", name="获取短信验证码").click()
@@ -65,8 +75,8 @@ def logout(page) -> None:
 
 
 @pytest.mark.browser
-def test_register_authorise_an_agent_and_apply_as_the_agent(
-    page, market_bureau, rule_sets, private_storage, phone_inbox, tmp_path
+def test_register_authorise_an_agent_apply_as_the_agent_hear_of_the_supplement_and_track_the_case(
+    page, market_bureau, handler, rule_sets, private_storage, phone_inbox, smtp, tmp_path
 ):
     enterprise = EnterpriseFactory(name="郑州壬科技有限公司", legal_representative="张三")
     record = CreditRecordFactory(
@@ -80,7 +90,7 @@ def test_register_authorise_an_agent_and_apply_as_the_agent(
     )
 
     # The colleague registers first (an agent must have an account).
-    register(page, phone_inbox, name="李四", phone="13900000002")
+    register(page, phone_inbox, name="李四", phone="13900000002", email="lisi@example.com")
     logout(page)
 
     # The legal representative registers, then registers the enterprise.
@@ -138,3 +148,40 @@ def test_register_authorise_an_agent_and_apply_as_the_agent(
     screenshot(page, "frontdoor-me-agent")
     auth = SubjectAuthorisation.objects.get(user=app.applicant, subject=enterprise)
     assert (auth.scope, auth.valid_until, auth.granted_by.username) == ("repair", until, "13900000001")
+
+    # The department asks for a supplement: the colleague hears of it in the site and by e-mail …
+    repair_request_supplement(actor=handler, application=app, missing="请补充营业执照复印件")
+    app.refresh_from_db()
+    to_colleague = [
+        email.message_from_bytes(e.content, policy=email.policy.default)
+        for e in smtp.envelopes
+        if e.rcpt_tos == ["lisi@example.com"]
+    ]
+    (mail,) = [m for m in to_colleague if "请补正申请材料" in m["Subject"]]
+    assert app.tracking_number in mail.get_content()
+    sent_before_reminder = len(smtp.envelopes)
+    # … and again two working days before the window closes.
+    due = app.supplement_due
+    cal = get_calendar()
+    reminder_day = next(
+        due - dt.timedelta(days=n) for n in range(1, 10) if cal.add_working_days(due - dt.timedelta(days=n), 2) == due
+    )
+    assert deadline_reminders_send(today=reminder_day) >= 1
+    page.goto("/me/messages/")
+    listed = page.inner_text("table.messages-list")
+    assert "请补正申请材料" in listed and "期限即将届满" in listed
+    page.goto("/me/")
+    assert due.isoformat() in page.inner_text("table.me-cases")
+    assert len(smtp.envelopes) == sent_before_reminder + 1  # the reminder went by e-mail too
+
+    # The query code is on the case page; anyone holding it tracks the case without logging in.
+    page.goto(f"/repair/{app.pk}/")
+    code = page.inner_text(".query-code").split()[0]
+    logout(page)
+    page.goto("/track/")
+    page.fill("input[name=number]", app.tracking_number)
+    page.fill("input[name=code]", code)
+    page.get_by_role("button", name="查询").click()
+    result = page.inner_text(".track-result")
+    assert app.tracking_number in result and "受理" in result and enterprise.name not in result
+    screenshot(page, "frontdoor-track")

@@ -64,6 +64,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     # the public website
     NavEntry("public_search", _("信用公示查询"), EVERYONE),
     NavEntry("commitment_register_public", _("信用承诺公示"), EVERYONE),
+    NavEntry("guide_index", _("办事指南"), EVERYONE),
 )
 
 

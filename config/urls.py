@@ -42,6 +42,7 @@ urlpatterns = [
     path("objection/", include("cases.urls.objection")),
     path("", include("cases.urls.rectification")),
     path("", include("cases.urls.supervision")),
+    path("", include("cases.urls.guide")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls.records")),
 ]

@@ -50,7 +50,7 @@ def test_a_department_reaches_its_procedure_desks_as_filtered_views_of_the_inbox
 
 def test_visitors_see_the_public_pages_only(client):
     urls = [link.url for link in nav_links(client)]
-    assert urls == [reverse("public_search"), reverse("commitment_register_public")]
+    assert urls == [reverse("public_search"), reverse("commitment_register_public"), reverse("guide_index")]
 
 
 def test_the_current_page_is_marked(client, handler):
@@ -70,7 +70,7 @@ SKIP = ("/admin/", "/accounts/", "/i18n/", "/static/")
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_page_the_navigation_leads_to_shows_a_link_that_answers_403(client, request, role, record):
+def test_no_page_the_navigation_leads_to_shows_a_link_that_answers_403(client, request, role, record, rule_sets):
     """One level further: every link on every page of the role's navigation (lists, desks, the inbox)."""
     client.force_login(request.getfixturevalue(role))
     seen = set()

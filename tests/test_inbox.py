@@ -388,3 +388,50 @@ def test_staff_who_take_tasks_start_the_day_at_the_inbox(client, request, role):
 def test_the_repair_desk_links_to_the_filtered_inbox(client, submitted, handler):
     html = login(client, handler).get(reverse("repair_desk")).content.decode()
     assert f"{reverse('inbox')}?procedure=repair" in html
+
+
+# --- every procedure ---------------------------------------------------------------------------------------------
+
+
+def test_a_liaison_finds_its_bodys_rectification_step_and_the_credit_office_its_forwarding(
+    client,
+    rule_sets,
+    rect_travel,
+    complainant,
+    enterprise,
+    body,
+    city_gov,
+    office,
+    intake,
+    body_user,
+    city_user,
+    other_body_user,
+):
+    from tests.rectification_support import new_case
+
+    case = new_case(actor=complainant, body=body, office=office, enterprise=enterprise)
+    [forward] = rows(login(client, intake).get(INBOX))
+    assert forward.procedure == "rectification" and forward.step_label == "转交核实认定"
+    assert forward.due_date == dt.date(2026, 7, 7)  # "第一时间": 1 working day
+    assert rows(login(client, body_user).get(INBOX)) == []
+
+    from cases.services import rectification as rect
+
+    rect.rectification_forward(actor=intake, case=case, verifier=city_gov)
+    [verify] = rows(login(client, city_user).get(INBOX))
+    assert verify.step_label == "核实认定"
+    rect.rectification_verify(actor=city_user, case=case, substantiated=True, reason="经核实，拖欠属实。")
+    response = login(client, body_user).get(INBOX, {"procedure": "rectification"})
+    [plan] = rows(response)
+    assert plan.step_label == "报送整改方案" and plan.due_date == dt.date(2026, 7, 13)  # 5 WD
+    assert reverse("rectification_case", kwargs={"pk": case.pk}) in response.content.decode()
+    assert rows(login(client, other_body_user).get(INBOX)) == []
+
+
+def test_the_rebuild_command_restores_the_table_from_viewflows_tasks(submitted, second_case):
+    from django.core.management import call_command
+
+    before = sorted(InboxItem.objects.values_list("pk", "node", "due_at", "tracking_number"))
+    InboxItem.objects.all().delete()
+    call_command("rebuild_inbox", verbosity=0)
+    assert sorted(InboxItem.objects.values_list("pk", "node", "due_at", "tracking_number")) == before

@@ -435,3 +435,37 @@ def test_the_rebuild_command_restores_the_table_from_viewflows_tasks(submitted, 
     InboxItem.objects.all().delete()
     call_command("rebuild_inbox", verbosity=0)
     assert sorted(InboxItem.objects.values_list("pk", "node", "due_at", "tracking_number")) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_handlers_claiming_at_once_one_wins_the_other_is_told(submitted, handler, handler2):
+    import threading
+
+    from django.db import connections
+
+    task_id = task_of(submitted).pk
+    barrier = threading.Barrier(2)
+    outcomes, errors = {}, []
+
+    def claim(user):
+        try:
+            barrier.wait()
+            inbox_svc.task_claim(actor=user, task_id=task_id)
+            outcomes[user.pk] = "ok"
+        except engine.TaskConflict:
+            outcomes[user.pk] = "conflict"
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim, args=(user,)) for user in (handler, handler2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(outcomes.values()) == ["conflict", "ok"]
+    [winner] = [pk for pk, outcome in outcomes.items() if outcome == "ok"]
+    assert Task.objects.get(pk=task_id).owner_id == winner == InboxItem.objects.get(pk=task_id).owner_id
+    assert AuditEvent.objects.filter(action="inbox.claim").count() == 1

@@ -34,6 +34,7 @@ from viewflow.workflow.status import STATUS
 
 from cases import policy
 from cases.models import Delegation, InboxItem, Organisation, User
+from cases.portable_sql import is_postgresql
 from cases.selectors.inbox import counts_version_key
 from cases.services.audit import audit_log
 from cases.task_permissions import task_permissions_of
@@ -161,7 +162,17 @@ def inbox_sync_task(*, task: Task) -> None:
 
 def inbox_sync_due(*, case_filter: Q) -> int:
     """Re-read the due moment of the inbox rows matching ``case_filter`` from their clocks (called when a
-    clock starts, pauses, resumes, is extended, stops or is recomputed). One UPDATE."""
+    clock starts, pauses, resumes, is extended, stops or is recomputed). On PostgreSQL one UPDATE; SQLite
+    (the embedded demo) cannot correlate the clock subquery with the row being updated, so it goes row by
+    row there (a case has one or two open tasks)."""
+    if not is_postgresql():
+        n = 0
+        for item in InboxItem.objects.filter(case_filter).only("pk", "case_type_id", "case_id", "organisation_id"):
+            clock = _current_clock(item.case_type_id, item.case_id, item.organisation_id).values(
+                "due_date", "due_at", "provisional"
+            ).first() or {"due_date": None, "due_at": None, "provisional": False}
+            n += InboxItem.objects.filter(pk=item.pk).update(**clock)
+        return n
     clock = _current_clock(OuterRef("case_type"), OuterRef("case_id"), OuterRef("organisation_id"))
     return InboxItem.objects.filter(case_filter).update(
         due_date=Subquery(clock.values("due_date")[:1]),

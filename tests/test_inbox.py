@@ -469,3 +469,23 @@ def test_two_handlers_claiming_at_once_one_wins_the_other_is_told(submitted, han
     [winner] = [pk for pk, outcome in outcomes.items() if outcome == "ok"]
     assert Task.objects.get(pk=task_id).owner_id == winner == InboxItem.objects.get(pk=task_id).owner_id
     assert AuditEvent.objects.filter(action="inbox.claim").count() == 1
+
+
+def test_an_objection_goes_from_the_platforms_triage_to_the_providers_check_against_its_own_clock(
+    client, travel, storage, applicant, eligible_record, credit_centre, intake, handler, other_handler
+):
+    from cases.services import objection as objection_svc
+    from tests.test_objection_paths import file
+
+    case = file(applicant, eligible_record)
+    [triage] = rows(login(client, intake).get(INBOX, {"procedure": "objection"}))
+    assert triage.step_label == "平台分办" and triage.due_date == dt.date(2026, 7, 9)  # Art 41: 3 WD
+    assert rows(login(client, handler).get(INBOX)) == []
+
+    travel.to(2026, 7, 7)
+    objection_svc.objection_send_check(actor=intake, case=case, note="请核对处罚决定书原件")
+    assert rows(login(client, intake).get(INBOX)) == []
+    [check] = rows(login(client, handler).get(INBOX, {"procedure": "objection"}))
+    # The provider's own 3 WD from the 核查通知, not the whole case's 7 WD.
+    assert check.step_label == "信息提供单位核查" and check.due_date == dt.date(2026, 7, 10)
+    assert rows(login(client, other_handler).get(INBOX)) == []

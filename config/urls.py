@@ -41,6 +41,8 @@ urlpatterns = [
     path("objection/", include("cases.urls.objection")),
     path("", include("cases.urls.rectification")),
     path("", include("cases.urls.supervision")),
+    path("", include("cases.urls.disclosure")),
+    path("", include("cases.urls.statistics")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls.records")),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.models import OrganisationDigest
+from cases.selectors import disclosure as disclosure_selectors
 from cases.selectors import supervision as sup
 from workflows.procedures import PROCEDURES
 from workflows.selectors import clock_status
@@ -68,6 +69,7 @@ def dashboard(request):
             "clearing": clearing,
             "growth": sup.growth(),
             "time_used": sup.time_used(),
+            "late_publications": disclosure_selectors.late_publications(now=now),
             "districts": districts,
             "bucket_defs": sup.BUCKETS,
             "procedures": PROCEDURES,

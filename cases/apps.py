@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("信用主体、信用记录与办件")
+
+    def ready(self):
+        from django.db.models.signals import post_save
+        from viewflow.workflow.models import Task
+
+        from cases.services import inbox
+        from workflows.models import Clock
+
+        post_save.connect(inbox.on_task_saved, sender=Task, dispatch_uid="inbox_task_saved")
+        post_save.connect(inbox.on_clock_saved, sender=Clock, dispatch_uid="inbox_clock_saved")

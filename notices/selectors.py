@@ -7,17 +7,21 @@ A notice is seen by:
   enterprise's legal representative, staff or agent (河南省社会信用条例 Art 40: a subject may know what is
   recorded and decided about it); for a government body as subject, that body's own staff;
 - staff of the issuing organisation;
+- for an objection, staff of the department that provided the disputed information (the 核查通知 and the
+  督办通知书 concern it);
 - platform staff (信用中心) and supervisors (督办), who read everything.
 
 Applicants see a notice only once it is issued; staff also see the pending and failed ones (to chase them).
-Anything else answers 404 in the views, so notice ids cannot be probed.
+Anything else answers 404 in the views, so notice ids cannot be probed. This is the one policy: every route
+that serves a notice (its page, its PDF, a case page's notice list and link) reads through it.
 """
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from cases.models import Role
+from cases.models import ObjectionCase, Role
 from cases.models.organisations import PLATFORM_ROLES, STAFF_ROLES
 from cases.policy import acting_organisation_id, active_authorisations
 from notices.models import Notice
@@ -51,8 +55,12 @@ def notice_scope_q(user) -> Q:
         org_id = acting_organisation_id(user)
         if user.role in READ_ALL_ROLES and org_id is not None:
             return Q()
-        if org_id is not None:
-            return addressee | Q(issuer_id=org_id)
+        if org_id is not None and user.role != Role.ADMINISTRATOR:
+            provided = Q(
+                content_type=ContentType.objects.get_for_model(ObjectionCase),
+                object_id__in=ObjectionCase.objects.filter(provider_id=org_id).values("pk"),
+            )
+            return addressee | Q(issuer_id=org_id) | provided
     return addressee
 
 

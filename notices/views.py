@@ -54,11 +54,10 @@ def detail(request, notice_id: int):
     return render(request, "notices/detail.html", {"notice": notice, "kind": kinds.get_kind(notice.kind)})
 
 
-@login_required
-@require_GET
-def download(request, notice_id: int):
-    notice = _get_or_404(request, notice_id)
-    if not notice.is_issued or not notice.pdf:
+def notice_pdf_response(request, notice, *, as_attachment: bool) -> FileResponse:
+    """The one way a notice's PDF leaves the system, for a ``notice`` a notices.selectors read already allowed:
+    "下载PDF" saves it (attachment), "查看" opens it in the browser (inline)."""
+    if notice is None or not notice.is_issued or not notice.pdf:
         raise Http404
     with notice.pdf.open("rb") as fh:
         data = fh.read()
@@ -67,9 +66,24 @@ def download(request, notice_id: int):
         logger.error("stored PDF of notice %s does not match its SHA-256", notice.pk)
         raise RuntimeError(f"stored PDF of notice {notice.pk} does not match its recorded hash")
     notice_mark_read(notice=notice, user=request.user)
-    return FileResponse(
-        BytesIO(data), content_type="application/pdf", as_attachment=False, filename=f"{notice.number}.pdf"
+    response = FileResponse(
+        BytesIO(data), content_type="application/pdf", as_attachment=as_attachment, filename=f"{notice.number}.pdf"
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def download(request, notice_id: int):
+    return notice_pdf_response(request, _get_or_404(request, notice_id), as_attachment=True)
+
+
+@login_required
+@require_GET
+def view_pdf(request, notice_id: int):
+    return notice_pdf_response(request, _get_or_404(request, notice_id), as_attachment=False)
 
 
 @require_GET

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_commitment_hearing'),
+        ('cases', '0013_merge_inbox_supplement'),
     ]
 
     operations = [

@@ -63,3 +63,10 @@ def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two():
     assert _median({1: 1, 5: 1}) == 3.0
     assert _median({2: 3, 9: 1}) == 2.0
     assert _median({}) is None
+
+
+def test_the_dashboard_shows_the_same_figures(client, two_acceptances, market_bureau, supervisor):
+    client.force_login(supervisor)
+    page = client.get("/supervision/").content.decode()
+    section = page[page.index('id="timeliness"') :]
+    assert f"<tr><td>{market_bureau.name}</td><td>信用修复</td><td>2</td><td>50.0</td><td>3.0</td></tr>" in section

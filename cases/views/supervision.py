@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import OrganisationDigest
 from cases.selectors import disclosure as disclosure_selectors
+from cases.selectors import statistics as stats_selectors
 from cases.selectors import supervision as sup
 from workflows.procedures import PROCEDURES
 from workflows.selectors import clock_status
@@ -72,6 +73,8 @@ def dashboard(request):
             "growth": sup.growth(),
             "time_used": sup.time_used(),
             "late_publications": disclosure_selectors.late_publications(now=now),
+            # The same rows the public statistics page shows (/public/statistics/).
+            "timeliness": stats_selectors.lateness_statistics(),
             "districts": districts,
             "bucket_defs": sup.BUCKETS,
             "procedures": PROCEDURES,
@@ -172,6 +175,12 @@ def dashboard_tables(now=None) -> list[Table]:
             _("办理用时（按机构）"),
             [_("机构"), _("平均用时（天）"), _("件数")],
             [[o["name"], o["days"], o["n"]] for o in time_used["organisations"]],
+        ),
+        Table(
+            "timeliness",
+            _("办理时效"),
+            [_("机构"), _("办理事项"), _("办结数（件）"), _("法定时限内办结占比（百分比）"), _("用时中位数（工作日）")],
+            [r.as_list() for r in stats_selectors.lateness_statistics()],
         ),
         Table(
             "late_publications",

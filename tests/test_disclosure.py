@@ -284,3 +284,16 @@ def test_expiry_is_reported_to_the_platform(entered, travel):
     assert records_expire_due() == 1
     event = OutboxEvent.objects.get(topic="record.expired", aggregate_id=str(entered.pk))
     assert event.clock is not None and event.clock.budget == 1
+
+
+def test_a_calendar_day_limit_counts_down_in_calendar_days(travel, rule_sets, handler):
+    from workflows.selectors import clock_status
+
+    travel.to(2026, 7, 8)
+    login(handler).post("/records/intake/", penalty_form())
+    clock = disclosure_clock(CreditRecord.objects.get())
+    assert clock.unit == "cd" and clock.due_date == D(2026, 7, 17)
+    # Wed 07-08 to Fri 07-17: 9 calendar days (7 working days).
+    assert clock_status(clock, now=travel.now).remaining == 9
+    page = login(handler).get("/records/intake/").content.decode()
+    assert "剩余9个自然日" in page

@@ -21,6 +21,7 @@ from cases.models import OrganisationDigest
 from cases.selectors import disclosure as disclosure_selectors
 from cases.selectors import statistics as stats_selectors
 from cases.selectors import supervision as sup
+from cases.selectors.ratings import satisfaction_table
 from workflows.procedures import PROCEDURES
 from workflows.selectors import clock_status
 
@@ -78,6 +79,7 @@ def dashboard(request):
             "districts": districts,
             "bucket_defs": sup.BUCKETS,
             "procedures": PROCEDURES,
+            "satisfaction": satisfaction_table(),
         },
     )
 

@@ -34,7 +34,7 @@ SYSTEM_ACTOR = "system:follow-up"
 def commitment_follow_documents_upload(*, actor, commitment: Commitment, uploads: list) -> list[Attachment]:
     """The applicant hands in the documents to follow. Each file is checked by its content; the receipt time
     is recorded once (a second upload adds files, the first time stays the one that counts)."""
-    if not (policy.is_applicant(actor) and policy.can_apply_for(actor, commitment.subject)):
+    if not (policy.is_applicant(actor) and policy.can_apply_for(actor, commitment.subject, "commitment")):
         raise PermissionDenied(_("只有承诺主体或其授权的经办人可以提交后补材料。"))
     if commitment.type != CommitmentType.TOLERANCE or commitment.follow_due_date is None:
         raise ValidationError(_("该承诺没有需要后补的材料。"), code="no_follow_up")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0014_record_licence_kind'),
+        ('cases', '0016_record_licence_kind'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0013_merge_inbox_supplement'),
+        ('cases', '0015_merge_front_door_ratings_contact'),
     ]
 
     operations = [

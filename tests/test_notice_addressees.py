@@ -152,3 +152,36 @@ def test_a_provider_late_on_its_objection_check_receives_the_supervision_notice(
     notice = notice_render(notice_id=step.notice_id)
     assert notice.addressee_organisation == checking.provider == handler.organisation
     assert notice.number in login(handler).get("/notices/?box=received").content.decode()
+
+
+def test_a_government_body_signs_for_its_supervision_notice(
+    rule_sets,
+    rect_travel,
+    body,
+    body_user,
+    other_body_user,
+    city_gov,
+    office,
+    intake,
+    reviewer,
+    supervisor_office,
+    storage,
+):
+    from cases.services import rectification as rect_svc
+    from tests.rectification_support import clock_of, substantiated_case
+
+    rect_travel.to(2026, 9, 1)
+    body.refresh_from_db()
+    case = substantiated_case(
+        intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov, deadline=dt.date(2026, 9, 24)
+    )
+    rect_travel.to(2026, 9, 25, 9, 0)
+    escalation.escalation_sweep(now=rect_travel.now)
+    step = EscalationStep.objects.get(clock=clock_of(case, rect_svc.DEADLINE), step="supervision")
+    notice = notice_render(notice_id=step.notice_id)
+    assert notice.addressee_organisation == body
+    assert notice.number in login(body_user).get("/notices/?box=received").content.decode()
+    assert login(other_body_user).get(f"/notices/{notice.pk}/").status_code == 404
+    login(body_user).get(f"/notices/{notice.pk}/pdf/")
+    notice.refresh_from_db()
+    assert notice.read_by == body_user

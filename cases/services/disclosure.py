@@ -344,8 +344,12 @@ KIND_WORDS = {
     RecordKind.ADMINISTRATIVE_PENALTY: RecordKind.ADMINISTRATIVE_PENALTY,
     RecordKind.ADMINISTRATIVE_LICENSE: RecordKind.ADMINISTRATIVE_LICENSE,
 }
-SEVERITY_WORDS = {"轻微": "minor", "一般": "ordinary", "严重": "serious", "minor": "minor", "ordinary": "ordinary"}
-SEVERITY_WORDS["serious"] = "serious"
+SEVERITY_WORDS = {
+    "轻微": "minor",
+    "一般": "ordinary",
+    "严重": "serious",
+    **{code: code for code in ("minor", "ordinary", "serious")},
+}
 MAX_ROWS = 5000
 
 
@@ -440,59 +444,58 @@ def records_import(*, actor, uploaded) -> list[CreditRecord]:
     created: list[CreditRecord] = []
     seen: dict[tuple[str, str], int] = {}
     with transaction.atomic():
-        if True:
-            for line, row in rows:
-                kind = KIND_WORDS.get(row.get("kind", ""))
-                if kind is None:
-                    errors.append(RowError(line, _column_label("kind"), _("决定类别应为“行政许可”或“行政处罚”。")))
-                    continue
-                number = row.get("decision_number", "")
-                if (kind, number) in seen:
-                    errors.append(
-                        RowError(
-                            line, _column_label("decision_number"), _("与第%(n)d行重复。") % {"n": seen[(kind, number)]}
+        for line, row in rows:
+            kind = KIND_WORDS.get(row.get("kind", ""))
+            if kind is None:
+                errors.append(RowError(line, _column_label("kind"), _("决定类别应为“行政许可”或“行政处罚”。")))
+                continue
+            number = row.get("decision_number", "")
+            if (kind, number) in seen:
+                errors.append(
+                    RowError(
+                        line, _column_label("decision_number"), _("与第%(n)d行重复。") % {"n": seen[(kind, number)]}
+                    )
+                )
+                continue
+            seen[(kind, number)] = line
+            severity = SEVERITY_WORDS.get(row.get("severity", ""), row.get("severity", ""))
+            if severity and severity not in ("minor", "ordinary", "serious"):
+                errors.append(RowError(line, _column_label("severity"), _("失信程度应为轻微、一般或严重。")))
+                continue
+            try:
+                decision_date = dt.date.fromisoformat(row.get("decision_date", "").replace("/", "-"))
+            except ValueError:
+                errors.append(RowError(line, _column_label("decision_date"), _("日期格式应为YYYY-MM-DD。")))
+                continue
+            try:
+                with transaction.atomic():
+                    created.append(
+                        record_intake(
+                            actor=actor,
+                            kind=kind,
+                            subject_name=row.get("subject_name", ""),
+                            identifier=row.get("identifier", ""),
+                            title=row.get("title", ""),
+                            decision_number=number,
+                            decision_date=decision_date,
+                            severity=severity,
+                            content=row.get("content", ""),
+                            legal_basis=row.get("legal_basis", ""),
                         )
                     )
-                    continue
-                seen[(kind, number)] = line
-                severity = SEVERITY_WORDS.get(row.get("severity", ""), row.get("severity", ""))
-                if severity and severity not in ("minor", "ordinary", "serious"):
-                    errors.append(RowError(line, _column_label("severity"), _("失信程度应为轻微、一般或严重。")))
-                    continue
-                try:
-                    decision_date = dt.date.fromisoformat(row.get("decision_date", "").replace("/", "-"))
-                except ValueError:
-                    errors.append(RowError(line, _column_label("decision_date"), _("日期格式应为YYYY-MM-DD。")))
-                    continue
-                try:
-                    with transaction.atomic():
-                        created.append(
-                            record_intake(
-                                actor=actor,
-                                kind=kind,
-                                subject_name=row.get("subject_name", ""),
-                                identifier=row.get("identifier", ""),
-                                title=row.get("title", ""),
-                                decision_number=number,
-                                decision_date=decision_date,
-                                severity=severity,
-                                content=row.get("content", ""),
-                                legal_basis=row.get("legal_basis", ""),
-                            )
-                        )
-                except ValidationError as exc:
-                    if hasattr(exc, "error_dict"):
-                        for field, messages in exc.message_dict.items():
-                            for message in messages:
-                                errors.append(RowError(line, _column_label(field), message))
-                    else:
-                        errors.extend(RowError(line, "", m) for m in exc.messages)
-            if errors:
-                raise ImportRefused(errors)
-            audit_log(
-                actor=actor,
-                action="record.import",
-                object_type="record_import",
-                data={"file": getattr(uploaded, "name", ""), "rows": len(rows), "records": [r.pk for r in created]},
-            )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, messages in exc.message_dict.items():
+                        for message in messages:
+                            errors.append(RowError(line, _column_label(field), message))
+                else:
+                    errors.extend(RowError(line, "", m) for m in exc.messages)
+        if errors:
+            raise ImportRefused(errors)
+        audit_log(
+            actor=actor,
+            action="record.import",
+            object_type="record_import",
+            data={"file": getattr(uploaded, "name", ""), "rows": len(rows), "records": [r.pk for r in created]},
+        )
     return created

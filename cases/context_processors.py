@@ -21,3 +21,10 @@ def unread_messages(request):
     from cases.selectors.me import unread_count
 
     return {"unread_messages": SimpleLazyObject(lambda: unread_count(user=user))}
+
+
+def identity_provider(request):
+    """Whether the login page offers 统一身份认证 (OIDC_ENABLED; off by default)."""
+    from django.conf import settings
+
+    return {"oidc_enabled": settings.OIDC_ENABLED}

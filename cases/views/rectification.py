@@ -19,6 +19,7 @@ from cases.selectors import rectification as sel
 from cases.selectors import supervision as sup
 from cases.services import escalation
 from cases.services import rectification as svc
+from cases.services.privacy import attachment_download_register
 from cases.services.submissions import AlreadySubmitted
 from workflows import engine
 from workflows.selectors import clock_status
@@ -173,6 +174,7 @@ def attachment_download(request, pk: int, attachment_pk: int):
     attachment = sel.report_attachments_of(case).filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404
+    attachment_download_register(actor=request.user, case=case, attachment=attachment)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -331,7 +331,7 @@ def register(request):
     if not policy.is_department(request.user):
         raise PermissionDenied(_("只有行业主管部门可以登记承诺。"))
     org_id = policy.acting_organisation_id(request.user)
-    form = RegisterForm(request.POST or None, department_id=org_id)
+    form = RegisterForm(request.POST or None, department_id=org_id, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             commitment = svc.commitment_register(

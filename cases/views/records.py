@@ -97,6 +97,7 @@ def _subject_detail(request, subject, *, revealed_id: str = "", reveal_form=None
             "can_unmask": policy.can_unmask(user, subject),
             "reveal_form": reveal_form or RevealIdForm(reason_required=not policy.is_applicant(user)),
             "revealed_id": revealed_id,
+            "may_see_lookups": selectors.may_see_own_lookups(user, subject),
         },
         status=status,
     )
@@ -106,6 +107,14 @@ def _subject_detail(request, subject, *, revealed_id: str = "", reveal_form=None
 def subject_detail(request, pk: int):
     subject = selectors.subject_get_for_user(user=request.user, pk=pk)
     return _subject_detail(request, subject)
+
+
+@login_required
+def subject_lookups(request, pk: int):
+    """查询使用登记 about this subject: who looked up its full ID number or downloaded its materials."""
+    subject = selectors.subject_get_for_user(user=request.user, pk=pk)
+    lookups = selectors.personal_data_lookups_for_subject(user=request.user, subject=subject)
+    return render(request, "cases/subject_lookups.html", {"subject": subject, "lookups": lookups})
 
 
 @login_required

@@ -23,6 +23,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from notices import kinds, seal
+from workflows.rules import public_citation
 
 logger = logging.getLogger("casework.notices")
 
@@ -119,13 +120,18 @@ def template_context(notice) -> dict:
         "c": ctx,
         "addressee_name": addressee_name(notice),
         "issued_on": issued_on,
-        "legal_basis": ctx.get("legal_basis") or (rule_set.citation if rule_set else "") or kind.legal_basis,
+        "legal_basis": public_citation(
+            ctx.get("legal_basis")
+            or (rule_set.citation if rule_set is not None and kind.basis_from_rule_set else "")
+            or str(kind.legal_basis)
+        ),
         "remedies": kinds.remedy_periods(rule_set, ctx) if kind.adverse else None,
         "verification_url": verification_url(notice),
         # Drawn, not fetched: the seal and the QR code are inline SVG (notices/seal.py).
         "seal_svg": mark_safe(seal.seal_svg(notice.issuer.name)),  # noqa: S308 — built from escaped text
         "qr_svg": mark_safe(seal.qr_svg(verification_link(notice))) if notice.number else "",  # noqa: S308
         "superseded_number": notice.supersedes.number if notice.supersedes_id else "",
+        "site_url": settings.SITE_URL.rstrip("/"),
     }
 
 

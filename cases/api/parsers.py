@@ -4,12 +4,12 @@ body's SHA-256 kept for the Idempotency-Key check."""
 from __future__ import annotations
 
 import hashlib
-import json
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 
 from cases.api.problems import Problem
+from config.input_guard import BadInput, parse_json
 
 READ_CHUNK = 64 * 1024
 
@@ -39,10 +39,19 @@ class LimitedJSONParser(parsers.JSONParser):
         data = read_limited(stream, view.max_body_bytes, request)
         if not data:
             return {}
-        try:
-            return json.loads(data.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Problem(400, _("请求体不是有效的 JSON。"), code="parse_error") from exc
+        return checked_json(data)
+
+
+def checked_json(data: bytes, *, field: str = ""):
+    """JSON with the site's input guard (config/input_guard.py): no over-deep nesting, NUL or lone surrogates,
+    which PostgreSQL or the parser could not take."""
+    try:
+        return parse_json(data)
+    except BadInput as exc:
+        zh, en = exc.message("zh-hans"), exc.message("en")
+        problem = Problem(400, zh, code=exc.code, errors=[(field, zh, en)])
+        problem.en = en
+        raise problem from exc
 
 
 class ProblemJSONParser(LimitedJSONParser):

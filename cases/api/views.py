@@ -3,8 +3,6 @@ selectors the pages call (no second implementation of a rule)."""
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -18,7 +16,7 @@ from rest_framework.response import Response
 from cases.api import serializers as s
 from cases.api.auth import client_of
 from cases.api.base import ApiView
-from cases.api.parsers import read_limited
+from cases.api.parsers import checked_json, read_limited
 from cases.api.problems import Problem, both, from_validation_error
 from cases.identifiers import validate_uscc
 from cases.models import ApiScope, CommitmentImport, CommitmentMatter, CreditRecord, Subject
@@ -367,16 +365,7 @@ class NDJSONParser(parsers.BaseParser):
         for line_no, line in enumerate(data.splitlines(), start=1):
             if not line.strip():
                 continue
-            try:
-                rows.append(json.loads(line))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise Problem(
-                    400,
-                    _("第%(line)s行不是有效的 JSON。"),
-                    params={"line": line_no},
-                    code="parse_error",
-                    errors=[(f"line[{line_no}]", *both(_("第%(line)s行不是有效的 JSON。"), {"line": line_no}))],
-                ) from exc
+            rows.append(checked_json(line, field=f"line[{line_no}]"))
             if len(rows) > imp.MAX_ROWS:
                 raise Problem(413, _("单次最多导入%(n)s行。"), params={"n": imp.MAX_ROWS}, code="too_many_rows")
         return {"commitments": rows}

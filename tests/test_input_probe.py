@@ -17,8 +17,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases.models import OutboxEvent
-from cases.services.commitment import lifecycle as commitment_svc
 from cases.services.api_clients import api_client_issue
+from cases.services.commitment import lifecycle as commitment_svc
 from cases.services.repair import repair_accept
 from notices.models import Notice
 from notices.services import notice_render

@@ -276,9 +276,13 @@ def _release(notice_id: int, claimed_at: dt.datetime, exc: Exception) -> None:
     """Give the claim back after an error so a retry can take it; stop after too many attempts."""
     error = f"{type(exc).__name__}: {exc}"[:2000]
     base = Notice.objects.filter(pk=notice_id, status=Notice.Status.PENDING, claimed_at=claimed_at)
-    base.filter(attempts__gte=max_attempts()).update(status=Notice.Status.FAILED, last_error=error)
+    gave_up = base.filter(attempts__gte=max_attempts()).update(status=Notice.Status.FAILED, last_error=error)
     base.update(claimed_at=None, last_error=error)
-    logger.warning("notice %s failed to render: %s", notice_id, error)
+    if gave_up:
+        # The alert: no more retries (a notice that cannot be signed is never issued unsigned); staff retry it.
+        logger.error("notice %s could not be issued after %s attempts: %s", notice_id, max_attempts(), error)
+    else:
+        logger.warning("notice %s failed to render: %s", notice_id, error)
 
 
 def _email_addressee(notice: Notice) -> None:

@@ -80,7 +80,7 @@ def test_the_seal_is_drawn_and_the_qr_code_opens_the_filled_in_verification_page
     assert "（印章）" not in pdf_text(notice.pdf.path)
 
 
-def test_a_failure_to_sign_is_a_failure_to_issue(request_notice, settings, tmp_path):
+def test_a_failure_to_sign_is_a_failure_to_issue(request_notice, settings, tmp_path, caplog):
     settings.NOTICE_PKI_DIR = tmp_path / "empty"
     settings.NOTICE_PKI_DEMO = False  # production: no demo CA to fall back on
     settings.NOTICE_MAX_ATTEMPTS = 2
@@ -92,6 +92,8 @@ def test_a_failure_to_sign_is_a_failure_to_issue(request_notice, settings, tmp_p
     notice.refresh_from_db()
     assert notice.status == Notice.Status.FAILED and not notice.number and not notice.sha256 and not notice.pdf
     assert "SigningUnavailable" in notice.last_error
+    alerts = [r for r in caplog.records if r.levelname == "ERROR" and "could not be issued" in r.getMessage()]
+    assert len(alerts) == 1  # alerted once, when the retries ran out
 
 
 @pytest.mark.parametrize(

@@ -111,3 +111,31 @@ class RegisterForm(OnceForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("承诺清单（.csv 或 .xlsx）"))
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            if not data:
+                return super().clean(None, initial)
+            return [super(_MultipleFileField, self).clean(d, initial) for d in data]
+        cleaned = super().clean(data, initial)
+        return [cleaned] if cleaned else []
+
+
+class FollowUpForm(forms.Form):
+    """容缺受理: the documents to follow, several files at once."""
+
+    files = _MultipleFileField(
+        label=_("后补材料"),
+        help_text=_("PDF、JPEG或PNG格式，可一次选择多个文件。"),
+        error_messages={"required": _("请选择要提交的材料文件。")},
+    )

@@ -192,3 +192,34 @@ def public_register(*, q: str = "", type: str = "", status: str = "") -> QuerySe
     elif status:
         qs = qs.filter(status=status)
     return qs.order_by("-signed_at", "-id")
+
+
+def follow_up_status(commitment: Commitment, *, today: dt.date | None = None) -> dict | None:
+    """容缺受理 on the commitment's page: the documents to follow, their date and what is left or overdue in
+    working days, what was handed in, and what the matter says follows lateness."""
+    if commitment.follow_due_date is None:
+        return None
+    from django.contrib.contenttypes.models import ContentType
+
+    from cases.models import Attachment
+    from workflows.calendar import get_calendar
+
+    today = today or timezone.localdate()
+    cal = get_calendar()
+    due = commitment.follow_due_date
+    matter = commitment.commitment_matter
+    return {
+        "documents": matter.follow_documents if matter else [],
+        "due_date": due,
+        "received_at": commitment.follow_received_at,
+        "remaining": cal.working_days_between(today, due) if today <= due else None,
+        "overdue": cal.working_days_between(due, today) if today > due else None,
+        "consequences": matter.follow_late_consequence_list if matter else [],
+        "files": list(
+            Attachment.objects.filter(
+                content_type=ContentType.objects.get_for_model(Commitment),
+                object_id=commitment.pk,
+                purpose=Attachment.Purpose.FOLLOW_UP,
+            ).order_by("uploaded_at", "pk")
+        ),
+    }

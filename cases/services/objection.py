@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import CaseActivity, CreditRecord, DisplayState, Organisation, Role
 from cases.models.attachments import Attachment
+from cases.models.messages import MessageKind
 from cases.models.objection import (
     OBJECTABLE_FIELDS,
     ObjectionCase,
@@ -34,6 +35,7 @@ from cases.models.objection import (
 )
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
+from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import (
     record_clear_objection,
@@ -651,6 +653,7 @@ def objection_decide(
         )
         _sync_result(c, actor, now, record, applied)
         _audit(c, "decided", actor, outcome=outcome, changes=applied, record_state=record.display_state)
+        message_case_event(case=c, kind=MessageKind.DECIDED, actor=actor, detail=c.get_outcome_display())
         return c
 
     return engine.complete_task(case=case, node=_node_for(case), user=actor, action=action)

@@ -895,6 +895,7 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
 def records_expire_due(*, today: dt.date | None = None) -> int:
     """Automatic expiry: the maximum display period ended and obligations are performed → display stops
     without any application (PROCEDURES.md §1; Henan Art 19)."""
+    from cases.services.disclosure import record_report_expiry
     from cases.services.records import record_expire
 
     today = today or timezone.localdate()
@@ -904,8 +905,12 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
     ).values_list("pk", flat=True)
     for pk in candidates:
         record = CreditRecord.objects.get(pk=pk)
+        reason = _("最长公示期届满，自动停止公示")
         try:
-            record_expire(actor=None, record=record, reason=_("最长公示期届满，自动停止公示"), today=today)
+            with transaction.atomic():
+                expired = record_expire(actor=None, record=record, reason=reason, today=today)
+                # The platform stops showing it too: reported within 1 working day (Henan Art 42).
+                record_report_expiry(record=expired, actor="system:expiry", reason=str(reason))
         except ValidationError:
             # Obligations not performed and under 5 years, or still on the serious-dishonesty list: the
             # record stays (Henan Art 19 ¶2–3).

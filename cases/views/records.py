@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cases import policy
+from cases.forms.disclosure import RecordRevokeForm
 from cases.forms.records import PublicSearchForm, RecordFilterForm, RevealIdForm, SubjectSearchForm
 from cases.models import DisplayState
+from cases.selectors import disclosure as disclosure_selectors
 from cases.selectors import records as selectors
 from cases.selectors.inbox import personal_numbers
 from cases.services.privacy import subject_id_number_reveal
@@ -147,4 +149,19 @@ def record_list(request):
 @login_required
 def record_detail(request, pk: int):
     record = selectors.record_get_for_user(user=request.user, pk=pk)
-    return render(request, "cases/record_detail.html", {"record": record, "changes": record.changes.all()})
+    user = request.user
+    own = policy.is_department(user) and record.provider_id == policy.acting_organisation_id(user)
+    return render(
+        request,
+        "cases/record_detail.html",
+        {
+            "record": record,
+            "changes": record.changes.all(),
+            # Reporting limits are the staff's business; the applicant sees the record itself.
+            "disclosure_clocks": disclosure_selectors.record_clocks(record=record)
+            if policy.is_staff_member(user)
+            else [],
+            "can_correct": own,
+            "revoke_form": RecordRevokeForm() if own else None,
+        },
+    )

@@ -43,7 +43,14 @@ def case_list(request):
     return render(
         request,
         "rectification/list.html",
-        {"form": form, "page": page, "cases": page.object_list, "may_supervise": sup.may_supervise(request.user)},
+        {
+            "form": form,
+            "page": page,
+            "cases": page.object_list,
+            "may_supervise": sup.may_supervise(request.user),
+            # Only those who may register a lead are offered the link (the intake page answers 403 to others).
+            "may_intake": policy.is_applicant(request.user) or policy.is_platform(request.user),
+        },
     )
 
 

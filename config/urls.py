@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("cases.urls.supervision")),
     path("", include("cases.urls.guide")),
     path("", include("cases.urls.ratings")),
+    path("", include("cases.urls.reports")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls.records")),
 ]

@@ -151,3 +151,10 @@ def test_the_subject_page_links_the_report(client, applicant, person):
     client.force_login(applicant)
     page = html(client.get(reverse("subject_detail", args=[person.pk])))
     assert f"{reverse('me_report')}?subject={person.pk}" in page
+
+
+def test_the_personal_centre_shows_the_report_box(client, applicant, person):
+    client.force_login(applicant)
+    client.post(reverse("me_report"), {"subject": person.pk, "request_key": "d" * 20})
+    page = html(client.get(reverse("me")))
+    assert reverse("me_report") in page and f"{person.name}：{dt.date.today().year}年已获取1次" in page

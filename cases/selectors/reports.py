@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from cases.models import (
     RecordChange,
     RepairApplication,
     Subject,
+    SubjectAuthorisation,
 )
 from cases.models.objection import OPEN_STATES as OBJECTION_OPEN
 from cases.models.records import PUBLIC_STATES
@@ -36,14 +37,26 @@ PERSONAL_DATA_VIEW = "personal_data.view"
 
 
 def report_subjects_for_user(*, user):
-    """The subjects ``user`` may obtain a report for: those it acts for today (Art 40: the subject itself)."""
+    """The subjects ``user`` may obtain a report for: those it acts for today in all matters (Art 40: the subject
+    itself — its legal representative or a person it authorised for everything, not a 经办人 for one procedure)."""
     if not policy.is_applicant(user):
         return Subject.objects.none()
-    return Subject.objects.filter(policy.subject_scope_q(user)).order_by("name")
+    ids = policy.active_authorisations(user, procedure=SubjectAuthorisation.Scope.ALL).values("subject_id")
+    return Subject.objects.filter(pk__in=ids).order_by("name")
 
 
 def reports_this_year(*, subject: Subject, year: int | None = None) -> int:
     return CreditReport.objects.filter(subject=subject, year=year or timezone.localdate().year).count()
+
+
+def reports_this_year_by_subject(*, subject_ids, year: int) -> dict[int, int]:
+    rows = (
+        CreditReport.objects.filter(subject_id__in=subject_ids, year=year)
+        .values("subject_id")
+        .annotate(n=Count("id"))
+        .values_list("subject_id", "n")
+    )
+    return dict(rows)
 
 
 def reports_for_subjects(*, subject_ids) -> list[CreditReport]:

@@ -17,6 +17,7 @@ from cases import policy
 from cases.models import CreditReport
 from cases.selectors import reports as sel
 from cases.services import reports as svc
+from cases.views.me import Section, register_section
 from notices.selectors import notice_list_for_user
 from workflows import rules
 
@@ -78,3 +79,14 @@ def me_report(request):
         % {"name": subject.name, "year": report.year, "n": report.ordinal},
     )
     return redirect("me_report")
+
+
+def _me_section_context(request) -> dict:
+    subjects = list(sel.report_subjects_for_user(user=request.user))
+    year = timezone.localdate().year
+    used = sel.reports_this_year_by_subject(subject_ids=[s.pk for s in subjects], year=year)
+    return {"report_subjects": [{"subject": s, "used": used.get(s.pk, 0)} for s in subjects], "year": year}
+
+
+# The personal centre's credit-report box (cases.views.me lists sections; this one is ours).
+register_section(Section("credit_report", "reports/_me_section.html", _me_section_context, order=50))

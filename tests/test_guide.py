@@ -31,6 +31,18 @@ def test_every_matter_has_a_public_page_with_conditions_materials_limits_basis_f
     assert "履行法定义务的证明材料" in page and "授权委托书" in page and "委托代理人申请时提供" in page
 
 
+def test_where_to_ask_lists_the_organisations_contacts(client, rule_sets, credit_centre, market_bureau):
+    credit_centre.contact_name = "信用修复服务窗口"
+    credit_centre.contact_phone = "0371-12345678"
+    credit_centre.save()
+    market_bureau.contact_phone = "0371-87654321"
+    market_bureau.save()
+    repair = html(client.get(reverse("guide_matter", args=["repair", "penalty"])))
+    assert "信用修复服务窗口" in repair and "0371-12345678" in repair and "0371-87654321" in repair
+    objection = html(client.get(reverse("guide_matter", args=["objection", "content"])))
+    assert "0371-12345678" in objection and "0371-87654321" not in objection  # the credit centre answers objections
+
+
 def test_the_guide_follows_the_rule_set_of_the_day_asked_for(client, rule_sets):
     url = reverse("guide_matter", args=["repair", "penalty"])
     before = html(client.get(url, {"on": "2025-01-10"}))

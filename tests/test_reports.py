@@ -3,9 +3,11 @@ numbered, verifiable notice, twice per subject and calendar year, with the recor
 
 import datetime as dt
 import subprocess
+import threading
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -158,3 +160,52 @@ def test_the_personal_centre_shows_the_report_box(client, applicant, person):
     client.post(reverse("me_report"), {"subject": person.pk, "request_key": "d" * 20})
     page = html(client.get(reverse("me")))
     assert reverse("me_report") in page and f"{person.name}：{dt.date.today().year}年已获取1次" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_never_pass_the_yearly_limit(
+    applicant,
+    citizen_subject,
+    credit_centre,
+    rule_sets,
+    storage,
+    monkeypatch,  # noqa: F811
+):
+    """The subject row is locked while its reports are counted: with one free report left, two simultaneous
+    requests (two browsers) give one report and one refusal; one key sent twice at once gives one report."""
+    from notices import services as notice_services
+
+    monkeypatch.setattr(notice_services, "_enqueue_render", lambda notice_id: None)
+    AuthorisationFactory(user=applicant, subject=citizen_subject)
+    svc.credit_report_request(actor=applicant, subject=citizen_subject, request_key="earlier-key-01")
+
+    def race(keys):
+        barrier = threading.Barrier(len(keys))
+        outcomes, errors = [], []
+
+        def run(key):
+            try:
+                barrier.wait()
+                report = svc.credit_report_request(actor=applicant, subject=citizen_subject, request_key=key)
+                outcomes.append(report.pk)
+            except svc.ReportError as error:
+                outcomes.append(error.code)
+            except Exception as exc:  # noqa: BLE001 — reported below
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=run, args=(key,)) for key in keys]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        return outcomes
+
+    first, second = sorted(race(["second-key-01", "second-key-02"]), key=str)
+    second_report = CreditReport.objects.get(ordinal=2)
+    assert (first, second) == (second_report.pk, "quota")
+    # The winner's key sent twice more at once: the same report, however often it is replayed.
+    assert race([second_report.request_key] * 2) == [second_report.pk] * 2
+    assert CreditReport.objects.count() == 2 and report_notices().count() == 2

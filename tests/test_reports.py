@@ -168,8 +168,8 @@ def test_two_requests_at_once_never_pass_the_yearly_limit(
     citizen_subject,
     credit_centre,
     rule_sets,
-    storage,
-    monkeypatch,  # noqa: F811
+    storage,  # noqa: F811
+    monkeypatch,
 ):
     """The subject row is locked while its reports are counted: with one free report left, two simultaneous
     requests (two browsers) give one report and one refusal; one key sent twice at once gives one report."""

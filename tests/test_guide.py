@@ -135,3 +135,17 @@ def test_rule_sets_on_file_carry_the_materials_and_the_new_limits(rule_sets):
         assert [m.code for m in items][:3] == ["application", "commitment", "statement"]
         assert rules.rule_param(rule_set, rules.REPORT_FREE_PER_YEAR) == 2
         assert rules.rule_param(rule_set, rules.RATING_FOLLOW_UP_WD) > 0
+
+
+def test_the_objection_form_asks_for_the_evidence_the_materials_list_names(client, applicant, record, rule_sets):
+    client.force_login(applicant)
+    page = html(client.get(reverse("objection_file", args=[record.pk])))
+    assert "证明信息有误、遗漏或侵犯合法权益的材料" in page
+    rule_set = rules.ruleset_in_force(dt.date.today())
+    param = RuleParameter.objects.get(rule_set=rule_set, key="materials.objection")
+    param.value = [{**m, "name": "异议证据材料", "note": "如有"} if m["code"] == "evidence" else m for m in param.value]
+    param.value = [{**m, "when": "optional"} if m["code"] == "evidence" else m for m in param.value]
+    param.save()
+    rules.clear_rule_cache()
+    page = html(client.get(reverse("objection_file", args=[record.pk])))
+    assert "异议证据材料" in page and "证明信息有误" not in page

@@ -76,7 +76,6 @@ def _enqueue_render(notice_id: int) -> None:
 
 
 # --- request ---------------------------------------------------------------------------------------------
-@transaction.atomic
 def issuer_contact(issuer: Organisation) -> dict:
     """The department's contact printed as 联系方式 (not the applicant's: issue 10 item 13)."""
     return {
@@ -85,6 +84,7 @@ def issuer_contact(issuer: Organisation) -> dict:
     }
 
 
+@transaction.atomic
 def notice_request(
     *,
     case: models.Model,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0015_merge_front_door_ratings_contact'),
+        ('cases', '0018_merge_inbox_intake'),
         ('workflows', '0003_clock_provisional_open_idx'),
     ]
 

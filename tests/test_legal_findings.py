@@ -1,23 +1,27 @@
 """Issue 10's legal findings (items 9–13) and user-visible defects (14–17, 19), each against the text of law
 or PROCEDURES.md it comes from."""
 
+# ruff: noqa: F811 — pytest fixtures imported from other test modules are requested by name
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.template.loader import render_to_string
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from cases.models import AuditEvent, DisplayState
+from cases.models.objection import ObjectionCase
 from cases.services.records import RecordStateError, record_create, record_expire, record_repair
 from cases.services.repair import records_expire_due, repair_eligibility
 from notices import rendering
 from notices.services import notice_request
 from tests.factories import CreditRecordFactory
 from tests.rectification_support import new_case
+from tests.test_repair_flow import storage, travel, upload  # noqa: F401
 from workflows import rules
 from workflows.calendar import WorkCalendar, calendar_alarm_message, get_calendar, statutory_holidays
 from workflows.models import CalendarOverride, CalendarYear, Clock
@@ -393,3 +397,56 @@ class TestNoticeBasisAndContact:
         )
         assert "联系方式：郑州市市场监督管理局 信用科，电话0371-12345678" in html
         assert "张三" not in html
+
+
+# --- item 15: the objection form speaks Chinese, not codes -------------------------------------------------
+@pytest.mark.django_db
+class TestObjectionForm:
+    def test_it_offers_choices_dates_and_yes_no_with_chinese_labels(
+        self, travel, storage, applicant, enterprise, market_bureau, rule_sets, credit_centre
+    ):
+        record = CreditRecordFactory(
+            subject=enterprise,
+            provider=market_bureau,
+            kind="abnormal_list",
+            severity="ordinary",
+            decision_date=dt.date(2026, 3, 5),
+            publication_date=dt.date(2026, 3, 10),
+            display_min_until=dt.date(2026, 6, 5),
+            display_max_until=dt.date(2027, 3, 5),
+        )
+        client = Client()
+        client.force_login(applicant)
+        with translation.override("zh-hans"):
+            page = client.get(f"/objection/records/{record.pk}/new/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        for raw in ("现为：abnormal_list", "现为：ordinary", "现为：False"):
+            assert raw not in page
+        assert "现为：经营异常名录" in page and "现为：一般" in page and "现为：否" in page
+        assert re.search(r'<select name="f_severity"[^>]*>.*<option value="serious">严重</option>', page, re.S)
+        assert re.search(r'<select name="f_obligations_performed"[^>]*>.*<option value="True">是</option>', page, re.S)
+        assert re.search(r'<input type="date" name="f_decision_date"', page)
+
+        response = client.post(
+            f"/objection/records/{record.pk}/new/",
+            {
+                "matter": "content",
+                "f_severity": "minor",
+                "f_obligations_performed": "True",
+                "f_decision_date": "2026-03-04",
+                "reason": "已缴清罚款，程度认定有误",
+                "contact_name": "赵六",
+                "contact_phone": "13800000000",
+                "evidence": upload(),
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:500]
+        case = ObjectionCase.objects.get()
+        assert {d["field"]: d["proposed"] for d in case.disputed} == {
+            "severity": "minor",
+            "obligations_performed": "True",
+            "decision_date": "2026-03-04",
+        }
+        with translation.override("zh-hans"):
+            status = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "轻微" in status and ">是<" in status and ">否<" in status
+        assert ">False<" not in status and ">minor<" not in status

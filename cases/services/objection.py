@@ -16,7 +16,7 @@ import datetime as dt
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,6 +98,23 @@ def _field_value(record: CreditRecord, name: str) -> str:
     return CreditRecord._meta.get_field(name).value_to_string(record)
 
 
+def field_display(name: str, value) -> str:
+    """A stored record value as a reader sees it: choice codes by their label, yes/no in words (the codes
+    stay in the case; this is only what is shown)."""
+    if value in (None, ""):
+        return ""
+    field = CreditRecord._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.BooleanField):
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return str(_("是"))
+        if text in ("false", "0"):
+            return str(_("否"))
+    return str(value)
+
+
 def disputed_text(case: ObjectionCase) -> list[str]:
     lines = []
     for item in case.disputed:
@@ -105,8 +122,8 @@ def disputed_text(case: ObjectionCase) -> list[str]:
             _("%(label)s：现为“%(current)s”，申请人认为应为“%(proposed)s”")
             % {
                 "label": field_label(item["field"]),
-                "current": item.get("current") or "—",
-                "proposed": item.get("proposed") or "—",
+                "current": field_display(item["field"], item.get("current")) or "—",
+                "proposed": field_display(item["field"], item.get("proposed")) or "—",
             }
         )
     return lines or [_("（申请人未指明具体字段，见异议理由）")]

@@ -20,7 +20,7 @@ from cases.services.repair import records_expire_due, repair_eligibility
 from notices import rendering
 from notices.services import notice_request
 from tests.factories import CreditRecordFactory
-from tests.rectification_support import new_case
+from tests.rectification_support import clock_of, new_case, substantiated_case
 from tests.test_repair_flow import storage, travel, upload  # noqa: F401
 from workflows import rules
 from workflows.calendar import WorkCalendar, calendar_alarm_message, get_calendar, statutory_holidays
@@ -450,3 +450,37 @@ class TestObjectionForm:
             status = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
         assert "轻微" in status and ">是<" in status and ">否<" in status
         assert ">False<" not in status and ">minor<" not in status
+
+
+# --- item 16: countdowns in their own unit; reminders name their case --------------------------------------
+@pytest.mark.django_db
+class TestCountdownsAndReminders:
+    def test_a_calendar_day_limit_counts_down_in_calendar_days_and_the_reminder_names_its_case(
+        self, travel, rule_sets, intake, reviewer, body, office, city_gov, enterprise, body_user
+    ):
+        case = substantiated_case(
+            intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov, enterprise=enterprise
+        )
+        deadline = clock_of(case, "rectification.deadline")
+        assert deadline.unit == Clock.Unit.CALENDAR_DAYS
+        travel.to(deadline.due_date.year, deadline.due_date.month, deadline.due_date.day)
+        travel.now -= dt.timedelta(days=8)
+        today = timezone.localdate()
+        status = clock_status(deadline)
+        assert status.remaining == (deadline.due_date - today).days == 8
+        client = Client()
+        client.force_login(body_user)
+        with translation.override("zh-hans"):
+            page = client.get(f"/rectification/{case.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+            reminders = client.get("/reminders/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "剩余8个自然日" in page
+        travel.now += dt.timedelta(days=2)
+        client.force_login(body_user)  # a new working day, a new session
+        with translation.override("zh-hans"):
+            response = client.get("/reminders/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        reminders = response.content.decode()
+        assert response.status_code == 200, (response.status_code, reminders[:300])
+        soon = reminders.split("七日内到期")[1]
+        assert "剩余6个自然日" in soon
+        assert case.tracking_number in soon and case.subject.name in soon
+        assert f'href="/rectification/{case.pk}/"' in soon

@@ -43,8 +43,8 @@ class ClockStatus:
     due_date: dt.date | None
     due_at: dt.datetime | None
     provisional: bool
-    # Working days left after today (0 on the due date); for a paused clock, what is left of the budget
-    # in the clock's unit; None when stopped or overdue.
+    # Units of the clock (working or calendar days) left after today (0 on the due date); for a paused clock,
+    # what is left of the budget; None when stopped or overdue.
     remaining: int | None
     # Working days after the due date up to today; 0 when overdue only since a non-working day.
     overdue_working_days: int | None
@@ -81,7 +81,13 @@ def clock_status(
         state = State.OVERDUE
         overdue = max(0, cal.working_days_between(due_date, today))
     else:
-        remaining = max(0, cal.working_days_between(today, due_date)) if due_date else None
+        # Counted in the clock's own unit: a 30-day limit shows calendar days left, not working days.
+        if due_date is None:
+            remaining = None
+        elif clock.unit == Clock.Unit.CALENDAR_DAYS:
+            remaining = max(0, (due_date - today).days)
+        else:
+            remaining = max(0, cal.working_days_between(today, due_date))
         state = State.DUE_TODAY if due_date == today else State.RUNNING
     return ClockStatus(
         clock=clock,

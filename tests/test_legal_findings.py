@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.test import Client, override_settings
 from django.utils import timezone, translation
@@ -484,3 +485,43 @@ class TestCountdownsAndReminders:
         assert "剩余6个自然日" in soon
         assert case.tracking_number in soon and case.subject.name in soon
         assert f'href="/rectification/{case.pk}/"' in soon
+
+
+# --- item 19: stored in the original, shown in the reader's language --------------------------------------
+@pytest.mark.django_db
+class TestStoredLanguage:
+    def test_an_officer_acting_in_english_stores_chinese_and_an_english_reader_reads_english(
+        self, rule_sets, intake, body, office, city_gov, enterprise
+    ):
+        from cases.models import CaseActivity
+        from cases.services import rectification as rect
+
+        with translation.override("en"):
+            case = new_case(actor=intake, body=body, office=office, enterprise=enterprise)
+            rect.rectification_forward(actor=intake, case=case, verifier=city_gov)
+        verification = clock_of(case, "rectification.verification")
+        forward = clock_of(case, "rectification.forward")
+        assert verification.label == "核实认定期限" and forward.stop_reason == "已转交"
+        notes = list(CaseActivity.objects.filter(object_id=case.pk).order_by("pk").values_list("kind", "text"))
+        assert ("routed", f"转交{city_gov.name}核实认定") in notes
+        assert ("submitted", "拖欠账款") in notes
+
+        with translation.override("en"):
+            html = render_to_string("_partials/clock.html", {"cs": clock_status(verification)})
+            timeline = render_to_string(
+                "_partials/timeline.html", {"timeline": CaseActivity.objects.filter(object_id=case.pk)}
+            )
+        assert "Verification time limit" in html and "核实认定期限" not in html
+        assert "Arrears" in timeline or "arrears" in timeline
+
+    def test_one_chinese_word_reads_as_an_action_on_a_button_and_as_a_state_on_a_case(self):
+        from cases.models import CaseActivity, RepairState
+        from cases.models.repair import Proposal
+
+        with translation.override("en"):
+            assert str(Proposal.APPROVE.label) == "Grant repair"
+            assert str(RepairState.APPROVED.label) == "Repair granted"
+            assert str(CaseActivity.Kind.ACCEPTED.label) == "Accepted"
+            assert str(RepairState.NOT_ACCEPTED.label) == "Not accepted"
+            button = Template('{% load i18n %}{% translate "受理" context "action" %}').render(Context())
+        assert button == "Accept"

@@ -4,6 +4,7 @@ or PROCEDURES.md it comes from."""
 # ruff: noqa: F811 — pytest fixtures imported from other test modules are requested by name
 import datetime as dt
 import io
+import json
 import re
 
 import pytest
@@ -14,7 +15,8 @@ from django.template.loader import render_to_string
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
-from cases.models import AuditEvent, DisplayState
+from cases.management.commands.load_demo import read_demo_data
+from cases.models import AuditEvent, DisplayState, User
 from cases.models.objection import ObjectionCase
 from cases.services.records import RecordStateError, record_create, record_expire, record_repair
 from cases.services.repair import records_expire_due, repair_eligibility
@@ -525,3 +527,45 @@ class TestStoredLanguage:
             assert str(RepairState.NOT_ACCEPTED.label) == "Not accepted"
             button = Template('{% load i18n %}{% translate "受理" context "action" %}').render(Context())
         assert button == "Accept"
+
+
+# --- item 17: the demo keeps the invariants of real data ---------------------------------------------------
+# Words in a record's text that say its obligations were performed (罚款已缴纳 etc.).
+PERFORMED_WORDS = re.compile(r"已(当场)?(缴纳|缴清|履行|支付|补报)")
+
+
+@pytest.mark.django_db
+def test_the_demo_data_keeps_the_invariants_of_real_data(settings):
+    from cases.models import CreditRecord, ObjectionCase
+    from cases.models.objection import OPEN_STATES
+
+    call_command("load_demo", verbosity=0)
+    records = list(CreditRecord.objects.select_related("subject"))
+    assert records
+    open_cases = ObjectionCase.objects.filter(state__in=OPEN_STATES)
+    for record in records:
+        # Henan Art 41: the 异议标注 mark exists exactly while an objection case about the record is open.
+        marked = record.display_state == DisplayState.UNDER_OBJECTION
+        assert marked == open_cases.filter(record=record).exists(), record.decision_number
+        # Dates in order: decided, published, minimum display ended, maximum display ended.
+        assert record.decision_date <= record.publication_date <= record.display_min_until, record.decision_number
+        assert record.display_min_until <= record.display_max_until, record.decision_number
+        # The flag agrees with what the text says was done.
+        if PERFORMED_WORDS.search(record.content):
+            assert record.obligations_performed, record.decision_number
+    # What the README promises a newcomer.
+    readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
+    assert "four objections" in readme and ObjectionCase.objects.count() == 4
+    assert "qiye's other two records are under objection" in readme
+    qiye = User.objects.get(username="qiye").authorisations.get().subject
+    assert qiye.records.filter(display_state=DisplayState.UNDER_OBJECTION).count() == 2
+
+
+def test_the_demo_file_cannot_mark_a_record_without_an_objection(db, tmp_path):
+    data = read_demo_data()
+    data["records"][0]["state"] = "objection"
+    data["records"][0]["reason"] = "异议"
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CommandError, match="objection case"):
+        call_command("load_demo", "--file", str(path), verbosity=0)

@@ -13,11 +13,11 @@ from cases.services.repair import records_expire_due, repairs_deem_withdrawn_due
 OUTBOX_MAX_BATCHES = 10
 
 
-def outbox_deliver_task() -> dict:
+def outbox_deliver_task(channel: str = "platform") -> dict:
     """Deliver due outbox events until none are left, the endpoint looks down, or the run cap is reached."""
     totals = {"claimed": 0, "delivered": 0, "failed": 0, "dead": 0, "interrupted": False}
     for _ in range(OUTBOX_MAX_BATCHES):
-        run = outbox_deliver_due(batch=settings.OUTBOX_BATCH)
+        run = outbox_deliver_due(batch=settings.OUTBOX_BATCH, channel=channel)
         for key in ("claimed", "delivered", "failed", "dead"):
             totals[key] += getattr(run, key)
         totals["interrupted"] = run.interrupted
@@ -44,6 +44,13 @@ def commitment_verifications_schedule_task() -> dict:
     return {"screened": result.screened, "opened": result.opened, "sampled_out": result.sampled_out}
 
 
+def commitment_follow_up_lateness_task() -> int:
+    """容缺受理: open a check for every commitment whose documents to follow are late (PROCEDURES.md §3)."""
+    from cases.services.commitment.follow_up import follow_up_lateness_sweep
+
+    return follow_up_lateness_sweep()
+
+
 def escalation_sweep_task() -> dict:
     """Fire the escalation ladder (临期提醒/督办/约谈/通报/追责) on every registered procedure's clocks."""
     from cases.services.escalation import escalation_sweep
@@ -57,3 +64,10 @@ def organisation_digests_task() -> int:
     from cases.services.digests import digests_send
 
     return digests_send()
+
+
+def deadline_reminders_task() -> int:
+    """Tell applicants 2 working days before a window of theirs (补正, 陈述申辩) closes (issue 12)."""
+    from cases.services.messages import deadline_reminders_send
+
+    return deadline_reminders_send()

@@ -121,6 +121,7 @@ def template_context(notice) -> dict:
         "remedies": kinds.remedy_periods(rule_set, ctx) if kind.adverse else None,
         "verification_url": verification_url(notice),
         "superseded_number": notice.supersedes.number if notice.supersedes_id else "",
+        "site_url": settings.SITE_URL.rstrip("/"),
     }
 
 

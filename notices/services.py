@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Organisation, Subject
 from cases.services.audit import audit_log
+from cases.services.messages import message_notice_issued
 from cases.services.sequences import sequence_next
 from notices import kinds, rendering
 from notices.models import Notice
@@ -256,6 +257,8 @@ def _issue(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
                     "supersedes": notice.supersedes.number if notice.supersedes_id else None,
                 },
             )
+            # The person is told in the site (and by e-mail/SMS as they prefer) through cases.services.messages.
+            message_notice_issued(notice=notice)
             transaction.on_commit(lambda: _email_addressee(notice))
         return notice
     except Exception as exc:

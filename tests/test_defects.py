@@ -4,8 +4,10 @@ ID-number look-ups, notice access by side routes, downloads, the installer's apt
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import os
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -15,17 +17,27 @@ from django.db import connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cases.models import AuditEvent, Role
+from cases.models import AuditEvent, Commitment, CommitmentType, RectificationCase, Role
 from cases.models.objection import ObjectionCase, ObjectionState
 from cases.models.repair import RepairApplication, RepairState
 from cases.services import objection as svc_objection
 from cases.services import repair as repair_svc
+from cases.services.commitment import lifecycle as commitment_svc
 from notices.models import Notice
 from notices.services import notice_render
-from tests.factories import UserFactory
+from tests.commitment_helpers import matter  # noqa: F401
+from tests.factories import (
+    AuthorisationFactory,
+    CreditRecordFactory,
+    EnterpriseFactory,
+    PersonFactory,
+    UserFactory,
+    make_id_number,
+)
+from tests.test_notices import request_notice  # noqa: F401
 from tests.test_objection_paths import checking, filed, notices_of  # noqa: F401
 from tests.test_objection_paths import file as file_objection
-from tests.test_repair_flow import eligible_record, make_submitted, storage, travel  # noqa: F401
+from tests.test_repair_flow import eligible_record, make_submitted, storage, travel, upload  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,7 +163,7 @@ def race(clients, url, data, *, method="post"):
     def go(c):
         try:
             barrier.wait()
-            response = getattr(c, method)(url, data)
+            response = getattr(c, method)(url, data() if callable(data) else data)
             codes.append(response.status_code)
         except BaseException as exc:  # the test reports it; a thread must not die silently
             errors.append(exc)
@@ -242,3 +254,274 @@ def test_twenty_objection_decisions_at_once_make_one(
     assert max(codes) < 500, codes
     assert codes.count(302) == 1, codes
     assert Notice.objects.filter(object_id=case.pk, kind="objection_result").count() <= 1
+
+
+# --- item 1: every create a person triggers happens once ------------------------------------------------------
+APPLY = {
+    "contact_name": "赵六",
+    "contact_phone": "0371-66668888",
+    "statement": "已于2026年3月20日缴清罚款并完成整改。",
+    "signer_name": "张三",
+    "signer_capacity": "legal_rep",
+    "action": "submit",
+}
+
+
+def _apply_with_proof():
+    return {**APPLY, "proof": upload()}
+
+
+def _token(page: str) -> str:
+    match = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert match, "the form carries a one-time token"
+    return match.group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_submits_make_one_case(travel, storage, applicant, eligible_record):
+    clients = [login(applicant) for _ in range(10)]
+    codes = race(clients, reverse("repair_apply", args=[eligible_record.pk]), _apply_with_proof)
+    assert max(codes) < 500, codes
+    assert RepairApplication.objects.filter(record=eligible_record).count() == 1
+    app = RepairApplication.objects.get(record=eligible_record)
+    assert app.state == RepairState.SUBMITTED
+    assert Commitment.objects.filter(subject=eligible_record.subject, type=CommitmentType.REPAIR).count() == 1
+    # Every loser is sent to the case that was submitted: the normal "already submitted" page.
+    assert set(codes) == {302}, codes
+    assert clients[0].get(reverse("repair_apply", args=[eligible_record.pk]))["Location"] == reverse(
+        "repair_status", args=[app.pk]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_on_an_ineligible_record_make_one_draft(travel, storage, applicant, eligible_record):
+    travel.to(2026, 5, 6)  # before the minimum display period ends (2026-06-05): ineligible
+    codes = race(
+        [login(applicant) for _ in range(4)], reverse("repair_apply", args=[eligible_record.pk]), _apply_with_proof
+    )
+    assert max(codes) < 500, codes
+    assert RepairApplication.objects.filter(record=eligible_record).count() == 1
+    assert Commitment.objects.filter(subject=eligible_record.subject, type=CommitmentType.REPAIR).count() <= 1
+
+
+def test_back_and_confirm_again_signs_one_commitment(travel, storage, applicant, enterprise, matter):
+    c = login(applicant)
+    url = reverse("commitment_sign", args=[matter.pk])
+    token = _token(c.get(url).content.decode())
+    data = {"subject": enterprise.pk, "signer_name": "张三", "capacity": "legal_rep", "form_token": token}
+    preview = c.post(url, {**data, "preview": "1"}).content.decode()
+    assert _token(preview) == token  # the preview keeps the page's token
+    first = c.post(url, {**data, "confirm": "1"})
+    commitment = Commitment.objects.get(subject=enterprise)
+    assert first["Location"] == reverse("commitment_detail", args=[commitment.pk])
+    # Back to the preview, confirm again: the same commitment, not a second one.
+    again = c.post(url, {**data, "confirm": "1"})
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert Commitment.objects.filter(subject=enterprise).count() == 1
+    assert "已提交" in c.get(again["Location"]).content.decode()
+    # A fresh page is a new signing.
+    fresh = _token(c.get(url).content.decode())
+    c.post(url, {**data, "form_token": fresh, "confirm": "1"})
+    assert Commitment.objects.filter(subject=enterprise).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_signings_of_one_page_make_one_commitment(travel, storage, applicant, enterprise, matter):
+    url = reverse("commitment_sign", args=[matter.pk])
+    clients = [login(applicant) for _ in range(10)]
+    token = _token(clients[0].get(url).content.decode())
+    data = {
+        "subject": enterprise.pk,
+        "signer_name": "张三",
+        "capacity": "legal_rep",
+        "form_token": token,
+        "confirm": "1",
+    }
+    codes = race(clients, url, data)
+    assert max(codes) < 500 and set(codes) == {302}, codes
+    assert Commitment.objects.filter(subject=enterprise).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_objections_make_one_case(travel, storage, applicant, eligible_record, credit_centre):
+    def form():
+        return {
+            "matter": "content",
+            "f_decision_number": "郑市监罚〔2026〕12号",
+            "reason": "文书号有误",
+            "contact_name": "赵六",
+            "contact_phone": "13800000000",
+            "evidence": upload(),
+        }
+
+    codes = race([login(applicant) for _ in range(10)], reverse("objection_file", args=[eligible_record.pk]), form)
+    assert max(codes) < 500 and set(codes) == {302}, codes
+    assert ObjectionCase.objects.filter(record=eligible_record).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_rectification_leads_from_one_form_make_one_case(travel, intake, body, office, rule_sets):
+    url = reverse("rectification_intake")
+    clients = [login(intake) for _ in range(10)]
+    page = clients[0].get(url).content.decode()
+    data = {
+        "source": "contract",
+        "body": body.pk,
+        "complainant_name": "某企业",
+        "summary": "拖延办理",
+        "facts": "多次催办未果。",
+        "form_token": _token(page),
+    }
+    codes = race(clients, url, data)
+    assert max(codes) < 500 and set(codes) == {302}, codes
+    assert RectificationCase.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_desk_registrations_from_one_form_make_one_commitment(
+    travel, storage, handler, enterprise, matter
+):
+    url = reverse("commitment_register")
+    clients = [login(handler) for _ in range(10)]
+    data = {
+        "matter": matter.pk,
+        "identifier": enterprise.uscc,
+        "signer_name": "张三",
+        "capacity": "legal_rep",
+        "signed_on": "2026-07-06",
+        "form_token": _token(clients[0].get(url).content.decode()),
+    }
+    codes = race(clients, url, data)
+    assert max(codes) < 500 and set(codes) == {302}, codes
+    assert Commitment.objects.filter(subject=enterprise).count() == 1
+
+
+# --- item 4: registration by ID number in the commitment desk -------------------------------------------------
+def _register(c, matter, identifier):
+    url = reverse("commitment_register")
+    token = _token(c.get(url).content.decode())
+    return c.post(
+        url,
+        {
+            "matter": matter.pk,
+            "identifier": identifier,
+            "signer_name": "王小明",
+            "capacity": "self",
+            "signed_on": "2026-07-06",
+            "form_token": token,
+        },
+    )
+
+
+def test_the_desk_does_not_turn_an_unseen_id_number_into_a_name(travel, storage, handler, market_bureau, matter):
+    stranger = PersonFactory(name="王小明", id_number=make_id_number(dt.date(1990, 1, 2)))
+    c = login(handler)
+    unseen = _register(c, matter, stranger.id_number)
+    unknown = _register(c, matter, make_id_number(dt.date(1991, 3, 4)))
+    for response in (unseen, unknown):
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "未找到该主体" in page and "王小明" not in page.split("<form", 1)[0] + page.split("</form>")[-1]
+    # The same answer for an unknown and an unseen number: the page confirms nothing.
+    assert re.findall(r"field-error[^>]*>([^<]+)<", unseen.content.decode()) == re.findall(
+        r"field-error[^>]*>([^<]+)<", unknown.content.decode()
+    )
+    assert not Commitment.objects.filter(subject=stranger).exists()
+
+
+def test_the_desk_registers_a_person_it_may_see_and_logs_the_lookup(travel, storage, handler, market_bureau, matter):
+    person = PersonFactory(name="李四", id_number=make_id_number(dt.date(1980, 5, 6)))
+    CreditRecordFactory(subject=person, provider=market_bureau)
+    response = _register(login(handler), matter, person.id_number)
+    commitment = Commitment.objects.get(subject=person)
+    assert response["Location"] == reverse("commitment_detail", args=[commitment.pk])
+    lookup = AuditEvent.objects.get(action="personal_data.view", object_id=str(person.pk))
+    assert lookup.actor_id == handler.pk and matter.title in lookup.data["reason"]
+
+
+# --- item 8: personal data -----------------------------------------------------------------------------------
+def test_staff_downloads_and_id_lookups_are_registered_and_shown_to_the_subject(
+    checking, handler, applicant, other_applicant, market_bureau, enterprise
+):
+    attachment = checking.attachments.get()
+    url = reverse("objection_attachment", args=[checking.pk, attachment.pk])
+    before = AuditEvent.objects.filter(action="personal_data.view").count()
+    assert login(applicant).get(url).status_code == 200  # its own materials: not a look-up by someone else
+    assert AuditEvent.objects.filter(action="personal_data.view").count() == before
+    assert login(handler).get(url).status_code == 200
+    event = AuditEvent.objects.filter(action="personal_data.view").latest("seq")
+    assert event.object_id == str(enterprise.pk) and event.data["field"] == "attachment"
+    assert attachment.original_name in event.data["reason"] and checking.tracking_number in event.data["reason"]
+
+    subject_page = login(applicant).get(reverse("subject_detail", args=[enterprise.pk])).content.decode()
+    lookups_url = reverse("subject_lookups", args=[enterprise.pk])
+    assert lookups_url in subject_page
+    page = login(applicant).get(lookups_url).content.decode()
+    assert market_bureau.name in page and "办件材料" in page and attachment.original_name in page
+    assert login(other_applicant).get(lookups_url).status_code == 404
+
+
+def test_a_person_sees_who_looked_up_its_full_id_number(db, handler, market_bureau):
+    person = PersonFactory(name="赵六", id_number=make_id_number(dt.date(1975, 8, 9)))
+    CreditRecordFactory(subject=person, provider=market_bureau)
+    himself = UserFactory(username="zhaoliu", role=Role.APPLICANT)
+    AuthorisationFactory(user=himself, subject=person)
+    response = login(handler).post(reverse("subject_reveal_id", args=[person.pk]), {"reason": "核实处罚对象身份"})
+    assert person.id_number in response.content.decode()
+    page = login(himself).get(reverse("subject_lookups", args=[person.pk])).content.decode()
+    assert "完整证件号" in page and "核实处罚对象身份" in page and market_bureau.name in page
+    assert person.id_number not in page
+
+
+def test_the_public_register_finds_people_only_by_full_id_number(travel, storage, handler, market_bureau, matter):
+    person = PersonFactory(name="王小明", id_number=make_id_number(dt.date(1990, 1, 2)))
+    CreditRecordFactory(subject=person, provider=market_bureau)
+    commitment_svc.commitment_register(
+        actor=handler,
+        matter=matter,
+        subject=person,
+        signer_name="王小明",
+        capacity="self",
+        signed_on=dt.date(2026, 7, 6),
+    )
+    register = reverse("commitment_register_public")
+    anonymous = Client()
+    assert list(anonymous.get(register, {"q": person.id_number}).context["page"]) != []
+    assert list(anonymous.get(register, {"q": "王小明"}).context["page"]) == []
+    assert list(anonymous.get(register, {"q": person.id_number[:10]}).context["page"]) == []
+
+
+def new_rect_case(*, actor, body, office, facts):
+    from cases.services import rectification as rect_svc
+
+    return rect_svc.rectification_intake(
+        actor=actor, body=body, source="contract", summary="拖延", facts=facts, credit_office=office
+    )
+
+
+# --- item 3 (bound free text): limits in services, long strings wrapped on the page ----------------------------
+def test_rectification_facts_longer_than_a_notice_can_print_are_refused(travel, intake, body, office, rule_sets):
+    from cases.services import rectification as rect_svc
+
+    with pytest.raises(rect_svc.RectificationError) as refused:
+        new_rect_case(actor=intake, body=body, office=office, facts="事" * 100_000)
+    assert "不得超过5000个字符" in refused.value.messages[0]
+    assert not RectificationCase.objects.exists()
+    c = login(intake)
+    page = c.post(
+        reverse("rectification_intake"),
+        {"source": "contract", "body": body.pk, "complainant_name": "某企业", "summary": "拖延", "facts": "事" * 5001},
+    )
+    assert page.status_code == 400 and "5000" in page.content.decode()
+
+
+def test_a_long_unbroken_string_wraps_everywhere_on_the_notice(request_notice):
+    """Not only the body: the addressee line (a name as registered) wraps at the margin too."""
+    unbroken = "A" * 200
+    notice = notice_render(notice_id=request_notice(addressee_subject=EnterpriseFactory(name=unbroken)).pk)
+    text = subprocess.run(
+        ["pdftotext", "-layout", notice.pdf.path, "-"], capture_output=True, text=True, check=True
+    ).stdout
+    runs = re.findall(r"A{20,}", text)
+    assert sum(len(r) for r in runs) == 200  # all of it is printed…
+    assert max(len(r) for r in runs) < 100  # …wrapped at the margin, not run off the page

@@ -81,7 +81,7 @@ def clock_status(
         state = State.OVERDUE
         overdue = max(0, cal.working_days_between(due_date, today))
     else:
-        # Counted in the clock's own unit: a 30-day limit shows calendar days left, not working days.
+        # In the clock's own unit: the page says "剩余N个自然日" for a calendar-day limit.
         if due_date is None:
             remaining = None
         elif clock.unit == Clock.Unit.CALENDAR_DAYS:

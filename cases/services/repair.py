@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases import policy
+from cases.identifiers import tracking_query_code
 from cases.models import (
     CaseActivity,
     Commitment,
@@ -33,12 +34,15 @@ from cases.models import (
     Subject,
 )
 from cases.models.attachments import Attachment
+from cases.models.messages import MessageKind
 from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposal, RepairKind
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
+from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import add_months, applicable_minimum, record_repair, record_restore_display
 from cases.services.sequences import sequence_next
+from cases.services.text import bounded
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
@@ -241,8 +245,21 @@ def repair_draft_save(
 ) -> RepairApplication:
     """Create or update a draft. Drafts may be saved before the applicant is eligible, so nothing is lost."""
     subject = record.subject
-    _require(policy.can_apply_for(actor, subject), _("您无权为该主体申请信用修复。"))
+    _require(policy.can_apply_for(actor, subject, "repair"), _("您无权为该主体申请信用修复。"))
     with transaction.atomic():
+        if application is None:
+            # Serialise first saves for one record: ten sends of the apply form (a double click, several
+            # tabs) continue one draft instead of starting ten, and none meets a case already submitted.
+            CreditRecord.objects.select_for_update(no_key=True).filter(pk=record.pk).first()
+            existing = (
+                RepairApplication.objects.filter(record=record, subject=subject)
+                .filter(state__in=(RepairState.DRAFT, *OPEN_STATES))
+                .order_by("-created_at")
+                .first()
+            )
+            if existing is not None and existing.state != RepairState.DRAFT:
+                raise RepairError(_("该信息已有正在办理的信用修复申请，请勿重复申请。"), code="already_open")
+            application = existing
         if application is None:
             application = RepairApplication(
                 subject=subject,
@@ -258,7 +275,7 @@ def repair_draft_save(
                 raise RepairError(_("申请已提交，不能再修改草稿。"), code="not_draft")
         application.contact_name = contact_name.strip()
         application.contact_phone = contact_phone.strip()
-        application.statement = statement.strip()
+        application.statement = bounded(statement, label=_("整改及履行情况说明"), error=RepairError)
         application.by_agent = by_agent
         application.save()
         _audit(application, "draft_saved", actor, record=record.pk)
@@ -266,7 +283,7 @@ def repair_draft_save(
 
 
 def repair_attach(*, actor, application: RepairApplication, purpose: str, uploaded) -> Attachment:
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体上传材料。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体上传材料。"))
     with transaction.atomic():
         application = _lock(application)
         allowed = application.state in (RepairState.DRAFT, RepairState.SUPPLEMENTING)
@@ -280,7 +297,7 @@ def repair_attach(*, actor, application: RepairApplication, purpose: str, upload
 
 def repair_sign_commitment(*, actor, application: RepairApplication, signer_name: str, capacity: str) -> Commitment:
     """Sign the 信用承诺书 in the system: it becomes a 信用修复型 commitment (PROCEDURES.md §1 eligibility 3)."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体签署承诺。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体签署承诺。"))
     if not signer_name.strip():
         raise RepairError(_("请填写签署人姓名。"), code="no_signer")
     with transaction.atomic():
@@ -357,7 +374,7 @@ def _missing_materials(application: RepairApplication) -> list[str]:
 
 def repair_submit(*, actor, application: RepairApplication) -> RepairApplication:
     """Submit: eligibility checked, tracking number given, rule set pinned, clocks started, routed."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体提交申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体提交申请。"))
     now = timezone.now()
     with transaction.atomic():
         application = _lock(application)
@@ -428,7 +445,7 @@ def _start_clock(application, purpose, label, key, organisation, actor, received
 
 
 def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") -> RepairApplication:
-    _require(policy.can_apply_for(actor, application.subject), _("您无权撤回该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权撤回该申请。"))
     # Process lock first, then the case row: the order of engine.complete_task (no deadlock with a step).
     with engine.process_locked(application):
         application = _lock(application)
@@ -448,7 +465,7 @@ def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") 
 
 def repair_chase(*, actor, application: RepairApplication, message: str = "") -> CaseActivity:
     """催办: logged, shown to the department on the case and in its queue. Once per day is enough."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权催办该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权催办该申请。"))
     with transaction.atomic():
         application = _lock(application)
         if application.state not in OPEN_STATES:
@@ -470,7 +487,7 @@ def repair_chase(*, actor, application: RepairApplication, message: str = "") ->
 
 def repair_supplement(*, actor, application: RepairApplication, note: str = "") -> RepairApplication:
     """The applicant says the requested materials are uploaded: back to acceptance, the clock runs again."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权补正该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权补正该申请。"))
 
     def action():
         app = _lock(application)
@@ -535,8 +552,10 @@ def repair_accept(*, actor, application: RepairApplication) -> RepairApplication
             trigger="accept",
             actor=actor,
             decide_by=decision.due_date.isoformat() if decision and decision.due_date else "",
+            query_code=tracking_query_code(app.tracking_number),
         )
         _audit(app, "accepted", actor)
+        message_case_event(case=app, kind=MessageKind.ACCEPTED, actor=actor)
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -551,13 +570,14 @@ def repair_refuse(*, actor, application: RepairApplication, reason: str) -> Repa
     def action():
         app = _lock(application)
         app.refuse()
-        app.refusal_reason = reason.strip()
+        app.refusal_reason = bounded(reason, label=_("理由"), error=RepairError)
         app.closed_at = timezone.now()
         app.save()
         _stop_all_clocks(app, actor, gettext_noop("不予受理"))
         _activity(app, CaseActivity.Kind.NOT_ACCEPTED, actor, reason)
         _notice(app, kind="repair_not_accepted", trigger="refuse", actor=actor, reasons=reason.strip())
         _audit(app, "refused", actor, reason=reason)
+        message_case_event(case=app, kind=MessageKind.DECIDED, actor=actor, detail=app.get_state_display())
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -578,7 +598,7 @@ def repair_request_supplement(
     second request on the same case is refused — unless the department's leader signs it with a reason (e.g.
     a supplied document turned out forged), which is audited and printed on the notice.
     """
-    note = missing.strip()
+    note = bounded(missing, label=_("需补正的材料"), error=RepairError)
     codes = list(dict.fromkeys(items))
     catalogue = {m.code: m for m in repair_materials(record=application.record, application=application)}
     unknown = [c for c in codes if c not in catalogue]
@@ -654,6 +674,7 @@ def repair_request_supplement(
             repeat=bool(earlier),
             repeat_reason=repeat_reason.strip() if earlier else "",
         )
+        message_case_event(case=app, kind=MessageKind.SUPPLEMENT, actor=actor, detail=text, due=window.due_date)
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -680,7 +701,7 @@ def repair_propose(
         app = _lock(application)
         app.propose()
         app.proposal = proposal
-        app.proposal_reason = reason.strip()
+        app.proposal_reason = bounded(reason, label=_("理由"), error=RepairError)
         app.proposal_days = days if proposal == Proposal.EXTEND else None
         app.proposed_by = actor
         app.save()
@@ -747,6 +768,7 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
         else:
             _notice(app, kind="repair_refused", trigger="decide", actor=actor, reasons=app.decision_reason)
         _audit(app, "decided", actor, decision=app.state)
+        message_case_event(case=app, kind=MessageKind.DECIDED, actor=actor, detail=app.get_state_display())
         return app
 
     return _department_step(actor, application, procedure_flow("repair").signoff, action)
@@ -809,7 +831,7 @@ def repair_revoke(*, actor, application: RepairApplication, reason: str) -> Repa
         if app.state != RepairState.APPROVED:
             raise RepairError(_("只有已准予的信用修复可以撤销。"), code="not_approved")
         app.revoke()
-        app.revocation_reason = reason.strip()
+        app.revocation_reason = bounded(reason, label=_("理由"), error=RepairError)
         app.save()
         record = CreditRecord.objects.get(pk=app.record_id)
         record_restore_display(
@@ -873,6 +895,7 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
             _stop_all_clocks(app, None, gettext_noop("补正期限届满未补正，视为撤回"))
             _activity(app, CaseActivity.Kind.DEEMED_WITHDRAWN, None, gettext_noop("补正期限届满未补正"))
             _audit(app, "deemed_withdrawn", None)
+            message_case_event(case=app, kind=MessageKind.DEEMED_WITHDRAWN)
             engine.cancel_process(case=app)
         done += 1
     return done
@@ -881,6 +904,7 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
 def records_expire_due(*, today: dt.date | None = None) -> int:
     """Automatic expiry: the maximum display period ended and obligations are performed → display stops
     without any application (PROCEDURES.md §1; Henan Art 19)."""
+    from cases.services.disclosure import record_report_expiry
     from cases.services.records import record_expire
 
     today = today or timezone.localdate()
@@ -890,8 +914,12 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
     ).values_list("pk", flat=True)
     for pk in candidates:
         record = CreditRecord.objects.get(pk=pk)
+        reason = _("最长公示期届满，自动停止公示")
         try:
-            record_expire(actor=None, record=record, reason=_("最长公示期届满，自动停止公示"), today=today)
+            with transaction.atomic():
+                expired = record_expire(actor=None, record=record, reason=reason, today=today)
+                # The platform stops showing it too: reported within 1 working day (Henan Art 42).
+                record_report_expiry(record=expired, actor="system:expiry", reason=str(reason))
         except ValidationError:
             # Obligations not performed and under 5 years, or still on the serious-dishonesty list: the
             # record stays (Henan Art 19 ¶2–3).

@@ -26,6 +26,15 @@ class ScheduleSpec:
 SCHEDULES: list[ScheduleSpec] = [
     # Platform sync outbox: delivery latency is at most a minute, far inside the 3/7 WD limits.
     ScheduleSpec("outbox-deliver", "cases.tasks.outbox_deliver_task", Schedule.MINUTES, minutes=1),
+    # A person's e-mail and SMS copies (the normal path sends them on commit; this retries and catches up).
+    ScheduleSpec(
+        "messages-email", "cases.tasks.outbox_deliver_task", Schedule.MINUTES, minutes=1, kwargs={"channel": "email"}
+    ),
+    ScheduleSpec(
+        "messages-sms", "cases.tasks.outbox_deliver_task", Schedule.MINUTES, minutes=1, kwargs={"channel": "sms"}
+    ),
+    # "Deadline in 2 working days" messages, once a day before office hours.
+    ScheduleSpec("deadline-reminders", "cases.tasks.deadline_reminders_task", Schedule.CRON, cron="0 8 * * *"),
     # Notices whose render job was lost or whose worker died (the normal path renders on commit).
     ScheduleSpec("notices-render-due", "notices.tasks.render_due_notices", Schedule.MINUTES, minutes=1),
     # A supplement window ends at 24:00 Beijing time of its last working day; checking hourly closes a
@@ -39,6 +48,13 @@ SCHEDULES: list[ScheduleSpec] = [
         "cases.tasks.commitment_verifications_schedule_task",
         Schedule.CRON,
         cron="30 0 * * *",
+    ),
+    # 容缺受理: documents to follow that were due yesterday become the department's task in the morning.
+    ScheduleSpec(
+        "commitment-follow-up-lateness",
+        "cases.tasks.commitment_follow_up_lateness_task",
+        Schedule.CRON,
+        cron="35 0 * * *",
     ),
     # Escalation ladder over every registered procedure's legal clocks (PROCEDURES.md §4): a deadline ends at
     # 24:00, so the first run after midnight fires 督办 on its day; hourly runs catch up after downtime.

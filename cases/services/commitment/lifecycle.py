@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases import policy
 from cases.models import (
@@ -30,6 +30,7 @@ from cases.models import (
     DecisionRevocation,
     Role,
     Subject,
+    SubjectKind,
     VerificationState,
 )
 from cases.models.commitment import SIMPLIFIED_TYPES
@@ -38,7 +39,10 @@ from cases.models.repair import RepairState
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
+from cases.services.privacy import personal_data_lookup_log
 from cases.services.records import record_create
+from cases.services.submissions import submission_claim, submission_done
+from cases.services.text import bounded
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import LEGAL_TZ, get_calendar, local_date
@@ -294,17 +298,19 @@ def _create(
 
 
 def commitment_sign(
-    *, actor, matter: CommitmentMatter, subject: Subject, signer_name: str, capacity: str
+    *, actor, matter: CommitmentMatter, subject: Subject, signer_name: str, capacity: str, form_token: str = ""
 ) -> Commitment:
     """The applicant signs online: text rendered from the matter's template, timestamped, immutable, and
     issued as a PDF 信用承诺书."""
-    _require(policy.can_apply_for(actor, subject), _("您无权以该主体名义作出承诺。"))
+    _require(policy.can_apply_for(actor, subject, "commitment"), _("您无权以该主体名义作出承诺。"))
     if capacity == Commitment.Capacity.SELF and subject.kind != "individual":
         raise CommitmentError(_("单位作出的承诺应由法定代表人或受托代理人签署。"), code="bad_capacity")
     now = timezone.now()
     with transaction.atomic():
         # Serialise signings for one subject, so eligibility is checked against a settled state.
         Subject.objects.select_for_update().filter(pk=subject.pk).first()
+        # Confirming the same signing page twice (double click, Back and confirm again) signs once.
+        claim = submission_claim(actor=actor, purpose="commitment.sign", token=form_token)
         commitment = _create(
             actor=actor,
             matter=matter,
@@ -332,6 +338,7 @@ def commitment_sign(
                 "sha256": commitment.text_sha256,
             },
         )
+        submission_done(claim, commitment)
     return commitment
 
 
@@ -353,6 +360,7 @@ def commitment_register(
     decision_date: dt.date | None = None,
     decision_number: str = "",
     source_reference: str = "",
+    form_token: str = "",
 ) -> Commitment:
     """A department registers one commitment it received elsewhere (a paper form, its own hall system)."""
     _require_department_of(actor, matter)
@@ -361,7 +369,13 @@ def commitment_register(
     signed_at = dt.datetime.combine(signed_on, dt.time(12), tzinfo=LEGAL_TZ)
     with transaction.atomic():
         Subject.objects.select_for_update().filter(pk=subject.pk).first()
-        return _create(
+        claim = submission_claim(actor=actor, purpose="commitment.register", token=form_token)
+        if subject.kind == SubjectKind.INDIVIDUAL:
+            # The officer typed a person's full 身份证号 and the system named the person: a 查询使用登记 entry.
+            personal_data_lookup_log(
+                actor=actor, subject=subject, reason=gettext_lazy("登记信用承诺：%(matter)s"), matter=matter.title
+            )
+        commitment = _create(
             actor=actor,
             matter=matter,
             subject=subject,
@@ -374,6 +388,8 @@ def commitment_register(
             decision_number=decision_number,
             source_reference=source_reference,
         )
+        submission_done(claim, commitment)
+    return commitment
 
 
 def commitment_follow_documents_received(*, actor, commitment: Commitment) -> Commitment:
@@ -470,7 +486,7 @@ def verification_record(
     _require(policy.can_handle_case(actor, verification), _("您无权办理该核查。"))
     if outcome not in OUTCOMES:
         raise CommitmentError(_("核查结果无效。"), code="bad_outcome")
-    finding = (finding or "").strip()
+    finding = bounded(finding, label=_("核查意见"), error=CommitmentError)
     if outcome != VerificationState.KEPT and not finding:
         raise CommitmentError(_("认定违诺或虚假承诺须写明理由。"), code="no_reason")
     if outcome != VerificationState.KEPT and not evidence:
@@ -563,7 +579,7 @@ def verification_statement(
     *, actor, verification: CommitmentVerification, text: str, files=()
 ) -> CommitmentVerification:
     """陈述、申辩: the subject answers the proposed finding online, once, within the hearing period."""
-    text = (text or "").strip()
+    text = bounded(text, label=_("陈述、申辩意见"), error=CommitmentError)
     if not text:
         raise CommitmentError(_("请填写陈述、申辩意见。"), code="no_statement")
     now = timezone.now()
@@ -573,7 +589,7 @@ def verification_statement(
             .select_related("commitment__subject", "handling_organisation")
             .get(pk=verification.pk)
         )
-        _require(policy.can_apply_for(actor, v.commitment.subject), _("您无权代该主体陈述、申辩。"))
+        _require(policy.can_apply_for(actor, v.commitment.subject, "commitment"), _("您无权代该主体陈述、申辩。"))
         if v.state != VerificationState.HEARING:
             raise CommitmentError(_("该核查不在陈述申辩阶段。"), code="not_hearing")
         if v.statement_at is not None:
@@ -629,7 +645,7 @@ def _decide_after_hearing(*, actor, verification, outcome: str, reasons: str) ->
         )
     if outcome == VerificationState.FALSE and v.proposed_outcome != VerificationState.FALSE:
         raise CommitmentError(_("不得因当事人陈述、申辩而作出更重的认定。"), code="heavier")
-    v.decision_reasons = reasons.strip()
+    v.decision_reasons = bounded(reasons, label=_("决定理由"), error=CommitmentError)
     _stop_clocks(v, HEARING_PURPOSE, actor, now, _("陈述申辩期满"))
     return _decide(actor=actor, v=v, outcome=outcome, now=now)
 
@@ -824,7 +840,7 @@ def _revocation_decide(*, actor, revocation: DecisionRevocation, revoked: bool, 
         r.revoke()
     else:
         r.keep()
-    r.outcome_note, r.closed_at = note.strip(), now
+    r.outcome_note, r.closed_at = bounded(note, label=_("办理结果"), error=CommitmentError), now
     r.save()
     for clock in Clock.objects.filter(
         content_type__model="decisionrevocation", object_id=r.pk, stopped_at__isnull=True

@@ -142,6 +142,13 @@ def applicable_minimum(record: CreditRecord, on: dt.date) -> MinimumPeriod | Non
         return stored
     if rule.value != "lighter":
         return stored
+    try:
+        own = display_window(decision_date=record.decision_date, severity=record.severity, sector=record.sector)
+    except NoRuleSetInForce:
+        own = None
+    if own is None or record.display_min_until != max(own.min_until, record.publication_date):
+        # The window was set by hand (a correction after an objection, say): that decision stands.
+        return stored
     window = display_window(
         decision_date=record.decision_date, severity=record.severity, sector=record.sector, rule_set=current
     )

@@ -23,6 +23,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases import policy
 from cases.models import OutboxEvent
@@ -93,7 +94,7 @@ def outbox_enqueue(
         event.clock = clock_start(
             case=aggregate,
             purpose=f"outbox:{topic}"[:60],
-            label=(_("向信用平台报送：%(topic)s") % {"topic": topic_label(topic)})[:120],
+            label=(gettext_noop("向信用平台报送：%(topic)s") % {"topic": topic_label(topic)})[:120],
             budget=limit_budget,
             unit=limit_unit,
             kind=Clock.Kind.LEGAL,
@@ -249,7 +250,7 @@ def _record_attempt(*, pk: int, claimed_at: dt.datetime, result: DeliveryResult,
                 fields.append("next_attempt_at")
         event.save(update_fields=fields)
         if result.delivered and event.clock is not None and event.clock.stopped_at is None:
-            clock_stop(clock=event.clock, reason=_("已推送至信用平台"), actor=SYSTEM_ACTOR, at=now)
+            clock_stop(clock=event.clock, reason=gettext_noop("已推送至信用平台"), actor=SYSTEM_ACTOR, at=now)
         audit_log(
             actor=SYSTEM_ACTOR,
             action=f"outbox.{event.status}",

@@ -121,7 +121,15 @@ def _case_context(request, case):
         "notices": sel.notices_for_case(user=request.user, case=case),
         "attachments": sel.attachments_for_case(user=request.user, case=case),
         "review": sel.review_of_case(case=case),
-        "disputed": [{**item, "label": svc.field_label(item["field"])} for item in case.disputed],
+        "disputed": [
+            {
+                **item,
+                "label": svc.field_label(item["field"]),
+                "current": svc.field_display(item["field"], item.get("current")),
+                "proposed": svc.field_display(item["field"], item.get("proposed")),
+            }
+            for item in case.disputed
+        ],
     }
 
 

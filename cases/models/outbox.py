@@ -18,6 +18,7 @@ TOPIC_LABELS = {
     "rectification.recorded": _("政务失信记录认定"),
     "rectification.closed": _("政务失信整改销号"),
     "rectification.refused": _("政务失信拒不整改认定"),
+    "audit.checkpoint": _("审计链检查点"),
 }
 
 

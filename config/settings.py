@@ -249,6 +249,13 @@ STATICFILES_FINDERS = [
 # Collected by scripts/install.sh (manage.py collectstatic) into the checkout, not into CASEWORK_VAR_DIR:
 # the code and its static files are released together.
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
+# Whitenoise's defaults plus the notice fonts (static/fonts/notice/, 5 MB each): read only by the PDF renderer,
+# compressing them made every collectstatic minutes slower.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv"),
+    *("woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv"),
+    "otf",
+)
 # A file added since the last collectstatic is served under its plain name rather than failing the page.
 WHITENOISE_MANIFEST_STRICT = False
 # Without a production release step (tests, a fresh checkout) serve straight from the source folders too.

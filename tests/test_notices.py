@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import http.server
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -589,3 +590,29 @@ def test_the_rule_set_can_set_a_kinds_number_prefix(db):
     assert kinds.number_prefix(kinds.repair.REPAIR_ACCEPTED, rule_set) == "信修受"
     assert kinds.number_prefix(kinds.repair.REPAIR_REFUSED, rule_set) == "修不决"
     assert kinds.number_prefix(kinds.repair.REPAIR_ACCEPTED, None) == "修受"
+
+
+# --- fonts -----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def notice_fonts():
+    """The GB 2312 cut of the notice font, as scripts/install.sh builds it (once; it is not committed)."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "build_notice_fonts.py"
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True, timeout=600)
+
+
+def pdf_font_names(path) -> list[str]:
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return [line.split()[0].split("+", 1)[-1] for line in out.splitlines()[2:] if line.strip()]
+
+
+def test_a_name_outside_gb2312_is_printed_from_the_full_font(notice_fonts, request_notice):
+    """Common characters come from the font cut to GB 2312; a name with rarer ones (堃, 喆 are outside GB 2312,
+    𠮷 outside the Basic Multilingual Plane) must still be printed, from the full Noto Serif CJK."""
+    name = "王堃喆𠮷"
+    notice = notice_render(notice_id=request_notice(context={**CONTEXTS["repair_refused"], "addressee_name": name}).pk)
+    text = pdf_text(notice.pdf.path).replace(" ", "")
+    assert f"{name}：" in text
+    assert "不予信用修复决定书" in text
+    fonts = pdf_font_names(notice.pdf.path)
+    assert any(font.startswith("Notice-Serif-CJK") for font in fonts), fonts
+    assert any(font.startswith("Noto-Serif-CJK-SC") for font in fonts), fonts

@@ -7,8 +7,15 @@ class CasesConfig(AppConfig):
     verbose_name = _("信用主体、信用记录与办件")
 
     def ready(self):
+        from django.db.models.signals import post_save
+        from viewflow.workflow.models import Task
+
+        from cases.services import inbox
         from cases.services.audit import PRE_COMMIT_HANDLER, audit_append_batch
         from config.db.precommit import register
+        from workflows.models import Clock
 
         # A transaction's audit events are sealed and appended just before its COMMIT (cases/services/audit.py).
         register(PRE_COMMIT_HANDLER, audit_append_batch)
+        post_save.connect(inbox.on_task_saved, sender=Task, dispatch_uid="inbox_task_saved")
+        post_save.connect(inbox.on_clock_saved, sender=Clock, dispatch_uid="inbox_clock_saved")

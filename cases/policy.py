@@ -256,3 +256,18 @@ def can_handle_case(user, case) -> bool:
     """Acting on a case: staff of the organisation it was routed to ("谁认定、谁修复")."""
     scope, org_id = _scope(user)
     return scope == "department" and case.handling_organisation_id == org_id
+
+
+# --- the officers' inbox ------------------------------------------------------------------------------------
+
+# Roles whose members take viewflow tasks (cases.task_permissions): they start the day at the inbox.
+TASK_ROLES = PLATFORM_ROLES | DEPARTMENT_ROLES | {Role.GOV_BODY}
+
+
+def takes_tasks(user) -> bool:
+    return _role(user) in TASK_ROLES and acting_organisation_id(user) is not None
+
+
+def can_assign_tasks(user) -> bool:
+    """分派 / 改派 / 批量分派: a department's leader, for the tasks of its own department."""
+    return _role(user) == Role.DEPT_LEADER and acting_organisation_id(user) is not None

@@ -150,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workflows.context_processors.calendar_alarm",
+                "cases.context_processors.navigation",
             ],
         },
     },

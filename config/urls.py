@@ -34,6 +34,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("notices/", include("notices.urls")),
     path("platform/outbox/", include("cases.urls.outbox")),
+    path("inbox/", include("cases.urls.inbox")),
     path("repair/", include("cases.urls.repair")),
     path("commitments/", include("cases.urls.commitment")),
     path("public/commitments/", commitment_views.public_register, name="commitment_register_public"),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("objection/", include("cases.urls.objection")),
     path("", include("cases.urls.rectification")),
     path("", include("cases.urls.supervision")),
+    path("", include("cases.urls.guide")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls.records")),
 ]

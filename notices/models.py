@@ -23,6 +23,7 @@ IMMUTABLE_FIELDS = (
     "trigger",
     "addressee_subject_id",
     "addressee_user_id",
+    "addressee_organisation_id",
     "context",
     "pdf",
     "sha256",
@@ -79,6 +80,17 @@ class Notice(models.Model):
         on_delete=models.PROTECT,
         related_name="notices",
     )
+    # Departments, the credit centre and government bodies are addressees too (a 核查通知 to the information
+    # provider, a 督办通知书 to the organisation holding a late clock): the notice lands in that organisation's
+    # inbox, and the first opening by one of its members is the 送达 receipt, with that person's name.
+    addressee_organisation = models.ForeignKey(
+        "cases.Organisation",
+        verbose_name=_("受送达机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="received_notices",
+    )
     context = models.JSONField(_("文书内容数据"), default=dict)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
     pdf = models.FileField(_("PDF文件"), upload_to="notices/%Y/", blank=True)
@@ -91,6 +103,14 @@ class Notice(models.Model):
     issued_at = models.DateTimeField(_("签发时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     supersedes = models.OneToOneField(
         "self",
         verbose_name=_("更正的原文书"),
@@ -121,6 +141,11 @@ class Notice(models.Model):
                 condition=Q(status__in=["pending", "numbered"], claimed_at__isnull=True),
             ),
             models.Index(fields=["content_type", "object_id"]),
+            models.Index(
+                fields=["addressee_organisation", "requested_at"],
+                name="notice_org_inbox_idx",
+                condition=Q(addressee_organisation__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -87,6 +87,8 @@ def verification_url(notice) -> str:
 def addressee_name(notice) -> str:
     if notice.context.get("addressee_name"):
         return notice.context["addressee_name"]
+    if notice.addressee_organisation_id:
+        return notice.addressee_organisation.name
     if notice.addressee_subject_id:
         return notice.addressee_subject.name
     if notice.addressee_user_id:

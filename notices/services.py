@@ -85,6 +85,7 @@ def notice_request(
     issuer: Organisation,
     addressee_subject: Subject | None = None,
     addressee_user=None,
+    addressee_organisation: Organisation | None = None,
     context: dict,
     actor,
     supersedes: Notice | None = None,
@@ -97,7 +98,7 @@ def notice_request(
     notice_kind = kinds.get_kind(kind)
     if case is None or case.pk is None:
         raise ValidationError(_("文书必须关联已保存的办件。"))
-    if addressee_subject is None and addressee_user is None:
+    if addressee_subject is None and addressee_user is None and addressee_organisation is None:
         raise ValidationError(_("文书必须有受送达人。"))
     missing = [key for key in notice_kind.required if context.get(key) in (None, "", [], {})]
     if missing:
@@ -115,6 +116,7 @@ def notice_request(
             "year": timezone.localdate().year,
             "addressee_subject": addressee_subject,
             "addressee_user": addressee_user,
+            "addressee_organisation": addressee_organisation,
             "context": _json_safe(context),
             "supersedes": supersedes,
         },
@@ -129,6 +131,7 @@ def notice_request(
                 "trigger": trigger,
                 "case": f"{content_type.app_label}.{content_type.model}:{case.pk}",
                 "issuer": issuer.pk,
+                "addressee_organisation": addressee_organisation.pk if addressee_organisation else None,
                 "supersedes": supersedes.pk if supersedes else None,
             },
         )
@@ -221,7 +224,7 @@ def notice_pdf(notice: Notice) -> bytes:
 def _locked(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
     notice = (
         Notice.objects.select_for_update(of=("self",))
-        .select_related("issuer", "addressee_subject", "addressee_user", "supersedes")
+        .select_related("issuer", "addressee_subject", "addressee_user", "addressee_organisation", "supersedes")
         .get(pk=notice_id)
     )
     if notice.status not in OPEN_STATUSES or notice.claimed_at != claimed_at:
@@ -418,16 +421,28 @@ def notice_retry(*, notice: Notice, actor) -> Notice:
 # --- delivery evidence -----------------------------------------------------------------------------------
 @transaction.atomic
 def notice_mark_read(*, notice: Notice, user) -> bool:
-    """Record the first time the addressee (or someone acting for the addressee subject) opens the notice:
-    the 送达 evidence. Staff opening it do not count. Returns True when this call recorded it."""
+    """Record the first time the addressee opens the notice: the 送达 receipt. The addressee is the user, or
+    someone acting for the addressee subject, or — for a notice to an organisation — a member of that
+    organisation, whose name the receipt keeps (签收人). Others opening it (the issuer, supervisors) do not
+    count. Returns True when this call recorded it."""
     if not notice.is_issued or not is_addressee(notice=notice, user=user):
         return False
     now = timezone.now()
     # Conditional update: of two simultaneous first openings, exactly one is recorded.
-    if not Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=now):
+    if not Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=now, read_by=user):
         return False
     notice.read_at = now
-    audit_log(actor=user, action="notice.read", obj=notice, data={"number": notice.number})
+    notice.read_by = user
+    audit_log(
+        actor=user,
+        action="notice.read",
+        obj=notice,
+        data={
+            "number": notice.number,
+            "reader": user.pk,
+            "organisation": notice.addressee_organisation_id,
+        },
+    )
     return True
 
 
@@ -452,6 +467,7 @@ def notice_supersede(*, notice: Notice, context: dict, reason: str, actor) -> No
         issuer=old.issuer,
         addressee_subject=old.addressee_subject,
         addressee_user=old.addressee_user,
+        addressee_organisation=old.addressee_organisation,
         context=merged,
         actor=actor,
         supersedes=old,

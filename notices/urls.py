@@ -9,4 +9,5 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("<int:notice_id>/", views.detail, name="detail"),
     path("<int:notice_id>/pdf/", views.download, name="download"),
+    path("<int:notice_id>/view/", views.view_pdf, name="view"),
 ]

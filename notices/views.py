@@ -5,22 +5,38 @@ import logging
 from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from notices import kinds
+from notices import kinds, selectors
 from notices.selectors import notice_for_verification, notice_get_for_user, notice_list_for_user
 from notices.services import notice_mark_read
 
 logger = logging.getLogger("casework.notices")
 
 
+BOXES = (selectors.BOX_RECEIVED, selectors.BOX_ISSUED, selectors.BOX_ALL)
+PAGE_SIZE = 50
+
+
 @login_required
 @require_GET
 def inbox(request):
-    notices = notice_list_for_user(user=request.user)[:200]
-    return render(request, "notices/inbox.html", {"notices": notices})
+    """Staff open on what was delivered to their organisation (收文); they can switch to what it issued and
+    to everything they may read. Applicants have one box: their own notices."""
+    staff = request.user.role != "applicant"
+    box = request.GET.get("box") if request.GET.get("box") in BOXES else selectors.BOX_RECEIVED
+    if not staff:
+        box = selectors.BOX_ALL
+    notices = notice_list_for_user(user=request.user, box=box, unread_only=request.GET.get("unread") == "1")
+    page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notices/inbox.html",
+        {"notices": page.object_list, "page": page, "box": box, "staff": staff, "unread": request.GET.get("unread")},
+    )
 
 
 def _get_or_404(request, notice_id):
@@ -38,11 +54,10 @@ def detail(request, notice_id: int):
     return render(request, "notices/detail.html", {"notice": notice, "kind": kinds.get_kind(notice.kind)})
 
 
-@login_required
-@require_GET
-def download(request, notice_id: int):
-    notice = _get_or_404(request, notice_id)
-    if not notice.is_issued or not notice.pdf:
+def notice_pdf_response(request, notice, *, as_attachment: bool) -> FileResponse:
+    """The one way a notice's PDF leaves the system, for a ``notice`` a notices.selectors read already allowed:
+    "下载PDF" saves it (attachment), "查看" opens it in the browser (inline)."""
+    if notice is None or not notice.is_issued or not notice.pdf:
         raise Http404
     with notice.pdf.open("rb") as fh:
         data = fh.read()
@@ -51,9 +66,24 @@ def download(request, notice_id: int):
         logger.error("stored PDF of notice %s does not match its SHA-256", notice.pk)
         raise RuntimeError(f"stored PDF of notice {notice.pk} does not match its recorded hash")
     notice_mark_read(notice=notice, user=request.user)
-    return FileResponse(
-        BytesIO(data), content_type="application/pdf", as_attachment=False, filename=f"{notice.number}.pdf"
+    response = FileResponse(
+        BytesIO(data), content_type="application/pdf", as_attachment=as_attachment, filename=f"{notice.number}.pdf"
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def download(request, notice_id: int):
+    return notice_pdf_response(request, _get_or_404(request, notice_id), as_attachment=True)
+
+
+@login_required
+@require_GET
+def view_pdf(request, notice_id: int):
+    return notice_pdf_response(request, _get_or_404(request, notice_id), as_attachment=False)
 
 
 @require_GET

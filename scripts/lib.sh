@@ -25,8 +25,11 @@ apt_ensure() {
     [ ${#missing[@]} -eq 0 ] && return 0
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -qq
-    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+    # Another apt/dpkg run (unattended-upgrades on a fresh machine) may hold the lock: wait for it up to
+    # APT_LOCK_TIMEOUT seconds instead of failing at once.
+    local wait_lock=(-o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT:-300}")
+    as_root apt-get "${wait_lock[@]}" update -qq
+    as_root apt-get "${wait_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 }
 
 # Compile the translation catalogs when there are any (the .mo files are build output, not sources).

@@ -45,6 +45,7 @@ LAYERS = {
     "cases.views": "interface",
     "cases.urls": "interface",
     "cases.admin": "interface",
+    "cases.navigation": "interface",
     "workflows.flows": "interface",
     "workflows.admin": "interface",
     "notices.views": "interface",

@@ -587,9 +587,9 @@ def test_the_rule_set_can_set_a_kinds_number_prefix(db):
         description="文书编号前缀",
         citation="[cfg]",
     )
-    assert kinds.number_prefix(kinds.repair.REPAIR_ACCEPTED, rule_set) == "信修受"
-    assert kinds.number_prefix(kinds.repair.REPAIR_REFUSED, rule_set) == "修不决"
-    assert kinds.number_prefix(kinds.repair.REPAIR_ACCEPTED, None) == "修受"
+    assert kinds.number_prefix(kinds.get_kind("repair_accepted"), rule_set) == "信修受"
+    assert kinds.number_prefix(kinds.get_kind("repair_refused"), rule_set) == "修不决"
+    assert kinds.number_prefix(kinds.get_kind("repair_accepted"), None) == "修受"
 
 
 # --- fonts -----------------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_supplementing_pauses_the_authority_runs_the_applicant_and_moves_the_due
     window = case_clock(app, svc.SUPPLEMENT_WINDOW)
     assert not window.is_paused and window.due_date == D(2026, 7, 14)
     [notice] = notices_of(app, "repair_supplement")
-    assert notice.context["missing"] == "罚款缴纳凭证" and notice.context["supplement_by"] == "2026-07-14"
+    assert notice.context["missing"] == ["罚款缴纳凭证"] and notice.context["supplement_by"] == "2026-07-14"
 
     travel.to(2026, 7, 9)
     # The applicant's window runs while the authority waits.
@@ -162,17 +162,52 @@ def test_supplementing_pauses_the_authority_runs_the_applicant_and_moves_the_due
     assert notices_of(app, "repair_accepted").get().context["decide_by"] == "2026-07-23"
 
 
-def test_a_second_supplement_request_gets_its_own_notice(submitted, travel, applicant, handler):
+def test_a_second_supplement_request_needs_the_leaders_signature_and_gets_its_own_notice(
+    submitted, travel, applicant, handler, leader
+):
+    """一次性告知 (行政许可法 Art 32(1)(4)): everything missing is asked for at once; asking again takes the
+    leader's signature and a reason."""
     app = submitted
-    step(app, svc.repair_request_supplement, actor=handler, missing="罚款缴纳凭证")
+    step(app, svc.repair_request_supplement, actor=handler, items=["proof"], missing="罚款缴纳凭证")
     svc.repair_attach(actor=applicant, application=app, purpose=Attachment.Purpose.SUPPLEMENT, uploaded=upload())
     step(app, svc.repair_supplement, actor=applicant)
     travel.to(2026, 7, 7)
-    step(app, svc.repair_request_supplement, actor=handler, missing="营业执照副本")
+    with pytest.raises(svc.RepairError) as refused:
+        svc.repair_request_supplement(actor=handler, application=app, items=["licence"])
+    assert refused.value.code == "one_time_notice" and "一次性告知" in refused.value.messages[0]
+    with pytest.raises(svc.RepairError) as no_reason:
+        svc.repair_request_supplement(actor=leader, application=app, items=["licence"])
+    assert no_reason.value.code == "no_repeat_reason"
+    app.refresh_from_db()
+    assert app.state == RepairState.SUBMITTED and notices_of(app, "repair_supplement").count() == 1
+    step(app, svc.repair_request_supplement, actor=leader, items=["licence"], repeat_reason="原营业执照复印件已过期")
     assert notices_of(app, "repair_supplement").count() == 2
+    second = notices_of(app, "repair_supplement").get(trigger="supplement-2")
+    assert second.context["missing"] == ["营业执照或身份证明"]
+    assert second.context["repeat_reason"] == "原营业执照复印件已过期"
+    assert AuditEvent.objects.filter(action="repair.supplement_requested", data__repeat=True).count() == 1
     # The earlier upload does not answer the new request.
     with pytest.raises(svc.RepairError):
         svc.repair_supplement(actor=applicant, application=app)
+
+
+def test_a_supplement_request_picks_items_of_the_materials_list(submitted, travel, handler):
+    with pytest.raises(svc.RepairError) as unknown:
+        svc.repair_request_supplement(actor=handler, application=submitted, items=["birth_certificate"])
+    assert unknown.value.code == "unknown_material"
+    step(
+        submitted,
+        svc.repair_request_supplement,
+        actor=handler,
+        items=["proof", "attorney"],
+        missing="回单须加盖银行印章",
+    )
+    assert submitted.supplement_items == ["proof", "attorney"]
+    assert submitted.supplement_request.splitlines() == [
+        "履行法定义务的证明材料",
+        "授权委托书",
+        "其他说明：回单须加盖银行印章",
+    ]
 
 
 # --- withdraw -------------------------------------------------------------------------------------------

@@ -324,10 +324,11 @@ def test_the_slower_officer_is_told_the_step_was_already_taken(client, submitted
 
 def test_a_supplement_request_reaches_the_applicant_who_answers_it(client, submitted, handler, applicant):
     client.force_login(handler)
-    client.post(
-        reverse("repair_desk_act", args=[submitted.pk, "supplement"]),
-        {"supplement-missing": "罚款缴纳银行回单原件扫描件"},
-    )
+    url = reverse("repair_desk_act", args=[submitted.pk, "supplement"])
+    # 一次性告知: the items are picked from the materials list; a note alone is not a request.
+    refused = html(client.post(url, {"supplement-missing": "罚款缴纳银行回单原件扫描件"}), status=400)
+    assert "请从材料清单中勾选需要补正的材料" in refused and "罚款缴纳银行回单原件扫描件" in refused
+    client.post(url, {"supplement-items": ["proof"], "supplement-missing": "罚款缴纳银行回单原件扫描件"})
     submitted.refresh_from_db()
     assert submitted.state == RepairState.SUPPLEMENTING
 
@@ -405,7 +406,8 @@ def test_the_applicant_withdraws_after_confirming(client, submitted, applicant, 
 
 def test_the_desk_home_and_the_portal_nav_link_the_repair_pages(client, applicant, handler):
     client.force_login(handler)
-    assert reverse("repair_desk") in html(client.get(reverse("desk")))
+    # The repair desk is the inbox filtered to repairs (issue 13 item 1).
+    assert f'{reverse("inbox")}?procedure=repair' in html(client.get(reverse("desk")))
     client.force_login(applicant)
     assert reverse("repair_my_list") in html(client.get(reverse("subject_list")))
 

@@ -87,6 +87,14 @@ DISCLOSURE_PUBLISH_WD = "disclosure.publish_wd"
 DISCLOSURE_PUBLISH_DAYS = "disclosure.publish_days"
 DISCLOSURE_SAMR_PUBLISH_WD = "disclosure.samr_publish_wd"
 DISCLOSURE_WITHDRAWAL_WD = "disclosure.withdrawal_wd"
+# 6. 办事指南: the materials to bring, per procedure (a list of items, see ``Material``); they change with the
+# law, so they are rule-set data that the guide, the application form and the 补正 request all read.
+MATERIALS = "materials.{procedure}"
+MATERIAL_PROCEDURES = ("repair", "objection", "commitment", "rectification")
+# 7. 好差评: a 差评 is looked into and answered within this many working days (国办发〔2019〕51号 [sec], [cfg]).
+RATING_FOLLOW_UP_WD = "rating.follow_up_wd"
+# 8. 信用报告: free reports per subject and calendar year (河南省社会信用条例 Art 40: twice a year).
+REPORT_FREE_PER_YEAR = "report.free_per_year"
 # Notices: the kind code that follows the issuing organisation's prefix (郑信 + 修受 = 郑信修受). Kind codes
 # are those of notices.kinds, which reads ``notice_prefix.<kind code>``.
 NOTICE_PREFIX = "notice_prefix.{kind}"
@@ -113,6 +121,7 @@ NOTICE_KINDS = (
     "rectification_reply",  # 核实结果答复函
     "rectification_refusal",  # 拒不整改认定书
     "rectification_result",  # 投诉办理结果告知书
+    "credit_report",  # 信用报告
 )
 
 REQUIRED_KEYS = frozenset(
@@ -155,6 +164,9 @@ REQUIRED_KEYS = frozenset(
         DISCLOSURE_PUBLISH_DAYS,
         DISCLOSURE_SAMR_PUBLISH_WD,
         DISCLOSURE_WITHDRAWAL_WD,
+        *(MATERIALS.format(procedure=p) for p in MATERIAL_PROCEDURES),
+        RATING_FOLLOW_UP_WD,
+        REPORT_FREE_PER_YEAR,
         *(NOTICE_PREFIX.format(kind=kind) for kind in NOTICE_KINDS),
     ]
 )
@@ -256,6 +268,54 @@ def rule_param(rule_set: RuleSet | int, key: str):
 def notice_prefix(rule_set: RuleSet | int, *, kind: str, issuer_prefix: str) -> str:
     """郑信 + 修受 → 郑信修受 (PROCEDURES.md "Notices" [cfg])."""
     return f"{issuer_prefix}{rule_param(rule_set, NOTICE_PREFIX.format(kind=kind))}"
+
+
+@dataclass(frozen=True)
+class Material:
+    """One item of a procedure's materials list (rule-set data, see ``MATERIALS``).
+
+    ``when``: ``always`` | ``agent`` (an agent applies) | ``unconfirmed`` (the department has not confirmed the
+    obligations performed) | ``optional``. ``source``: how the item is given — ``upload`` (a file of attachment
+    purpose ``upload``), ``form`` (the online form itself), ``commitment`` (signed in the system), ``statement``
+    (the statement typed into the form). ``kinds``: the procedure kinds it applies to (empty: all).
+    """
+
+    code: str
+    name: str
+    name_en: str
+    when: str
+    source: str
+    upload: str = ""
+    note: str = ""
+    note_en: str = ""
+    kinds: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name
+
+    @property
+    def explanation(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.note_en if (get_language() or "").startswith("en") and self.note_en else self.note
+
+    @property
+    def required(self) -> bool:
+        return self.when != "optional"
+
+
+def materials(rule_set: RuleSet | int, procedure: str, kind: str = "") -> list[Material]:
+    """The materials list of ``procedure`` (and ``kind``) under ``rule_set``, in the order the law lists them."""
+    items = []
+    for raw in rule_param(rule_set, MATERIALS.format(procedure=procedure)):
+        material = Material(**{**raw, "kinds": tuple(raw.get("kinds") or ())})
+        if kind and material.kinds and kind not in material.kinds:
+            continue
+        items.append(material)
+    return items
 
 
 def clear_rule_cache() -> None:

@@ -20,6 +20,15 @@ def _file_input():
     return forms.ClearableFileInput(attrs={"accept": UPLOAD_ACCEPT})
 
 
+# How a materials-list item is required (workflows.rules.Material.when), as the applicant reads it.
+REQUIREMENT_LABELS = {
+    "always": _("必须提供。"),
+    "agent": _("委托代理人申请时必须提供。"),
+    "unconfirmed": _("部门尚未确认履行的，必须提供。"),
+    "optional": _("视情况提供。"),
+}
+
+
 class RepairApplicationForm(forms.Form):
     """One form for the whole draft: saving, signing and submitting all keep what was typed."""
 
@@ -41,14 +50,6 @@ class RepairApplicationForm(forms.Form):
     by_agent = forms.BooleanField(
         label=_("委托代理人申请"), required=False, help_text=_("由代理人办理的，须上传授权委托书。")
     )
-    proof = forms.FileField(
-        label=_("履行义务证明"),
-        required=False,
-        widget=_file_input(),
-        help_text=_("罚款缴纳凭证、整改完成证明等；PDF、JPEG或PNG格式。"),
-    )
-    licence = forms.FileField(label=_("营业执照/身份证明"), required=False, widget=_file_input())
-    attorney = forms.FileField(label=_("授权委托书"), required=False, widget=_file_input())
     signer_name = forms.CharField(label=_("签署人姓名"), max_length=60, required=False)
     signer_capacity = forms.ChoiceField(
         label=_("签署身份"),
@@ -57,8 +58,26 @@ class RepairApplicationForm(forms.Form):
         initial=Commitment.Capacity.LEGAL_REPRESENTATIVE,
     )
 
-    # field name → Attachment.Purpose value
-    UPLOADS = {"proof": "proof", "licence": "licence", "attorney": "attorney"}
+    def __init__(self, *args, materials=(), **kwargs):
+        """``materials``: the rule set's materials list (workflows.rules.Material); each item given as a file
+        becomes an upload field named after its attachment purpose, labelled and explained as the list says."""
+        super().__init__(*args, **kwargs)
+        self.uploads: dict[str, str] = {}  # field name → Attachment.Purpose value
+        for material in materials:
+            if material.source != "upload" or not material.upload:
+                continue
+            self.fields[material.upload] = forms.FileField(
+                label=material.label,
+                required=False,
+                widget=_file_input(),
+                help_text=" ".join(
+                    filter(None, [str(REQUIREMENT_LABELS.get(material.when, "")), material.explanation])
+                ),
+            )
+            self.uploads[material.upload] = material.upload
+
+    def upload_fields(self):
+        return [self[name] for name in self.uploads]
 
     def clean_contact_phone(self):
         phone = self.cleaned_data["contact_phone"].strip()
@@ -104,11 +123,32 @@ class ChaseForm(forms.Form):
 
 
 class SupplementRequestForm(forms.Form):
-    missing = forms.CharField(
-        label=_("需补正的材料"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("逐项写明缺少或不符合要求的材料")}),
+    """补正: the missing items are ticked on the case's materials list (一次性告知: all of them at once)."""
+
+    items = forms.MultipleChoiceField(
+        label=_("需补正的材料（从材料清单中勾选，一次性告知全部）"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请从材料清单中勾选需要补正的材料。")},
     )
+    missing = forms.CharField(
+        label=_("具体说明（可不填）"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("逐项写明缺少或不符合要求之处")}),
+    )
+    repeat_reason = forms.CharField(
+        label=_("再次补正的理由（负责人签批）"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("本案已要求过补正：依一次性告知的要求，再次补正须由部门负责人签批并写明理由。"),
+    )
+
+    def __init__(self, *args, materials=(), repeat=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [(m.code, m.label) for m in materials]
+        if not repeat:
+            del self.fields["repeat_reason"]
 
 
 class ProposalForm(forms.Form):

@@ -11,6 +11,7 @@ from cases.models.commitment import (
     DepartmentApiToken,
     VerificationState,
 )
+from cases.models.inbox import Delegation, InboxItem
 from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
 from cases.models.organisations import Organisation, Role, User
 from cases.models.outbox import OutboxEvent
@@ -50,6 +51,8 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "CaseBase",
+    "Delegation",
+    "InboxItem",
     "CreditRecord",
     "DisplayState",
     "NumberSequence",

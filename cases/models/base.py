@@ -26,7 +26,7 @@ class NumberSequence(models.Model):
 class CaseBase(models.Model):
     """What every procedure's case shares (repair, objection, commitment, rectification).
 
-    Concrete cases add their own protected FSMField ``state`` with ConcurrentTransitionMixin.
+    Concrete cases add their own protected FSMField ``state`` with cases.models.fsm.StateMachineMixin.
     """
 
     # Assigned on submission: a draft has no tracking number, receipt time or rule set yet.

@@ -9,9 +9,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fsm import StateMachineMixin
 
 
 class CommitmentType(models.TextChoices):
@@ -94,7 +95,7 @@ class CommitmentMatter(models.Model):
         return f"{self.title}（{self.get_type_display()}）"
 
 
-class Commitment(ConcurrentTransitionMixin, models.Model):
+class Commitment(StateMachineMixin, models.Model):
     class Status(models.TextChoices):
         IN_FORCE = "in_force", _("在诺")
         KEPT = "kept", _("已践诺")
@@ -322,7 +323,7 @@ class VerificationState(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
+class CommitmentVerification(StateMachineMixin, CaseBase):
     """核查: one check of one commitment by the responsible department, with its own clock."""
 
     class Reason(models.TextChoices):
@@ -423,7 +424,7 @@ class CommitmentVerification(ConcurrentTransitionMixin, CaseBase):
         """The commitment ended otherwise (e.g. the application was withdrawn)."""
 
 
-class DecisionRevocation(ConcurrentTransitionMixin, models.Model):
+class DecisionRevocation(StateMachineMixin, models.Model):
     """撤销行政决定 started after a broken or false commitment: a tracked task of the department."""
 
     class State(models.TextChoices):

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fsm import StateMachineMixin
 
 
 class ObjectionStage(models.TextChoices):
@@ -67,7 +68,7 @@ OBJECTABLE_FIELDS = (
 )
 
 
-class ObjectionCase(ConcurrentTransitionMixin, CaseBase):
+class ObjectionCase(StateMachineMixin, CaseBase):
     stage = models.CharField(_("阶段"), max_length=10, choices=ObjectionStage.choices, default=ObjectionStage.OBJECTION)
     review_of = models.OneToOneField(
         "self", verbose_name=_("复核的异议"), null=True, blank=True, on_delete=models.PROTECT, related_name="review"

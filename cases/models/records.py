@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
+
+from cases.models.fsm import StateMachineMixin
 
 
 class RecordKind(models.TextChoices):
@@ -40,7 +42,7 @@ class DisplayState(models.TextChoices):
 PUBLIC_STATES = (DisplayState.DISPLAYED, DisplayState.UNDER_OBJECTION)
 
 
-class CreditRecord(ConcurrentTransitionMixin, models.Model):
+class CreditRecord(StateMachineMixin, models.Model):
     """One item of public credit information about a subject.
 
     ``display_state`` is the legal display state; only services move it (through the transitions below),

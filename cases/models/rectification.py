@@ -13,9 +13,10 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fsm import StateMachineMixin
 
 
 class LeadSource(models.TextChoices):
@@ -77,7 +78,7 @@ RECTIFICATION_STATES = (
 FINAL_STATES = (RectificationState.NOT_SUBSTANTIATED, RectificationState.CLOSED, RectificationState.REFUSED)
 
 
-class RectificationCase(ConcurrentTransitionMixin, CaseBase):
+class RectificationCase(StateMachineMixin, CaseBase):
     """``subject`` is the body's own Subject (Subject.organisation = the body); ``handling_organisation`` is
     the body; ``applicant`` is the complainant's user when the complaint came in online."""
 

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fsm import StateMachineMixin
 
 
 class RepairKind(models.TextChoices):
@@ -60,7 +61,7 @@ class Proposal(models.TextChoices):
     EXTEND = "extend", _("延期")
 
 
-class RepairApplication(ConcurrentTransitionMixin, CaseBase):
+class RepairApplication(StateMachineMixin, CaseBase):
     record = models.ForeignKey(
         "cases.CreditRecord",
         verbose_name=_("申请修复的信用记录"),
@@ -87,6 +88,8 @@ class RepairApplication(ConcurrentTransitionMixin, CaseBase):
     # What the department says.
     refusal_reason = models.TextField(_("不予受理理由"), blank=True)
     supplement_request = models.TextField(_("需补正的材料"), blank=True)
+    # The codes of the materials-list items (rule-set data) the 补正 request picked.
+    supplement_items = models.JSONField(_("需补正的材料项"), default=list, blank=True)
     supplement_due = models.DateField(_("补正期限"), null=True, blank=True)
     proposal = models.CharField(_("经办人意见"), max_length=8, choices=Proposal.choices, blank=True)
     proposal_reason = models.TextField(_("意见理由"), blank=True)

@@ -165,17 +165,11 @@ def timeline_for_case(*, case: ObjectionCase) -> QuerySet[CaseActivity]:
 
 
 def notices_for_case(*, user, case: ObjectionCase):
-    """Applicants see the issued notices addressed to their subject (notices.selectors decides); staff who
-    may see the case see all its notices, including the provider department (the 核查通知 and 督办通知书
-    concern it)."""
-    from notices.models import Notice
+    """The case's notices the user may see: notices.selectors decides, as on every route that serves a notice
+    (the provider department sees the 核查通知 and 督办通知书; the administrator sees none)."""
     from notices.selectors import notice_list_for_user
 
-    if policy.is_staff_member(user) and can_view_objection(user, case):
-        qs = Notice.objects.select_related("issuer", "superseded_by")
-    else:
-        qs = notice_list_for_user(user=user)
-    return qs.filter(content_type=_ct(), object_id=case.pk).order_by("requested_at", "pk")
+    return notice_list_for_user(user=user).filter(content_type=_ct(), object_id=case.pk).order_by("requested_at", "pk")
 
 
 def attachments_for_case(*, user, case: ObjectionCase) -> QuerySet[Attachment]:

@@ -171,6 +171,17 @@ def _matter(case) -> str:
     return getattr(case, "summary", "") or str(getattr(case, "record", "") or case)
 
 
+# Outside 政务失信, a unit that misses a legal limit of the credit procedures is ordered to correct it
+# (河南省社会信用条例 Art 65: 责令改正; 情节严重的 给予处分); the limit's own source is cited first.
+_ART_65 = _("《河南省社会信用条例》第六十五条")
+
+
+def _legal_basis(clock: Clock) -> str:
+    if clock.purpose.startswith("rectification."):
+        return ""  # the rectification kinds carry their own basis (国发〔2016〕33号, Order 802 …)
+    return "；".join(part for part in (clock.citation, str(_ART_65)) if part)
+
+
 def _overdue_wd(clock: Clock, today: dt.date) -> int:
     if clock.due_date is None or clock.due_date >= today:
         return 0
@@ -199,15 +210,19 @@ def _notify_one(step: EscalationStep, now: dt.datetime) -> None:
         text=text,
     )
     org = step.organisation or clock.organisation
-    addressee = getattr(org, "subject", None) if org is not None else None
     issuer = _issuer()
-    if rung.notice_kind and case is not None and issuer is not None and addressee is not None:
+    if rung.notice_kind and case is not None and issuer is not None and org is not None:
+        # Addressed to the organisation holding the late clock, whatever its kind (a department late on a
+        # repair decision, a provider late on an objection check, a government body late on rectification):
+        # it lands in that organisation's notice inbox. A government body is also a credit subject; the
+        # notice names that subject too, as the 政务失信 record does.
         step.notice = notice_request(
             case=case,
             kind=rung.notice_kind,
             trigger=f"escalation-{step.pk}",
             issuer=issuer,
-            addressee_subject=addressee,
+            addressee_organisation=org,
+            addressee_subject=getattr(org, "subject", None),
             actor=step.actor,
             context={
                 "matter": _matter(case),
@@ -215,8 +230,10 @@ def _notify_one(step: EscalationStep, now: dt.datetime) -> None:
                 "limit_label": clock.label,
                 "due_date": clock.due_date.isoformat() if clock.due_date else "",
                 "overdue_days": str(_overdue_wd(clock, today)),
-                "organisation": org.name if org else "",
+                "organisation": org.name,
+                "addressee_name": org.name,
                 "note": step.note,
+                "legal_basis": _legal_basis(clock),
             },
         )
     step.notified = True

@@ -515,7 +515,9 @@ def objection_send_check(*, actor, case: ObjectionCase, note: str = "") -> Objec
             kind="objection_check",
             trigger="check",
             issuer=c.handling_organisation,
-            addressee_subject=c.subject,
+            # The 核查通知 is the credit centre's letter to the information provider (Henan Art 41), not a
+            # document for the objecting subject: it goes to the provider's notice inbox.
+            addressee_organisation=c.provider,
             context={
                 **_notice_base(c),
                 "addressee_name": c.provider.name,
@@ -790,7 +792,8 @@ def objection_supervise(*, actor, case: ObjectionCase, note: str = ""):
             kind="objection_supervision",
             trigger=f"supervise-{count}",
             issuer=actor.organisation,
-            addressee_subject=c.subject,
+            # To the organisation holding the late clock (Art 65: 责令改正), in its own notice inbox.
+            addressee_organisation=addressee,
             context={
                 **_notice_base(c),
                 "addressee_name": addressee.name,

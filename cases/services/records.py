@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from cases.models import CreditRecord, Organisation, RecordChange, Subject
+from cases.models import CreditRecord, Organisation, RecordChange, RecordKind, Subject
 from cases.services.audit import audit_log
 from workflows.models import RuleSet
 from workflows.rules import (
@@ -351,8 +351,18 @@ def _display_cap_months(record: CreditRecord) -> int:
 
 def _check_expired(record: CreditRecord, today: dt.date | None = None) -> None:
     """Display stops by itself when the maximum period has ended and the obligations are performed
-    (PROCEDURES.md §1); after the Henan Art 19 cap of 5 years it stops regardless."""
+    (PROCEDURES.md §1); after the Henan Art 19 cap of 5 years it stops regardless — except for a subject
+    on the serious-dishonesty list, whose information stays displayed until it is removed from the list
+    (河南省社会信用条例第十九条第三款): that ends by repair (移出名单) or revocation, never by the clock."""
     today = today or timezone.localdate()
+    if record.kind == RecordKind.SERIOUS_DISHONESTY:
+        raise RecordStateError(
+            _(
+                "该信息属于严重失信主体名单，披露期限届满时尚未移出名单的，延至移出名单之日"
+                "（河南省社会信用条例第十九条第三款），不能到期停止公示。"
+            ),
+            code="on_serious_list",
+        )
     if record.display_max_until is None or today < record.display_max_until:
         raise RecordStateError(
             _("最长公示期尚未届满（届满日：%(until)s），不能到期停止公示。"),

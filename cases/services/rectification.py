@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases import policy
 from cases.models import Attachment, CaseActivity, Organisation, RecordKind, Role, Severity, Subject, SubjectKind
@@ -503,28 +504,51 @@ def rectification_submit_plan(*, actor, case: RectificationCase, text: str, evid
     return _step(case, procedure_flow("rectification").plan, actor, lambda: _submit_plan(actor, case, text, evidence))
 
 
+def _start_progress_clock(case, actor, now):
+    _start(
+        case,
+        PROGRESS,
+        _("整改进展报送期限"),
+        rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
+        case.handling_organisation,
+        actor,
+        now,
+    )
+
+
+# The state each kind of report is filed in, and the refusal when the case is no longer there.
+_NOT_RECTIFYING = (RectificationState.RECTIFYING, gettext_lazy("当前不在整改环节。"), "not_rectifying")
+_REPORT_STATES = {
+    RectificationReport.Kind.PLAN: (
+        RectificationState.AWAITING_PLAN,
+        gettext_lazy("当前不需要报送整改方案。"),
+        "not_awaiting_plan",
+    ),
+    RectificationReport.Kind.PROGRESS: _NOT_RECTIFYING,
+    RectificationReport.Kind.COMPLETION: _NOT_RECTIFYING,
+}
+
+
+def _file_report(actor, case, kind, text, evidence):
+    """Lock the case, re-check its state, record the body's report with its evidence: the part the plan,
+    progress and completion reports share. The caller does the state change and clocks."""
+    case = _lock(case)
+    expected, refused, code = _REPORT_STATES[kind]
+    if case.state != expected:
+        raise RectificationError(refused, code=code)
+    report = RectificationReport.objects.create(case=case, kind=kind, text=text.strip(), submitted_by=actor)
+    _attach_evidence(actor, report, evidence)
+    return case, report
+
+
 def _submit_plan(actor, case, text, evidence):
     now = timezone.now()
     with transaction.atomic():
-        case = _lock(case)
-        if case.state != RectificationState.AWAITING_PLAN:
-            raise RectificationError(_("当前不需要报送整改方案。"), code="not_awaiting_plan")
+        case, report = _file_report(actor, case, RectificationReport.Kind.PLAN, text, evidence)
         case.submit_plan()
         case.save()
-        report = RectificationReport.objects.create(
-            case=case, kind=RectificationReport.Kind.PLAN, text=text.strip(), submitted_by=actor
-        )
-        _attach_evidence(actor, report, evidence)
         _stop(case, PLAN, actor, _("已报送整改方案"))
-        _start(
-            case,
-            PROGRESS,
-            _("整改进展报送期限"),
-            rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
-            case.handling_organisation,
-            actor,
-            now,
-        )
+        _start_progress_clock(case, actor, now)
         _activity(case, CaseActivity.Kind.NOTE, actor, _("报送整改方案"))
         _audit(case, "plan_submitted", actor, report=report.pk)
     return report
@@ -544,23 +568,9 @@ def rectification_report_progress(*, actor, case: RectificationCase, text: str, 
 def _report_progress(actor, case, text, evidence):
     now = timezone.now()
     with transaction.atomic():
-        case = _lock(case)
-        if case.state != RectificationState.RECTIFYING:
-            raise RectificationError(_("当前不在整改环节。"), code="not_rectifying")
-        report = RectificationReport.objects.create(
-            case=case, kind=RectificationReport.Kind.PROGRESS, text=text.strip(), submitted_by=actor
-        )
-        _attach_evidence(actor, report, evidence)
+        case, report = _file_report(actor, case, RectificationReport.Kind.PROGRESS, text, evidence)
         _stop(case, PROGRESS, actor, _("已报送整改进展"))
-        _start(
-            case,
-            PROGRESS,
-            _("整改进展报送期限"),
-            rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
-            case.handling_organisation,
-            actor,
-            now,
-        )
+        _start_progress_clock(case, actor, now)
         _activity(case, CaseActivity.Kind.NOTE, actor, _("报送整改进展"))
         _audit(case, "progress_reported", actor, report=report.pk)
     return report
@@ -578,15 +588,9 @@ def rectification_submit_completion(*, actor, case: RectificationCase, text: str
 
 def _submit_completion(actor, case, text, evidence):
     with transaction.atomic():
-        case = _lock(case)
-        if case.state != RectificationState.RECTIFYING:
-            raise RectificationError(_("当前不在整改环节。"), code="not_rectifying")
+        case, report = _file_report(actor, case, RectificationReport.Kind.COMPLETION, text, evidence)
         case.submit_completion()
         case.save()
-        report = RectificationReport.objects.create(
-            case=case, kind=RectificationReport.Kind.COMPLETION, text=text.strip(), submitted_by=actor
-        )
-        _attach_evidence(actor, report, evidence)
         # The body has done its part: its clocks stop, so no escalation runs while the office checks.
         for purpose in (PROGRESS, DEADLINE):
             _stop(case, purpose, actor, _("已报送整改完成情况"))
@@ -623,15 +627,7 @@ def _check_completion(actor, case, accepted, comment):
             today = timezone.localdate(now)
             deadline = max(case.deadline, today) if case.deadline else today
             _start_deadline(case, actor, now, today, deadline)
-            _start(
-                case,
-                PROGRESS,
-                _("整改进展报送期限"),
-                rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
-                case.handling_organisation,
-                actor,
-                now,
-            )
+            _start_progress_clock(case, actor, now)
             _activity(case, CaseActivity.Kind.RETURNED, actor, comment)
             _audit(case, "completion_returned", actor, comment=comment)
             return case

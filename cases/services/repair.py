@@ -310,18 +310,45 @@ def repair_sign_commitment(*, actor, application: RepairApplication, signer_name
     return commitment
 
 
+def repair_materials(*, record: CreditRecord, application: RepairApplication | None = None) -> list[rules.Material]:
+    """The materials list that applies: the case's own rule set once submitted, else the one in force today
+    (办事指南: the list is rule-set data and changes with the law)."""
+    rule_set = application.rule_set if application is not None and application.rule_set_id else None
+    rule_set = rule_set or rules.ruleset_in_force(timezone.now())
+    kind = RECORD_KIND_TO_REPAIR_KIND.get(record.kind, RepairKind.OTHER)
+    return rules.materials(rule_set, "repair", str(kind))
+
+
+def material_needed(material: rules.Material, *, by_agent: bool, obligations_performed: bool) -> bool:
+    if material.when == "always":
+        return True
+    if material.when == "agent":
+        return by_agent
+    if material.when == "unconfirmed":
+        # Eligibility 2: the penalty/obligations fully performed — proof uploaded or confirmed by the department.
+        return not obligations_performed
+    return False
+
+
 def _missing_materials(application: RepairApplication) -> list[str]:
     purposes = set(application.attachments.values_list("purpose", flat=True))
     missing = []
-    if not application.record.obligations_performed and Attachment.Purpose.PROOF not in purposes:
-        # Eligibility 2: the penalty/obligations fully performed — proof uploaded or confirmed by the department.
-        missing.append(_("履行法定义务的证明材料（该信息尚无部门确认的履行记录）"))
-    if application.by_agent and Attachment.Purpose.POWER_OF_ATTORNEY not in purposes:
-        missing.append(_("授权委托书（委托代理人申请时必须提供）"))
-    if not application.commitment_id:
-        missing.append(_("签署信用承诺书"))
-    if not application.statement:
-        missing.append(_("整改及履行情况说明"))
+    for material in repair_materials(record=application.record, application=application):
+        if not material_needed(
+            material, by_agent=application.by_agent, obligations_performed=application.record.obligations_performed
+        ):
+            continue
+        if material.source == "upload" and material.upload not in purposes:
+            if material.when == "unconfirmed":
+                missing.append(_("%(item)s（该信息尚无部门确认的履行记录）") % {"item": material.label})
+            elif material.when == "agent":
+                missing.append(_("%(item)s（委托代理人申请时必须提供）") % {"item": material.label})
+            else:
+                missing.append(material.label)
+        elif material.source == "commitment" and not application.commitment_id:
+            missing.append(_("签署%(item)s") % {"item": material.label})
+        elif material.source == "statement" and not application.statement:
+            missing.append(material.label)
     return missing
 
 
@@ -526,19 +553,58 @@ def repair_refuse(*, actor, application: RepairApplication, reason: str) -> Repa
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
 
 
-def repair_request_supplement(*, actor, application: RepairApplication, missing: str) -> RepairApplication:
-    """补正: the authority's clocks pause; the applicant's own window (rule set, [cfg] 5 WD) starts."""
-    if not missing.strip():
-        raise RepairError(_("请写明需要补正的材料。"), code="no_missing")
+def repair_request_supplement(
+    *,
+    actor,
+    application: RepairApplication,
+    missing: str = "",
+    items: list[str] | tuple[str, ...] = (),
+    repeat_reason: str = "",
+) -> RepairApplication:
+    """补正: the missing items are picked from the case's materials list (rule-set data), with an optional note;
+    the authority's clocks pause; the applicant's own window (rule set, [cfg] 5 WD) starts.
+
+    一次性告知: everything missing is asked for at once (行政许可法 Art 32(1)(4); 优化营商环境条例 Art 36), so a
+    second request on the same case is refused — unless the department's leader signs it with a reason (e.g.
+    a supplied document turned out forged), which is audited and printed on the notice.
+    """
+    note = missing.strip()
+    codes = list(dict.fromkeys(items))
+    catalogue = {m.code: m for m in repair_materials(record=application.record, application=application)}
+    unknown = [c for c in codes if c not in catalogue]
+    if unknown:
+        raise RepairError(
+            _("所选材料不在本事项的材料清单中：%(items)s") % {"items": "、".join(unknown)}, code="unknown_material"
+        )
+    if not codes and not note:
+        raise RepairError(_("请从材料清单中选择需要补正的材料，或写明需要补正的内容。"), code="no_missing")
+    picked = [catalogue[c] for c in codes]
+    lines = [m.label for m in picked]
+    if note:
+        lines.append(_("其他说明：%(note)s") % {"note": note} if picked else note)
+    text = "\n".join(lines)
 
     def action():
         app = _lock(application)
+        earlier = app.activities.filter(kind=CaseActivity.Kind.SUPPLEMENT_REQUESTED).count()
+        if earlier:
+            if actor.role != Role.DEPT_LEADER:
+                raise RepairError(
+                    _(
+                        "本案已一次性告知过需补正的材料（《中华人民共和国行政许可法》第三十二条、《优化营商环境条例》"
+                        "第三十六条），不能再次要求补正；确需再次补正的，须由部门负责人签批并写明理由。"
+                    ),
+                    code="one_time_notice",
+                )
+            if not repeat_reason.strip():
+                raise RepairError(_("再次要求补正须写明理由（一次性告知的例外须说明原因）。"), code="no_repeat_reason")
         app.request_supplement()
         today = timezone.localdate()
         window = _start_clock(
             app, SUPPLEMENT_WINDOW, _("补正期限"), rules.REPAIR_SUPPLEMENT_WD, None, actor, timezone.now()
         )
-        app.supplement_request = missing.strip()
+        app.supplement_request = text
+        app.supplement_items = codes
         app.supplement_due = window.due_date
         app.save()
         for purpose in (ACCEPTANCE, DECISION):
@@ -548,20 +614,36 @@ def repair_request_supplement(*, actor, application: RepairApplication, missing:
                     clock=clock,
                     actor=actor,
                     reason_code=ClockPause.Reason.SUPPLEMENT,
-                    reason=missing.strip()[:300],
+                    reason=text[:300],
                     on=today,
                 )
-        _activity(app, CaseActivity.Kind.SUPPLEMENT_REQUESTED, actor, missing)
-        count = app.activities.filter(kind=CaseActivity.Kind.SUPPLEMENT_REQUESTED).count()
+        activity_text = text
+        if earlier:
+            activity_text = _("%(items)s\n再次补正理由（负责人签批）：%(reason)s") % {
+                "items": text,
+                "reason": repeat_reason.strip(),
+            }
+        _activity(app, CaseActivity.Kind.SUPPLEMENT_REQUESTED, actor, activity_text)
+        extra = {"repeat_reason": repeat_reason.strip()} if earlier else {}
         _notice(
             app,
             kind="repair_supplement",
-            trigger=f"supplement-{count}",
+            trigger=f"supplement-{earlier + 1}",
             actor=actor,
-            missing=missing.strip(),
+            missing=lines,
             supplement_by=window.due_date.isoformat() if window.due_date else "",
+            **extra,
         )
-        _audit(app, "supplement_requested", actor, missing=missing, due=window.due_date)
+        _audit(
+            app,
+            "supplement_requested",
+            actor,
+            missing=text,
+            items=codes,
+            due=window.due_date,
+            repeat=bool(earlier),
+            repeat_reason=repeat_reason.strip() if earlier else "",
+        )
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -801,6 +883,8 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
         try:
             record_expire(actor=None, record=record, reason=_("最长公示期届满，自动停止公示"), today=today)
         except ValidationError:
-            continue  # obligations not performed and under 5 years: the record stays (Henan Art 19)
+            # Obligations not performed and under 5 years, or still on the serious-dishonesty list: the
+            # record stays (Henan Art 19 ¶2–3).
+            continue
         done += 1
     return done

@@ -6,9 +6,6 @@ writes; a service refusal goes back onto its form, a TaskConflict is shown as su
 
 from __future__ import annotations
 
-import hashlib
-from io import BytesIO
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -191,19 +188,12 @@ def attachment_download(request, pk: int, attachment_pk: int):
 
 @login_required
 def notice_download(request, pk: int, notice_pk: int):
-    """A notice of this case, for whoever may see it on the case page (the provider department included)."""
-    from notices.services import notice_mark_read
+    """A notice of this case, downloaded from the case page: the same notice policy as /notices/<id>/pdf/."""
+    from notices.views import notice_pdf_response
 
     case = sel.objection_get_for_user(user=request.user, pk=pk)
     notice = sel.notices_for_case(user=request.user, case=case).filter(pk=notice_pk).first()
-    if notice is None or not notice.is_issued or not notice.pdf:
-        raise Http404
-    with notice.pdf.open("rb") as fh:
-        data = fh.read()
-    if hashlib.sha256(data).hexdigest() != notice.sha256:
-        raise RuntimeError(f"stored PDF of notice {notice.pk} does not match its recorded hash")
-    notice_mark_read(notice=notice, user=request.user)
-    return FileResponse(BytesIO(data), content_type="application/pdf", filename=f"{notice.number}.pdf")
+    return notice_pdf_response(request, notice, as_attachment=True)
 
 
 # --- desk --------------------------------------------------------------------------------------------------
@@ -306,7 +296,7 @@ def desk_act(request, pk: int, step: str):
     try:
         _run(step, request.user, case, form)
     except engine.TaskConflict as conflict:
-        case.refresh_from_db()
+        case = sel.objection_get_for_user(user=request.user, pk=case.pk)
         return _desk_page(request, case, http_status=409, error=str(conflict))
     except ValidationError as error:
         if form is None:

@@ -13,6 +13,7 @@ from cases import policy
 from cases.forms.records import PublicSearchForm, RecordFilterForm, RevealIdForm, SubjectSearchForm
 from cases.models import DisplayState
 from cases.selectors import records as selectors
+from cases.selectors.inbox import personal_numbers
 from cases.services.privacy import subject_id_number_reveal
 
 PAGE_SIZE = 25
@@ -20,10 +21,13 @@ PUBLIC_PAGE_SIZE = 20
 
 
 def home(request):
-    """Role-aware landing: the public search for visitors, my subjects for applicants, the desk for staff."""
+    """Role-aware landing: the public search for visitors, my subjects for applicants, the inbox for staff who
+    take tasks, the desk for supervisors and administrators."""
     user = request.user
     if not user.is_authenticated:
         return redirect("public_search")
+    if policy.takes_tasks(user):
+        return redirect("inbox")
     if policy.is_staff_member(user):
         return redirect("desk")
     return redirect("subject_list")
@@ -66,7 +70,8 @@ def desk(request):
         raise PermissionDenied
     counts = selectors.record_state_counts_for_user(user=request.user)
     states = [(value, label, counts.get(value, 0)) for value, label in DisplayState.choices]
-    return render(request, "cases/desk.html", {"states": states, "total": sum(counts.values())})
+    mine = personal_numbers(user=request.user)
+    return render(request, "cases/desk.html", {"states": states, "total": sum(counts.values()), "mine": mine})
 
 
 @login_required

@@ -30,9 +30,9 @@ from cases.forms.repair import (
     SupplementForm,
     SupplementRequestForm,
 )
-from cases.models import Role
+from cases.models import CaseActivity, Role
 from cases.models.attachments import Attachment
-from cases.models.repair import OPEN_STATES, Proposal, RepairState
+from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposal, RepairKind, RepairState
 from cases.selectors import repair as sel
 from cases.selectors.records import record_get_for_user
 from cases.services import repair as svc
@@ -51,6 +51,12 @@ def _require_applicant_for(user, subject):
         raise PermissionDenied
 
 
+def _apply_form(record, application=None, *args, **kwargs) -> RepairApplicationForm:
+    return RepairApplicationForm(
+        *args, materials=svc.repair_materials(record=record, application=application), **kwargs
+    )
+
+
 def _apply_page(request, *, record, application=None, form=None, status=200):
     attachments = sel.attachments_for_case(user=request.user, case=application) if application else []
     problems = svc.repair_eligibility(subject=record.subject, record=record, exclude=application)
@@ -64,6 +70,8 @@ def _apply_page(request, *, record, application=None, form=None, status=200):
             "form": form,
             "problems": problems,
             "missing": missing,
+            "materials": svc.repair_materials(record=record, application=application),
+            "repair_kind": RECORD_KIND_TO_REPAIR_KIND.get(record.kind, RepairKind.OTHER).value,
             "attachments": attachments,
             "commitment_text": svc.commitment_text(subject=record.subject, record=record),
             "commitment": application.commitment if application else None,
@@ -91,8 +99,8 @@ def apply(request, record_pk: int):
         return redirect("repair_edit", draft.pk)
     if request.method == "POST":
         return _draft_post(request, record=record, application=None)
-    form = RepairApplicationForm(
-        initial={"contact_name": request.user.display_name or "", "signer_capacity": "legal_rep"}
+    form = _apply_form(
+        record, initial={"contact_name": request.user.display_name or "", "signer_capacity": "legal_rep"}
     )
     return _apply_page(request, record=record, form=form)
 
@@ -106,7 +114,9 @@ def edit(request, pk: int):
     if request.method == "POST":
         return _draft_post(request, record=application.record, application=application)
     commitment = application.commitment
-    form = RepairApplicationForm(
+    form = _apply_form(
+        application.record,
+        application,
         initial={
             "contact_name": application.contact_name,
             "contact_phone": application.contact_phone,
@@ -114,7 +124,7 @@ def edit(request, pk: int):
             "by_agent": application.by_agent,
             "signer_name": commitment.signer_name if commitment else "",
             "signer_capacity": commitment.signer_capacity if commitment else "legal_rep",
-        }
+        },
     )
     return _apply_page(request, record=application.record, application=application, form=form)
 
@@ -123,7 +133,7 @@ def _draft_post(request, *, record, application):
     """保存草稿 / 签署承诺 / 提交申请, all from one form so that nothing typed is ever lost: the draft is
     saved first, then each upload is checked and stored on its own (a refused file leaves the others)."""
     user = request.user
-    form = RepairApplicationForm(request.POST, request.FILES)
+    form = _apply_form(record, application, request.POST, request.FILES)
     action = request.POST.get("action", "save")
     if not form.is_valid():
         return _apply_page(request, record=record, application=application, form=form, status=400)
@@ -141,7 +151,7 @@ def _draft_post(request, *, record, application):
     except svc.RepairError as error:
         form.add_error(None, _messages_of(error))
         return _apply_page(request, record=record, application=application, form=form, status=400)
-    for field, purpose in RepairApplicationForm.UPLOADS.items():
+    for field, purpose in form.uploads.items():
         uploaded = data.get(field)
         if uploaded:
             try:
@@ -149,7 +159,7 @@ def _draft_post(request, *, record, application):
             except ValidationError as error:
                 form.add_error(field, _messages_of(error))
     if form.errors:
-        application.refresh_from_db()
+        application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _apply_page(request, record=record, application=application, form=form, status=400)
     try:
         if action in ("sign", "submit") and data["signer_name"].strip() and not application.commitment_id:
@@ -159,7 +169,7 @@ def _draft_post(request, *, record, application):
                 signer_name=data["signer_name"],
                 capacity=data["signer_capacity"] or "legal_rep",
             )
-            application.refresh_from_db()
+            application = sel.repair_get_for_user(user=request.user, pk=application.pk)
             if action == "sign":
                 messages.success(request, _("信用承诺书已签署。"))
         if action == "submit":
@@ -168,7 +178,7 @@ def _draft_post(request, *, record, application):
             return redirect("repair_status", application.pk)
     except svc.RepairError as error:
         form.add_error(None, _messages_of(error))
-        application.refresh_from_db()
+        application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _apply_page(request, record=record, application=application, form=form, status=400)
     if action == "save":
         messages.success(request, _("草稿已保存。"))
@@ -250,7 +260,7 @@ def supplement(request, pk: int):
             messages.success(request, _("补正材料已上传。确认齐全后请点击“提交补正”。"))
     except ValidationError as error:  # RepairError and refused uploads alike
         form.add_error(None, _messages_of(error))
-        application.refresh_from_db()
+        application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _status_page(request, application, supplement_form=form, status=400)
     except engine.TaskConflict as conflict:
         messages.error(request, str(conflict))
@@ -341,7 +351,7 @@ def _desk_page(request, application, *, status=200, error="", **forms):
             "awaits_signoff": handles and node == "signoff" and not is_leader,
             "can_revoke": handles and is_leader and application.state == RepairState.APPROVED,
             "refuse_form": forms.get("refuse") or ReasonForm(prefix="refuse"),
-            "supplement_form": forms.get("supplement") or SupplementRequestForm(prefix="supplement"),
+            "supplement_form": forms.get("supplement") or _supplement_request_form(application),
             "proposal_form": forms.get("propose") or ProposalForm(prefix="propose"),
             "signoff_form": forms.get("signoff") or SignoffForm(prefix="signoff"),
             "revoke_form": forms.get("revoke") or ReasonForm(prefix="revoke"),
@@ -358,6 +368,15 @@ def desk_case(request, pk: int):
         return redirect("repair_status", pk)
     _require_staff(request.user)
     return _desk_page(request, application)
+
+
+def _supplement_request_form(application, data=None) -> SupplementRequestForm:
+    return SupplementRequestForm(
+        data,
+        prefix="supplement",
+        materials=svc.repair_materials(record=application.record, application=application),
+        repeat=application.activities.filter(kind=CaseActivity.Kind.SUPPLEMENT_REQUESTED).exists(),
+    )
 
 
 DESK_FORMS = {
@@ -384,7 +403,13 @@ def _run_step(step: str, user, application, data: dict):
     if step == "refuse":
         return svc.repair_refuse(actor=user, application=application, reason=data["reason"])
     if step == "supplement":
-        return svc.repair_request_supplement(actor=user, application=application, missing=data["missing"])
+        return svc.repair_request_supplement(
+            actor=user,
+            application=application,
+            items=data["items"],
+            missing=data["missing"],
+            repeat_reason=data.get("repeat_reason", ""),
+        )
     if step == "propose":
         return svc.repair_propose(
             actor=user, application=application, proposal=data["proposal"], reason=data["reason"], days=data.get("days")
@@ -406,13 +431,16 @@ def desk_act(request, pk: int, step: str):
     _require_staff(request.user)
     if step != "accept" and step not in DESK_FORMS:
         raise Http404
-    form = DESK_FORMS[step](request.POST, prefix=step) if step in DESK_FORMS else None
+    if step == "supplement":
+        form = _supplement_request_form(application, request.POST)
+    else:
+        form = DESK_FORMS[step](request.POST, prefix=step) if step in DESK_FORMS else None
     if form is not None and not form.is_valid():
         return _desk_page(request, application, status=400, **{step: form})
     try:
         _run_step(step, request.user, application, form.cleaned_data if form else {})
     except engine.TaskConflict as conflict:
-        application.refresh_from_db()
+        application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _desk_page(request, application, status=409, error=str(conflict))
     except svc.RepairError as error:
         if form is None:

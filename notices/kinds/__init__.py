@@ -12,7 +12,7 @@ from the case's rule set when it defines one (see ``number_prefix``), else from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from notices.models import KIND_TITLES
 
@@ -37,7 +37,7 @@ class NoticeKind:
     adverse: bool = False
     # Context keys the procedure must supply (validated in notice_request).
     required: tuple[str, ...] = ()
-    legal_basis: str = ""
+    legal_basis: str | None = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -54,6 +54,20 @@ def register(kind: NoticeKind) -> NoticeKind:
     REGISTRY[kind.code] = kind
     KIND_TITLES[kind.code] = kind.title
     return kind
+
+
+def kind(code, title, prefix, required="", *, adverse=False, basis=None) -> NoticeKind:
+    """One row of a procedure's table of kinds: ``required`` is the context keys separated by spaces; ``basis``
+    overrides the procedure's legal basis for this kind."""
+    return NoticeKind(code, title, prefix, adverse=adverse, required=tuple(required.split()), legal_basis=basis)
+
+
+def register_table(legal_basis, *rows: NoticeKind) -> dict[str, NoticeKind]:
+    """Register a procedure's kinds; a row without its own basis gets the procedure's ``legal_basis``."""
+    return {
+        row.code: register(row if row.legal_basis is not None else replace(row, legal_basis=legal_basis))
+        for row in rows
+    }
 
 
 def get_kind(code: str) -> NoticeKind:

@@ -2,85 +2,24 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from notices.kinds import NoticeKind, register
+from notices.kinds import kind, register_table
 
-_RECTIFICATION_BASIS = _(
-    "《优化营商环境条例》第三十一条、第三十二条；《保障中小企业款项支付条例》（国务院令第802号）；"
-    "《国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见》（国发〔2016〕33号）"
-)
+# The escalation ladder's documents (督办 → 约谈 → 通报 → 追责) all name the late limit and by how much.
+_LATE = "matter limit_label due_date overdue_days"
 
-RECTIFICATION_NOTICE = register(
-    NoticeKind(
-        code="rectification_notice",
-        title=_("政务失信限期整改通知书"),
-        default_prefix="整改",
-        required=("matter", "facts", "deadline", "plan_by"),
-        legal_basis=_RECTIFICATION_BASIS,
-    )
-)
-RECTIFICATION_REPLY = register(
-    NoticeKind(
-        code="rectification_reply",
-        title=_("政务失信线索核实结果答复函"),
-        default_prefix="失信复",
-        required=("matter", "reasons"),
-        legal_basis=_RECTIFICATION_BASIS,
-    )
-)
-RECTIFICATION_SUPERVISION = register(
-    NoticeKind(
-        code="rectification_supervision",
-        title=_("督办通知书"),
-        default_prefix="督办",
-        required=("matter", "limit_label", "due_date", "overdue_days"),
-        legal_basis=_RECTIFICATION_BASIS,
-    )
-)
-RECTIFICATION_INTERVIEW = register(
-    NoticeKind(
-        code="rectification_interview",
-        title=_("约谈通知书"),
-        default_prefix="约谈",
-        required=("matter", "limit_label", "due_date", "overdue_days"),
-        legal_basis=_RECTIFICATION_BASIS,
-    )
-)
-RECTIFICATION_PUBLIC_NOTICE = register(
-    NoticeKind(
-        code="rectification_public_notice",
-        title=_("逾期未整改情况通报"),
-        default_prefix="通报",
-        required=("matter", "limit_label", "due_date", "overdue_days"),
-        legal_basis=_RECTIFICATION_BASIS,
-    )
-)
-RECTIFICATION_ACCOUNTABILITY = register(
-    NoticeKind(
-        code="rectification_accountability",
-        title=_("问题线索移送追责函"),
-        default_prefix="追责",
-        required=("matter", "limit_label", "due_date", "overdue_days"),
-        legal_basis=_RECTIFICATION_BASIS,
-    )
-)
-# 拒不整改 confirmed (发改财金〔2023〕1103号): the body is told the finding and the measures with their sources.
-RECTIFICATION_REFUSAL = register(
-    NoticeKind(
-        code="rectification_refusal",
-        title=_("拒不整改认定书"),
-        default_prefix="拒改",
-        adverse=True,
-        required=("matter", "reasons", "consequences"),
-        legal_basis=_RECTIFICATION_BASIS,
-    )
-)
-# The complainant learns how its complaint ended (整改到位销号, or 拒不整改 confirmed).
-RECTIFICATION_RESULT = register(
-    NoticeKind(
-        code="rectification_result",
-        title=_("政务失信投诉办理结果告知书"),
-        default_prefix="失信结",
-        required=("matter", "outcome", "body_name"),
-        legal_basis=_RECTIFICATION_BASIS,
-    )
+KINDS = register_table(
+    _(
+        "《优化营商环境条例》第三十一条、第三十二条；《保障中小企业款项支付条例》（国务院令第802号）；"
+        "《国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见》（国发〔2016〕33号）"
+    ),
+    kind("rectification_notice", _("政务失信限期整改通知书"), "整改", "matter facts deadline plan_by"),
+    kind("rectification_reply", _("政务失信线索核实结果答复函"), "失信复", "matter reasons"),
+    kind("rectification_supervision", _("督办通知书"), "督办", _LATE),
+    kind("rectification_interview", _("约谈通知书"), "约谈", _LATE),
+    kind("rectification_public_notice", _("逾期未整改情况通报"), "通报", _LATE),
+    kind("rectification_accountability", _("问题线索移送追责函"), "追责", _LATE),
+    # 拒不整改 confirmed (发改财金〔2023〕1103号): the body is told the finding and the measures with their sources.
+    kind("rectification_refusal", _("拒不整改认定书"), "拒改", "matter reasons consequences", adverse=True),
+    # The complainant learns how its complaint ended (整改到位销号, or 拒不整改 confirmed).
+    kind("rectification_result", _("政务失信投诉办理结果告知书"), "失信结", "matter outcome body_name"),
 )

@@ -2,73 +2,15 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from notices.kinds import NoticeKind, register
+from notices.kinds import kind, register_table
 
-_REPAIR_BASIS = _("《信用修复管理办法》及《河南省社会信用条例》")
-
-REPAIR_ACCEPTED = register(
-    NoticeKind(
-        code="repair_accepted",
-        title=_("信用修复申请受理通知书"),
-        default_prefix="修受",
-        required=("matter", "received_on", "decide_by"),
-        legal_basis=_REPAIR_BASIS,
-    )
-)
-REPAIR_NOT_ACCEPTED = register(
-    NoticeKind(
-        code="repair_not_accepted",
-        title=_("信用修复申请不予受理通知书"),
-        default_prefix="修不受",
-        adverse=True,
-        required=("matter", "received_on", "reasons"),
-        legal_basis=_REPAIR_BASIS,
-    )
-)
-REPAIR_SUPPLEMENT = register(
-    NoticeKind(
-        code="repair_supplement",
-        title=_("信用修复申请补正材料通知书"),
-        default_prefix="修补",
-        required=("matter", "received_on", "missing", "supplement_by"),
-        legal_basis=_REPAIR_BASIS,
-    )
-)
-REPAIR_EXTENSION = register(
-    NoticeKind(
-        code="repair_extension",
-        title=_("信用修复办理期限延期告知书"),
-        default_prefix="修延",
-        required=("matter", "received_on", "reasons", "extended_until"),
-        legal_basis=_REPAIR_BASIS,
-    )
-)
-REPAIR_GRANTED = register(
-    NoticeKind(
-        code="repair_granted",
-        title=_("信用修复决定书"),
-        default_prefix="修决",
-        required=("matter", "received_on", "record_title"),
-        legal_basis=_REPAIR_BASIS,
-    )
-)
-REPAIR_REFUSED = register(
-    NoticeKind(
-        code="repair_refused",
-        title=_("不予信用修复决定书"),
-        default_prefix="修不决",
-        adverse=True,
-        required=("matter", "received_on", "reasons"),
-        legal_basis=_REPAIR_BASIS,
-    )
-)
-REPAIR_REVOKED = register(
-    NoticeKind(
-        code="repair_revoked",
-        title=_("撤销信用修复决定书"),
-        default_prefix="修撤",
-        adverse=True,
-        required=("matter", "original_number", "reasons"),
-        legal_basis=_REPAIR_BASIS,
-    )
+KINDS = register_table(
+    _("《信用修复管理办法》及《河南省社会信用条例》"),
+    kind("repair_accepted", _("信用修复申请受理通知书"), "修受", "matter received_on decide_by"),
+    kind("repair_not_accepted", _("信用修复申请不予受理通知书"), "修不受", "matter received_on reasons", adverse=True),
+    kind("repair_supplement", _("信用修复申请补正材料通知书"), "修补", "matter received_on missing supplement_by"),
+    kind("repair_extension", _("信用修复办理期限延期告知书"), "修延", "matter received_on reasons extended_until"),
+    kind("repair_granted", _("信用修复决定书"), "修决", "matter received_on record_title"),
+    kind("repair_refused", _("不予信用修复决定书"), "修不决", "matter received_on reasons", adverse=True),
+    kind("repair_revoked", _("撤销信用修复决定书"), "修撤", "matter original_number reasons", adverse=True),
 )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.services.audit import audit_log
+from cases.services.inbox import inbox_sync_clocks
 from workflows.calendar import LEGAL_TZ, WorkCalendar, end_of_day, get_calendar, local_date, receipt_day
 from workflows.deadlines import Derivation, derive_clock
 from workflows.models import Clock, ClockPause
@@ -32,7 +33,11 @@ _DERIVED_FIELDS = ["start_date", "due_date", "due_at", "provisional", "is_paused
 def _apply(clock: Clock, cal: WorkCalendar) -> tuple[Derivation, bool]:
     """Set the derived fields on ``clock`` (not saved); return the derivation and whether anything changed."""
     before = tuple(getattr(clock, f) for f in _DERIVED_FIELDS)
-    if clock.start_rule == Clock.StartRule.RECEIPT:
+    if clock.start_rule == Clock.StartRule.RECEIPT and clock.unit == Clock.Unit.CALENDAR_DAYS:
+        # "30日" counts every day: day 0 is the calendar day of receipt, whatever day it is; only the last
+        # day moves off a non-working day (PROCEDURES.md "Counting time"; 保障中小企业款项支付条例 Art 25).
+        clock.start_date = local_date(clock.started_at)
+    elif clock.start_rule == Clock.StartRule.RECEIPT:
         # Day 0 depends on the calendar too: an imported year can turn a provisional working day of receipt
         # into a holiday, and then counting starts on the next working day.
         clock.start_date = receipt_day(clock.started_at, calendar=cal)
@@ -99,7 +104,8 @@ def clock_start(
     start_rule: str = Clock.StartRule.RECEIPT,
 ) -> Clock:
     """Start a time limit on ``case`` (any saved model). ``start_rule="receipt"``: day 0 is the receipt day,
-    or the next working day when received on a non-working day (or after hours, if configured);
+    or, for working-day limits, the next working day when received on a non-working day (or after hours, if
+    configured); calendar-day limits always start on the calendar day of receipt;
     ``"immediate"``: day 0 is the date of ``received_at`` as given."""
     if budget < 0:
         raise ValidationError(_("时限不能为负数。"), code="negative_budget")
@@ -353,6 +359,8 @@ def clocks_recompute_open(
                 batch = []
         if batch:
             Clock.objects.bulk_update(batch, _DERIVED_FIELDS)
+        # bulk_update sends no post_save: the inbox's copy of the due moments is refreshed here.
+        inbox_sync_clocks(clock_ids=changed_ids)
         audit_log(
             actor=actor,
             action="clock.recompute_open",

@@ -52,6 +52,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0011_commitment_hearing")]
+    dependencies = [("cases", "0013_merge_inbox_supplement")]
 
     operations = [migrations.RunPython(forward, backward)]

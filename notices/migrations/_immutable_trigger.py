@@ -1,0 +1,67 @@
+"""The immutability trigger of issued notices, parametrised by the guarded columns (used by migration 0003;
+0002 keeps its own copy of the first version)."""
+
+COLUMNS_0002 = (
+    "kind",
+    "issuer_id",
+    "year",
+    "serial",
+    "number",
+    "content_type_id",
+    "object_id",
+    "trigger",
+    "addressee_subject_id",
+    "addressee_user_id",
+    "context",
+    "pdf",
+    "sha256",
+    "verification_code",
+    "issued_at",
+    "supersedes_id",
+)
+COLUMNS_0003 = (*COLUMNS_0002, "addressee_organisation_id")
+
+
+def _pg(columns) -> str:
+    changed = " OR ".join(f'NEW."{c}" IS DISTINCT FROM OLD."{c}"' for c in columns)
+    return f"""
+CREATE OR REPLACE FUNCTION notices_notice_immutable() RETURNS trigger AS $$
+BEGIN
+    IF OLD.status IN ('issued', 'superseded') AND (
+        {changed}
+        OR (OLD.status = 'issued' AND NEW.status NOT IN ('issued', 'superseded'))
+        OR (OLD.status = 'superseded' AND NEW.status <> 'superseded')
+    ) THEN
+        RAISE EXCEPTION 'notice % is issued and immutable', OLD.number USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def _sqlite(columns) -> list[str]:
+    changed = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in columns)
+    return [
+        "DROP TRIGGER IF EXISTS notices_notice_immutable;",
+        f"""
+CREATE TRIGGER notices_notice_immutable BEFORE UPDATE ON notices_notice
+FOR EACH ROW WHEN OLD.status IN ('issued', 'superseded') AND (
+    {changed}
+    OR (OLD.status = 'issued' AND NEW.status NOT IN ('issued', 'superseded'))
+    OR (OLD.status = 'superseded' AND NEW.status <> 'superseded')
+)
+BEGIN
+    SELECT RAISE(ABORT, 'notice is issued and immutable');
+END;
+""",
+    ]
+
+
+def install(schema_editor, columns) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(_pg(columns), params=None)
+    elif vendor == "sqlite":
+        for statement in _sqlite(columns):
+            schema_editor.execute(statement)

@@ -407,7 +407,7 @@ def test_the_applicant_withdraws_after_confirming(client, submitted, applicant, 
 def test_the_desk_home_and_the_portal_nav_link_the_repair_pages(client, applicant, handler):
     client.force_login(handler)
     # The repair desk is the inbox filtered to repairs (issue 13 item 1).
-    assert f'{reverse("inbox")}?procedure=repair' in html(client.get(reverse("desk")))
+    assert f"{reverse('inbox')}?procedure=repair" in html(client.get(reverse("desk")))
     client.force_login(applicant)
     assert reverse("repair_my_list") in html(client.get(reverse("subject_list")))
 

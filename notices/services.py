@@ -76,7 +76,6 @@ def _enqueue_render(notice_id: int) -> None:
 
 
 # --- request ---------------------------------------------------------------------------------------------
-@transaction.atomic
 def notice_request(
     *,
     case: models.Model,
@@ -106,41 +105,46 @@ def notice_request(
             _("%(title)s缺少必要内容：%(keys)s") % {"title": notice_kind.title, "keys": "、".join(missing)}
         )
     content_type = ContentType.objects.get_for_model(case)
-    notice, created = Notice.objects.get_or_create(
-        content_type=content_type,
-        object_id=case.pk,
-        kind=kind,
-        trigger=trigger,
-        defaults={
-            "issuer": issuer,
-            "year": timezone.localdate().year,
-            "addressee_subject": addressee_subject,
-            "addressee_user": addressee_user,
-            "addressee_organisation": addressee_organisation,
-            "context": _json_safe(context),
-            "supersedes": supersedes,
-        },
-    )
-    if created:
-        audit_log(
-            actor=actor,
-            action="notice.requested",
-            obj=notice,
-            data={
-                "kind": kind,
-                "trigger": trigger,
-                "case": f"{content_type.app_label}.{content_type.model}:{case.pk}",
-                "issuer": issuer.pk,
-                "addressee_organisation": addressee_organisation.pk if addressee_organisation else None,
-                "supersedes": supersedes.pk if supersedes else None,
-            },
-        )
-    if notice.status in (Notice.Status.PENDING, Notice.Status.NUMBERED):
-        # Queued again on a repeated request too: harmless (rendering is idempotent) and it heals a job lost
-        # between commit and enqueue.
-        notice_id = notice.pk
-        transaction.on_commit(lambda: _enqueue_render(notice_id))
-    return notice
+    key = {"content_type": content_type, "object_id": case.pk, "kind": kind, "trigger": trigger}
+    # In the caller's transaction without savepoints (issue 15): read, else INSERT ... ON CONFLICT DO NOTHING
+    # (a concurrent first request may win the unique key; then its row is the notice) and read it back.
+    with transaction.atomic(savepoint=False):
+        notice = Notice.objects.filter(**key).first()
+        created = False
+        if notice is None:
+            candidate = Notice(
+                **key,
+                issuer=issuer,
+                year=timezone.localdate().year,
+                addressee_subject=addressee_subject,
+                addressee_user=addressee_user,
+                addressee_organisation=addressee_organisation,
+                context=_json_safe(context),
+                supersedes=supersedes,
+            )
+            Notice.objects.bulk_create([candidate], ignore_conflicts=True)
+            notice = Notice.objects.get(**key)
+            created = notice.requested_at == candidate.requested_at
+        if created:
+            audit_log(
+                actor=actor,
+                action="notice.requested",
+                obj=notice,
+                data={
+                    "kind": kind,
+                    "trigger": trigger,
+                    "case": f"{content_type.app_label}.{content_type.model}:{case.pk}",
+                    "issuer": issuer.pk,
+                    "addressee_organisation": addressee_organisation.pk if addressee_organisation else None,
+                    "supersedes": supersedes.pk if supersedes else None,
+                },
+            )
+        if notice.status in (Notice.Status.PENDING, Notice.Status.NUMBERED):
+            # Queued again on a repeated request too: harmless (rendering is idempotent) and it heals a job lost
+            # between commit and enqueue.
+            notice_id = notice.pk
+            transaction.on_commit(lambda: _enqueue_render(notice_id))
+        return notice
 
 
 # --- render and issue ------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Items are kept with the savepoints open when they were queued (as Django keeps `
 an inner ``atomic()`` that rolls back drops its own items and a full rollback drops them all. Just before
 COMMIT each registered handler gets its items, in the order queued, and may run SQL in the transaction; if it
 fails the transaction rolls back. Under Django's ``TestCase`` (whose outer atomic blocks never commit) the
-release of the last non-test savepoint stands in for the commit, so tests see what production commits.
+handler runs when the item is queued, so tests see what production commits.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ class PreCommitMixin:
             raise TransactionManagementError("queue_before_commit needs an open transaction (atomic block)")
         if handler not in HANDLERS:
             raise KeyError(f"no pre-commit handler registered as {handler!r}")
+        if self.atomic_blocks and getattr(self.atomic_blocks[0], "_from_testcase", False):
+            # Under Django's TestCase the outermost transaction never commits: run the handler at once. Inside
+            # the test's savepoints that is still all-or-nothing (a rolled-back block takes its rows with it).
+            HANDLERS[handler](self, [item])
+            return
         self.before_commit.append((set(self.savepoint_ids), handler, item))
 
     def _run_before_commit(self) -> None:
@@ -65,10 +70,3 @@ class PreCommitMixin:
     def savepoint_rollback(self, sid):
         super().savepoint_rollback(sid)
         self.before_commit = [entry for entry in self.before_commit if sid not in entry[0]]
-
-    def savepoint_commit(self, sid):
-        # Atomic.__exit__ has already popped this block; when only TestCase blocks remain, this release is
-        # what would have been the commit outside the test.
-        if self.atomic_blocks and all(getattr(block, "_from_testcase", False) for block in self.atomic_blocks):
-            self._run_before_commit()
-        super().savepoint_commit(sid)

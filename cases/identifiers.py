@@ -147,3 +147,23 @@ def mask_phone(value: str) -> str:
     if len(value) < 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+# 查询码 for 办件查询 (/track/): no O/0/I/1, so it can be read off paper and typed back.
+_QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+QUERY_CODE_LENGTH = 8
+
+
+def tracking_query_code(tracking_number: str) -> str:
+    """The 查询码 printed on the 受理通知书 next to the 办件编号: an HMAC of the number with
+    TRACK_CODE_SECRET, so it needs no storage, cannot be derived from the number, and stays the same for
+    the life of the case."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    digest = hmac.new(
+        settings.TRACK_CODE_SECRET.encode("utf-8"), tracking_number.strip().upper().encode("utf-8"), hashlib.sha256
+    ).digest()
+    return "".join(_QUERY_CODE_ALPHABET[b % len(_QUERY_CODE_ALPHABET)] for b in digest[:QUERY_CODE_LENGTH])

@@ -42,6 +42,7 @@ class NavEntry:
 
 NAVIGATION: tuple[NavEntry, ...] = (
     # applicants
+    NavEntry("me", _("个人中心"), APPLICANT),
     NavEntry("subject_list", _("我的信用主体"), APPLICANT),
     NavEntry("record_list", _("我的信用记录"), APPLICANT),
     NavEntry("repair_my_list", _("我的申请"), APPLICANT),
@@ -58,13 +59,17 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("subject_list", _("信用主体"), OFFICE),
     NavEntry("record_list", _("信用记录"), OFFICE),
     NavEntry("reminders", _("到期提醒"), DEPARTMENT | PLATFORM | SUPERVISOR),
+    NavEntry("rating_follow_ups", _("差评整改"), DEPARTMENT),
     NavEntry("supervision_dashboard", _("督办看板"), PLATFORM | SUPERVISOR | ADMINISTRATOR),
+    NavEntry("authorisation_review_list", _("授权委托书审核"), PLATFORM),
     NavEntry("notices:inbox", _("文书"), APPLICANT | TASK_TAKERS | SUPERVISOR),
     NavEntry("admin:index", _("管理后台"), ADMINISTRATOR, admin_site=True),
     # the public website
     NavEntry("public_search", _("信用公示查询"), EVERYONE),
     NavEntry("commitment_register_public", _("信用承诺公示"), EVERYONE),
     NavEntry("guide_index", _("办事指南"), EVERYONE),
+    NavEntry("track", _("办件查询"), EVERYONE),
+    NavEntry("notices:verify", _("文书查验"), EVERYONE),
 )
 
 

@@ -95,15 +95,56 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def active_authorisations(user, today: dt.date | None = None):
-    """SubjectAuthorisations of ``user`` in force today: started, not ended, not revoked."""
+# The procedure a case model belongs to, for an authorisation's scope (issue 12: a 经办人 may be authorised
+# for one procedure only). A model not listed needs an authorisation for all matters.
+CASE_PROCEDURE = {
+    "cases.repairapplication": "repair",
+    "cases.objectioncase": "objection",
+    "cases.commitment": "commitment",
+    "cases.commitmentverification": "commitment",
+}
+
+
+def case_procedure(case) -> str | None:
+    return CASE_PROCEDURE.get(case._meta.label_lower)
+
+
+def active_authorisations(user, today: dt.date | None = None, procedure: str | None = None):
+    """SubjectAuthorisations of ``user`` in force today: approved, started, not ended, not revoked.
+
+    With ``procedure``, only those whose scope covers it (its own procedure, or all matters).
+    """
     today = today or _today()
-    return SubjectAuthorisation.objects.filter(
+    qs = SubjectAuthorisation.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=today),
         user=user,
+        status=SubjectAuthorisation.Status.ACTIVE,
         revoked_at__isnull=True,
         valid_from__lte=today,
     )
+    if procedure is not None:
+        qs = qs.filter(scope__in=[SubjectAuthorisation.Scope.ALL, procedure])
+    return qs
+
+
+def is_legal_representative(user, subject) -> bool:
+    """The subject's legal representative (or a citizen for himself) may grant and revoke 经办人."""
+    if _role(user) != Role.APPLICANT:
+        return False
+    return (
+        active_authorisations(user)
+        .filter(
+            subject_id=subject.pk,
+            scope=SubjectAuthorisation.Scope.ALL,
+            basis__in=[SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE, SubjectAuthorisation.Basis.SELF],
+        )
+        .exists()
+    )
+
+
+def can_review_authorisations(user) -> bool:
+    """授权委托书 not signed by the legal representative are checked by the credit centre."""
+    return is_platform(user)
 
 
 # --- querysets ------------------------------------------------------------------------------------------
@@ -162,8 +203,8 @@ def record_scope_q(user) -> Q:
 # --- single objects -------------------------------------------------------------------------------------
 
 
-def _is_authorised_for(user, subject_id: int) -> bool:
-    return active_authorisations(user).filter(subject_id=subject_id).exists()
+def _is_authorised_for(user, subject_id: int, procedure: str | None = None) -> bool:
+    return active_authorisations(user, procedure=procedure).filter(subject_id=subject_id).exists()
 
 
 def _department_provided_for(org_id: int, subject_id: int) -> bool:
@@ -223,19 +264,24 @@ def can_see_authorisations(user, subject: Subject) -> bool:
 # --- cases (every procedure) ------------------------------------------------------------------------------
 
 
-def can_apply_for(user, subject: Subject) -> bool:
-    """Applying, supplementing, withdrawing, chasing up: the subject itself, through a user it authorised."""
-    return _scope(user)[0] == "applicant" and _is_authorised_for(user, subject.pk)
+def can_apply_for(user, subject: Subject, procedure: str | None = None) -> bool:
+    """Applying, supplementing, withdrawing, chasing up: the subject itself, through a user it authorised
+    for ``procedure`` (an authorisation's scope, issue 12). A caller that names no procedure needs an
+    authorisation for all matters."""
+    if _scope(user)[0] != "applicant":
+        return False
+    return _is_authorised_for(user, subject.pk, procedure or SubjectAuthorisation.Scope.ALL)
 
 
-def case_scope_q(user) -> Q:
-    """Cases (any procedure, sharing CaseBase) visible to ``user``: the applicant's subjects' cases, the
-    handling organisation's cases, everything for read-all roles."""
+def case_scope_q(user, procedure: str | None = None) -> Q:
+    """Cases (any procedure, sharing CaseBase) visible to ``user``: the applicant's subjects' cases (within
+    the authorisation's scope when ``procedure`` is named), the handling organisation's cases, everything for
+    read-all roles."""
     scope, org_id = _scope(user)
     if scope == "all":
         return Q()
     if scope == "applicant":
-        return Q(subject_id__in=active_authorisations(user).values("subject_id"))
+        return Q(subject_id__in=active_authorisations(user, procedure=procedure).values("subject_id"))
     if scope in ("department", "gov_body"):
         return Q(handling_organisation_id=org_id)
     return NOTHING
@@ -246,7 +292,7 @@ def can_view_case(user, case) -> bool:
     if scope == "all":
         return True
     if scope == "applicant":
-        return _is_authorised_for(user, case.subject_id)
+        return _is_authorised_for(user, case.subject_id, case_procedure(case))
     if scope in ("department", "gov_body"):
         return case.handling_organisation_id == org_id
     return False

@@ -14,11 +14,11 @@ from cases.services.repair import records_expire_due, repairs_deem_withdrawn_due
 OUTBOX_MAX_BATCHES = 10
 
 
-def outbox_deliver_task() -> dict:
+def outbox_deliver_task(channel: str = "platform") -> dict:
     """Deliver due outbox events until none are left, the endpoint looks down, or the run cap is reached."""
     totals = {"claimed": 0, "delivered": 0, "failed": 0, "dead": 0, "interrupted": False}
     for _ in range(OUTBOX_MAX_BATCHES):
-        run = outbox_deliver_due(batch=settings.OUTBOX_BATCH)
+        run = outbox_deliver_due(batch=settings.OUTBOX_BATCH, channel=channel)
         for key in ("claimed", "delivered", "failed", "dead"):
             totals[key] += getattr(run, key)
         totals["interrupted"] = run.interrupted
@@ -64,3 +64,10 @@ def audit_checkpoint_task() -> int | None:
     """Send the audit chain head out (log and outbox): the last sequence number it covers, if any."""
     head = audit_checkpoint()
     return head.last_seq if head is not None else None
+
+
+def deadline_reminders_task() -> int:
+    """Tell applicants 2 working days before a window of theirs (补正, 陈述申辩) closes (issue 12)."""
+    from cases.services.messages import deadline_reminders_send
+
+    return deadline_reminders_send()

@@ -66,9 +66,15 @@ if PRODUCTION:
         )
 else:
     AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", DEMO_AUDIT_HMAC_KEY)
-# Every this many events (and at least daily, scheduled) the chain head is written to the log and the outbox
-# as a checkpoint, so an auditor holding the checkpoints can detect a truncated tail.
-AUDIT_CHECKPOINT_EVERY = env_int_range("AUDIT_CHECKPOINT_EVERY", 10000, minimum=1)
+# After a key rotation (README, "Rotating the audit key"): "LAST_SEQ:OLD_KEY" pairs, comma-separated — events up
+# to LAST_SEQ were sealed with OLD_KEY; verify_audit checks them with it. New events always use AUDIT_HMAC_KEY.
+AUDIT_HMAC_PREVIOUS_KEYS = []
+for _pair in env_list("AUDIT_HMAC_PREVIOUS_KEYS", ""):
+    _seq, _sep, _key = _pair.partition(":")
+    if not _sep or not _seq.strip().isdigit() or not _key.strip():
+        raise ImproperlyConfigured("AUDIT_HMAC_PREVIOUS_KEYS must be LAST_SEQ:KEY pairs, comma-separated")
+    AUDIT_HMAC_PREVIOUS_KEYS.append((int(_seq), _key.strip()))
+AUDIT_HMAC_PREVIOUS_KEYS.sort()
 # Previous keys, newest first: sessions and password-reset links signed with them stay valid while a key
 # is rotated (README, "Rotating SECRET_KEY").
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
@@ -121,6 +127,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # static files straight from the web node, compressed and cached forever under hashed names
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL, broken UTF-8, lone surrogates, over-deep JSON, over-long query values: a bilingual 400 (issue 10)
+    "config.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -151,6 +159,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "workflows.context_processors.calendar_alarm",
                 "cases.context_processors.navigation",
+                "cases.context_processors.unread_messages",
             ],
         },
     },
@@ -404,6 +413,49 @@ OUTBOX_BACKOFF_MAX_SECONDS = env_int("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
 # Keep it well above OUTBOX_HTTP_TIMEOUT so a slow delivery is not sent twice.
 OUTBOX_CLAIM_LEASE_SECONDS = env_int("OUTBOX_CLAIM_LEASE_SECONDS", 600)
 OUTBOX_BATCH = env_int("OUTBOX_BATCH", 100)
+
+# A person's messages (cases.services.messages): the site always; e-mail copies through EMAIL_BACKEND; SMS
+# through a gateway — SMS_GATEWAY_URL set → signed HTTP POST (HMAC-SHA256 with SMS_GATEWAY_SECRET, the outbox's
+# scheme); empty → one JSON line per SMS appended to SMS_FILE_SINK.
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_SECRET = env_str("SMS_GATEWAY_SECRET", "")
+if SMS_GATEWAY_URL and not SMS_GATEWAY_SECRET:
+    raise ImproperlyConfigured("SMS_GATEWAY_URL is set but SMS_GATEWAY_SECRET is empty: SMS requests must be signed")
+SMS_FILE_SINK = Path(env_str("SMS_FILE_SINK", str(VAR_DIR / "sms" / "messages.jsonl")))
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10)
+MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", "casework.localhost")
+# Registration: a one-time code to the mobile, valid this many minutes, this many tries.
+PHONE_CODE_MINUTES = env_int("PHONE_CODE_MINUTES", 10)
+PHONE_CODE_ATTEMPTS = env_int("PHONE_CODE_ATTEMPTS", 5)
+# 办件查询 (/track/) without login: at most this many look-ups per address per window, counted on the shared
+# cache (Redis at scale) so every web node sees the same count.
+TRACK_RATE_LIMIT = env_int("TRACK_RATE_LIMIT", 10)
+TRACK_RATE_WINDOW_SECONDS = env_int("TRACK_RATE_WINDOW_SECONDS", 600)
+# The 查询码 is an HMAC of the 办件编号 with this key: nothing to store, and it cannot be guessed from the number.
+TRACK_CODE_SECRET = env_str("TRACK_CODE_SECRET", "") or SECRET_KEY
+
+# 统一身份认证 (OIDC): off by default. When OIDC_ENABLED is set, mozilla-django-oidc signs people in against
+# the province's identity provider (the login page offers it next to the password form); every endpoint and
+# the client credentials come from the environment. Nothing here fakes a provider.
+OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "config.oidc.CaseworkOIDCBackend"]
+    OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+    OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+    OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+    OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
+    missing = [
+        name
+        for name in ("OIDC_RP_CLIENT_ID", "OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT")
+        if not globals()[name]
+    ]
+    if missing:
+        raise ImproperlyConfigured(f"OIDC_ENABLED is set but {', '.join(missing)} is empty")
 
 # Notices (文书): the public address printed on each PDF next to its verification code.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for later language-prefixed pages)
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -32,6 +33,9 @@ urlpatterns = [
     path("accounts/2fa/setup/", twofactor.setup, name="twofactor_setup"),
     path("accounts/2fa/verify/", twofactor.verify, name="twofactor_verify"),
     path("healthz", health.healthz, name="healthz"),
+    path("", include("cases.urls.accounts")),
+    path("", include("cases.urls.me")),
+    path("", include("cases.urls.track")),
     path("notices/", include("notices.urls")),
     path("platform/outbox/", include("cases.urls.outbox")),
     path("inbox/", include("cases.urls.inbox")),
@@ -43,6 +47,11 @@ urlpatterns = [
     path("", include("cases.urls.rectification")),
     path("", include("cases.urls.supervision")),
     path("", include("cases.urls.guide")),
+    path("", include("cases.urls.ratings")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls.records")),
 ]
+
+if settings.OIDC_ENABLED:
+    # 统一身份认证: mozilla-django-oidc's authenticate/callback/logout views (settings, "OIDC").
+    urlpatterns.insert(0, path("oidc/", include("mozilla_django_oidc.urls")))

@@ -24,6 +24,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from notices import kinds
+from workflows.rules import public_citation
 
 logger = logging.getLogger("casework.notices")
 
@@ -114,10 +115,15 @@ def template_context(notice) -> dict:
         "c": ctx,
         "addressee_name": addressee_name(notice),
         "issued_on": issued_on,
-        "legal_basis": ctx.get("legal_basis") or (rule_set.citation if rule_set else "") or kind.legal_basis,
+        "legal_basis": public_citation(
+            ctx.get("legal_basis")
+            or (rule_set.citation if rule_set is not None and kind.basis_from_rule_set else "")
+            or str(kind.legal_basis)
+        ),
         "remedies": kinds.remedy_periods(rule_set, ctx) if kind.adverse else None,
         "verification_url": verification_url(notice),
         "superseded_number": notice.supersedes.number if notice.supersedes_id else "",
+        "site_url": settings.SITE_URL.rstrip("/"),
     }
 
 

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Organisation, Subject
 from cases.services.audit import audit_log
+from cases.services.messages import message_notice_issued
 from cases.services.sequences import sequence_next
 from notices import kinds, rendering
 from notices.models import Notice
@@ -76,6 +77,14 @@ def _enqueue_render(notice_id: int) -> None:
 
 
 # --- request ---------------------------------------------------------------------------------------------
+def issuer_contact(issuer: Organisation) -> dict:
+    """The department's contact printed as 联系方式 (not the applicant's: issue 10 item 13)."""
+    return {
+        "issuer_contact_name": issuer.contact_name,
+        "issuer_contact_phone": issuer.contact_phone,
+    }
+
+
 def notice_request(
     *,
     case: models.Model,
@@ -119,7 +128,8 @@ def notice_request(
                 addressee_subject=addressee_subject,
                 addressee_user=addressee_user,
                 addressee_organisation=addressee_organisation,
-                context=_json_safe(context),
+                # The issuer's 联系方式 as it stands today: the issued notice keeps it even if it changes later.
+                context=_json_safe({**issuer_contact(issuer), **context}),
                 supersedes=supersedes,
             )
             Notice.objects.bulk_create([candidate], ignore_conflicts=True)
@@ -296,6 +306,8 @@ def _issue(notice_id: int, claimed_at: dt.datetime, stored_name: str, pdf: bytes
                 "supersedes": notice.supersedes.number if notice.supersedes_id else None,
             },
         )
+        # The person is told in the site (and by e-mail/SMS as they prefer) through cases.services.messages.
+        message_notice_issued(notice=notice)
         transaction.on_commit(lambda: _email_addressee(notice))
     return notice
 

@@ -25,6 +25,17 @@ def _fresh_calendar():
 
 
 @pytest.fixture
+def official_2027(tmp_path, settings):
+    """The days of fixtures/holidays/2027.example.csv as if the State Council had published them: the
+    example file itself is refused (and, forced, leaves 2027 provisional)."""
+    text = (settings.BASE_DIR / "fixtures/holidays/2027.example.csv").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if not line.startswith("#")]
+    path = tmp_path / "2027.csv"
+    path.write_text("# year: 2027\n# source: 国办发明电〔2026〕X号\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
 def rule_sets(db):
     call_command("load_rule_sets", verbosity=0)
 

@@ -325,3 +325,18 @@ def test_an_open_transaction_with_events_does_not_block_other_writers():
     assert not errors
     assert list(AuditEvent.objects.order_by("seq").values_list("actor_label", flat=True)) == ["fast", "slow"]
     assert audit_verify() is None
+
+
+@pytest.mark.django_db
+def test_after_a_key_rotation_older_events_verify_with_the_previous_key(settings):
+    _append(3)
+    old_key = settings.AUDIT_HMAC_KEY
+    settings.AUDIT_HMAC_KEY = "a-new-key-after-rotation-0123456789"
+    _append(2)
+    assert audit_verify() is not None and audit_verify().seq == 1  # the old events need the old key
+    settings.AUDIT_HMAC_PREVIOUS_KEYS = [(3, old_key)]
+    assert audit_verify() is None
+    settings.AUDIT_HMAC_PREVIOUS_KEYS = [
+        (2, old_key)
+    ]  # the wrong rotation point names the first event sealed otherwise
+    assert audit_verify().seq == 3

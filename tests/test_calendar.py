@@ -146,15 +146,18 @@ def test_dates_outside_the_table_are_an_error_not_a_guess(cal):
 
 
 # --- provisional years -----------------------------------------------------------------------------------
-def test_a_year_without_an_arrangement_is_provisional_and_counts_weekends_only(cal):
+def test_a_year_without_an_arrangement_is_provisional_and_skips_only_the_statutory_festivals(cal):
     assert 2027 not in cal.known_years
     assert cal.is_provisional(D(2027, 1, 1))
     assert cal.span_is_provisional(D(2026, 12, 28), D(2027, 1, 5))
     assert not cal.span_is_provisional(D(2026, 12, 1), D(2026, 12, 31))
-    # Fri 1 Jan 2027 would be New Year's Day, but nothing is known yet: weekdays count, and the result is
-    # flagged provisional rather than passed off as exact.
-    assert cal.is_workday(D(2027, 1, 1))
-    assert cal.add_working_days(D(2026, 12, 30), 2) == D(2027, 1, 1)
+    # 全国年节及纪念日放假办法 Art 2 still holds: Fri 1 Jan 2027 is 元旦, so the 2nd working day after
+    # 30 December is Mon 4 January — flagged provisional, since the 调休 arrangement is not known.
+    assert not cal.is_workday(D(2027, 1, 1))
+    assert cal.add_working_days(D(2026, 12, 30), 2) == D(2027, 1, 4)
+    # 春节 2027: 除夕 Fri 5 Feb to 初三 Mon 8 Feb; no guessed 调休 or 补假.
+    assert [cal.is_workday(day) for day in _days("2027-02-05", "2027-02-10")] == [False] * 4 + [True, True]
+    assert cal.holiday_name(D(2027, 2, 5)) == "春节"
 
 
 # --- receipt rules (PROCEDURES.md "Counting time") -------------------------------------------------------------
@@ -228,10 +231,8 @@ def test_two_overrides_for_one_date_are_refused(administrator):
         calendar_override_save(actor=administrator, date=D(2026, 12, 31), is_workday=True, name="元旦")
 
 
-def test_importing_2027_makes_it_known_and_exact(administrator, settings):
-    result = calendar_import(
-        actor=administrator, path_or_rows=settings.BASE_DIR / "fixtures/holidays/2027.example.csv", source=None
-    )
+def test_importing_2027_makes_it_known_and_exact(administrator, official_2027):
+    result = calendar_import(actor=administrator, path_or_rows=official_2027, source=None)
     assert result.year == 2027
     assert result.holidays == 29 and result.workdays == 6
     cal = get_calendar()
@@ -239,7 +240,7 @@ def test_importing_2027_makes_it_known_and_exact(administrator, settings):
     assert not cal.is_provisional(D(2027, 1, 1))
     assert not cal.is_workday(D(2027, 1, 1))
     assert cal.is_workday(D(2027, 2, 20)) and cal.day_info(D(2027, 2, 20)).is_makeup
-    assert CalendarYear.objects.get(year=2027).source.startswith("EXAMPLE")
+    assert CalendarYear.objects.get(year=2027).source == "国办发明电〔2026〕X号"
     assert CalendarVersion.objects.get(pk=1).version == cal.version == result.version
     event = AuditEvent.objects.get(action="calendar.import")
     assert event.data["year"] == 2027 and len(event.data["rows"]) == 35

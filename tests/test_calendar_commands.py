@@ -38,9 +38,11 @@ def test_workdays_info_names_holidays_and_makeup_days(db):
 
 
 def test_a_date_in_a_year_without_data_is_marked_provisional(db):
-    assert run("workdays", "add", "2026-12-30", "2") == "2027-01-01 provisional\n"
-    assert run("workdays", "between", "2026-12-30", "2027-01-05") == "4 provisional\n"
-    assert run("workdays", "info", "2027-01-01") == "2027-01-01 workday provisional\n"
+    # 元旦 is a holiday by statute (全国年节及纪念日放假办法 Art 2) even before the arrangement is published.
+    assert run("workdays", "add", "2026-12-30", "2") == "2027-01-04 provisional\n"
+    assert run("workdays", "between", "2026-12-30", "2027-01-05") == "3 provisional\n"
+    assert run("workdays", "info", "2027-01-01") == "2027-01-01 holiday 元旦 provisional\n"
+    assert run("workdays", "info", "2027-01-04") == "2027-01-04 workday provisional\n"
 
 
 def test_bad_input_is_a_clear_error(db):
@@ -52,12 +54,12 @@ def test_bad_input_is_a_clear_error(db):
         run("workdays", "add", "2029-12-30", "10")
 
 
-def test_import_holidays_makes_2027_exact(db, settings):
+def test_import_holidays_makes_2027_exact(db, official_2027):
     before = run("workdays", "add", "2026-12-30", "2")
-    output = run("import_holidays", str(settings.BASE_DIR / EXAMPLE_2027))
+    output = run("import_holidays", str(official_2027))
     assert output.startswith("2027: 29 holidays, 6 make-up working days")
     assert CalendarYear.objects.get(year=2027)
-    assert before == "2027-01-01 provisional\n"
+    assert before == "2027-01-04 provisional\n"
     # The example file gives 1–3 January off: the 2nd working day after 30 December is Monday 4 January.
     assert run("workdays", "add", "2026-12-30", "2") == "2027-01-04\n"
     assert run("workdays", "info", "2027-01-31") == "2027-01-31 workday make-up 春节\n"
@@ -91,7 +93,7 @@ def test_a_missing_file_is_a_command_error(db, tmp_path):
         run("import_holidays", str(tmp_path / "nope.csv"))
 
 
-def test_calendar_status_lists_provisional_years_and_the_alarm(db, settings, monkeypatch):
+def test_calendar_status_lists_provisional_years_and_the_alarm(db, official_2027, monkeypatch):
     from django.utils import timezone
 
     monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
@@ -101,7 +103,7 @@ def test_calendar_status_lists_provisional_years_and_the_alarm(db, settings, mon
     with pytest.raises(SystemExit):
         run("calendar_status", "--check")
 
-    run("import_holidays", str(settings.BASE_DIR / EXAMPLE_2027))
+    run("import_holidays", str(official_2027))
     output = run("calendar_status")
     assert "provisional years        2028, 2029" in output
     assert "alarm                    -" in output

@@ -279,17 +279,19 @@ EXAMPLE_2027 = "fixtures/holidays/2027.example.csv"
 def test_a_deadline_in_a_year_without_data_is_provisional_logged_and_alarmed(start, caplog, monkeypatch):
     with caplog.at_level(logging.WARNING, logger="casework"):
         clock = start(at(2026, 12, 28), budget=10)
-    # Weekends only: Fri 1 Jan 2027 counted as a working day.
-    assert clock.due_date == D(2027, 1, 11)
+    # No arrangement yet, but Fri 1 Jan 2027 is 元旦 by statute: Dec 29–31, Jan 4–8, 11, 12.
+    assert clock.due_date == D(2027, 1, 12)
     assert clock.provisional
     assert any("provisional" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
     with translation.override("zh-hans"):
-        assert clock_status(clock).explanation.endswith("（暂定：2027年放假安排尚未公布，暂按周末推算）")
+        assert clock_status(clock).explanation.endswith(
+            "（暂定：2027年放假安排尚未公布，暂按法定节日和周末推算，未含调休）"
+        )
     monkeypatch.setattr(timezone, "now", lambda: at(2026, 12, 28))
     assert calendar_alarm_message() == "有 1 个未结时限的截止日为暂定（2027 年放假安排尚未录入），请尽快导入。"
 
 
-def test_importing_the_year_recomputes_open_provisional_clocks(start, handler, administrator, settings):
+def test_importing_the_year_recomputes_open_provisional_clocks(start, handler, administrator, official_2027):
     crossing = start(at(2026, 12, 28), budget=10)
     inside = start(at(2027, 2, 8), budget=3)  # a holiday in the example file
     paused = start(at(2026, 12, 28), budget=10)
@@ -297,9 +299,10 @@ def test_importing_the_year_recomputes_open_provisional_clocks(start, handler, a
     finished = start(at(2026, 12, 28), budget=10)
     clock_stop(clock=finished, actor=handler, reason="已办结", at=at(2026, 12, 30))
     assert crossing.provisional and inside.provisional and finished.provisional
-    assert (inside.start_date, inside.due_date) == (D(2027, 2, 8), D(2027, 2, 11))
+    # Provisionally: Mon 8 Feb is 初三 (春节 by statute) → day 0 Tue 9 Feb; 10, 11, 12 Feb.
+    assert (inside.start_date, inside.due_date) == (D(2027, 2, 9), D(2027, 2, 12))
 
-    result = calendar_import(actor=administrator, path_or_rows=settings.BASE_DIR / EXAMPLE_2027, source=None)
+    result = calendar_import(actor=administrator, path_or_rows=official_2027, source=None)
 
     for clock in (crossing, inside, paused, finished):
         clock.refresh_from_db()
@@ -310,7 +313,7 @@ def test_importing_the_year_recomputes_open_provisional_clocks(start, handler, a
     assert (inside.start_date, inside.due_date, inside.provisional) == (D(2027, 2, 15), D(2027, 2, 18), False)
     assert paused.is_paused and paused.due_date is None
     # A stopped clock is history: it keeps what it showed when it ended.
-    assert finished.provisional and finished.due_date == D(2027, 1, 11)
+    assert finished.provisional and finished.due_date == D(2027, 1, 12)
     assert result.clocks_changed == 2
     recompute = AuditEvent.objects.filter(action="clock.recompute_open").latest("seq")
     assert sorted(recompute.data["clock_ids"]) == sorted([crossing.pk, inside.pk])

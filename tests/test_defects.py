@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -15,17 +16,18 @@ from django.db import connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cases.models import AuditEvent, Role
+from cases.models import AuditEvent, Commitment, CommitmentType, RectificationCase, Role
 from cases.models.objection import ObjectionCase, ObjectionState
 from cases.models.repair import RepairApplication, RepairState
 from cases.services import objection as svc_objection
 from cases.services import repair as repair_svc
 from notices.models import Notice
 from notices.services import notice_render
+from tests.commitment_helpers import matter  # noqa: F401
 from tests.factories import UserFactory
 from tests.test_objection_paths import checking, filed, notices_of  # noqa: F401
 from tests.test_objection_paths import file as file_objection
-from tests.test_repair_flow import eligible_record, make_submitted, storage, travel  # noqa: F401
+from tests.test_repair_flow import eligible_record, make_submitted, storage, travel, upload  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,7 +153,7 @@ def race(clients, url, data, *, method="post"):
     def go(c):
         try:
             barrier.wait()
-            response = getattr(c, method)(url, data)
+            response = getattr(c, method)(url, data() if callable(data) else data)
             codes.append(response.status_code)
         except BaseException as exc:  # the test reports it; a thread must not die silently
             errors.append(exc)
@@ -242,3 +244,143 @@ def test_twenty_objection_decisions_at_once_make_one(
     assert max(codes) < 500, codes
     assert codes.count(302) == 1, codes
     assert Notice.objects.filter(object_id=case.pk, kind="objection_result").count() <= 1
+
+
+# --- item 1: every create a person triggers happens once ------------------------------------------------------
+APPLY = {
+    "contact_name": "赵六",
+    "contact_phone": "0371-66668888",
+    "statement": "已于2026年3月20日缴清罚款并完成整改。",
+    "signer_name": "张三",
+    "signer_capacity": "legal_rep",
+    "action": "submit",
+}
+
+
+def _apply_with_proof():
+    return {**APPLY, "proof": upload()}
+
+
+def _token(page: str) -> str:
+    match = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert match, "the form carries a one-time token"
+    return match.group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_submits_make_one_case(travel, storage, applicant, eligible_record):
+    clients = [login(applicant) for _ in range(10)]
+    codes = race(clients, reverse("repair_apply", args=[eligible_record.pk]), _apply_with_proof)
+    assert max(codes) < 500, codes
+    assert RepairApplication.objects.filter(record=eligible_record).count() == 1
+    app = RepairApplication.objects.get(record=eligible_record)
+    assert app.state == RepairState.SUBMITTED
+    assert Commitment.objects.filter(subject=eligible_record.subject, type=CommitmentType.REPAIR).count() == 1
+    # Every loser is sent to the case that was submitted: the normal "already submitted" page.
+    assert set(codes) == {302}, codes
+    assert clients[0].get(reverse("repair_apply", args=[eligible_record.pk]))["Location"] == reverse(
+        "repair_status", args=[app.pk]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_on_an_ineligible_record_make_one_draft(travel, storage, applicant, eligible_record):
+    travel.to(2026, 5, 6)  # before the minimum display period ends (2026-06-05): ineligible
+    codes = race(
+        [login(applicant) for _ in range(4)], reverse("repair_apply", args=[eligible_record.pk]), _apply_with_proof
+    )
+    assert max(codes) < 500, codes
+    assert RepairApplication.objects.filter(record=eligible_record).count() == 1
+    assert Commitment.objects.filter(subject=eligible_record.subject, type=CommitmentType.REPAIR).count() <= 1
+
+
+def test_back_and_confirm_again_signs_one_commitment(travel, storage, applicant, enterprise, matter):
+    c = login(applicant)
+    url = reverse("commitment_sign", args=[matter.pk])
+    token = _token(c.get(url).content.decode())
+    data = {"subject": enterprise.pk, "signer_name": "张三", "capacity": "legal_rep", "form_token": token}
+    preview = c.post(url, {**data, "preview": "1"}).content.decode()
+    assert _token(preview) == token  # the preview keeps the page's token
+    first = c.post(url, {**data, "confirm": "1"})
+    commitment = Commitment.objects.get(subject=enterprise)
+    assert first["Location"] == reverse("commitment_detail", args=[commitment.pk])
+    # Back to the preview, confirm again: the same commitment, not a second one.
+    again = c.post(url, {**data, "confirm": "1"})
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert Commitment.objects.filter(subject=enterprise).count() == 1
+    assert "已提交" in c.get(again["Location"]).content.decode()
+    # A fresh page is a new signing.
+    fresh = _token(c.get(url).content.decode())
+    c.post(url, {**data, "form_token": fresh, "confirm": "1"})
+    assert Commitment.objects.filter(subject=enterprise).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_signings_of_one_page_make_one_commitment(travel, storage, applicant, enterprise, matter):
+    url = reverse("commitment_sign", args=[matter.pk])
+    clients = [login(applicant) for _ in range(10)]
+    token = _token(clients[0].get(url).content.decode())
+    data = {
+        "subject": enterprise.pk,
+        "signer_name": "张三",
+        "capacity": "legal_rep",
+        "form_token": token,
+        "confirm": "1",
+    }
+    codes = race(clients, url, data)
+    assert max(codes) < 500 and set(codes) == {302}, codes
+    assert Commitment.objects.filter(subject=enterprise).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_objections_make_one_case(travel, storage, applicant, eligible_record, credit_centre):
+    def form():
+        return {
+            "matter": "content",
+            "f_decision_number": "郑市监罚〔2026〕12号",
+            "reason": "文书号有误",
+            "contact_name": "赵六",
+            "contact_phone": "13800000000",
+            "evidence": upload(),
+        }
+
+    codes = race([login(applicant) for _ in range(10)], reverse("objection_file", args=[eligible_record.pk]), form)
+    assert max(codes) < 500 and set(codes) == {302}, codes
+    assert ObjectionCase.objects.filter(record=eligible_record).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_rectification_leads_from_one_form_make_one_case(travel, intake, body, office, rule_sets):
+    url = reverse("rectification_intake")
+    clients = [login(intake) for _ in range(10)]
+    page = clients[0].get(url).content.decode()
+    data = {
+        "source": "contract",
+        "body": body.pk,
+        "complainant_name": "某企业",
+        "summary": "拖延办理",
+        "facts": "多次催办未果。",
+        "form_token": _token(page),
+    }
+    codes = race(clients, url, data)
+    assert max(codes) < 500 and set(codes) == {302}, codes
+    assert RectificationCase.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_desk_registrations_from_one_form_make_one_commitment(
+    travel, storage, handler, enterprise, matter
+):
+    url = reverse("commitment_register")
+    clients = [login(handler) for _ in range(10)]
+    data = {
+        "matter": matter.pk,
+        "identifier": enterprise.uscc,
+        "signer_name": "张三",
+        "capacity": "legal_rep",
+        "signed_on": "2026-07-06",
+        "form_token": _token(clients[0].get(url).content.decode()),
+    }
+    codes = race(clients, url, data)
+    assert max(codes) < 500 and set(codes) == {302}, codes
+    assert Commitment.objects.filter(subject=enterprise).count() == 1

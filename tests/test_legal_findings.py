@@ -2,17 +2,27 @@
 or PROCEDURES.md it comes from."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.template.loader import render_to_string
 from django.test import override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 
-from cases.models import DisplayState
-from cases.services.records import RecordStateError, record_expire, record_repair
-from cases.services.repair import records_expire_due
+from cases.models import AuditEvent, DisplayState
+from cases.services.records import RecordStateError, record_create, record_expire, record_repair
+from cases.services.repair import records_expire_due, repair_eligibility
+from notices import rendering
+from notices.services import notice_request
 from tests.factories import CreditRecordFactory
-from workflows.models import Clock
+from tests.rectification_support import new_case
+from workflows import rules
+from workflows.calendar import WorkCalendar, calendar_alarm_message, get_calendar, statutory_holidays
+from workflows.models import CalendarOverride, CalendarYear, Clock
 from workflows.selectors import clock_status
+from workflows.services.calendar import calendar_import
 from workflows.services.clocks import clock_start
 
 
@@ -106,3 +116,280 @@ class TestCalendarDayClocks:
         clock = self._start(record, market_bureau, handler, dt.datetime(2026, 9, 29, 20, tzinfo=BEIJING), budget=90)
         # 29 Sep + 90 days = Mon 28 Dec.
         assert (clock.start_date, clock.due_date) == (dt.date(2026, 9, 29), dt.date(2026, 12, 28))
+
+
+# --- item 11: provisional years keep the statutory holidays; example files are not official --------------
+class TestProvisionalYears:
+    @pytest.mark.parametrize("year", [2025, 2026])
+    def test_the_statutory_festivals_computed_from_the_lunar_calendar_are_official_days_off(self, year):
+        # The published arrangements since the 2024 revision contain every day its Art 2 fixes (13 a year).
+        cal = WorkCalendar.build()
+        days = statutory_holidays(year)
+        assert len(days) == 13
+        assert [day for day in days if cal.is_workday(day)] == []
+
+    def test_a_year_without_an_arrangement_skips_them_and_stays_provisional(self):
+        cal = WorkCalendar.build()
+        assert 2028 not in cal.known_years
+        off = {day for day in statutory_holidays(2028)}
+        # 2028: 春节 除夕 25 Jan – 初三 28 Jan; 清明 4 Apr; 端午 28 May; 中秋 3 Oct inside 国庆 1–3 Oct.
+        assert {dt.date(2028, 1, 25), dt.date(2028, 1, 28), dt.date(2028, 4, 4), dt.date(2028, 5, 28)} <= off
+        assert cal.holiday_name(dt.date(2028, 10, 3)) == "国庆节、中秋节"
+        assert not cal.is_workday(dt.date(2028, 4, 4)) and cal.is_provisional(dt.date(2028, 4, 4))
+        # No guessed 调休: a Saturday stays a day off.
+        assert cal.makeup_days(dt.date(2027, 12, 31), dt.date(2028, 12, 31)) == []
+
+    def test_an_example_file_is_refused_and_forcing_it_does_not_clear_the_alarm(
+        self, db, administrator, settings, monkeypatch
+    ):
+        example = settings.BASE_DIR / "fixtures/holidays/2027.example.csv"
+        with pytest.raises(ValidationError) as caught:
+            calendar_import(actor=administrator, path_or_rows=example)
+        assert caught.value.code == "example_source"
+        # Even when the command line names an official-looking source, the file says it is an example.
+        with pytest.raises(CommandError, match="示例数据"):
+            call_command("import_holidays", str(example), "--source", "国办发明电〔2026〕X号", stdout=io.StringIO())
+        assert not CalendarOverride.objects.exists()
+
+        monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
+        result = calendar_import(actor=administrator, path_or_rows=example, force=True)
+        assert result.example and CalendarOverride.objects.filter(date__year=2027).count() == 35
+        assert not CalendarYear.objects.filter(year=2027).exists()
+        cal = get_calendar()
+        assert cal.is_provisional(dt.date(2027, 3, 1))
+        assert calendar_alarm_message().startswith("2027 年放假安排尚未录入")
+        assert AuditEvent.objects.get(action="calendar.import").data["example"] is True
+
+    def test_a_notice_marks_a_deadline_in_a_provisional_year(self, record, market_bureau, enterprise, handler):
+        def accepted(decide_by):
+            notice = notice_request(
+                case=record,
+                kind="repair_accepted",
+                trigger=f"accepted-{decide_by}",
+                issuer=market_bureau,
+                addressee_subject=enterprise,
+                context={"matter": "终止公示行政处罚信息", "received_on": "2026-12-28", "decide_by": decide_by},
+                actor=handler,
+            )
+            return rendering.html_for(notice)
+
+        assert "本机关将于2027年1月12日（暂定）前作出" in accepted("2027-01-12")
+        # A deadline in a year whose arrangement is published is final; a received date is a fact.
+        html = accepted("2026-12-30")
+        assert "2026年12月30日前作出" in html and "（暂定）" not in html
+
+
+# --- item 12: the rule-set timeline --------------------------------------------------------------------
+@pytest.mark.django_db
+class TestRuleSetTimeline:
+    def _record(self, enterprise, market_bureau, handler, decided, severity="ordinary", sector=""):
+        return record_create(
+            actor=handler,
+            subject=enterprise,
+            kind="admin_penalty",
+            severity=severity,
+            sector=sector,
+            title="未按规定公示年度报告",
+            provider=market_bureau,
+            decision_date=decided,
+            publication_date=decided + dt.timedelta(days=5),
+        )
+
+    def test_records_decided_before_order_58_can_be_entered_with_the_527_periods(
+        self, rule_sets, enterprise, market_bureau, handler
+    ):
+        ordinary = self._record(enterprise, market_bureau, handler, dt.date(2021, 3, 1))
+        serious = self._record(enterprise, market_bureau, handler, dt.date(2022, 1, 5), severity="serious")
+        # 527号: 一般 3 months / 1 year, 严重 6 months / 3 years, from the decision date.
+        assert (ordinary.display_min_until, ordinary.display_max_until) == (dt.date(2021, 6, 1), dt.date(2022, 3, 1))
+        assert (serious.display_min_until, serious.display_max_until) == (dt.date(2022, 7, 5), dt.date(2025, 1, 5))
+        assert "527号" in rules.ruleset_in_force(dt.date(2021, 3, 1)).citation
+
+    def test_the_22_limits_apply_only_from_2025_06_22(self, rule_sets):
+        before = rules.rule_param_detail(rules.ruleset_in_force(dt.date(2025, 6, 21)), rules.REPAIR_DECISION_WD)
+        after = rules.rule_param_detail(rules.ruleset_in_force(dt.date(2025, 6, 22)), rules.REPAIR_DECISION_WD)
+        assert "不适用其时限" in before.citation and before.citation.endswith("[cfg]")
+        assert "22号" in after.citation and after.citation.endswith("[sec]")
+        assert rules.ruleset_in_force(dt.date(2024, 1, 2)).code == "ndrc-58-2023-pre22"
+
+    def test_at_the_switch_the_more_favourable_minimum_applies_to_earlier_decisions(
+        self, rule_sets, enterprise, market_bureau, handler
+    ):
+        # Food sector, decided 2 Mar 2026 under Order 58: 1 year minimum (to 2 Mar 2027); Order 36: 3 months.
+        record = self._record(enterprise, market_bureau, handler, dt.date(2026, 3, 2), sector="food")
+        assert record.display_min_until == dt.date(2027, 3, 2)
+
+        def min_period(on):
+            with translation.override("zh-hans"):
+                found = [
+                    p for p in repair_eligibility(subject=enterprise, record=record, on=on) if p.code == "min_period"
+                ]
+            return found[0].message if found else None
+
+        # Before the switch Order 58 alone applies.
+        assert "2027年3月2日后方可申请" in min_period(dt.date(2026, 3, 20))
+        # From 1 Apr 2026 the shorter Order 36 minimum applies, and the explanation says why and cites it.
+        text = min_period(dt.date(2026, 4, 10))
+        assert "从旧兼从轻" in text and "2026年6月2日后方可申请" in text and "立法法》第一百零四条" in text
+        assert "[" not in text
+        assert min_period(dt.date(2026, 6, 2)) is None
+        new = rules.ruleset_in_force(dt.date(2026, 4, 1))
+        earlier = rules.rule_param_detail(new, rules.DISPLAY_EARLIER_RECORDS)
+        assert earlier.value == "lighter" and "从旧兼从轻" in earlier.citation
+
+    def test_a_longer_new_minimum_never_applies_to_an_earlier_decision(
+        self, rule_sets, enterprise, market_bureau, handler
+    ):
+        # Serious, decided 2 Mar 2026 under Order 58: 3 months; Order 36 would say 12 months.
+        record = self._record(enterprise, market_bureau, handler, dt.date(2026, 3, 2), severity="serious")
+        assert record.display_min_until == dt.date(2026, 6, 2)
+        problems = repair_eligibility(subject=enterprise, record=record, on=dt.date(2026, 6, 3))
+        assert "min_period" not in [p.code for p in problems]
+
+
+# --- item 14: users see citations, never the maintainers' annotations -------------------------------------
+DEVELOPER_MARKS = ("PROCEDURES.md", "[cfg]", "[sec]", "[law]", "§")
+
+
+@pytest.mark.django_db
+class TestNoDeveloperAnnotations:
+    @pytest.mark.parametrize(
+        ("citation", "shown"),
+        [
+            ("PROCEDURES.md §4 [cfg]", "依据：本平台设定"),
+            (
+                "保障中小企业款项支付条例（国务院令第802号）第二十五条 [law]",
+                "依据：保障中小企业款项支付条例（国务院令第802号）第二十五条",
+            ),
+            (
+                "PROCEDURES.md §4；参照保障中小企业款项支付条例第二十五条 [cfg]",
+                "依据：参照保障中小企业款项支付条例第二十五条",
+            ),
+        ],
+    )
+    def test_a_clock_shows_only_the_law_it_cites(self, record, market_bureau, handler, citation, shown):
+        clock = clock_start(
+            case=record,
+            purpose="plan",
+            label="整改方案报送期限",
+            budget=5,
+            received_at=dt.datetime(2026, 11, 2, 10, tzinfo=BEIJING),
+            organisation=market_bureau,
+            citation=citation,
+            actor=handler,
+        )
+        with translation.override("zh-hans"):
+            html = render_to_string("_partials/clock.html", {"cs": clock_status(clock)})
+        assert shown in html
+        assert not [mark for mark in DEVELOPER_MARKS if mark in html]
+
+    def test_every_rule_citation_reads_clean_once_published(self, rule_sets):
+        from workflows.models import RuleParameter, RuleSet
+
+        for citation in [
+            *RuleParameter.objects.values_list("citation", flat=True),
+            *RuleSet.objects.values_list("citation", flat=True),
+        ]:
+            shown = rules.public_citation(citation)
+            assert shown and not [mark for mark in DEVELOPER_MARKS if mark in shown], citation
+
+    def test_a_notice_prints_its_basis_without_tags(self, record, market_bureau, enterprise, handler):
+        notice = notice_request(
+            case=record,
+            kind="repair_accepted",
+            trigger="accepted",
+            issuer=market_bureau,
+            addressee_subject=enterprise,
+            context={
+                "matter": "终止公示行政处罚信息",
+                "received_on": "2026-04-02",
+                "decide_by": "2026-04-16",
+                "legal_basis": "国办发〔2025〕22号 [sec]；PROCEDURES.md §1 [cfg]",
+            },
+            actor=handler,
+        )
+        html = rendering.html_for(notice)
+        assert "依据：国办发〔2025〕22号</p>" in html
+        assert not [mark for mark in DEVELOPER_MARKS if mark in html]
+
+
+# --- item 13: each notice kind prints its own legal basis; 联系方式 is the department's -----------------------
+@pytest.mark.django_db
+class TestNoticeBasisAndContact:
+    def _html(self, case, kind, issuer, addressee, actor, context):
+        notice = notice_request(
+            case=case,
+            kind=kind,
+            trigger=f"test-{kind}",
+            issuer=issuer,
+            addressee_subject=addressee,
+            context=context,
+            actor=actor,
+        )
+        return rendering.html_for(notice)
+
+    def test_objection_and_rectification_notices_cite_their_own_law_not_the_repair_rule_set(
+        self, rule_sets, enterprise, market_bureau, handler, intake, body, office
+    ):
+        # A case that carries a rule set (whose citation is the repair orders'), as every case does.
+        case = new_case(actor=intake, body=body, office=office, enterprise=enterprise)
+        assert "36号" in case.rule_set.citation
+        result = self._html(
+            case,
+            "objection_result",
+            market_bureau,
+            enterprise,
+            handler,
+            {
+                "tracking_number": "YY2026000001",
+                "received_on": "2026-05-06",
+                "record_title": "未按规定公示年度报告",
+                "outcome": "维持",
+                "reasons": "经核查无误",
+            },
+        )
+        supervision = self._html(
+            case,
+            "rectification_supervision",
+            market_bureau,
+            enterprise,
+            handler,
+            {"matter": "拖欠账款", "limit_label": "整改期限", "due_date": "2026-06-05", "overdue_days": 2},
+        )
+        repair = self._html(
+            case,
+            "repair_accepted",
+            market_bureau,
+            enterprise,
+            handler,
+            {"matter": "终止公示行政处罚信息", "received_on": "2026-05-06", "decide_by": "2026-05-20"},
+        )
+        assert "依据：《河南省社会信用条例》第四十一条" in result
+        assert "依据：《优化营商环境条例》第三十一条" in supervision and "国发〔2016〕76号" in supervision
+        for html in (result, supervision):
+            assert "36号" not in html.split("依据：")[1] and "22号" not in html.split("依据：")[1]
+        # Repair notices cite the rule set of their case.
+        assert "依据：国家发展改革委令2025年第36号" in repair.split("</section>")[-1]
+
+    def test_the_acceptance_notice_gives_the_departments_contact_not_the_applicants_name(
+        self, enterprise, market_bureau, handler
+    ):
+        market_bureau.contact_name = "信用科"
+        market_bureau.contact_phone = "0371-12345678"
+        market_bureau.save()
+        case = CreditRecordFactory(subject=enterprise, provider=market_bureau)
+        html = self._html(
+            case,
+            "repair_accepted",
+            market_bureau,
+            enterprise,
+            handler,
+            {
+                "matter": "终止公示行政处罚信息",
+                "received_on": "2026-05-06",
+                "decide_by": "2026-05-20",
+                "contact": "张三",  # what the old context carried: the applicant's own name
+            },
+        )
+        assert "联系方式：郑州市市场监督管理局 信用科，电话0371-12345678" in html
+        assert "张三" not in html

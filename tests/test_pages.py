@@ -27,12 +27,12 @@ def test_visitors_land_on_the_public_search(client):
 
 
 @pytest.mark.django_db
-def test_applicants_land_on_their_subjects(client, applicant, enterprise):
+def test_applicants_land_on_their_personal_centre(client, applicant, enterprise):
     client.force_login(applicant)
     response = client.get("/", follow=True)
     html = _html(response)
-    assert response.redirect_chain[-1][0] == reverse("subject_list")
-    assert "我的信用主体" in html and enterprise.name in html
+    assert response.redirect_chain[-1][0] == reverse("me")
+    assert "个人中心" in html and enterprise.name in html
 
 
 @pytest.mark.django_db
@@ -221,7 +221,7 @@ def test_it_shows_a_citizen_the_masked_number_then_the_full_one_on_request(page,
     CreditRecord.objects.filter(pk=record.pk).update(display_state="objection")
 
     login(page, citizen)
-    page.goto("/")
+    page.goto(reverse("subject_list"))
     assert "我的信用主体" in page.inner_text("h1")
     with page.expect_navigation():
         page.click(f"main table a:has-text('{citizen_subject.name}')")

@@ -128,7 +128,7 @@ class TestDisplayWindow:
         self, rule_sets, enterprise, market_bureau, handler
     ):
         with pytest.raises(ValidationError) as caught:
-            _create(subject=enterprise, provider=market_bureau, actor=handler, decision_date=dt.date(2022, 1, 5))
+            _create(subject=enterprise, provider=market_bureau, actor=handler, decision_date=dt.date(2019, 6, 5))
         assert caught.value.error_dict["decision_date"][0].code == "no_rule_set"
         assert not CreditRecord.objects.exists()
 
@@ -380,27 +380,6 @@ class TestExpiry:
             publication_date=dt.date(2020, 1, 2),
             display_min_until=dt.date(2020, 4, 2),
             display_max_until=dt.date(2023, 1, 2),
-        )
-        rule_sets_load(
-            data=[
-                {
-                    "code": "ndrc-527-2019",
-                    "name": "527号规则",
-                    "effective_from": "2019-07-01",
-                    "effective_until": "2023-04-30",
-                    "citation": "发改办财金〔2019〕527号",
-                    "parameters": [
-                        {
-                            "key": rules.DISPLAY_CAP_MONTHS,
-                            "value": 60,
-                            "unit": "months",
-                            "description": "最长五年",
-                            "citation": "河南省社会信用条例第十九条 [law]",
-                        }
-                    ],
-                },
-                *read_rule_set_fixture(),
-            ]
         )
         # Decided 2020-01-02: the 5 years ended on 2025-01-02, performed or not.
         assert record_expire(actor="scheduler", record=old, reason="满五年").display_state == DisplayState.EXPIRED

@@ -542,10 +542,11 @@ def test_a_second_application_for_an_open_case_is_refused(submitted, applicant, 
     ]
     # The open case itself is not counted against itself.
     assert svc.repair_eligibility(subject=enterprise, record=eligible_record, exclude=submitted) == []
-    second = make_draft(applicant, eligible_record)
+    # A second application is refused when it is started: no orphan draft (issue 10 item 1).
     with pytest.raises(svc.RepairError) as refused:
-        svc.repair_submit(actor=applicant, application=second)
+        make_draft(applicant, eligible_record)
     assert "该信息已有正在办理的信用修复申请，请勿重复申请。" in refused.value.messages
+    assert RepairApplication.objects.filter(record=eligible_record).count() == 1
 
 
 def test_missing_materials_are_listed(travel, storage, applicant, eligible_record):

@@ -26,10 +26,16 @@ from workflows.services.rule_sets import rule_sets_load
 pytestmark = pytest.mark.django_db
 
 OLD, NEW = "ndrc-58-2023", "ndrc-36-2026"
+# The sets before the 22号 overlay (2025-06-22) and before 58号令 (2023-05-01): older records can be entered.
+PRE22, SET_527 = "ndrc-58-2023-pre22", "ndrc-527-2019"
 
 
 def test_the_58_set_is_in_force_until_2026_03_31_and_the_36_set_from_2026_04_01(rule_sets):
-    assert ruleset_in_force(dt.date(2023, 5, 1)).code == OLD
+    assert ruleset_in_force(dt.date(2019, 7, 1)).code == SET_527
+    assert ruleset_in_force(dt.date(2023, 4, 30)).code == SET_527
+    assert ruleset_in_force(dt.date(2023, 5, 1)).code == PRE22
+    assert ruleset_in_force(dt.date(2025, 6, 21)).code == PRE22
+    assert ruleset_in_force(dt.date(2025, 6, 22)).code == OLD
     assert ruleset_in_force(dt.date(2026, 3, 31)).code == OLD
     assert ruleset_in_force(dt.date(2026, 4, 1)).code == NEW
     assert ruleset_in_force(dt.date(2031, 1, 1)).code == NEW
@@ -43,18 +49,18 @@ def test_a_moment_counts_by_its_beijing_date(rule_sets):
 
 def test_a_date_before_every_set_is_a_clear_error(rule_sets):
     with pytest.raises(NoRuleSetInForce) as caught:
-        ruleset_in_force(dt.date(2023, 4, 30))
+        ruleset_in_force(dt.date(2019, 6, 30))
     error = caught.value
     with translation.override("zh-hans"):
-        assert "2023-04-30没有施行中的规则版本" in next(iter(error))
+        assert "2019-06-30没有施行中的规则版本" in next(iter(error))
     with translation.override("en"):
         assert error.code == "no_rule_set"
-        assert error.params == {"date": "2023-04-30"}
+        assert error.params == {"date": "2019-06-30"}
         assert next(iter(error)).strip()
 
 
 def test_every_set_has_every_parameter_with_a_description_and_a_tagged_citation(rule_sets):
-    assert set(RuleSet.objects.values_list("code", flat=True)) == {OLD, NEW}
+    assert set(RuleSet.objects.values_list("code", flat=True)) == {OLD, NEW, PRE22, SET_527}
     for rule_set in RuleSet.objects.all():
         assert rule_set.citation
         params = {p.key: p for p in rule_set.parameters.all()}

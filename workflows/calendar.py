@@ -4,8 +4,11 @@ Sources, in order of precedence:
 1. ``CalendarOverride`` rows that administrators edit or import (the State Council publishes next
    year's arrangement each November; see ``manage.py import_holidays``);
 2. the ``chinesecalendar`` package (official arrangements 2004 – its last year);
-3. weekends only, for years that neither covers. Such dates are *provisional*: every view flags them
-   and an alarm tells the administrators (DESIGN.md, "Working-day calendar").
+3. for years that neither covers, the statutory holidays of 全国年节及纪念日放假办法 (2024 revision, Art 2):
+   元旦; 春节 (除夕 to 初三); 清明 (the solar term); 劳动节 5-1, 5-2; 端午; 中秋; 国庆 10-1 to 10-3 — the lunar
+   dates from lunar-python — plus weekends, and no guessed 调休 or 补假 (only the State Council's notice
+   fixes those, Arts 6–7). Such dates are *provisional*: every view flags them and an alarm tells the
+   administrators (DESIGN.md, "Working-day calendar").
 
 Arithmetic is O(1): the table is precomputed once per calendar version as a cumulative count of working
 days per day and the list of working-day ordinals, so adding N working days is two list lookups.
@@ -47,6 +50,36 @@ _PACKAGE_NAMES = {
     "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "抗战胜利纪念日",
 }
+
+
+def statutory_holidays(year: int) -> dict[dt.date, str]:
+    """The days off that 全国年节及纪念日放假办法 (2024 revision) Art 2 fixes for ``year`` by itself, without
+    the year's 调休 arrangement: what a provisional year can still rely on."""
+    from lunar_python import Lunar
+
+    days: dict[dt.date, str] = {}
+
+    def add(day: dt.date, name: str) -> None:
+        # 中秋 can fall inside 国庆 (2028-10-03): one day off, both names.
+        days[day] = f"{days[day]}、{name}" if day in days and name not in days[day] else name
+
+    def solar(lunar) -> dt.date:
+        s = lunar.getSolar()
+        return dt.date(s.getYear(), s.getMonth(), s.getDay())
+
+    add(dt.date(year, 1, 1), "元旦")
+    new_year = solar(Lunar.fromYmd(year, 1, 1))
+    for offset in range(-1, 3):  # 除夕, 正月初一至初三
+        add(new_year + dt.timedelta(days=offset), "春节")
+    qingming = Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"]
+    add(dt.date(qingming.getYear(), qingming.getMonth(), qingming.getDay()), "清明节")
+    add(dt.date(year, 5, 1), "劳动节")
+    add(dt.date(year, 5, 2), "劳动节")
+    add(solar(Lunar.fromYmd(year, 5, 5)), "端午节")
+    for day in (1, 2, 3):
+        add(dt.date(year, 10, day), "国庆节")
+    add(solar(Lunar.fromYmd(year, 8, 15)), "中秋节")
+    return days
 
 
 class CalendarRangeError(ValueError):
@@ -111,6 +144,15 @@ class WorkCalendar:
             holidays[day] = _PACKAGE_NAMES.get(english, english)
         for day, english in cc_constants.workdays.items():
             workdays[day] = _PACKAGE_NAMES.get(english, english)
+        known = set(range(FIRST_YEAR, PACKAGE_LAST_YEAR + 1)) | set(imported_years)
+        extra = settings.CALENDAR_PROVISIONAL_YEARS if provisional_years is None else provisional_years
+        last_year = max(known) + extra
+        # A year nobody has published yet still has its statutory festivals (provisional); the overrides
+        # below (an administrator's correction) win over them.
+        for year in range(FIRST_YEAR, last_year + 1):
+            if year not in known:
+                for day, name in statutory_holidays(year).items():
+                    holidays.setdefault(day, name)
         for day, is_workday, name in overrides:
             holidays.pop(day, None)
             workdays.pop(day, None)
@@ -118,9 +160,6 @@ class WorkCalendar:
                 workdays[day] = name or ""
             else:
                 holidays[day] = name or ""
-        known = set(range(FIRST_YEAR, PACKAGE_LAST_YEAR + 1)) | set(imported_years)
-        extra = settings.CALENDAR_PROVISIONAL_YEARS if provisional_years is None else provisional_years
-        last_year = max(known) + extra
         return cls(holidays=holidays, workdays=workdays, known_years=known, last_year=last_year, version=version)
 
     # --- lookups ----------------------------------------------------------------------------------
@@ -137,7 +176,7 @@ class WorkCalendar:
         return bool(self._is_work[self._index(day)])
 
     def is_provisional(self, day: dt.date) -> bool:
-        """True when ``day``'s year has no official arrangement: weekends-only guess."""
+        """True when ``day``'s year has no official arrangement: statutory festivals and weekends only."""
         return day.year not in self.known_years
 
     def span_is_provisional(self, start: dt.date, end: dt.date) -> bool:
@@ -346,9 +385,9 @@ def calendar_alarm_message() -> str:
             "years": "、".join(unknown),
         }
     if today.year not in cal.known_years:
-        return _("本年度（%(year)d 年）放假安排尚未录入：所有截止日均按周末暂定推算，请尽快导入。") % {
-            "year": today.year
-        }
+        return _(
+            "本年度（%(year)d 年）放假安排尚未录入：所有截止日均按法定节日和周末暂定推算（未含调休），请尽快导入。"
+        ) % {"year": today.year}
     next_year = today.year + 1
     # The State Council usually publishes next year's arrangement in late October or November.
     if next_year not in cal.known_years and today.month >= 11:

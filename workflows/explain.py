@@ -157,7 +157,7 @@ class _Chinese(_Builder):
         text = "，".join(parts)
         if d.provisional:
             years = "、".join(str(y) for y in d.unknown_years)
-            text += f"（暂定：{years}年放假安排尚未公布，暂按周末推算）"
+            text += f"（暂定：{years}年放假安排尚未公布，暂按法定节日和周末推算，未含调休）"
         return text
 
 
@@ -242,5 +242,8 @@ class _English(_Builder):
         text = ", ".join(parts)
         if d.provisional:
             years = ", ".join(str(y) for y in d.unknown_years)
-            text += f" (provisional: the {years} holiday arrangement is not yet published; weekends only)"
+            text += (
+                f" (provisional: the {years} holiday arrangement is not yet published; "
+                "statutory holidays and weekends only, no make-up days)"
+            )
         return text

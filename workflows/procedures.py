@@ -27,6 +27,11 @@ class Procedure:
     # The viewflow Flow that routes the procedure's work (workflows/flows/<code>.py), by dotted path: services
     # run its tasks through workflows.engine, and the routing layer sits above them (tests/test_layers.py).
     flow_path: str = ""
+    # The steps an applicant sees as a progress bar (personal centre, 办件查询): (label, the states in it).
+    # A state in no step (a draft) shows no bar.
+    steps: tuple[tuple[str | Promise, tuple[str, ...]], ...] = ()
+    # Short explanation of the legal time limit, for 办件查询 (no personal data).
+    limit_explanation: str | Promise = ""
 
     @property
     def model(self):
@@ -39,6 +44,15 @@ PROCEDURES: dict[str, Procedure] = {}
 def procedure_flow(code: str):
     """The Flow class routing procedure ``code`` (looked up at run time, so services need not import it)."""
     return import_string(PROCEDURES[code].flow_path)
+
+
+def progress(procedure: Procedure, state: str) -> tuple[int, int, str]:
+    """(current step number from 1, number of steps, current step label); (0, n, "") for a state in no step."""
+    total = len(procedure.steps)
+    for index, (label, states) in enumerate(procedure.steps):
+        if state in states:
+            return index + 1, total, str(label)
+    return 0, total, ""
 
 
 def register(procedure: Procedure) -> Procedure:
@@ -56,6 +70,16 @@ register(
         applicant_url_name="repair_status",
         clock_purposes=("repair.acceptance", "repair.decision"),
         flow_path="workflows.flows.repair.RepairFlow",
+        steps=(
+            (_("提交申请"), ()),
+            (_("受理"), ("submitted", "supplementing")),
+            (_("审查决定"), ("accepted", "signoff")),
+            (_("办结"), ("not_accepted", "approved", "rejected", "withdrawn", "deemed_withdrawn", "revoked")),
+        ),
+        limit_explanation=_(
+            "认定部门在法定时限内决定是否受理并作出准予或不予修复的决定；时限按工作日计算，"
+            "等待申请人补正材料的时间不计入办理时限。"
+        ),
     )
 )
 
@@ -70,6 +94,12 @@ register(
         clock_purposes=("commitment.verify",),
         # Routes the leader's decision on 撤销行政决定 (the check itself is scheduled set-based by the sweep).
         flow_path="workflows.flows.commitment.CommitmentFlow",
+        steps=(
+            (_("核查"), ("open",)),
+            (_("陈述申辩"), ("hearing",)),
+            (_("办结"), ("kept", "broken", "false", "cancelled")),
+        ),
+        limit_explanation=_("受诺部门在核查期限内核查承诺履行情况；拟认定违诺的，先听取承诺主体的陈述、申辩。"),
     )
 )
 
@@ -84,6 +114,16 @@ register(
         applicant_url_name="objection_status",
         clock_purposes=("objection.platform", "objection.provider", "objection.case", "objection.review"),
         flow_path="workflows.flows.objection.ObjectionFlow",
+        steps=(
+            (_("提出异议"), ()),
+            (_("平台分办"), ("submitted",)),
+            (_("核查处理"), ("checking",)),
+            (_("办结"), ("closed", "withdrawn")),
+        ),
+        limit_explanation=_(
+            "异议按《河南省社会信用条例》第41条规定的时限处理，时限按工作日计算；"
+            "检验、检测、检疫、鉴定和专家评审的时间不计入。"
+        ),
     )
 )
 
@@ -106,5 +146,13 @@ register(
             "rectification.progress",
         ),
         flow_path="workflows.flows.rectification.RectificationFlow",
+        steps=(
+            (_("线索提交"), ("submitted",)),
+            (_("核实认定"), ("verifying",)),
+            (_("整改"), ("awaiting_plan", "rectifying")),
+            (_("核验销号"), ("completion",)),
+            (_("办结"), ("not_substantiated", "closed", "refused")),
+        ),
+        limit_explanation=_("政务失信线索经核实认定后，责任单位须在规定期限内提交整改方案并完成整改，逾期将逐级督办。"),
     )
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -55,6 +56,10 @@ DISPLAY_MAX_MONTHS = {
 DISPLAY_KEY_SECTORS = "display.key_sectors"
 DISPLAY_KEY_SECTOR_MIN_MONTHS = "display.key_sector_min_months"  # null: the set has no sector rule
 DISPLAY_CAP_MONTHS = "display.cap_months"  # Henan Art 19: at most 5 years
+# How a set treats records decided before it took effect: "own" (the set in force on the decision date
+# decides, 立法法 Art 104 不溯及既往) or "lighter" (the minimum display period is the shorter of that set's
+# and this one's: 从旧兼从轻, the 36号令 set from 2026-04-01).
+DISPLAY_EARLIER_RECORDS = "display.earlier_records"
 # 2. 异议处理
 OBJECTION_PLATFORM_WD = "objection.platform_wd"
 OBJECTION_PROVIDER_CHECK_WD = "objection.provider_check_wd"
@@ -139,6 +144,7 @@ REQUIRED_KEYS = frozenset(
         DISPLAY_KEY_SECTORS,
         DISPLAY_KEY_SECTOR_MIN_MONTHS,
         DISPLAY_CAP_MONTHS,
+        DISPLAY_EARLIER_RECORDS,
         OBJECTION_PLATFORM_WD,
         OBJECTION_PROVIDER_CHECK_WD,
         OBJECTION_CASE_WD,
@@ -263,6 +269,26 @@ def rule_param_detail(rule_set: RuleSet | int, key: str) -> Param:
 
 def rule_param(rule_set: RuleSet | int, key: str):
     return rule_param_detail(rule_set, key).value
+
+
+# The tags of PROCEDURES.md ([law] / [sec] / [cfg]) and references to it are for the people who maintain the
+# rule sets; a user is shown the law cited, never the annotations (issue 10 item 14).
+_TAG = re.compile(r"\s*\[(?:law|sec|cfg)\]")
+_PROCEDURES_REF = re.compile(r"PROCEDURES\.md\s*(?:§\s*\d+)?(?:（[^）]*）|\([^)]*\)|[^；;，,（(])*")
+
+
+def public_citation(citation: str) -> str:
+    """A stored citation as users read it: without [law]/[sec]/[cfg] tags and PROCEDURES.md references.
+    A limit that only the platform set (no text cited) says so."""
+    text = _TAG.sub("", citation or "")
+    parts = []
+    for part in re.split(r"[；;]", text):
+        part = _PROCEDURES_REF.sub("", part).strip(" ，,、")
+        if part:
+            parts.append(part)
+    if parts:
+        return "；".join(parts)
+    return str(_("本平台设定")) if (citation or "").strip() else ""
 
 
 def notice_prefix(rule_set: RuleSet | int, *, kind: str, issuer_prefix: str) -> str:

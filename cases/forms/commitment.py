@@ -3,11 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cases.forms.once import OnceForm
 from cases.models import Commitment, CommitmentMatter, Subject, VerificationState
 from cases.services.subjects import normalise_code
 
 
-class SignForm(forms.Form):
+class SignForm(OnceForm):
     subject = forms.ModelChoiceField(label=_("承诺主体"), queryset=Subject.objects.none())
     signer_name = forms.CharField(label=_("签署人姓名"), max_length=60)
     capacity = forms.ChoiceField(
@@ -78,7 +79,7 @@ class RevocationCloseForm(forms.Form):
     note = forms.CharField(label=_("办理结果"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(OnceForm):
     matter = forms.ModelChoiceField(label=_("承诺事项"), queryset=CommitmentMatter.objects.none())
     identifier = forms.CharField(label=_("统一社会信用代码/身份证号"), max_length=30)
     signer_name = forms.CharField(label=_("签署人"), max_length=60)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cases.forms.once import OnceForm
 from cases.models.rectification import REFUSAL_CONSEQUENCE_CITATIONS, RectificationState, RefusalConsequence
 from cases.selectors import rectification as sel
 from cases.services.escalation import Step
@@ -24,7 +25,7 @@ def _text(label, *, required=True, rows=4, max_length=TEXT_MAX):
     )
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(OnceForm):
     source = forms.ChoiceField(label=_("线索来源"))
     body = forms.ModelChoiceField(label=_("被投诉机构"), queryset=sel.government_bodies(), empty_label=None)
     complainant = forms.ModelChoiceField(label=_("投诉主体"), queryset=None, empty_label=None)

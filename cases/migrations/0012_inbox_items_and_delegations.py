@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '待办事项',
                 'verbose_name_plural': '待办事项',
-                'indexes': [models.Index(models.F('organisation'), models.OrderBy(models.F('due_at'), nulls_last=True), models.F('task'), name='inbox_org_due_idx'), models.Index(condition=models.Q(('owner__isnull', False)), fields=['owner', 'due_at'], name='inbox_owner_due_idx'), models.Index(fields=['case_type', 'case_id'], name='inbox_case_idx'), models.Index(fields=['tracking_number'], name='inbox_tracking_idx'), models.Index(fields=['subject_code'], name='inbox_subject_code_idx'), models.Index(fields=['organisation', 'procedure', 'node'], name='inbox_org_step_idx')],
+                'indexes': [models.Index(models.F('organisation'), models.OrderBy(models.F('due_at')), models.F('task'), name='inbox_org_due_idx'), models.Index(condition=models.Q(('owner__isnull', False)), fields=['owner', 'due_at'], name='inbox_owner_due_idx'), models.Index(fields=['case_type', 'case_id'], name='inbox_case_idx'), models.Index(fields=['tracking_number'], name='inbox_tracking_idx'), models.Index(fields=['subject_code'], name='inbox_subject_code_idx'), models.Index(fields=['organisation', 'procedure', 'node'], name='inbox_org_step_idx')],
             },
         ),
     ]

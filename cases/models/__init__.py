@@ -12,6 +12,7 @@ from cases.models.commitment import (
     VerificationState,
 )
 from cases.models.inbox import Delegation, InboxItem
+from cases.models.messages import Message, MessageKind, MessagePreference, PhoneCode
 from cases.models.objection import ObjectionCase, ObjectionOutcome, ObjectionState
 from cases.models.organisations import Organisation, Role, User
 from cases.models.outbox import OutboxEvent
@@ -26,10 +27,12 @@ from cases.models.rectification import (
 )
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
+from cases.models.submissions import FormSubmission
 
 __all__ = [
     "Attachment",
     "CaseActivity",
+    "FormSubmission",
     "Commitment",
     "CommitmentImport",
     "CommitmentMatter",
@@ -56,6 +59,10 @@ __all__ = [
     "CreditRecord",
     "DisplayState",
     "NumberSequence",
+    "Message",
+    "MessageKind",
+    "MessagePreference",
+    "PhoneCode",
     "ObjectionCase",
     "ObjectionOutcome",
     "ObjectionState",
@@ -70,3 +77,8 @@ __all__ = [
     "SubjectKind",
     "User",
 ]
+
+# 好差评 (issue 12 item 6).
+from cases.models.ratings import CaseRating, Grade, RatingFollowUp  # noqa: E402
+
+__all__ += ["CaseRating", "Grade", "RatingFollowUp"]

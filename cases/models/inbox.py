@@ -60,8 +60,9 @@ class InboxItem(models.Model):
         verbose_name = _("待办事项")
         verbose_name_plural = _("待办事项")
         indexes = [
-            # The first page: an organisation's tasks by legal deadline (none last).
-            models.Index(F("organisation"), F("due_at").asc(nulls_last=True), "task", name="inbox_org_due_idx"),
+            # The first page: an organisation's tasks by legal deadline (PostgreSQL puts NULLs last in an ascending index;
+            # SQLite, the demo database, accepts no NULLS LAST in an index).
+            models.Index(F("organisation"), F("due_at").asc(), "task", name="inbox_org_due_idx"),
             # "Mine" and the person's own numbers.
             models.Index(fields=["owner", "due_at"], name="inbox_owner_due_idx", condition=Q(owner__isnull=False)),
             models.Index(fields=["case_type", "case_id"], name="inbox_case_idx"),

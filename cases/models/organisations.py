@@ -33,6 +33,9 @@ class Organisation(models.Model):
     notice_prefix = models.CharField(
         _("文书编号前缀"), max_length=20, blank=True, help_text=_("例如“郑信”，用于文书编号。")
     )
+    # Printed on notices as the department's 联系方式 (e.g. the 受理通知书), so the addressee knows whom to ask.
+    contact_name = models.CharField(_("联系部门/联系人"), max_length=60, blank=True, default="")
+    contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True, default="")
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

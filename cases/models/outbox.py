@@ -19,6 +19,8 @@ TOPIC_LABELS = {
     "rectification.closed": _("政务失信整改销号"),
     "rectification.refused": _("政务失信拒不整改认定"),
     "audit.checkpoint": _("审计链检查点"),
+    "message.email": _("消息邮件"),
+    "message.sms": _("消息短信"),
 }
 
 
@@ -33,6 +35,13 @@ class OutboxEvent(models.Model):
         FAILED = "failed", _("推送失败（重试中）")
         DEAD = "dead", _("推送失败（已停止重试）")
 
+    class Channel(models.TextChoices):
+        PLATFORM = "platform", _("信用平台")
+        # Copies of a person's in-site messages (cases.services.messages): same claim, retry and dedupe.
+        EMAIL = "email", _("电子邮件")
+        SMS = "sms", _("短信")
+
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.PLATFORM)
     topic = models.CharField(_("事件类型"), max_length=60)
     # One event per business fact: re-running a service never sends the same fact twice.
     dedupe_key = models.CharField(_("去重键"), max_length=120, unique=True)

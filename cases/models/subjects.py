@@ -82,15 +82,56 @@ class SubjectAuthorisation(models.Model):
     subject = models.ForeignKey(
         Subject, verbose_name=_("信用主体"), on_delete=models.CASCADE, related_name="authorisations"
     )
+
+    class Scope(models.TextChoices):
+        # What a 经办人 may do for the subject (issue 12): one procedure, or everything.
+        ALL = "all", _("全部事项")
+        REPAIR = "repair", _("信用修复")
+        OBJECTION = "objection", _("异议申诉")
+        COMMITMENT = "commitment", _("信用承诺")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        # An authorisation not granted by the legal representative: the credit centre checks the 授权委托书.
+        PENDING = "pending", _("待信用中心审核")
+        REFUSED = "refused", _("审核未通过")
+
     basis = models.CharField(_("授权依据"), max_length=20, choices=Basis.choices)
+    scope = models.CharField(_("授权范围"), max_length=12, choices=Scope.choices, default=Scope.ALL)
+    status = models.CharField(_("审核状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     valid_from = models.DateField(_("生效日期"))
     valid_until = models.DateField(_("失效日期"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授权人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_note = models.CharField(_("审核意见"), max_length=300, blank=True)
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True, null=True)
 
     class Meta:
         verbose_name = _("主体授权")
         verbose_name_plural = _("主体授权")
         constraints = [models.UniqueConstraint(fields=["user", "subject"], name="one_authorisation_per_pair")]
+        indexes = [
+            models.Index(fields=["requested_at"], name="authorisation_pending_idx", condition=Q(status="pending"))
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.subject}"
+
+    def covers(self, procedure: str | None) -> bool:
+        return self.scope == self.Scope.ALL or (procedure is not None and self.scope == procedure)

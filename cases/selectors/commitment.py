@@ -31,7 +31,7 @@ def commitment_scope_q(user) -> Q:
     if scope == "all":
         return Q()
     if scope == "applicant":
-        return Q(subject_id__in=policy.active_authorisations(user).values("subject_id"))
+        return Q(subject_id__in=policy.active_authorisations(user, procedure="commitment").values("subject_id"))
     if scope == "department":
         return Q(department_id=org_id)
     return NOTHING

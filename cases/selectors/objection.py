@@ -46,7 +46,7 @@ def _ct() -> ContentType:
 
 
 def objection_scope_q(user) -> Q:
-    q = policy.case_scope_q(user)
+    q = policy.case_scope_q(user, "objection")
     if policy.is_department(user):
         org_id = policy.acting_organisation_id(user)
         if org_id is not None:
@@ -176,7 +176,7 @@ def attachments_for_case(*, user, case: ObjectionCase) -> QuerySet[Attachment]:
     """Evidence: the applicant, the platform and the provider department (not supervisors, not other
     departments — 河南省社会信用条例 Art 46)."""
     allowed = (
-        policy.can_apply_for(user, case.subject)
+        policy.can_apply_for(user, case.subject, "objection")
         or policy.is_platform(user)
         or (policy.is_department(user) and policy.acting_organisation_id(user) == case.provider_id)
     )

@@ -97,7 +97,7 @@ def _annotate(qs: QuerySet[RepairApplication], tasks: QuerySet[Task]) -> QuerySe
 
 def _case_scope(user) -> Q:
     """Cases the user may see; drafts are the applicant's own business until submitted."""
-    q = policy.case_scope_q(user)
+    q = policy.case_scope_q(user, "repair")
     if not policy.is_applicant(user):
         q &= ~Q(state=RepairState.DRAFT)
     return q
@@ -231,7 +231,11 @@ def may_download_attachments(user, case: RepairApplication) -> bool:
     """Materials are the applicant's and the deciding department's business (and the credit centre's, which
     supervises the platform): the applicant of the subject, the handling organisation's staff, platform
     staff. Not supervisors or other departments (河南省社会信用条例 Art 46: no wider than the duty needs)."""
-    return policy.can_apply_for(user, case.subject) or policy.can_handle_case(user, case) or policy.is_platform(user)
+    return (
+        policy.can_apply_for(user, case.subject, "repair")
+        or policy.can_handle_case(user, case)
+        or policy.is_platform(user)
+    )
 
 
 def attachments_for_case(*, user, case: RepairApplication) -> QuerySet[Attachment]:

@@ -150,7 +150,16 @@ def audit_verify(
     in the sequence; a truncated tail disagrees with the chain head, or, if the head was moved back too, with
     a checkpoint (seq, seal) kept outside the database.
     """
+    previous = [] if key is not None else list(getattr(settings, "AUDIT_HMAC_PREVIOUS_KEYS", []))
     key = settings.AUDIT_HMAC_KEY if key is None else key
+
+    def key_for(seq: int) -> str:
+        # Events up to a rotation point were sealed with the key in force then (AUDIT_HMAC_PREVIOUS_KEYS).
+        for last_seq, old_key in previous:
+            if seq <= last_seq:
+                return old_key
+        return key
+
     wanted = dict(checkpoints)
     prev_hash = GENESIS_HASH
     expected_seq = 1
@@ -159,7 +168,7 @@ def audit_verify(
     for event in qs.iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
             return AuditProblem(expected_seq, _("事件缺失（被删除），下一条现存事件为#%(next)s") % {"next": event.seq})
-        if event.compute_hash(key) != event.hash:
+        if event.compute_hash(key_for(event.seq)) != event.hash:
             return AuditProblem(event.seq, _("事件内容与其哈希不符（被修改，或校验密钥不对）"))
         if event.seq in wanted and wanted[event.seq] != event.hash:
             return AuditProblem(event.seq, _("事件与检查点记录的哈希不符（被替换）"))

@@ -238,7 +238,7 @@ def objection_file(
     ``disputed`` maps a record field to what the applicant says it should be; ``uploads`` are evidence files.
     """
     subject = record.subject
-    _require(policy.can_apply_for(actor, subject), _("您无权为该主体提出异议。"))
+    _require(policy.can_apply_for(actor, subject, "objection"), _("您无权为该主体提出异议。"))
     if matter not in ObjectionMatter.values:
         raise ObjectionError(_("异议事项无效。"), code="bad_matter")
     reason = (reason or "").strip()
@@ -361,7 +361,7 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
     """复核 (Art 28): an applicant who still disagrees asks for review; a linked case with its own limit.
 
     The record carries the 异议标注 again while the review runs: the dispute is not over."""
-    _require(policy.can_apply_for(actor, case.subject), _("您无权为该主体申请复核。"))
+    _require(policy.can_apply_for(actor, case.subject, "objection"), _("您无权为该主体申请复核。"))
     reason = (reason or "").strip()
     if not reason:
         raise ObjectionError(_("请说明申请复核的理由。"), code="no_reason")
@@ -439,7 +439,7 @@ def objection_withdraw(*, actor, case: ObjectionCase, reason: str = "") -> Objec
     told the mark is gone. A withdrawn objection may be filed again later: that is a new case, with its own
     tracking number, limits and mark (the one-open-objection rule only counts open cases).
     """
-    _require(policy.can_apply_for(actor, case.subject), _("您无权撤回该异议。"))
+    _require(policy.can_apply_for(actor, case.subject, "objection"), _("您无权撤回该异议。"))
     reason = (reason or "").strip()
     # Process lock first, then the case row: the order of engine.complete_task (no deadlock with a step).
     with engine.process_locked(case):

@@ -58,6 +58,7 @@ def outbox_enqueue(
     organisation=None,
     actor,
     occurred_at: dt.datetime | None = None,
+    channel: str = OutboxEvent.Channel.PLATFORM,
 ) -> OutboxEvent:
     """Record that ``payload`` must reach the platform; idempotent on ``dedupe_key``.
 
@@ -76,6 +77,7 @@ def outbox_enqueue(
     # makes us wait for its commit) leaves our transaction intact, with no savepoint (issue 15); then its row
     # is the event.
     candidate = OutboxEvent(
+        channel=channel,
         topic=topic,
         dedupe_key=dedupe_key,
         aggregate_type=aggregate._meta.label_lower,
@@ -167,20 +169,24 @@ def _claim(pk: int, now: dt.datetime) -> bool:
 
 
 def outbox_deliver_due(
-    *, now: dt.datetime | None = None, batch: int | None = None, transport: Transport | None = None
+    *,
+    now: dt.datetime | None = None,
+    batch: int | None = None,
+    transport: Transport | None = None,
+    channel: str = OutboxEvent.Channel.PLATFORM,
 ) -> DeliveryRun:
-    """Deliver up to ``batch`` due events. Safe to run in any number of workers at once.
+    """Deliver up to ``batch`` due events of ``channel``. Safe to run in any number of workers at once.
 
     Call it outside a transaction in production: each claim must commit before the (slow) delivery so
     other workers skip the event, and nothing holds a database transaction open across the network call.
     """
     now = now or timezone.now()
     batch = batch or settings.OUTBOX_BATCH
-    transport = transport or get_transport()
+    transport = transport or get_transport(channel)
     run = DeliveryRun()
     # Two reads rather than one OR: the first matches the partial index ``outbox_due_idx`` (unclaimed,
     # pending/failed) exactly; the second finds the few events left behind by a dead worker.
-    due = OutboxEvent.objects.filter(status__in=DUE_STATUSES, next_attempt_at__lte=now)
+    due = OutboxEvent.objects.filter(status__in=DUE_STATUSES, next_attempt_at__lte=now, channel=channel)
     candidates = list(
         due.filter(claimed_at__isnull=True).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch]
     )

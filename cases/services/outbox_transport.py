@@ -88,7 +88,10 @@ class FileSink:
         self.path = Path(path)
 
     def send(self, event: OutboxEvent) -> DeliveryResult:
-        line = event_body(event) + b"\n"
+        return self.append(event_body(event))
+
+    def append(self, body: bytes) -> DeliveryResult:
+        line = body + b"\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
@@ -172,8 +175,13 @@ def _describe(head: str, excerpt: bytes) -> str:
     return f"{head}: {text}" if text else head
 
 
-def get_transport() -> Transport:
+def get_transport(channel: str = OutboxEvent.Channel.PLATFORM) -> Transport:
     """The transport the settings ask for, built fresh so tests and reconfigured workers see changes."""
+    if channel != OutboxEvent.Channel.PLATFORM:
+        # A person's e-mail and SMS copies (cases.services.message_channels).
+        from cases.services.message_channels import get_message_transport
+
+        return get_message_transport(channel)
     if settings.OUTBOX_ENDPOINT:
         return HttpTransport(settings.OUTBOX_ENDPOINT, settings.OUTBOX_HMAC_SECRET, settings.OUTBOX_HTTP_TIMEOUT)
     return FileSink(settings.OUTBOX_FILE_SINK)

@@ -22,12 +22,15 @@ from cases.services.audit import audit_log
 from workflows.models import RuleSet
 from workflows.rules import (
     DISPLAY_CAP_MONTHS,
+    DISPLAY_EARLIER_RECORDS,
     DISPLAY_KEY_SECTOR_MIN_MONTHS,
     DISPLAY_KEY_SECTORS,
     DISPLAY_MAX_MONTHS,
     DISPLAY_MIN_MONTHS,
     NoRuleSetInForce,
+    RuleParameterMissing,
     rule_param,
+    rule_param_detail,
     ruleset_in_force,
 )
 
@@ -79,15 +82,18 @@ class DisplayWindow:
     max_months: int
 
 
-def display_window(*, decision_date: dt.date, severity: str, sector: str = "") -> DisplayWindow:
+def display_window(
+    *, decision_date: dt.date, severity: str, sector: str = "", rule_set: RuleSet | None = None
+) -> DisplayWindow:
     """The display window of a record, counted from its decision date (PROCEDURES.md §1 [sec]) under the
-    rule set in force on that date:
+    rule set in force on that date (or ``rule_set``):
 
     - 36号令 set: per severity (轻微 0/3 months, 一般 3/12, 严重 12/36);
     - 58号令 set: 3 months minimum (1 year in the key sectors), 3 years maximum;
+    - 527号 set (before 2023-05-01): 一般 3 months / 1 year, 严重 6 months / 3 years;
     - never longer than 5 years (河南省社会信用条例 Art 19).
     """
-    rule_set = ruleset_in_force(decision_date)
+    rule_set = rule_set or ruleset_in_force(decision_date)
     min_months = int(rule_param(rule_set, DISPLAY_MIN_MONTHS[severity]))
     max_months = int(rule_param(rule_set, DISPLAY_MAX_MONTHS[severity]))
     if sector and sector in rule_param(rule_set, DISPLAY_KEY_SECTORS):
@@ -100,6 +106,49 @@ def display_window(*, decision_date: dt.date, severity: str, sector: str = "") -
         rule_set=rule_set,
         min_months=min_months,
         max_months=max_months,
+    )
+
+
+@dataclass(frozen=True)
+class MinimumPeriod:
+    """The minimum display period that applies to a record on a given day."""
+
+    until: dt.date
+    months: int | None
+    # Set when a later rule set's shorter minimum applies to a record decided before it (从旧兼从轻).
+    lighter_rule_set: RuleSet | None = None
+    citation: str = ""
+
+
+def applicable_minimum(record: CreditRecord, on: dt.date) -> MinimumPeriod | None:
+    """The minimum display period ``record`` must have served before a repair on ``on``.
+
+    Normally the window stored on the record (the rule set of its decision date, or as corrected). When the
+    set in force on ``on`` took effect after the decision and says ``lighter`` (36号令 from 2026-04-01), the
+    subject gets the more favourable of the two minima: 从旧兼从轻 (立法法 Art 104; 行政处罚法 Art 37).
+    """
+    if record.display_min_until is None:
+        return None
+    stored = MinimumPeriod(until=record.display_min_until, months=None)
+    try:
+        current = ruleset_in_force(on)
+    except NoRuleSetInForce:
+        return stored
+    if record.decision_date >= current.effective_from or record.severity not in DISPLAY_MIN_MONTHS:
+        return stored
+    try:
+        rule = rule_param_detail(current, DISPLAY_EARLIER_RECORDS)
+    except RuleParameterMissing:
+        return stored
+    if rule.value != "lighter":
+        return stored
+    window = display_window(
+        decision_date=record.decision_date, severity=record.severity, sector=record.sector, rule_set=current
+    )
+    if window.min_until >= record.display_min_until:
+        return stored
+    return MinimumPeriod(
+        until=window.min_until, months=window.min_months, lighter_rule_set=current, citation=rule.citation
     )
 
 
@@ -393,6 +442,8 @@ def record_expire(
 
 __all__ = [
     "DisplayWindow",
+    "MinimumPeriod",
+    "applicable_minimum",
     "RecordStateError",
     "add_months",
     "display_window",

@@ -41,6 +41,7 @@ from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import record_create, record_repair
 from cases.services.sequences import sequence_next
+from cases.services.submissions import submission_claim, submission_done
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
@@ -254,6 +255,7 @@ def rectification_intake(
     sme_payment: bool = False,
     amount: Decimal | None = None,
     received_at: dt.datetime | None = None,
+    form_token: str = "",
 ) -> RectificationCase:
     """A lead comes in: a complaint (online by the enterprise, or entered by platform staff from 12345/信访),
     a court record or an inspection finding (platform staff only)."""
@@ -280,6 +282,8 @@ def rectification_intake(
         raise RectificationError(_("只有拖欠账款投诉适用中小企业款项支付投诉时限。"), code="sme_not_arrears")
     now = received_at or timezone.now()
     with transaction.atomic():
+        # The same intake form sent twice (double click, two tabs) makes one case: AlreadySubmitted.
+        claim = submission_claim(actor=actor, purpose="rectification.intake", token=form_token)
         subject = body_subject(body)
         rule_set = rules.ruleset_in_force(now)
         year = timezone.localtime(now).year
@@ -308,6 +312,7 @@ def rectification_intake(
         _activity(case, CaseActivity.Kind.SUBMITTED, actor, LeadSource(source).label)
         engine.start_process(procedure_flow("rectification"), case=case)
         _audit(case, "received", actor, source=source, body=body.pk, sme_payment=sme_payment, rule_set=rule_set.code)
+        submission_done(claim, case)
     return case
 
 

@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases import policy
+from cases.identifiers import tracking_query_code
 from cases.models import (
     CaseActivity,
     Commitment,
@@ -32,11 +33,13 @@ from cases.models import (
     Subject,
 )
 from cases.models.attachments import Attachment
+from cases.models.messages import MessageKind
 from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposal, RepairKind
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
+from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
-from cases.services.records import add_months, record_repair, record_restore_display
+from cases.services.records import add_months, applicable_minimum, record_repair, record_restore_display
 from cases.services.sequences import sequence_next
 from notices.services import notice_request
 from workflows import engine, rules
@@ -92,20 +95,26 @@ def repair_eligibility(
         )
     if not record.repairable:
         problems.append(Ineligibility("not_repairable", _("依照法律、法规规定，该信息不可修复。")))
-    if record.display_min_until and on < record.display_min_until:
-        months = _min_months(record)
-        problems.append(
-            Ineligibility(
-                "min_period",
-                _("该%(kind)s最短公示期为%(months)s，自%(start)s起算，%(earliest)s后方可申请。")
-                % {
-                    "kind": record.get_kind_display(),
-                    "months": months,
-                    "start": _cn(record.decision_date),
-                    "earliest": _cn(record.display_min_until),
-                },
+    minimum = applicable_minimum(record, on)
+    if minimum is not None and on < minimum.until:
+        values = {
+            "kind": record.get_kind_display(),
+            "months": _months_text(record.decision_date, minimum.until),
+            "start": _cn(record.decision_date),
+            "earliest": _cn(minimum.until),
+        }
+        if minimum.lighter_rule_set is not None:
+            values.update(rule_set=minimum.lighter_rule_set.name, citation=rules.public_citation(minimum.citation))
+            message = (
+                _(
+                    "该%(kind)s在%(rule_set)s施行前作出决定，最短公示期按从旧兼从轻适用对信用主体较有利的规定，"
+                    "为%(months)s，自%(start)s起算，%(earliest)s后方可申请（依据：%(citation)s）。"
+                )
+                % values
             )
-        )
+        else:
+            message = _("该%(kind)s最短公示期为%(months)s，自%(start)s起算，%(earliest)s后方可申请。") % values
+        problems.append(Ineligibility("min_period", message))
     bar = RepairBar.objects.filter(subject=subject, barred_until__gte=on).order_by("-barred_until").first()
     if bar is not None:
         problems.append(
@@ -122,12 +131,8 @@ def repair_eligibility(
     return problems
 
 
-def _min_months(record: CreditRecord) -> str:
-    if not record.display_min_until:
-        return ""
-    months = (record.display_min_until.year - record.decision_date.year) * 12 + (
-        record.display_min_until.month - record.decision_date.month
-    )
+def _months_text(start: dt.date, until: dt.date) -> str:
+    months = (until.year - start.year) * 12 + (until.month - start.month)
     if months % 12 == 0 and months:
         return _("%(n)d年") % {"n": months // 12}
     return _("%(n)d个月") % {"n": months}
@@ -202,7 +207,6 @@ def _notice_context(application: RepairApplication, **extra) -> dict:
         "received_on": application.received_on.isoformat() if application.received_on else "",
         "record_title": record.title,
         "record_decision_number": record.decision_number,
-        "contact": application.contact_name,
         **extra,
     }
 
@@ -238,8 +242,21 @@ def repair_draft_save(
 ) -> RepairApplication:
     """Create or update a draft. Drafts may be saved before the applicant is eligible, so nothing is lost."""
     subject = record.subject
-    _require(policy.can_apply_for(actor, subject), _("您无权为该主体申请信用修复。"))
+    _require(policy.can_apply_for(actor, subject, "repair"), _("您无权为该主体申请信用修复。"))
     with transaction.atomic():
+        if application is None:
+            # Serialise first saves for one record: ten sends of the apply form (a double click, several
+            # tabs) continue one draft instead of starting ten, and none meets a case already submitted.
+            CreditRecord.objects.select_for_update(no_key=True).filter(pk=record.pk).first()
+            existing = (
+                RepairApplication.objects.filter(record=record, subject=subject)
+                .filter(state__in=(RepairState.DRAFT, *OPEN_STATES))
+                .order_by("-created_at")
+                .first()
+            )
+            if existing is not None and existing.state != RepairState.DRAFT:
+                raise RepairError(_("该信息已有正在办理的信用修复申请，请勿重复申请。"), code="already_open")
+            application = existing
         if application is None:
             application = RepairApplication(
                 subject=subject,
@@ -263,7 +280,7 @@ def repair_draft_save(
 
 
 def repair_attach(*, actor, application: RepairApplication, purpose: str, uploaded) -> Attachment:
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体上传材料。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体上传材料。"))
     with transaction.atomic():
         application = _lock(application)
         allowed = application.state in (RepairState.DRAFT, RepairState.SUPPLEMENTING)
@@ -277,7 +294,7 @@ def repair_attach(*, actor, application: RepairApplication, purpose: str, upload
 
 def repair_sign_commitment(*, actor, application: RepairApplication, signer_name: str, capacity: str) -> Commitment:
     """Sign the 信用承诺书 in the system: it becomes a 信用修复型 commitment (PROCEDURES.md §1 eligibility 3)."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体签署承诺。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体签署承诺。"))
     if not signer_name.strip():
         raise RepairError(_("请填写签署人姓名。"), code="no_signer")
     with transaction.atomic():
@@ -354,7 +371,7 @@ def _missing_materials(application: RepairApplication) -> list[str]:
 
 def repair_submit(*, actor, application: RepairApplication) -> RepairApplication:
     """Submit: eligibility checked, tracking number given, rule set pinned, clocks started, routed."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权为该主体提交申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权为该主体提交申请。"))
     now = timezone.now()
     with transaction.atomic():
         application = _lock(application)
@@ -418,7 +435,7 @@ def _start_clock(application, purpose, label, key, organisation, actor, received
 
 
 def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") -> RepairApplication:
-    _require(policy.can_apply_for(actor, application.subject), _("您无权撤回该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权撤回该申请。"))
     # Process lock first, then the case row: the order of engine.complete_task (no deadlock with a step).
     with engine.process_locked(application):
         application = _lock(application)
@@ -438,7 +455,7 @@ def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") 
 
 def repair_chase(*, actor, application: RepairApplication, message: str = "") -> CaseActivity:
     """催办: logged, shown to the department on the case and in its queue. Once per day is enough."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权催办该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权催办该申请。"))
     with transaction.atomic():
         application = _lock(application)
         if application.state not in OPEN_STATES:
@@ -460,7 +477,7 @@ def repair_chase(*, actor, application: RepairApplication, message: str = "") ->
 
 def repair_supplement(*, actor, application: RepairApplication, note: str = "") -> RepairApplication:
     """The applicant says the requested materials are uploaded: back to acceptance, the clock runs again."""
-    _require(policy.can_apply_for(actor, application.subject), _("您无权补正该申请。"))
+    _require(policy.can_apply_for(actor, application.subject, "repair"), _("您无权补正该申请。"))
 
     def action():
         app = _lock(application)
@@ -525,8 +542,10 @@ def repair_accept(*, actor, application: RepairApplication) -> RepairApplication
             trigger="accept",
             actor=actor,
             decide_by=decision.due_date.isoformat() if decision and decision.due_date else "",
+            query_code=tracking_query_code(app.tracking_number),
         )
         _audit(app, "accepted", actor)
+        message_case_event(case=app, kind=MessageKind.ACCEPTED, actor=actor)
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -548,6 +567,7 @@ def repair_refuse(*, actor, application: RepairApplication, reason: str) -> Repa
         _activity(app, CaseActivity.Kind.NOT_ACCEPTED, actor, reason)
         _notice(app, kind="repair_not_accepted", trigger="refuse", actor=actor, reasons=reason.strip())
         _audit(app, "refused", actor, reason=reason)
+        message_case_event(case=app, kind=MessageKind.DECIDED, actor=actor, detail=app.get_state_display())
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -644,6 +664,7 @@ def repair_request_supplement(
             repeat=bool(earlier),
             repeat_reason=repeat_reason.strip() if earlier else "",
         )
+        message_case_event(case=app, kind=MessageKind.SUPPLEMENT, actor=actor, detail=text, due=window.due_date)
         return app
 
     return _department_step(actor, application, procedure_flow("repair").acceptance, action)
@@ -737,6 +758,7 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
         else:
             _notice(app, kind="repair_refused", trigger="decide", actor=actor, reasons=app.decision_reason)
         _audit(app, "decided", actor, decision=app.state)
+        message_case_event(case=app, kind=MessageKind.DECIDED, actor=actor, detail=app.get_state_display())
         return app
 
     return _department_step(actor, application, procedure_flow("repair").signoff, action)
@@ -863,6 +885,7 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
             _stop_all_clocks(app, None, _("补正期限届满未补正，视为撤回"))
             _activity(app, CaseActivity.Kind.DEEMED_WITHDRAWN, None, _("补正期限届满未补正"))
             _audit(app, "deemed_withdrawn", None)
+            message_case_event(case=app, kind=MessageKind.DEEMED_WITHDRAWN)
             engine.cancel_process(case=app)
         done += 1
     return done

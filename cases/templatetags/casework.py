@@ -5,8 +5,15 @@ from django.utils.translation import gettext as _
 
 from cases.identifiers import mask_phone
 from cases.models import CreditRecord, DisplayState
+from workflows.rules import public_citation as _public_citation
 
 register = template.Library()
+
+
+@register.filter
+def public_citation(value: str) -> str:
+    """A rule's citation without the maintainers' [law]/[sec]/[cfg] tags and PROCEDURES.md references."""
+    return _public_citation(value or "")
 
 
 @register.filter
@@ -54,3 +61,28 @@ def record_field_value(name: str, value: str) -> str:
     except FieldDoesNotExist:
         return value
     return str(dict(field.flatchoices).get(value, value)) if field.choices else value
+
+
+def _in_english() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "").startswith("en")
+
+
+@register.simple_tag
+def message_title(message) -> str:
+    """A message is stored in both languages; show the reader's."""
+    return message.title_en if _in_english() and message.title_en else message.title
+
+
+@register.simple_tag
+def message_body(message) -> str:
+    return message.body_en if _in_english() and message.body_en else message.body
+
+
+@register.filter
+def query_code(tracking_number: str) -> str:
+    """The 查询码 for 办件查询, shown to the applicant next to the 办件编号."""
+    from cases.identifiers import tracking_query_code
+
+    return tracking_query_code(tracking_number) if tracking_number else ""

@@ -3,8 +3,6 @@ JSON API for departments' own systems. Thin: forms in, services and selectors do
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,6 +30,8 @@ from cases.models import Commitment, CommitmentImport, CommitmentType, Subject
 from cases.selectors import commitment as sel
 from cases.services.commitment import bulk_import as imp
 from cases.services.commitment import lifecycle as svc
+from cases.services.submissions import AlreadySubmitted
+from config.input_guard import BadInput, parse_json, refusal
 from notices.models import Notice
 from workflows import engine
 
@@ -41,6 +41,14 @@ PAGE_SIZE = 50
 def _errors(request, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
+
+
+def _already_submitted(request, view_name: str, done: AlreadySubmitted, *, fallback: str):
+    """The same form sent again (double click, Back and confirm again): show what the first send made."""
+    messages.info(request, _("该表单已提交，无需重复提交。以下是已提交的结果。"))
+    if done.result_id is None:
+        return redirect(fallback)
+    return redirect(view_name, pk=done.result_id)
 
 
 # --- portal ----------------------------------------------------------------------------------------------
@@ -73,11 +81,7 @@ def sign(request, matter_pk: int):
     preview = None
     if request.method == "POST" and form.is_valid():
         subject = form.cleaned_data["subject"]
-        problems = svc.commitment_eligibility(subject=subject, type=matter.type)
-        if problems:
-            for p in problems:
-                messages.error(request, p.message)
-        elif "confirm" in request.POST:
+        if "confirm" in request.POST:
             try:
                 commitment = svc.commitment_sign(
                     actor=request.user,
@@ -85,7 +89,10 @@ def sign(request, matter_pk: int):
                     subject=subject,
                     signer_name=form.cleaned_data["signer_name"],
                     capacity=form.cleaned_data["capacity"],
+                    form_token=form.token,
                 )
+            except AlreadySubmitted as done:
+                return _already_submitted(request, "commitment_detail", done, fallback="commitment_my_list")
             except PermissionDenied as exc:
                 messages.error(request, str(exc))
             except ValidationError as exc:
@@ -93,6 +100,9 @@ def sign(request, matter_pk: int):
             else:
                 messages.success(request, _("承诺已签署，信用承诺书正在生成。"))
                 return redirect("commitment_detail", pk=commitment.pk)
+        elif problems := svc.commitment_eligibility(subject=subject, type=matter.type):
+            for p in problems:
+                messages.error(request, p.message)
         else:
             preview = svc.render_commitment_text(
                 matter=matter, subject=subject, signer=form.cleaned_data["signer_name"], on=timezone.localdate()
@@ -120,7 +130,8 @@ def _detail_page(request, commitment, *, review_form=None, statement_form=None, 
             "verifications": commitment.verifications.order_by("-pk"),
             "review_form": review_form or RepairReviewForm(),
             "statement_form": statement_form or StatementForm(),
-            "may_state": policy.is_applicant(request.user) and policy.can_apply_for(request.user, commitment.subject),
+            "may_state": policy.is_applicant(request.user)
+            and policy.can_apply_for(request.user, commitment.subject, "commitment"),
         },
         status=status,
     )
@@ -265,6 +276,9 @@ def revocation_start(request, pk: int):
 @require_POST
 def revocation_close(request, pk: int):
     v = sel.verification_for(request.user, pk)
+    if getattr(v, "revocation", None) is None:  # the reverse one-to-one raises when there is none
+        messages.error(request, _("该核查尚未启动撤销行政决定程序，没有可办结的撤销。"))
+        return _verification_page(request, v, status=400)
     return _verification_action(
         request,
         v,
@@ -325,7 +339,10 @@ def register(request):
                 signed_on=form.cleaned_data["signed_on"],
                 decision_date=form.cleaned_data["decision_date"],
                 decision_number=form.cleaned_data["decision_number"],
+                form_token=form.token,
             )
+        except AlreadySubmitted as done:
+            return _already_submitted(request, "commitment_detail", done, fallback="commitment_desk")
         except ValidationError as exc:
             _errors(request, exc)
         else:
@@ -421,10 +438,12 @@ def api_commitments(request):
     if token is None:
         return JsonResponse({"error": "invalid or missing bearer token"}, status=401)
     try:
-        body = json.loads(request.body or b"{}")
+        body = parse_json(request.body)
         rows = body["commitments"]
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise TypeError
+    except BadInput as error:
+        return refusal(request, error)
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": 'body must be {"commitments": [{...}, ...]}'}, status=400)
     try:

@@ -46,7 +46,7 @@ def _messages_of(error: ValidationError) -> list[str]:
 def file(request, record_pk: int):
     """提出异议 from a record page: which fields are wrong and what they should be, why, evidence."""
     record = record_get_for_user(user=request.user, pk=record_pk)
-    if not policy.can_apply_for(request.user, record.subject):
+    if not policy.can_apply_for(request.user, record.subject, "objection"):
         raise PermissionDenied
     existing = sel.open_objection_for_record(user=request.user, record=record)
     if existing is not None:
@@ -72,6 +72,11 @@ def file(request, record_pk: int):
                     else None,
                 )
             except ValidationError as error:
+                existing = sel.open_objection_for_record(user=request.user, record=record)
+                if getattr(error, "code", None) == "already_open" and existing is not None:
+                    # A second send of this form (double click, another tab) lost to the first one.
+                    messages.info(request, _("该信息已有正在处理的异议。"))
+                    return redirect("objection_status", existing.pk)
                 form.add_error(None, _messages_of(error))
             else:
                 messages.success(
@@ -115,7 +120,7 @@ def status(request, pk: int, review_form=None, http_status=200):
     if policy.is_staff_member(request.user):
         return redirect("objection_desk_case", pk)
     context = _case_context(request, case)
-    is_applicant = policy.can_apply_for(request.user, case.subject)
+    is_applicant = policy.can_apply_for(request.user, case.subject, "objection")
     reviewable = (
         is_applicant and not case.is_review and case.state == ObjectionState.CLOSED and context["review"] is None
     )
@@ -151,7 +156,7 @@ def request_review(request, pk: int):
 def withdraw(request, pk: int):
     """撤回异议: a confirmation page (GET), then the withdrawal (POST)."""
     case = sel.objection_get_for_user(user=request.user, pk=pk)
-    if not policy.can_apply_for(request.user, case.subject):
+    if not policy.can_apply_for(request.user, case.subject, "objection"):
         raise PermissionDenied
     form = WithdrawForm(request.POST or None)
     if request.method == "POST":

@@ -47,6 +47,8 @@ def outbox_events_for_staff(*, user, status: str = "") -> QuerySet[OutboxEvent]:
     qs = OutboxEvent.objects.select_related("clock").prefetch_related(
         Prefetch("clock__pauses", queryset=ClockPause.objects.order_by("paused_on", "id"))
     )
+    # Only the platform sync: a person's e-mail and SMS copies are personal data, not the centre's business.
+    qs = qs.filter(channel=OutboxEvent.Channel.PLATFORM)
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")

@@ -21,8 +21,8 @@ PUBLIC_PAGE_SIZE = 20
 
 
 def home(request):
-    """Role-aware landing: the public search for visitors, my subjects for applicants, the inbox for staff who
-    take tasks, the desk for supervisors and administrators."""
+    """Role-aware landing: the public search for visitors, the personal centre for applicants, the inbox for
+    staff who take tasks, the desk for supervisors and administrators."""
     user = request.user
     if not user.is_authenticated:
         return redirect("public_search")
@@ -30,7 +30,7 @@ def home(request):
         return redirect("inbox")
     if policy.is_staff_member(user):
         return redirect("desk")
-    return redirect("subject_list")
+    return redirect("me")
 
 
 # --- the public credit website --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from cases.selectors import rectification as sel
 from cases.selectors import supervision as sup
 from cases.services import escalation
 from cases.services import rectification as svc
+from cases.services.submissions import AlreadySubmitted
 from workflows import engine
 from workflows.selectors import clock_status
 
@@ -67,6 +68,12 @@ def intake(request):
                 complainant_subject=data.get("complainant"),
                 complainant_name=data.get("complainant_name", ""),
                 sme_payment=data["sme_payment"],
+                form_token=form.token,
+            )
+        except AlreadySubmitted as done:
+            messages.info(request, _("该表单已提交，无需重复提交。以下是已提交的结果。"))
+            return (
+                redirect("rectification_case", pk=done.result_id) if done.result_id else redirect("rectification_list")
             )
         except ValidationError as exc:
             form.add_error(None, exc.messages)

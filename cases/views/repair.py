@@ -47,7 +47,7 @@ def _messages_of(error: ValidationError) -> list[str]:
 
 # --- applicant: apply ------------------------------------------------------------------------------------------
 def _require_applicant_for(user, subject):
-    if not policy.can_apply_for(user, subject):
+    if not policy.can_apply_for(user, subject, "repair"):
         raise PermissionDenied
 
 
@@ -129,6 +129,13 @@ def edit(request, pk: int):
     return _apply_page(request, record=application.record, application=application, form=form)
 
 
+def _already_submitted(request, record):
+    """A second send of the apply form (double click, another tab) lost to the first: show its case."""
+    messages.info(request, _("该信息已有正在办理的信用修复申请。"))
+    open_case = sel.open_case_for_record(user=request.user, record=record)
+    return redirect("repair_status", open_case.pk) if open_case else redirect("repair_my_list")
+
+
 def _draft_post(request, *, record, application):
     """保存草稿 / 签署承诺 / 提交申请, all from one form so that nothing typed is ever lost: the draft is
     saved first, then each upload is checked and stored on its own (a refused file leaves the others)."""
@@ -149,6 +156,8 @@ def _draft_post(request, *, record, application):
             by_agent=data["by_agent"],
         )
     except svc.RepairError as error:
+        if getattr(error, "code", None) in ("not_draft", "already_open"):
+            return _already_submitted(request, record)
         form.add_error(None, _messages_of(error))
         return _apply_page(request, record=record, application=application, form=form, status=400)
     for field, purpose in form.uploads.items():
@@ -160,6 +169,8 @@ def _draft_post(request, *, record, application):
                 form.add_error(field, _messages_of(error))
     if form.errors:
         application = sel.repair_get_for_user(user=request.user, pk=application.pk)
+        if application.state != RepairState.DRAFT:
+            return _already_submitted(request, record)
         return _apply_page(request, record=record, application=application, form=form, status=400)
     try:
         if action in ("sign", "submit") and data["signer_name"].strip() and not application.commitment_id:
@@ -177,6 +188,8 @@ def _draft_post(request, *, record, application):
             messages.success(request, _("申请已提交，办件编号：%(number)s。") % {"number": application.tracking_number})
             return redirect("repair_status", application.pk)
     except svc.RepairError as error:
+        if getattr(error, "code", None) in ("not_draft", "already_open"):
+            return _already_submitted(request, record)
         form.add_error(None, _messages_of(error))
         application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _apply_page(request, record=record, application=application, form=form, status=400)
@@ -213,7 +226,7 @@ def _case_context(request, application):
 def _status_page(request, application, *, status=200, **forms):
     context = _case_context(request, application)
     user = request.user
-    may_act = policy.can_apply_for(user, application.subject)
+    may_act = policy.can_apply_for(user, application.subject, "repair")
     context.update(
         {
             "may_supplement": may_act and application.state == RepairState.SUPPLEMENTING,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import OrganisationDigest
 from cases.selectors import supervision as sup
+from cases.selectors.ratings import satisfaction_table
 from workflows.procedures import PROCEDURES
 from workflows.selectors import clock_status
 
@@ -71,6 +72,7 @@ def dashboard(request):
             "districts": districts,
             "bucket_defs": sup.BUCKETS,
             "procedures": PROCEDURES,
+            "satisfaction": satisfaction_table(),
         },
     )
 

@@ -38,6 +38,9 @@ class NoticeKind:
     # Context keys the procedure must supply (validated in notice_request).
     required: tuple[str, ...] = ()
     legal_basis: str | None = ""
+    # Repair notices cite the rule set of their case (527号 / 58号令 / 36号令 by receipt date); every other kind
+    # cites its own law, whatever rule set its case carries (issue 10 item 13).
+    basis_from_rule_set: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -62,10 +65,17 @@ def kind(code, title, prefix, required="", *, adverse=False, basis=None) -> Noti
     return NoticeKind(code, title, prefix, adverse=adverse, required=tuple(required.split()), legal_basis=basis)
 
 
-def register_table(legal_basis, *rows: NoticeKind) -> dict[str, NoticeKind]:
-    """Register a procedure's kinds; a row without its own basis gets the procedure's ``legal_basis``."""
+def register_table(legal_basis, *rows: NoticeKind, basis_from_rule_set: bool = False) -> dict[str, NoticeKind]:
+    """Register a procedure's kinds; a row without its own basis gets the procedure's ``legal_basis``.
+    ``basis_from_rule_set``: the notices cite their case's rule set first (repair)."""
     return {
-        row.code: register(row if row.legal_basis is not None else replace(row, legal_basis=legal_basis))
+        row.code: register(
+            replace(
+                row,
+                legal_basis=legal_basis if row.legal_basis is None else row.legal_basis,
+                basis_from_rule_set=basis_from_rule_set,
+            )
+        )
         for row in rows
     }
 

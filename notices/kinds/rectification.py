@@ -10,7 +10,7 @@ _LATE = "matter limit_label due_date overdue_days"
 KINDS = register_table(
     _(
         "《优化营商环境条例》第三十一条、第三十二条；《保障中小企业款项支付条例》（国务院令第802号）；"
-        "《国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见》（国发〔2016〕33号）"
+        "《国务院关于加强政务诚信建设的指导意见》（国发〔2016〕76号）"
     ),
     kind("rectification_notice", _("政务失信限期整改通知书"), "整改", "matter facts deadline plan_by"),
     kind("rectification_reply", _("政务失信线索核实结果答复函"), "失信复", "matter reasons"),

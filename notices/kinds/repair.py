@@ -13,4 +13,5 @@ KINDS = register_table(
     kind("repair_granted", _("信用修复决定书"), "修决", "matter received_on record_title"),
     kind("repair_refused", _("不予信用修复决定书"), "修不决", "matter received_on reasons", adverse=True),
     kind("repair_revoked", _("撤销信用修复决定书"), "修撤", "matter original_number reasons", adverse=True),
+    basis_from_rule_set=True,
 )

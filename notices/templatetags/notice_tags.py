@@ -22,6 +22,32 @@ def cn_date(value) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def _as_date(value):
+    if isinstance(value, str):
+        value = parse_datetime(value) or parse_date(value)
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+@register.filter
+def cn_due(value) -> str:
+    """A computed deadline, as ``cn_date``, marked （暂定） when it falls in a year whose holiday arrangement
+    is not yet published (DESIGN.md, "Working-day calendar"): the issued notice must not present a guess as
+    final."""
+    from workflows.calendar import CalendarRangeError, get_calendar
+
+    text = cn_date(value)
+    day = _as_date(value)
+    if day is None:
+        return text
+    try:
+        provisional = get_calendar().is_provisional(day)
+    except CalendarRangeError:
+        provisional = True
+    return f"{text}（暂定）" if provisional else text
+
+
 @register.filter
 def as_list(value) -> list:
     """Context items that may be one text or a list of texts (reasons, missing materials)."""

@@ -33,6 +33,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,7 @@ class ImportResult:
     replaced: int
     clocks_changed: int
     version: int
+    example: bool = False
 
 
 # --- parsing -----------------------------------------------------------------------------------------
@@ -318,16 +320,32 @@ def calendar_year_delete(*, actor, calendar_year: CalendarYear) -> int:
     return changed
 
 
+# A file that says it is an example (fixtures/holidays/2027.example.csv: "EXAMPLE — not an official notice
+# (示例，非官方安排)") is fiction: it must never make a year look officially known.
+_EXAMPLE_MARKERS = re.compile(r"example|sample|示例|样例|虚构|非官方", re.IGNORECASE)
+
+
+def is_example_source(*texts: str) -> bool:
+    return any(_EXAMPLE_MARKERS.search(text or "") for text in texts)
+
+
 def calendar_import(
     *,
     actor,
     path_or_rows: str | Path | HolidayFile | Iterable[Mapping],
     source: str | None = None,
     year: int | None = None,
+    force: bool = False,
 ) -> ImportResult:
     """Import one year's official arrangement (a file path, a parsed ``HolidayFile``, or row dicts with
-    date/type/name), replace that year's overrides, mark the year known, recompute the open clocks."""
+    date/type/name), replace that year's overrides, mark the year known, recompute the open clocks.
+
+    A file whose source (or file name) says it is an example is refused; with ``force`` (demos, tests) its
+    days are applied, but the year stays provisional: it is not declared known and the alarm stays on.
+    """
+    file_name = ""
     if isinstance(path_or_rows, (str, Path)):
+        file_name = Path(path_or_rows).name
         file = read_holiday_file(path_or_rows)
     elif isinstance(path_or_rows, HolidayFile):
         file = path_or_rows
@@ -343,6 +361,15 @@ def calendar_import(
         raise ValidationError(_("请注明放假安排的来源文件（如国务院办公厅通知文号）。"))
     max_len = CalendarYear._meta.get_field("source").max_length
     source = source[:max_len]
+    example = is_example_source(source, file.source, file_name)
+    if example and not force:
+        raise ValidationError(
+            _(
+                "来源“%(source)s”表明这是示例数据，不是国务院办公厅公布的放假安排，已拒绝导入（如确需用于演示，请使用 --force）。"
+            )
+            % {"source": source},
+            code="example_source",
+        )
 
     with _ForgetOnError(), transaction.atomic():
         in_year = CalendarOverride.objects.select_for_update().filter(date__year=year)
@@ -357,7 +384,12 @@ def calendar_import(
                 for row in file.rows
             ]
         )
-        CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
+        if example:
+            # Forced example data: its days apply, but the year is not officially known, so its deadlines
+            # stay provisional and the alarm stays on until the real notice is imported.
+            CalendarYear.objects.filter(year=year).delete()
+        else:
+            CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
         version = _bump_version()
         dates = [row.date for row in file.rows] + [b["date"] for b in before]
         changed = clocks_recompute_open(actor=actor, since=min(dates), until=max(max(dates), dt.date(year, 12, 31)))
@@ -371,6 +403,7 @@ def calendar_import(
             data={
                 "year": year,
                 "source": source,
+                "example": example,
                 "holidays": holidays,
                 "workdays": workdays,
                 "replaced": replaced,
@@ -390,4 +423,5 @@ def calendar_import(
         replaced=replaced,
         clocks_changed=changed,
         version=version,
+        example=example,
     )

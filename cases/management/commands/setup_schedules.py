@@ -26,6 +26,15 @@ class ScheduleSpec:
 SCHEDULES: list[ScheduleSpec] = [
     # Platform sync outbox: delivery latency is at most a minute, far inside the 3/7 WD limits.
     ScheduleSpec("outbox-deliver", "cases.tasks.outbox_deliver_task", Schedule.MINUTES, minutes=1),
+    # A person's e-mail and SMS copies (the normal path sends them on commit; this retries and catches up).
+    ScheduleSpec(
+        "messages-email", "cases.tasks.outbox_deliver_task", Schedule.MINUTES, minutes=1, kwargs={"channel": "email"}
+    ),
+    ScheduleSpec(
+        "messages-sms", "cases.tasks.outbox_deliver_task", Schedule.MINUTES, minutes=1, kwargs={"channel": "sms"}
+    ),
+    # "Deadline in 2 working days" messages, once a day before office hours.
+    ScheduleSpec("deadline-reminders", "cases.tasks.deadline_reminders_task", Schedule.CRON, cron="0 8 * * *"),
     # Notices whose render job was lost or whose worker died (the normal path renders on commit).
     ScheduleSpec("notices-render-due", "notices.tasks.render_due_notices", Schedule.MINUTES, minutes=1),
     # A supplement window ends at 24:00 Beijing time of its last working day; checking hourly closes a

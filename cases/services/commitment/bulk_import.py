@@ -115,6 +115,16 @@ class _Row:
 # --- reading files ---------------------------------------------------------------------------------------
 
 
+def _refuse_nul(lines, *, first_line: int = 1, per_cell: bool = False) -> None:
+    """PostgreSQL cannot store a NUL character: name the line instead of failing on the save."""
+    for number, line in enumerate(lines, start=first_line):
+        if "\x00" in line:
+            raise ValidationError(
+                _("第%(line)d行含有空字符（NUL），请删除后重新导入。") % {"line": first_line if per_cell else number},
+                code="nul",
+            )
+
+
 def read_rows(uploaded) -> list[dict]:
     """Rows of a CSV (UTF-8, with or without BOM, or GB18030) or XLSX file as dicts keyed by column key."""
     name = (getattr(uploaded, "name", "") or "").lower()
@@ -136,6 +146,7 @@ def read_rows(uploaded) -> list[dict]:
                 continue
         else:
             raise ValidationError(_("CSV文件编码无法识别，请使用UTF-8。"), code="bad_encoding")
+        _refuse_nul(text.splitlines())
         rows = csv.reader(io.StringIO(text))
     else:
         raise ValidationError(_("只支持 .csv 或 .xlsx 文件。"), code="bad_type")
@@ -148,6 +159,8 @@ def read_rows(uploaded) -> list[dict]:
         raise ValidationError(_("缺少列：%(cols)s") % {"cols": "、".join(missing)}, code="missing_columns")
     out = []
     for values in rows:
+        if values is not None:
+            _refuse_nul([v for v in values if isinstance(v, str)], first_line=len(out) + 2, per_cell=True)
         if values is None or all(v in (None, "") for v in values):
             out.append(None)  # keep line numbers right; blank lines are skipped
             continue

@@ -38,6 +38,7 @@ from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import record_create
+from cases.services.submissions import submission_claim, submission_done
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import LEGAL_TZ, get_calendar, local_date
@@ -293,17 +294,19 @@ def _create(
 
 
 def commitment_sign(
-    *, actor, matter: CommitmentMatter, subject: Subject, signer_name: str, capacity: str
+    *, actor, matter: CommitmentMatter, subject: Subject, signer_name: str, capacity: str, form_token: str = ""
 ) -> Commitment:
     """The applicant signs online: text rendered from the matter's template, timestamped, immutable, and
     issued as a PDF 信用承诺书."""
-    _require(policy.can_apply_for(actor, subject), _("您无权以该主体名义作出承诺。"))
+    _require(policy.can_apply_for(actor, subject, "commitment"), _("您无权以该主体名义作出承诺。"))
     if capacity == Commitment.Capacity.SELF and subject.kind != "individual":
         raise CommitmentError(_("单位作出的承诺应由法定代表人或受托代理人签署。"), code="bad_capacity")
     now = timezone.now()
     with transaction.atomic():
         # Serialise signings for one subject, so eligibility is checked against a settled state.
         Subject.objects.select_for_update().filter(pk=subject.pk).first()
+        # Confirming the same signing page twice (double click, Back and confirm again) signs once.
+        claim = submission_claim(actor=actor, purpose="commitment.sign", token=form_token)
         commitment = _create(
             actor=actor,
             matter=matter,
@@ -331,6 +334,7 @@ def commitment_sign(
                 "sha256": commitment.text_sha256,
             },
         )
+        submission_done(claim, commitment)
     return commitment
 
 
@@ -352,6 +356,7 @@ def commitment_register(
     decision_date: dt.date | None = None,
     decision_number: str = "",
     source_reference: str = "",
+    form_token: str = "",
 ) -> Commitment:
     """A department registers one commitment it received elsewhere (a paper form, its own hall system)."""
     _require_department_of(actor, matter)
@@ -360,7 +365,8 @@ def commitment_register(
     signed_at = dt.datetime.combine(signed_on, dt.time(12), tzinfo=LEGAL_TZ)
     with transaction.atomic():
         Subject.objects.select_for_update().filter(pk=subject.pk).first()
-        return _create(
+        claim = submission_claim(actor=actor, purpose="commitment.register", token=form_token)
+        commitment = _create(
             actor=actor,
             matter=matter,
             subject=subject,
@@ -373,6 +379,8 @@ def commitment_register(
             decision_number=decision_number,
             source_reference=source_reference,
         )
+        submission_done(claim, commitment)
+    return commitment
 
 
 def commitment_follow_documents_received(*, actor, commitment: Commitment) -> Commitment:
@@ -572,7 +580,7 @@ def verification_statement(
             .select_related("commitment__subject", "handling_organisation")
             .get(pk=verification.pk)
         )
-        _require(policy.can_apply_for(actor, v.commitment.subject), _("您无权代该主体陈述、申辩。"))
+        _require(policy.can_apply_for(actor, v.commitment.subject, "commitment"), _("您无权代该主体陈述、申辩。"))
         if v.state != VerificationState.HEARING:
             raise CommitmentError(_("该核查不在陈述申辩阶段。"), code="not_hearing")
         if v.statement_at is not None:

@@ -52,6 +52,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0013_merge_inbox_supplement")]
+    dependencies = [("cases", "0015_merge_front_door_ratings_contact")]
 
     operations = [migrations.RunPython(forward, backward)]

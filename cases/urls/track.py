@@ -1,0 +1,5 @@
+from django.urls import path
+
+from cases.views import track as views
+
+urlpatterns = [path("track/", views.track, name="track")]

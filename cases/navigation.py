@@ -58,6 +58,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("rectification_list", _("政务失信整改"), PLATFORM | SUPERVISOR | GOV_BODY),
     NavEntry("subject_list", _("信用主体"), OFFICE),
     NavEntry("record_list", _("信用记录"), OFFICE),
+    NavEntry("disclosure_intake", _("双公示报送"), DEPARTMENT),
     NavEntry("reminders", _("到期提醒"), DEPARTMENT | PLATFORM | SUPERVISOR),
     NavEntry("rating_follow_ups", _("差评整改"), DEPARTMENT),
     NavEntry("supervision_dashboard", _("督办看板"), PLATFORM | SUPERVISOR | ADMINISTRATOR),
@@ -68,6 +69,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("public_search", _("信用公示查询"), EVERYONE),
     NavEntry("commitment_register_public", _("信用承诺公示"), EVERYONE),
     NavEntry("guide_index", _("办事指南"), EVERYONE),
+    NavEntry("public_statistics", _("办理时效统计"), EVERYONE),
     NavEntry("track", _("办件查询"), EVERYONE),
     NavEntry("notices:verify", _("文书查验"), EVERYONE),
 )

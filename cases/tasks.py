@@ -45,6 +45,13 @@ def commitment_verifications_schedule_task() -> dict:
     return {"screened": result.screened, "opened": result.opened, "sampled_out": result.sampled_out}
 
 
+def commitment_follow_up_lateness_task() -> int:
+    """容缺受理: open a check for every commitment whose documents to follow are late (PROCEDURES.md §3)."""
+    from cases.services.commitment.follow_up import follow_up_lateness_sweep
+
+    return follow_up_lateness_sweep()
+
+
 def escalation_sweep_task() -> dict:
     """Fire the escalation ladder (临期提醒/督办/约谈/通报/追责) on every registered procedure's clocks."""
     from cases.services.escalation import escalation_sweep

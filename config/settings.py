@@ -160,6 +160,7 @@ TEMPLATES = [
                 "workflows.context_processors.calendar_alarm",
                 "cases.context_processors.navigation",
                 "cases.context_processors.unread_messages",
+                "cases.context_processors.identity_provider",
             ],
         },
     },

@@ -46,6 +46,8 @@ urlpatterns = [
     path("objection/", include("cases.urls.objection")),
     path("", include("cases.urls.rectification")),
     path("", include("cases.urls.supervision")),
+    path("", include("cases.urls.disclosure")),
+    path("", include("cases.urls.statistics")),
     path("", include("cases.urls.guide")),
     path("", include("cases.urls.ratings")),
     path("", case_views.home, name="home"),

@@ -85,6 +85,7 @@ def issuer_contact(issuer: Organisation) -> dict:
     }
 
 
+@transaction.atomic
 def notice_request(
     *,
     case: models.Model,

@@ -278,3 +278,16 @@ def test_the_identity_provider_hook_is_off_by_default(client, settings):
     assert settings.OIDC_ENABLED is False
     assert "mozilla_django_oidc" not in settings.INSTALLED_APPS
     assert client.get("/oidc/authenticate/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_registration_is_rate_limited_per_address(client, monkeypatch):
+    from cases.views import accounts as views
+
+    monkeypatch.setattr(views, "REGISTER_LIMIT", 2)
+    for n in range(2):
+        assert register(client, phone=f"1330000000{n}").status_code == 302
+    response = register(client, name="第三次", phone="13300000009")
+    assert response.status_code == 400 and "操作过于频繁" in response.content.decode()
+    assert 'value="第三次"' in response.content.decode()
+    assert not User.objects.filter(username="13300000009").exists()

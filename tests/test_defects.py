@@ -4,6 +4,7 @@ ID-number look-ups, notice access by side routes, downloads, the installer's apt
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import os
 import re
@@ -21,10 +22,19 @@ from cases.models.objection import ObjectionCase, ObjectionState
 from cases.models.repair import RepairApplication, RepairState
 from cases.services import objection as svc_objection
 from cases.services import repair as repair_svc
+from cases.services.commitment import lifecycle as commitment_svc
 from notices.models import Notice
 from notices.services import notice_render
 from tests.commitment_helpers import matter  # noqa: F401
-from tests.factories import UserFactory
+from tests.factories import (
+    AuthorisationFactory,
+    CreditRecordFactory,
+    EnterpriseFactory,
+    PersonFactory,
+    UserFactory,
+    make_id_number,
+)
+from tests.test_notices import request_notice  # noqa: F401
 from tests.test_objection_paths import checking, filed, notices_of  # noqa: F401
 from tests.test_objection_paths import file as file_objection
 from tests.test_repair_flow import eligible_record, make_submitted, storage, travel, upload  # noqa: F401
@@ -384,3 +394,134 @@ def test_ten_simultaneous_desk_registrations_from_one_form_make_one_commitment(
     codes = race(clients, url, data)
     assert max(codes) < 500 and set(codes) == {302}, codes
     assert Commitment.objects.filter(subject=enterprise).count() == 1
+
+
+# --- item 4: registration by ID number in the commitment desk -------------------------------------------------
+def _register(c, matter, identifier):
+    url = reverse("commitment_register")
+    token = _token(c.get(url).content.decode())
+    return c.post(
+        url,
+        {
+            "matter": matter.pk,
+            "identifier": identifier,
+            "signer_name": "王小明",
+            "capacity": "self",
+            "signed_on": "2026-07-06",
+            "form_token": token,
+        },
+    )
+
+
+def test_the_desk_does_not_turn_an_unseen_id_number_into_a_name(travel, storage, handler, market_bureau, matter):
+    stranger = PersonFactory(name="王小明", id_number=make_id_number(dt.date(1990, 1, 2)))
+    c = login(handler)
+    unseen = _register(c, matter, stranger.id_number)
+    unknown = _register(c, matter, make_id_number(dt.date(1991, 3, 4)))
+    for response in (unseen, unknown):
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "未找到该主体" in page and "王小明" not in page.split("<form", 1)[0] + page.split("</form>")[-1]
+    # The same answer for an unknown and an unseen number: the page confirms nothing.
+    assert re.findall(r"field-error[^>]*>([^<]+)<", unseen.content.decode()) == re.findall(
+        r"field-error[^>]*>([^<]+)<", unknown.content.decode()
+    )
+    assert not Commitment.objects.filter(subject=stranger).exists()
+
+
+def test_the_desk_registers_a_person_it_may_see_and_logs_the_lookup(travel, storage, handler, market_bureau, matter):
+    person = PersonFactory(name="李四", id_number=make_id_number(dt.date(1980, 5, 6)))
+    CreditRecordFactory(subject=person, provider=market_bureau)
+    response = _register(login(handler), matter, person.id_number)
+    commitment = Commitment.objects.get(subject=person)
+    assert response["Location"] == reverse("commitment_detail", args=[commitment.pk])
+    lookup = AuditEvent.objects.get(action="personal_data.view", object_id=str(person.pk))
+    assert lookup.actor_id == handler.pk and matter.title in lookup.data["reason"]
+
+
+# --- item 8: personal data -----------------------------------------------------------------------------------
+def test_staff_downloads_and_id_lookups_are_registered_and_shown_to_the_subject(
+    checking, handler, applicant, other_applicant, market_bureau, enterprise
+):
+    attachment = checking.attachments.get()
+    url = reverse("objection_attachment", args=[checking.pk, attachment.pk])
+    before = AuditEvent.objects.filter(action="personal_data.view").count()
+    assert login(applicant).get(url).status_code == 200  # its own materials: not a look-up by someone else
+    assert AuditEvent.objects.filter(action="personal_data.view").count() == before
+    assert login(handler).get(url).status_code == 200
+    event = AuditEvent.objects.filter(action="personal_data.view").latest("seq")
+    assert event.object_id == str(enterprise.pk) and event.data["field"] == "attachment"
+    assert attachment.original_name in event.data["reason"] and checking.tracking_number in event.data["reason"]
+
+    subject_page = login(applicant).get(reverse("subject_detail", args=[enterprise.pk])).content.decode()
+    lookups_url = reverse("subject_lookups", args=[enterprise.pk])
+    assert lookups_url in subject_page
+    page = login(applicant).get(lookups_url).content.decode()
+    assert market_bureau.name in page and "办件材料" in page and attachment.original_name in page
+    assert login(other_applicant).get(lookups_url).status_code == 404
+
+
+def test_a_person_sees_who_looked_up_its_full_id_number(db, handler, market_bureau):
+    person = PersonFactory(name="赵六", id_number=make_id_number(dt.date(1975, 8, 9)))
+    CreditRecordFactory(subject=person, provider=market_bureau)
+    himself = UserFactory(username="zhaoliu", role=Role.APPLICANT)
+    AuthorisationFactory(user=himself, subject=person)
+    response = login(handler).post(reverse("subject_reveal_id", args=[person.pk]), {"reason": "核实处罚对象身份"})
+    assert person.id_number in response.content.decode()
+    page = login(himself).get(reverse("subject_lookups", args=[person.pk])).content.decode()
+    assert "完整证件号" in page and "核实处罚对象身份" in page and market_bureau.name in page
+    assert person.id_number not in page
+
+
+def test_the_public_register_finds_people_only_by_full_id_number(travel, storage, handler, market_bureau, matter):
+    person = PersonFactory(name="王小明", id_number=make_id_number(dt.date(1990, 1, 2)))
+    CreditRecordFactory(subject=person, provider=market_bureau)
+    commitment_svc.commitment_register(
+        actor=handler,
+        matter=matter,
+        subject=person,
+        signer_name="王小明",
+        capacity="self",
+        signed_on=dt.date(2026, 7, 6),
+    )
+    register = reverse("commitment_register_public")
+    anonymous = Client()
+    assert list(anonymous.get(register, {"q": person.id_number}).context["page"]) != []
+    assert list(anonymous.get(register, {"q": "王小明"}).context["page"]) == []
+    assert list(anonymous.get(register, {"q": person.id_number[:10]}).context["page"]) == []
+
+
+def new_rect_case(*, actor, body, office, facts):
+    from cases.services import rectification as rect_svc
+
+    return rect_svc.rectification_intake(
+        actor=actor, body=body, source="contract", summary="拖延", facts=facts, credit_office=office
+    )
+
+
+# --- item 3 (bound free text): limits in services, long strings wrapped on the page ----------------------------
+def test_rectification_facts_longer_than_a_notice_can_print_are_refused(travel, intake, body, office, rule_sets):
+    from cases.services import rectification as rect_svc
+
+    with pytest.raises(rect_svc.RectificationError) as refused:
+        new_rect_case(actor=intake, body=body, office=office, facts="事" * 100_000)
+    assert "不得超过5000个字符" in refused.value.messages[0]
+    assert not RectificationCase.objects.exists()
+    c = login(intake)
+    page = c.post(
+        reverse("rectification_intake"),
+        {"source": "contract", "body": body.pk, "complainant_name": "某企业", "summary": "拖延", "facts": "事" * 5001},
+    )
+    assert page.status_code == 400 and "5000" in page.content.decode()
+
+
+def test_a_long_unbroken_string_wraps_everywhere_on_the_notice(request_notice):
+    """Not only the body: the addressee line (a name as registered) wraps at the margin too."""
+    unbroken = "A" * 200
+    notice = notice_render(notice_id=request_notice(addressee_subject=EnterpriseFactory(name=unbroken)).pk)
+    text = subprocess.run(
+        ["pdftotext", "-layout", notice.pdf.path, "-"], capture_output=True, text=True, check=True
+    ).stdout
+    runs = re.findall(r"A{20,}", text)
+    assert sum(len(r) for r in runs) == 200  # all of it is printed…
+    assert max(len(r) for r in runs) < 100  # …wrapped at the margin, not run off the page

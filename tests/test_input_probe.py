@@ -247,7 +247,28 @@ def world(travel, storage, applicant, enterprise, eligible_record, market_bureau
     )
     verification = commitment_svc.verification_start(actor=handler, commitment=commitment)
     event = OutboxEvent.objects.order_by("pk").first()
+    # The front door (issue 12): a power of attorney waiting for the credit centre, and a site message.
+    from cases.models import Message, SubjectAuthorisation
+    from cases.selectors.accounts import attorney_files
+    from cases.services.accounts import enterprise_register
+    from tests.factories import UserFactory
+    from tests.test_repair_views import tiny_pdf
+
+    agent = UserFactory(display_name="代理人")
+    attorney = SimpleUploadedFile("委托书.pdf", tiny_pdf(), content_type="application/pdf")
+    enterprise_register(
+        actor=agent,
+        uscc=enterprise.uscc,
+        name=enterprise.name,
+        capacity="agent",
+        legal_representative="张三",
+        attorney=attorney,
+    )
+    authorisation = SubjectAuthorisation.objects.get(user=agent, subject=enterprise)
     return {
+        "authorisation": authorisation,
+        "attorney_file": attorney_files(authorisation=authorisation).first(),
+        "message": Message.objects.order_by("pk").first(),
         "repair": repair,
         "objection": objection,
         "commitment": commitment,
@@ -288,6 +309,12 @@ def fill(name: str, route: str, kwargs: list[str], world, rect) -> dict | None:
         values["pk"] = w["subject"].pk
     elif name == "record_detail":
         values["pk"] = w["record"].pk
+    elif name in ("agent_revoke", "authorisation_review", "authorisation_attachment"):
+        values["pk"] = w["subject"].pk
+        values["auth_pk"] = w["authorisation"].pk
+        values["attachment_pk"] = w["attorney_file"].pk
+    elif name == "me_message":
+        values["pk"] = w["message"].pk
     elif name.startswith("outbox"):
         values["pk"] = w["event"].pk if w["event"] else 1
     if any(k not in values for k in kwargs):

@@ -196,3 +196,72 @@ def test_an_issued_notice_and_a_decision_are_messages_too(travel, submitted, app
     svc.repair_signoff(actor=leader, application=submitted, agree=True)
     decided = Message.objects.get(user=applicant, kind="decided")
     assert "准予修复" in decided.body
+
+
+@pytest.mark.django_db
+def test_an_objection_result_is_a_message_to_everyone_acting_for_the_subject_in_that_scope(
+    travel, storage, applicant, enterprise, eligible_record, credit_centre, intake
+):
+    from cases.services import objection as objection_svc
+    from tests.factories import AuthorisationFactory, UserFactory
+    from tests.test_objection_paths import file as file_objection
+
+    repair_only = UserFactory()
+    AuthorisationFactory(user=repair_only, subject=enterprise, basis="employee", scope="repair")
+    case = file_objection(applicant, eligible_record)
+    objection_svc.objection_decide(
+        actor=intake,
+        case=case,
+        outcome="corrected",
+        reason="平台归集时录入错误",
+        changes={"decision_number": "郑市监罚〔2026〕12号"},
+    )
+    told = Message.objects.get(user=applicant, kind="decided")
+    assert case.tracking_number in told.body and "更正" in told.body
+    assert not Message.objects.filter(user=repair_only, kind="decided").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_workers_sending_at_once_send_each_e_mail_exactly_once(smtp, monkeypatch):
+    import threading
+    from collections import Counter
+
+    from django.db import connection, transaction
+
+    from cases.services.messages import bilingual, message_send
+    from tests.factories import UserFactory
+
+    # The rows wait for the workers (no on-commit kick), so all four race for the same twelve.
+    monkeypatch.setattr("cases.services.messages._kick", lambda channel: None)
+    people = [UserFactory(email=f"p{i}@example.com") for i in range(12)]
+    with transaction.atomic():
+        for person in people:
+            message_send(
+                user=person,
+                kind="account",
+                dedupe_key="concurrency",
+                title=bilingual("注册成功"),
+                body=bilingual("注册成功"),
+            )
+    assert OutboxEvent.objects.filter(channel="email", status="pending").count() == 12
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work():
+        try:
+            barrier.wait()
+            outbox_deliver_due(channel="email", batch=100)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    sent = Counter(tuple(e.rcpt_tos) for e in smtp.envelopes)
+    assert len(sent) == 12 and max(sent.values()) == 1
+    assert set(OutboxEvent.objects.filter(channel="email").values_list("status", "attempts")) == {("delivered", 1)}

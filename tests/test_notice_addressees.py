@@ -49,6 +49,7 @@ def test_a_late_department_receives_its_supervision_notice_in_its_own_inbox(
     # The department's inbox (收文) lists it, unread.
     inbox = login(handler).get("/notices/").content.decode()
     assert notice.number in inbox and "未签收" in inbox
+    assert "送达本机构尚未签收的文书：1 件" in inbox
     # The applicant and another department never see it.
     assert notice.number not in login(applicant).get("/notices/").content.decode()
     assert login(other_handler).get(f"/notices/{notice.pk}/").status_code == 404
@@ -138,3 +139,50 @@ def test_concurrent_sweeps_fire_each_step_once(rule_sets, supervisor_office, tra
     assert EscalationStep.objects.filter(clock=clock, step="supervision").count() == 1
     assert sum(r.inserted["supervision"] for r in results) == 1
     assert Notice.objects.filter(object_id=case.pk, kind="rectification_supervision").count() == 1
+
+
+def test_a_provider_late_on_its_objection_check_receives_the_supervision_notice(checking, travel, handler, storage):
+    """The 核查通知 of Tue 07-07 gave the provider 3 WD (to Fri 07-10); on Mon 07-13 the ladder fires."""
+    travel.to(2026, 7, 13, 9, 0)
+    escalation.escalation_sweep(now=travel.now)
+    from cases.services import objection as objection_svc
+    from tests.test_objection_paths import clock_of
+
+    clock = clock_of(checking, objection_svc.PROVIDER)
+    step = EscalationStep.objects.get(clock=clock, step="supervision")
+    notice = notice_render(notice_id=step.notice_id)
+    assert notice.addressee_organisation == checking.provider == handler.organisation
+    assert notice.number in login(handler).get("/notices/?box=received").content.decode()
+
+
+def test_a_government_body_signs_for_its_supervision_notice(
+    rule_sets,
+    rect_travel,
+    body,
+    body_user,
+    other_body_user,
+    city_gov,
+    office,
+    intake,
+    reviewer,
+    supervisor_office,
+    storage,
+):
+    from cases.services import rectification as rect_svc
+    from tests.rectification_support import clock_of, substantiated_case
+
+    rect_travel.to(2026, 9, 1)
+    body.refresh_from_db()
+    case = substantiated_case(
+        intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov, deadline=dt.date(2026, 9, 24)
+    )
+    rect_travel.to(2026, 9, 25, 9, 0)
+    escalation.escalation_sweep(now=rect_travel.now)
+    step = EscalationStep.objects.get(clock=clock_of(case, rect_svc.DEADLINE), step="supervision")
+    notice = notice_render(notice_id=step.notice_id)
+    assert notice.addressee_organisation == body
+    assert notice.number in login(body_user).get("/notices/?box=received").content.decode()
+    assert login(other_body_user).get(f"/notices/{notice.pk}/").status_code == 404
+    login(body_user).get(f"/notices/{notice.pk}/pdf/")
+    notice.refresh_from_db()
+    assert notice.read_by == body_user

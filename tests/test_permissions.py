@@ -295,10 +295,14 @@ def test_a_person_with_nothing_on_display_is_not_on_the_public_site(client, citi
 
 
 @pytest.mark.django_db
-def test_the_public_search_does_not_match_people_by_id_number(client, citizen_subject, market_bureau):
+def test_the_public_search_finds_people_only_by_their_full_id_number(client, citizen_subject, market_bureau):
+    """Issue 10 item 8: natural persons by full 18-digit 身份证号 only, never by name or part of a number
+    (个人信息保护法 Art 6), as on the public commitment register."""
     CreditRecordFactory(subject=citizen_subject, provider=market_bureau)
-    results = client.get(reverse("public_search"), {"q": citizen_subject.id_number}).context["results"]
-    assert results == []
+    search = reverse("public_search")
+    assert client.get(search, {"q": citizen_subject.id_number}).context["results"] == [citizen_subject]
+    assert client.get(search, {"q": citizen_subject.name}).context["results"] == []
+    assert client.get(search, {"q": citizen_subject.id_number[:17]}).context["results"] == []
 
 
 # --- personal data: masked everywhere, revealed on request to the entitled, and registered -------------

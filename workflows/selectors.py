@@ -81,7 +81,13 @@ def clock_status(
         state = State.OVERDUE
         overdue = max(0, cal.working_days_between(due_date, today))
     else:
-        remaining = max(0, cal.working_days_between(today, due_date)) if due_date else None
+        # In the clock's own unit: the page says "剩余N个自然日" for a calendar-day limit.
+        if due_date is None:
+            remaining = None
+        elif clock.unit == Clock.Unit.CALENDAR_DAYS:
+            remaining = max(0, (due_date - today).days)
+        else:
+            remaining = max(0, cal.working_days_between(today, due_date))
         state = State.DUE_TODAY if due_date == today else State.RUNNING
     return ClockStatus(
         clock=clock,

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.forms.once import OnceForm
 from cases.models import Commitment, CommitmentMatter, Subject, VerificationState
+from cases.selectors.commitment import subject_for_registration
 from cases.services.subjects import normalise_code
 
 
@@ -90,8 +91,9 @@ class RegisterForm(OnceForm):
     )
     decision_number = forms.CharField(label=_("决定文书号"), max_length=80, required=False)
 
-    def __init__(self, *args, department_id, **kwargs):
+    def __init__(self, *args, department_id, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["matter"].queryset = CommitmentMatter.objects.filter(
             department_id=department_id, is_active=True
         ).exclude(type="repair")
@@ -99,7 +101,8 @@ class RegisterForm(OnceForm):
     def clean(self):
         data = super().clean()
         code = normalise_code(data.get("identifier"))
-        subject = Subject.objects.filter(uscc=code).first() or Subject.objects.filter(id_number=code).first()
+        # One answer for an unknown number and for a person this department may not see (no existence probe).
+        subject = subject_for_registration(self.user, code)
         if code and subject is None:
             self.add_error("identifier", _("未找到该主体；新主体请通过批量导入登记。"))
         data["subject"] = subject
@@ -108,3 +111,31 @@ class RegisterForm(OnceForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("承诺清单（.csv 或 .xlsx）"))
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            if not data:
+                return super().clean(None, initial)
+            return [super(_MultipleFileField, self).clean(d, initial) for d in data]
+        cleaned = super().clean(data, initial)
+        return [cleaned] if cleaned else []
+
+
+class FollowUpForm(forms.Form):
+    """容缺受理: the documents to follow, several files at once."""
+
+    files = _MultipleFileField(
+        label=_("后补材料"),
+        help_text=_("PDF、JPEG或PNG格式，可一次选择多个文件。"),
+        error_messages={"required": _("请选择要提交的材料文件。")},
+    )

@@ -15,6 +15,7 @@ class Attachment(models.Model):
         SUPPLEMENT = "supplement", _("补正材料")
         EVIDENCE = "evidence", _("证据材料")
         STATEMENT = "statement", _("陈述申辩材料")
+        FOLLOW_UP = "follow_up", _("容缺后补材料")
         OTHER = "other", _("其他材料")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")

@@ -29,6 +29,17 @@ class CommitmentType(models.TextChoices):
 SIMPLIFIED_TYPES = (CommitmentType.APPROVAL_SUBSTITUTE, CommitmentType.CERTIFICATE, CommitmentType.TOLERANCE)
 
 
+# 容缺受理: what follows when the documents to follow are not in by their date, as each matter defines it
+# (PROCEDURES.md §3 names these consequences; the department picks the ones its matter carries). Code →
+# (label, source).
+FOLLOW_LATE_CONSEQUENCES = {
+    "terminate": (_("终止办理"), _("国办发〔2020〕42号（告知承诺制）")),
+    "rectify": (_("责令限期补正"), _("国办发〔2020〕42号（告知承诺制）")),
+    "revoke_decision": (_("撤销已作出的行政决定"), _("《中华人民共和国行政许可法》第六十九条")),
+    "credit_record": (_("违诺情况记入信用记录"), _("《河南省社会信用条例》第五十八条")),
+}
+
+
 class CommitmentMatter(models.Model):
     """A matter a department accepts commitments for, with its template and verification plan [cfg]."""
 
@@ -71,6 +82,14 @@ class CommitmentMatter(models.Model):
     sample_seed = models.CharField(_("抽查种子"), max_length=32, blank=True)
     follow_documents = models.JSONField(_("容缺后补材料"), default=list, blank=True)
     follow_within_wd = models.PositiveIntegerField(_("后补材料时限（工作日）"), default=0)
+    follow_late_consequences = models.JSONField(
+        _("逾期未补材料的后果"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "可选：terminate 终止办理、rectify 责令限期补正、revoke_decision 撤销行政决定、credit_record 记入信用记录。"
+        ),
+    )
     breach_severity = models.CharField(
         _("违诺失信程度"),
         max_length=10,
@@ -93,6 +112,29 @@ class CommitmentMatter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}（{self.get_type_display()}）"
+
+    def clean(self):
+        super().clean()
+        if self.follow_late_consequences in (None, ""):
+            self.follow_late_consequences = []
+        if not isinstance(self.follow_late_consequences, list):
+            self.follow_late_consequences = [self.follow_late_consequences]
+        unknown = [c for c in self.follow_late_consequences if c not in FOLLOW_LATE_CONSEQUENCES]
+        if unknown:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError(
+                {"follow_late_consequences": _("未知的后果代码：%(codes)s") % {"codes": "、".join(map(str, unknown))}}
+            )
+
+    @property
+    def follow_late_consequence_list(self) -> list[tuple[str, str]]:
+        """(label, source) of each consequence this matter defines, in the order listed."""
+        return [
+            (str(FOLLOW_LATE_CONSEQUENCES[c][0]), str(FOLLOW_LATE_CONSEQUENCES[c][1]))
+            for c in self.follow_late_consequences or []
+            if c in FOLLOW_LATE_CONSEQUENCES
+        ]
 
 
 class Commitment(StateMachineMixin, models.Model):
@@ -330,6 +372,8 @@ class CommitmentVerification(StateMachineMixin, CaseBase):
         SCHEDULED = "scheduled", _("按事项逐项核查")
         SAMPLED = "sampled", _("抽查选中")
         MANUAL = "manual", _("部门发起")
+        # 容缺受理: the documents to follow were not in by their date; the department decides what follows.
+        LATE_DOCS = "late_docs", _("容缺后补材料逾期")
 
     commitment = models.ForeignKey(
         Commitment, verbose_name=_("信用承诺"), on_delete=models.PROTECT, related_name="verifications"

@@ -8,6 +8,9 @@ from cases.models.fsm import StateMachineMixin
 
 class RecordKind(models.TextChoices):
     ADMINISTRATIVE_PENALTY = "admin_penalty", _("行政处罚信息")
+    # 双公示 publishes licensing decisions too (seed 003 item 4); they are not dishonesty information, so
+    # they carry no severity, no display window and cannot be "repaired".
+    ADMINISTRATIVE_LICENSE = "admin_license", _("行政许可信息")
     SERIOUS_DISHONESTY = "serious_list", _("严重失信主体名单")
     ABNORMAL_OPERATION = "abnormal_list", _("经营异常名录")
     OTHER_DISHONESTY = "other_dishonesty", _("其他失信信息")
@@ -38,6 +41,9 @@ class DisplayState(models.TextChoices):
     EXPIRED = "expired", _("到期停止公示")
 
 
+# The legal clock of a decision's 双公示 report to the city credit platform (cases.services.disclosure).
+DISCLOSURE_PURPOSE = "record.disclosure"
+
 # States in which the record is shown on the public credit website and shared with other platforms.
 PUBLIC_STATES = (DisplayState.DISPLAYED, DisplayState.UNDER_OBJECTION)
 
@@ -53,7 +59,7 @@ class CreditRecord(StateMachineMixin, models.Model):
         "cases.Subject", verbose_name=_("信用主体"), on_delete=models.PROTECT, related_name="records"
     )
     kind = models.CharField(_("信息类别"), max_length=20, choices=RecordKind.choices)
-    severity = models.CharField(_("失信程度"), max_length=10, choices=Severity.choices)
+    severity = models.CharField(_("失信程度"), max_length=10, choices=Severity.choices, blank=True)
     title = models.CharField(_("事项名称"), max_length=200)
     decision_number = models.CharField(_("决定文书号"), max_length=80, blank=True)
     content = models.TextField(_("主要内容"), blank=True)
@@ -93,6 +99,12 @@ class CreditRecord(StateMachineMixin, models.Model):
         verbose_name_plural = _("信用记录")
         ordering = ["-decision_date", "-id"]
         constraints = [
+            # Only a licence has no severity: dishonesty information is graded (PROCEDURES.md §1).
+            models.CheckConstraint(
+                condition=models.Q(kind="admin_license") | ~models.Q(severity=""),
+                name="record_severity_unless_licence",
+                violation_error_message=_("失信信息必须填写失信程度。"),
+            ),
             # Publication (双公示) follows the decision; the display window runs forward from it.
             models.CheckConstraint(
                 condition=models.Q(publication_date__gte=models.F("decision_date")),

@@ -19,9 +19,11 @@ from cases.models import (
     CommitmentMatter,
     CommitmentVerification,
     DecisionRevocation,
+    Subject,
     VerificationState,
 )
 from cases.policy import NOTHING
+from cases.selectors.records import public_person_match_q
 from workflows.models import Clock
 
 
@@ -50,6 +52,27 @@ def commitment_for(user, pk: int) -> Commitment:
     if c is None:
         raise Http404
     return c
+
+
+def subject_for_registration(user, identifier: str) -> Subject | None:
+    """The subject a department registers a commitment for, by the identifier typed on the desk form.
+
+    A 统一社会信用代码 is public: any registered organisation is found. A 身份证号 finds a natural person only
+    when the department may already see that person (a record it provided, or a commitment made to it):
+    the desk is not a way to turn someone's ID number into a name (个人信息保护法 Art 6, 10). Unknown and
+    unseen numbers get the same None, so the answer confirms nothing."""
+    if not identifier:
+        return None
+    organisation = Subject.objects.filter(uscc=identifier).first()
+    if organisation is not None:
+        return organisation
+    org_id = policy.acting_organisation_id(user)
+    return (
+        Subject.objects.filter(id_number=identifier)
+        .filter(policy.subject_scope_q(user) | Q(commitments__department_id=org_id))
+        .distinct()
+        .first()
+    )
 
 
 def matters_open_for_signing() -> QuerySet[CommitmentMatter]:
@@ -154,11 +177,13 @@ def public_register(*, q: str = "", type: str = "", status: str = "") -> QuerySe
     qs = Commitment.objects.select_related("subject", "department")
     q = (q or "").strip()
     if q:
-        # A person's name is personal data: the register does not let anyone look people up by name.
+        # A person's name is personal data: people are found by their full 身份证号 only, as on the public
+        # search (cases.selectors.records.public_person_match_q).
         qs = qs.filter(
             (Q(subject__name__icontains=q) & ~Q(subject__kind="individual"))
             | Q(matter__icontains=q)
             | Q(subject__uscc=q.upper())
+            | public_person_match_q(q, prefix="subject__")
         )
     if type:
         qs = qs.filter(type=type)
@@ -167,3 +192,34 @@ def public_register(*, q: str = "", type: str = "", status: str = "") -> QuerySe
     elif status:
         qs = qs.filter(status=status)
     return qs.order_by("-signed_at", "-id")
+
+
+def follow_up_status(commitment: Commitment, *, today: dt.date | None = None) -> dict | None:
+    """容缺受理 on the commitment's page: the documents to follow, their date and what is left or overdue in
+    working days, what was handed in, and what the matter says follows lateness."""
+    if commitment.follow_due_date is None:
+        return None
+    from django.contrib.contenttypes.models import ContentType
+
+    from cases.models import Attachment
+    from workflows.calendar import get_calendar
+
+    today = today or timezone.localdate()
+    cal = get_calendar()
+    due = commitment.follow_due_date
+    matter = commitment.commitment_matter
+    return {
+        "documents": matter.follow_documents if matter else [],
+        "due_date": due,
+        "received_at": commitment.follow_received_at,
+        "remaining": cal.working_days_between(today, due) if today <= due else None,
+        "overdue": cal.working_days_between(due, today) if today > due else None,
+        "consequences": matter.follow_late_consequence_list if matter else [],
+        "files": list(
+            Attachment.objects.filter(
+                content_type=ContentType.objects.get_for_model(Commitment),
+                object_id=commitment.pk,
+                purpose=Attachment.Purpose.FOLLOW_UP,
+            ).order_by("uploaded_at", "pk")
+        ),
+    }

@@ -128,16 +128,27 @@ def _public_subjects() -> QuerySet[Subject]:
     return Subject.objects.filter(~Q(kind=SubjectKind.INDIVIDUAL) | Q(Exists(has_public_record)))
 
 
+def public_person_match_q(query: str, *, prefix: str = "") -> Q:
+    """Natural persons on the public site: found only by their full 18-digit 身份证号, never by name — the
+    person who knows the whole number is the person or someone it gave the number to, while a name search
+    would list strangers who share a name (个人信息保护法 Art 6: no more personal data than the purpose
+    needs). The public search and the public commitment register both use this rule."""
+    number = normalize_id_number(query)
+    if len(number) != 18:
+        return Q(pk__in=[])
+    return Q(**{f"{prefix}kind": SubjectKind.INDIVIDUAL, f"{prefix}id_number": number})
+
+
 def public_subject_search(*, query: str) -> QuerySet[Subject]:
-    """Search by name or by full 统一社会信用代码 (never by ID number: the public site does not match people
-    by identity number)."""
+    """Organisations by name or full 统一社会信用代码; natural persons only by full 身份证号
+    (public_person_match_q)."""
     query = (query or "").strip()
     if not query:
         return Subject.objects.none()
     code = normalize_uscc(query)
-    match = Q(uscc=code)
+    match = Q(uscc=code) | public_person_match_q(query)
     if len(query) >= PUBLIC_QUERY_MIN_LENGTH:
-        match |= Q(name__icontains=query)
+        match |= Q(name__icontains=query) & ~Q(kind=SubjectKind.INDIVIDUAL)
     public_records = CreditRecord.objects.filter(display_state__in=PUBLIC_STATES)
     return (
         _public_subjects()
@@ -170,3 +181,39 @@ def public_records_for_subject(*, subject: Subject) -> QuerySet[CreditRecord]:
         .select_related("provider")
         .order_by("-decision_date", "-pk")
     )
+
+
+# --- the subject's own 查询使用登记 ----------------------------------------------------------------------------
+PERSONAL_DATA_VIEW = "personal_data.view"
+
+
+def may_see_own_lookups(user, subject: Subject) -> bool:
+    """The subject itself sees who used its personal data: whoever acts for it (个人信息保护法 Art 44, 45;
+    河南省社会信用条例 Art 40), and the platform that keeps the register."""
+    return policy.can_apply_for(user, subject) or policy.is_platform(user)
+
+
+def personal_data_lookups_for_subject(*, user, subject: Subject) -> list[dict]:
+    """The 查询使用登记 entries about ``subject``: when, which organisation in which role, what, why."""
+    if not may_see_own_lookups(user, subject):
+        raise Http404
+    from cases.models import AuditEvent, Organisation, Role
+
+    events = list(
+        AuditEvent.objects.filter(
+            action=PERSONAL_DATA_VIEW, object_type=Subject._meta.label_lower, object_id=str(subject.pk)
+        ).order_by("-seq")[:500]
+    )
+    org_ids = {e.data.get("organisation") for e in events if e.data.get("organisation")}
+    names = dict(Organisation.objects.filter(pk__in=org_ids).values_list("pk", "name"))
+    roles = dict(Role.choices)
+    return [
+        {
+            "at": e.at,
+            "organisation": names.get(e.data.get("organisation"), ""),
+            "role": roles.get(e.data.get("role"), ""),
+            "field": e.data.get("field", "id_number"),
+            "reason": e.data.get("reason", ""),
+        }
+        for e in events
+    ]

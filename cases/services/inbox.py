@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from contextlib import ExitStack
-from functools import cache
+from functools import cache as memoise
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
@@ -33,6 +34,8 @@ from viewflow.workflow.status import STATUS
 
 from cases import policy
 from cases.models import Delegation, InboxItem, Organisation, User
+from cases.portable_sql import is_postgresql
+from cases.selectors.inbox import counts_version_key
 from cases.services.audit import audit_log
 from cases.task_permissions import task_permissions_of
 from workflows import engine
@@ -53,12 +56,12 @@ class InboxError(ValidationError):
 # --- keeping the table in step -------------------------------------------------------------------------------
 
 
-@cache
+@memoise
 def _procedure_of_flow() -> dict:
     return {import_string(p.flow_path): code for code, p in PROCEDURES.items() if p.flow_path}
 
 
-@cache
+@memoise
 def _organisation_ct_id() -> int:
     return ContentType.objects.get_for_model(Organisation).pk
 
@@ -102,13 +105,31 @@ def _current_clock(case_type, case_id, organisation_id) -> Q:
     )
 
 
+def _counts_changed(organisation_id) -> None:
+    """The organisation's cached inbox counts are out of date: now (this transaction sees its own change) and
+    again once it commits (a page that cached the counts in between read them without the change)."""
+    key = counts_version_key(organisation_id)
+
+    def bump():
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet
+            cache.set(key, 1, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
 def inbox_sync_task(*, task: Task) -> None:
     """Bring ``task``'s inbox row in step with the task (called on every save of a viewflow Task)."""
     if not _is_listed(task):
-        InboxItem.objects.filter(pk=task.pk).delete()
+        deleted = InboxItem.objects.filter(pk=task.pk).delete()[0]
+        if deleted and task.owner_permission_obj_pk:
+            _counts_changed(task.owner_permission_obj_pk)
         return
     # The common case — an owner changed on a listed task — is one UPDATE.
     if InboxItem.objects.filter(pk=task.pk).update(owner_id=task.owner_id):
+        _counts_changed(task.owner_permission_obj_pk)
         return
     process = task.process
     case = _case_of(process.artifact)
@@ -136,11 +157,22 @@ def inbox_sync_task(*, task: Task) -> None:
         due_at=clock["due_at"] if clock else None,
         provisional=clock["provisional"] if clock else False,
     )
+    _counts_changed(org_id)
 
 
 def inbox_sync_due(*, case_filter: Q) -> int:
     """Re-read the due moment of the inbox rows matching ``case_filter`` from their clocks (called when a
-    clock starts, pauses, resumes, is extended, stops or is recomputed). One UPDATE."""
+    clock starts, pauses, resumes, is extended, stops or is recomputed). On PostgreSQL one UPDATE; SQLite
+    (the embedded demo) cannot correlate the clock subquery with the row being updated, so it goes row by
+    row there (a case has one or two open tasks)."""
+    if not is_postgresql():
+        n = 0
+        for item in InboxItem.objects.filter(case_filter).only("pk", "case_type_id", "case_id", "organisation_id"):
+            clock = _current_clock(item.case_type_id, item.case_id, item.organisation_id).values(
+                "due_date", "due_at", "provisional"
+            ).first() or {"due_date": None, "due_at": None, "provisional": False}
+            n += InboxItem.objects.filter(pk=item.pk).update(**clock)
+        return n
     clock = _current_clock(OuterRef("case_type"), OuterRef("case_id"), OuterRef("organisation_id"))
     return InboxItem.objects.filter(case_filter).update(
         due_date=Subquery(clock.values("due_date")[:1]),
@@ -168,6 +200,8 @@ def inbox_rebuild() -> int:
     """Rebuild the whole table from viewflow's open tasks (after restoring a backup, or on first deployment
     with open cases). Idempotent."""
     with transaction.atomic():
+        for org_id in InboxItem.objects.values_list("organisation_id", flat=True).distinct():
+            _counts_changed(org_id)
         InboxItem.objects.all().delete()
         tasks = (
             Task.objects.filter(status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import CaseActivity, CreditRecord, DisplayState, Organisation, Role
 from cases.models.attachments import Attachment
+from cases.models.messages import MessageKind
 from cases.models.objection import (
     OBJECTABLE_FIELDS,
     ObjectionCase,
@@ -34,6 +35,7 @@ from cases.models.objection import (
 )
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
+from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import (
     record_clear_objection,
@@ -42,6 +44,7 @@ from cases.services.records import (
     record_update_fields,
 )
 from cases.services.sequences import sequence_next
+from cases.services.text import bounded
 from notices.models import Notice
 from notices.services import notice_request
 from workflows import engine, rules
@@ -241,7 +244,7 @@ def objection_file(
     _require(policy.can_apply_for(actor, subject, "objection"), _("您无权为该主体提出异议。"))
     if matter not in ObjectionMatter.values:
         raise ObjectionError(_("异议事项无效。"), code="bad_matter")
-    reason = (reason or "").strip()
+    reason = bounded(reason, label=_("理由"), error=ObjectionError)
     problems = []
     if not reason:
         problems.append(_("请说明异议理由。"))
@@ -362,7 +365,7 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
 
     The record carries the 异议标注 again while the review runs: the dispute is not over."""
     _require(policy.can_apply_for(actor, case.subject, "objection"), _("您无权为该主体申请复核。"))
-    reason = (reason or "").strip()
+    reason = bounded(reason, label=_("理由"), error=ObjectionError)
     if not reason:
         raise ObjectionError(_("请说明申请复核的理由。"), code="no_reason")
     now = timezone.now()
@@ -440,7 +443,7 @@ def objection_withdraw(*, actor, case: ObjectionCase, reason: str = "") -> Objec
     tracking number, limits and mark (the one-open-objection rule only counts open cases).
     """
     _require(policy.can_apply_for(actor, case.subject, "objection"), _("您无权撤回该异议。"))
-    reason = (reason or "").strip()
+    reason = bounded(reason, label=_("理由"), error=ObjectionError)
     # Process lock first, then the case row: the order of engine.complete_task (no deadlock with a step).
     with engine.process_locked(case):
         c = _lock(case)
@@ -491,7 +494,7 @@ def objection_send_check(*, actor, case: ObjectionCase, note: str = "") -> Objec
         c.send_check()
         now = timezone.now()
         c.route = ObjectionRoute.PROVIDER
-        c.check_note = (note or "").strip()
+        c.check_note = bounded(note, label=_("核查说明"), error=ObjectionError)
         c.check_sent_at = now
         c.save()
         platform = _clock(c, PLATFORM)
@@ -575,7 +578,7 @@ def objection_decide(
     _require(_may_decide(actor, case), _("您无权对该异议作出处理。"))
     if outcome not in ObjectionOutcome.values:
         raise ObjectionError(_("处理结果无效。"), code="bad_outcome")
-    reason = (reason or "").strip()
+    reason = bounded(reason, label=_("理由"), error=ObjectionError)
     if not reason:
         raise ObjectionError(_("请写明处理理由。"), code="no_reason")
     changes = {k: v for k, v in (changes or {}).items() if v is not None}
@@ -650,6 +653,7 @@ def objection_decide(
         )
         _sync_result(c, actor, now, record, applied)
         _audit(c, "decided", actor, outcome=outcome, changes=applied, record_state=record.display_state)
+        message_case_event(case=c, kind=MessageKind.DECIDED, actor=actor, detail=c.get_outcome_display())
         return c
 
     return engine.complete_task(case=case, node=_node_for(case), user=actor, action=action)
@@ -705,7 +709,7 @@ def objection_pause(
     _require(_may_pause(actor, case), _("您无权暂停该异议的办理时限。"))
     if reason_code not in PAUSE_REASONS:
         raise ObjectionError(_("只有检验、检测、检疫、鉴定或者专家评审的时间不计入办理时间。"), code="bad_reason")
-    reason = (reason or "").strip()
+    reason = bounded(reason, label=_("理由"), error=ObjectionError)
     if not reason:
         raise ObjectionError(_("请写明暂停计时的具体事由。"), code="no_reason")
     with engine.process_locked(case):

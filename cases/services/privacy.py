@@ -9,12 +9,48 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from cases import policy
 from cases.models import Subject
 from cases.services.audit import audit_log
 
 PERSONAL_DATA_VIEW = "personal_data.view"
+
+
+def personal_data_lookup_log(*, actor, subject: Subject, reason, field: str = "id_number", **params) -> None:
+    """Register a use of ``subject``'s personal data that is not a reveal on its page (a full ID number typed
+    on a desk form and matched, a staff download of its materials): the same 查询使用登记 entry. The reason is
+    stored in Chinese, the legal original, whatever language the officer uses."""
+    with translation.override("zh-hans"):
+        reason = str(reason) % params if params else str(reason)
+    audit_log(
+        actor=actor,
+        action=PERSONAL_DATA_VIEW,
+        obj=subject,
+        data={
+            "field": field,
+            "role": getattr(actor, "role", ""),
+            "organisation": getattr(actor, "organisation_id", None),
+            "reason": str(reason).strip()[:200],
+        },
+    )
+
+
+def attachment_download_register(*, actor, case, attachment) -> None:
+    """A staff member downloading a case's materials (IDs, licences, proofs: personal data) is a 查询使用登记
+    entry about the case's subject; the applicant downloading its own materials is not."""
+    if not policy.is_staff_member(actor):
+        return
+    personal_data_lookup_log(
+        actor=actor,
+        subject=case.subject,
+        field="attachment",
+        reason=_("下载办件材料：%(name)s（%(number)s）"),
+        name=attachment.original_name,
+        number=case.tracking_number or "-",
+    )
 
 
 def subject_id_number_reveal(*, actor, subject: Subject, reason: str = "") -> str:

@@ -42,6 +42,7 @@ from cases.services.outbox import outbox_enqueue
 from cases.services.records import record_create, record_repair
 from cases.services.sequences import sequence_next
 from cases.services.submissions import submission_claim, submission_done
+from cases.services.text import bounded
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
@@ -280,6 +281,8 @@ def rectification_intake(
     # Order 802 Art 25 applies to complaints about payments owed to SMEs (拖欠账款).
     if sme_payment and source != LeadSource.ARREARS:
         raise RectificationError(_("只有拖欠账款投诉适用中小企业款项支付投诉时限。"), code="sme_not_arrears")
+    summary = bounded(summary, label=_("事项"), limit=200, error=RectificationError)
+    facts = bounded(facts, label=_("事实和理由"), error=RectificationError)
     now = received_at or timezone.now()
     with transaction.atomic():
         # The same intake form sent twice (double click, two tabs) makes one case: AlreadySubmitted.
@@ -405,7 +408,7 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
         _require(may_record_verification(actor, case), _("您无权录入核实认定结果。"))
         if case.state != RectificationState.VERIFYING:
             raise RectificationError(_("该线索不在核实认定环节。"), code="not_verifying")
-        case.verification_reason = reason.strip()
+        case.verification_reason = bounded(reason, label=_("事实和理由"), error=RectificationError)
         case.verified_at = now
         if not substantiated:
             case.reject()
@@ -433,7 +436,7 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
             raise RectificationError(_("整改期限必须晚于今天。"), code="bad_deadline")
         case.substantiate()
         case.deadline = deadline
-        case.requirements = requirements.strip()
+        case.requirements = bounded(requirements, label=_("整改要求"), error=RectificationError)
         record = record_create(
             actor=actor,
             subject=case.subject,
@@ -541,7 +544,9 @@ def _file_report(actor, case, kind, text, evidence):
     expected, refused, code = _REPORT_STATES[kind]
     if case.state != expected:
         raise RectificationError(refused, code=code)
-    report = RectificationReport.objects.create(case=case, kind=kind, text=text.strip(), submitted_by=actor)
+    report = RectificationReport.objects.create(
+        case=case, kind=kind, text=bounded(text, label=_("报送内容"), error=RectificationError), submitted_by=actor
+    )
     _attach_evidence(actor, report, evidence)
     return case, report
 
@@ -681,7 +686,7 @@ def rectification_confirm_refusal(*, actor, case: RectificationCase, reason: str
         if case.state not in RECTIFICATION_STATES:
             raise RectificationError(_("只有整改中的案件可以认定拒不整改。"), code="not_rectifying")
         case.confirm_refusal()
-        case.refusal_reason = reason.strip()
+        case.refusal_reason = bounded(reason, label=_("拒不整改的事实"), error=RectificationError)
         case.consequence_codes = codes
         case.consequences = "；".join(consequence_lines(codes))
         case.closed_at = now

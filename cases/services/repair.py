@@ -41,6 +41,7 @@ from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import add_months, applicable_minimum, record_repair, record_restore_display
 from cases.services.sequences import sequence_next
+from cases.services.text import bounded
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import get_calendar
@@ -272,7 +273,7 @@ def repair_draft_save(
                 raise RepairError(_("申请已提交，不能再修改草稿。"), code="not_draft")
         application.contact_name = contact_name.strip()
         application.contact_phone = contact_phone.strip()
-        application.statement = statement.strip()
+        application.statement = bounded(statement, label=_("整改及履行情况说明"), error=RepairError)
         application.by_agent = by_agent
         application.save()
         _audit(application, "draft_saved", actor, record=record.pk)
@@ -560,7 +561,7 @@ def repair_refuse(*, actor, application: RepairApplication, reason: str) -> Repa
     def action():
         app = _lock(application)
         app.refuse()
-        app.refusal_reason = reason.strip()
+        app.refusal_reason = bounded(reason, label=_("理由"), error=RepairError)
         app.closed_at = timezone.now()
         app.save()
         _stop_all_clocks(app, actor, _("不予受理"))
@@ -588,7 +589,7 @@ def repair_request_supplement(
     second request on the same case is refused — unless the department's leader signs it with a reason (e.g.
     a supplied document turned out forged), which is audited and printed on the notice.
     """
-    note = missing.strip()
+    note = bounded(missing, label=_("需补正的材料"), error=RepairError)
     codes = list(dict.fromkeys(items))
     catalogue = {m.code: m for m in repair_materials(record=application.record, application=application)}
     unknown = [c for c in codes if c not in catalogue]
@@ -691,7 +692,7 @@ def repair_propose(
         app = _lock(application)
         app.propose()
         app.proposal = proposal
-        app.proposal_reason = reason.strip()
+        app.proposal_reason = bounded(reason, label=_("理由"), error=RepairError)
         app.proposal_days = days if proposal == Proposal.EXTEND else None
         app.proposed_by = actor
         app.save()
@@ -821,7 +822,7 @@ def repair_revoke(*, actor, application: RepairApplication, reason: str) -> Repa
         if app.state != RepairState.APPROVED:
             raise RepairError(_("只有已准予的信用修复可以撤销。"), code="not_approved")
         app.revoke()
-        app.revocation_reason = reason.strip()
+        app.revocation_reason = bounded(reason, label=_("理由"), error=RepairError)
         app.save()
         record = CreditRecord.objects.get(pk=app.record_id)
         record_restore_display(
@@ -894,6 +895,7 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
 def records_expire_due(*, today: dt.date | None = None) -> int:
     """Automatic expiry: the maximum display period ended and obligations are performed → display stops
     without any application (PROCEDURES.md §1; Henan Art 19)."""
+    from cases.services.disclosure import record_report_expiry
     from cases.services.records import record_expire
 
     today = today or timezone.localdate()
@@ -903,8 +905,12 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
     ).values_list("pk", flat=True)
     for pk in candidates:
         record = CreditRecord.objects.get(pk=pk)
+        reason = _("最长公示期届满，自动停止公示")
         try:
-            record_expire(actor=None, record=record, reason=_("最长公示期届满，自动停止公示"), today=today)
+            with transaction.atomic():
+                expired = record_expire(actor=None, record=record, reason=reason, today=today)
+                # The platform stops showing it too: reported within 1 working day (Henan Art 42).
+                record_report_expiry(record=expired, actor="system:expiry", reason=str(reason))
         except ValidationError:
             # Obligations not performed and under 5 years, or still on the serious-dishonesty list: the
             # record stays (Henan Art 19 ¶2–3).

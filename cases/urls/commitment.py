@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.my_list, name="commitment_my_list"),
     path("sign/<int:matter_pk>/", views.sign, name="commitment_sign"),
     path("<int:pk>/", views.detail, name="commitment_detail"),
+    path("<int:pk>/follow-up/", views.follow_up_upload, name="commitment_follow_up"),
     path("<int:pk>/<slug:step>/", views.commitment_act, name="commitment_act"),
     path(
         "<int:pk>/verifications/<int:verification_pk>/statement/",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("subjects/", views.subject_list, name="subject_list"),
     path("subjects/<int:pk>/", views.subject_detail, name="subject_detail"),
     path("subjects/<int:pk>/reveal-id/", views.subject_reveal_id, name="subject_reveal_id"),
+    path("subjects/<int:pk>/lookups/", views.subject_lookups, name="subject_lookups"),
     path("records/", views.record_list, name="record_list"),
     path("records/<int:pk>/", views.record_detail, name="record_detail"),
 ]

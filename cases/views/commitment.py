@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import policy
 from cases.forms.commitment import (
     BreachDecisionForm,
+    FollowUpForm,
     ImportForm,
     OutcomeForm,
     RegisterForm,
@@ -29,6 +30,7 @@ from cases.forms.commitment import (
 from cases.models import Commitment, CommitmentImport, CommitmentType, Subject
 from cases.selectors import commitment as sel
 from cases.services.commitment import bulk_import as imp
+from cases.services.commitment import follow_up as follow_up_svc
 from cases.services.commitment import lifecycle as svc
 from cases.services.submissions import AlreadySubmitted
 from config.input_guard import BadInput, parse_json, refusal
@@ -116,7 +118,7 @@ def _notices_of(obj):
     return Notice.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk).order_by("pk")
 
 
-def _detail_page(request, commitment, *, review_form=None, statement_form=None, status=200):
+def _detail_page(request, commitment, *, review_form=None, statement_form=None, follow_up_form=None, status=200):
     department = (
         policy.is_department(request.user) and policy.acting_organisation_id(request.user) == commitment.department_id
     )
@@ -132,6 +134,8 @@ def _detail_page(request, commitment, *, review_form=None, statement_form=None, 
             "statement_form": statement_form or StatementForm(),
             "may_state": policy.is_applicant(request.user)
             and policy.can_apply_for(request.user, commitment.subject, "commitment"),
+            "follow_up_form": follow_up_form or FollowUpForm(),
+            "follow_up": sel.follow_up_status(commitment),
         },
         status=status,
     )
@@ -327,7 +331,7 @@ def register(request):
     if not policy.is_department(request.user):
         raise PermissionDenied(_("只有行业主管部门可以登记承诺。"))
     org_id = policy.acting_organisation_id(request.user)
-    form = RegisterForm(request.POST or None, department_id=org_id)
+    form = RegisterForm(request.POST or None, department_id=org_id, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             commitment = svc.commitment_register(
@@ -489,3 +493,22 @@ def verification_statement(request, pk: int, verification_pk: int):
             messages.success(request, _("陈述、申辩意见已提交。"))
             return redirect("commitment_detail", pk=commitment.pk)
     return _detail_page(request, commitment, statement_form=form, status=400)
+
+
+@login_required
+@require_POST
+def follow_up_upload(request, pk: int):
+    """容缺受理: the applicant hands in the documents to follow from the commitment's page."""
+    commitment = sel.commitment_for(request.user, pk)
+    form = FollowUpForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            follow_up_svc.commitment_follow_documents_upload(
+                actor=request.user, commitment=commitment, uploads=form.cleaned_data["files"]
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, _("后补材料已提交。"))
+            return redirect("commitment_detail", pk=commitment.pk)
+    return _detail_page(request, commitment, follow_up_form=form, status=400)

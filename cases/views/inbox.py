@@ -45,8 +45,12 @@ def _inbox_page(request, *, status=200, error="", assign_form=None, bulk_form=No
     filters = _filters(form)
     delegators = sel.delegators_of(user)
     counts = sel.inbox_counts_for_user(user=user, delegators=delegators)
-    items = sel.inbox_items_for_user(user=user, filters=filters)
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = sel.inbox_items_for_user(user=user, filters=filters, delegators=delegators)
+    paginator = Paginator(items, PAGE_SIZE)
+    known = sel.inbox_total_from_counts(counts, filters)
+    if known is not None:
+        paginator.count = known  # the grouped counts already hold it: no COUNT over the organisation's tasks
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = sel.with_countdown(page.object_list, user=user, delegators=delegators)
     colleagues = sel.assignable_colleagues(user=user)
     leader = policy.can_assign_tasks(user)

@@ -32,6 +32,7 @@ from cases.models.objection import ObjectionState
 from cases.selectors import objection as sel
 from cases.selectors.records import record_get_for_user
 from cases.services import objection as svc
+from cases.services.privacy import attachment_download_register
 from workflows import engine
 
 PAGE_SIZE = 25
@@ -180,6 +181,7 @@ def attachment_download(request, pk: int, attachment_pk: int):
     attachment = sel.attachments_for_case(user=request.user, case=case).filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404
+    attachment_download_register(actor=request.user, case=case, attachment=attachment)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cases import policy
+from cases.forms.disclosure import RecordRevokeForm
 from cases.forms.records import PublicSearchForm, RecordFilterForm, RevealIdForm, SubjectSearchForm
 from cases.models import DisplayState
+from cases.selectors import disclosure as disclosure_selectors
 from cases.selectors import records as selectors
 from cases.selectors.inbox import personal_numbers
 from cases.services.privacy import subject_id_number_reveal
@@ -95,6 +97,7 @@ def _subject_detail(request, subject, *, revealed_id: str = "", reveal_form=None
             "can_unmask": policy.can_unmask(user, subject),
             "reveal_form": reveal_form or RevealIdForm(reason_required=not policy.is_applicant(user)),
             "revealed_id": revealed_id,
+            "may_see_lookups": selectors.may_see_own_lookups(user, subject),
         },
         status=status,
     )
@@ -104,6 +107,14 @@ def _subject_detail(request, subject, *, revealed_id: str = "", reveal_form=None
 def subject_detail(request, pk: int):
     subject = selectors.subject_get_for_user(user=request.user, pk=pk)
     return _subject_detail(request, subject)
+
+
+@login_required
+def subject_lookups(request, pk: int):
+    """查询使用登记 about this subject: who looked up its full ID number or downloaded its materials."""
+    subject = selectors.subject_get_for_user(user=request.user, pk=pk)
+    lookups = selectors.personal_data_lookups_for_subject(user=request.user, subject=subject)
+    return render(request, "cases/subject_lookups.html", {"subject": subject, "lookups": lookups})
 
 
 @login_required
@@ -138,4 +149,19 @@ def record_list(request):
 @login_required
 def record_detail(request, pk: int):
     record = selectors.record_get_for_user(user=request.user, pk=pk)
-    return render(request, "cases/record_detail.html", {"record": record, "changes": record.changes.all()})
+    user = request.user
+    own = policy.is_department(user) and record.provider_id == policy.acting_organisation_id(user)
+    return render(
+        request,
+        "cases/record_detail.html",
+        {
+            "record": record,
+            "changes": record.changes.all(),
+            # Reporting limits are the staff's business; the applicant sees the record itself.
+            "disclosure_clocks": disclosure_selectors.record_clocks(record=record)
+            if policy.is_staff_member(user)
+            else [],
+            "can_correct": own,
+            "revoke_form": RecordRevokeForm() if own else None,
+        },
+    )

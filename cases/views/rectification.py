@@ -19,6 +19,7 @@ from cases.selectors import rectification as sel
 from cases.selectors import supervision as sup
 from cases.services import escalation
 from cases.services import rectification as svc
+from cases.services.privacy import attachment_download_register
 from cases.services.submissions import AlreadySubmitted
 from workflows import engine
 from workflows.selectors import clock_status
@@ -42,7 +43,14 @@ def case_list(request):
     return render(
         request,
         "rectification/list.html",
-        {"form": form, "page": page, "cases": page.object_list, "may_supervise": sup.may_supervise(request.user)},
+        {
+            "form": form,
+            "page": page,
+            "cases": page.object_list,
+            "may_supervise": sup.may_supervise(request.user),
+            # Only those who may register a lead are offered the link (the intake page answers 403 to others).
+            "may_intake": policy.is_applicant(request.user) or policy.is_platform(request.user),
+        },
     )
 
 
@@ -166,6 +174,7 @@ def attachment_download(request, pk: int, attachment_pk: int):
     attachment = sel.report_attachments_of(case).filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404
+    attachment_download_register(actor=request.user, case=case, attachment=attachment)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -36,6 +36,7 @@ from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposa
 from cases.selectors import repair as sel
 from cases.selectors.records import record_get_for_user
 from cases.services import repair as svc
+from cases.services.privacy import attachment_download_register
 from workflows import engine
 
 PAGE_SIZE = 25
@@ -318,6 +319,8 @@ def chase(request, pk: int):
 def attachment_download(request, pk: int, attachment_pk: int):
     """Materials are served only here, after the permission check, never from a public media URL."""
     attachment = sel.attachment_get_for_user(user=request.user, case_pk=pk, pk=attachment_pk)
+    case = sel.repair_get_for_user(user=request.user, pk=pk)
+    attachment_download_register(actor=request.user, case=case, attachment=attachment)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0016_audit_events_append_only_trigger'),
+        ('cases', '0019_audit_events_append_only_trigger'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('notices', '0003_organisation_addressee_and_receipt'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

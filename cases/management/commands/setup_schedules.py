@@ -49,6 +49,13 @@ SCHEDULES: list[ScheduleSpec] = [
         Schedule.CRON,
         cron="30 0 * * *",
     ),
+    # 容缺受理: documents to follow that were due yesterday become the department's task in the morning.
+    ScheduleSpec(
+        "commitment-follow-up-lateness",
+        "cases.tasks.commitment_follow_up_lateness_task",
+        Schedule.CRON,
+        cron="35 0 * * *",
+    ),
     # Escalation ladder over every registered procedure's legal clocks (PROCEDURES.md §4): a deadline ends at
     # 24:00, so the first run after midnight fires 督办 on its day; hourly runs catch up after downtime.
     ScheduleSpec("escalation-sweep", "cases.tasks.escalation_sweep_task", Schedule.CRON, cron="10 * * * *"),

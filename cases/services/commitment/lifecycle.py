@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases import policy
 from cases.models import (
@@ -29,6 +30,7 @@ from cases.models import (
     DecisionRevocation,
     Role,
     Subject,
+    SubjectKind,
     VerificationState,
 )
 from cases.models.commitment import SIMPLIFIED_TYPES
@@ -37,8 +39,10 @@ from cases.models.repair import RepairState
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
+from cases.services.privacy import personal_data_lookup_log
 from cases.services.records import record_create
 from cases.services.submissions import submission_claim, submission_done
+from cases.services.text import bounded
 from notices.services import notice_request
 from workflows import engine, rules
 from workflows.calendar import LEGAL_TZ, get_calendar, local_date
@@ -366,6 +370,11 @@ def commitment_register(
     with transaction.atomic():
         Subject.objects.select_for_update().filter(pk=subject.pk).first()
         claim = submission_claim(actor=actor, purpose="commitment.register", token=form_token)
+        if subject.kind == SubjectKind.INDIVIDUAL:
+            # The officer typed a person's full 身份证号 and the system named the person: a 查询使用登记 entry.
+            personal_data_lookup_log(
+                actor=actor, subject=subject, reason=gettext_lazy("登记信用承诺：%(matter)s"), matter=matter.title
+            )
         commitment = _create(
             actor=actor,
             matter=matter,
@@ -477,7 +486,7 @@ def verification_record(
     _require(policy.can_handle_case(actor, verification), _("您无权办理该核查。"))
     if outcome not in OUTCOMES:
         raise CommitmentError(_("核查结果无效。"), code="bad_outcome")
-    finding = (finding or "").strip()
+    finding = bounded(finding, label=_("核查意见"), error=CommitmentError)
     if outcome != VerificationState.KEPT and not finding:
         raise CommitmentError(_("认定违诺或虚假承诺须写明理由。"), code="no_reason")
     if outcome != VerificationState.KEPT and not evidence:
@@ -570,7 +579,7 @@ def verification_statement(
     *, actor, verification: CommitmentVerification, text: str, files=()
 ) -> CommitmentVerification:
     """陈述、申辩: the subject answers the proposed finding online, once, within the hearing period."""
-    text = (text or "").strip()
+    text = bounded(text, label=_("陈述、申辩意见"), error=CommitmentError)
     if not text:
         raise CommitmentError(_("请填写陈述、申辩意见。"), code="no_statement")
     now = timezone.now()
@@ -636,7 +645,7 @@ def _decide_after_hearing(*, actor, verification, outcome: str, reasons: str) ->
         )
     if outcome == VerificationState.FALSE and v.proposed_outcome != VerificationState.FALSE:
         raise CommitmentError(_("不得因当事人陈述、申辩而作出更重的认定。"), code="heavier")
-    v.decision_reasons = reasons.strip()
+    v.decision_reasons = bounded(reasons, label=_("决定理由"), error=CommitmentError)
     _stop_clocks(v, HEARING_PURPOSE, actor, now, _("陈述申辩期满"))
     return _decide(actor=actor, v=v, outcome=outcome, now=now)
 
@@ -831,7 +840,7 @@ def _revocation_decide(*, actor, revocation: DecisionRevocation, revoked: bool, 
         r.revoke()
     else:
         r.keep()
-    r.outcome_note, r.closed_at = note.strip(), now
+    r.outcome_note, r.closed_at = bounded(note, label=_("办理结果"), error=CommitmentError), now
     r.save()
     for clock in Clock.objects.filter(
         content_type__model="decisionrevocation", object_id=r.pk, stopped_at__isnull=True

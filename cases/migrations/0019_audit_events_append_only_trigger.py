@@ -52,6 +52,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0015_merge_front_door_ratings_contact")]
+    dependencies = [("cases", "0018_merge_inbox_intake")]
 
     operations = [migrations.RunPython(forward, backward)]

@@ -1,0 +1,111 @@
+"""Public lateness statistics (the Alaveteli/Froide practice: publish how each authority keeps its limits).
+
+Per organisation and procedure: how many legal limits it finished (a decision, a check, a plan — each step the
+law times), the share finished within the limit, and the median working days taken. Built from the same
+aggregate the supervisor's dashboard uses for 办理用时: the legal clocks of every registered procedure that
+have ended. Only organisations and counts leave this module: no case, subject or person.
+
+The database groups the ended clocks by (organisation, procedure, start day, end day); working days between
+two days come from the calendar's precomputed table, so the cost grows with the number of distinct day pairs,
+not with the number of cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+
+from cases.models import Organisation
+from workflows.calendar import LEGAL_TZ, get_calendar
+from workflows.models import Clock
+from workflows.procedures import PROCEDURES
+
+
+@dataclass
+class StatRow:
+    organisation: str
+    kind: str
+    procedure: str
+    procedure_label: str
+    decided: int = 0
+    within_limit: int = 0
+    histogram: dict[int, int] = field(default_factory=dict)  # working days taken → count
+
+    @property
+    def within_share(self) -> float | None:
+        return round(100 * self.within_limit / self.decided, 1) if self.decided else None
+
+    @property
+    def median_working_days(self) -> float | None:
+        return _median(self.histogram)
+
+    def as_list(self) -> list:
+        return [self.organisation, self.procedure_label, self.decided, self.within_share, self.median_working_days]
+
+
+def _median(histogram: dict[int, int]) -> float | None:
+    total = sum(histogram.values())
+    if not total:
+        return None
+    lower_rank, upper_rank = (total - 1) // 2, total // 2
+    seen, lower = 0, None
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if lower is None and seen > lower_rank:
+            lower = value
+        if seen > upper_rank:
+            return (lower + value) / 2
+    return float(lower)
+
+
+def lateness_statistics(*, since: dt.date | None = None) -> list[StatRow]:
+    """One row per organisation and procedure with at least one ended legal limit (optionally only the
+    limits that ended on or after ``since``)."""
+    cal = get_calendar()
+    cts = {ContentType.objects.get_for_model(p.model).pk: p for p in PROCEDURES.values() if p.clock_purposes}
+    purposes = [purpose for p in cts.values() for purpose in p.clock_purposes]
+    qs = Clock.objects.filter(
+        kind=Clock.Kind.LEGAL,
+        stopped_at__isnull=False,
+        organisation__isnull=False,
+        purpose__in=purposes,
+        content_type_id__in=list(cts),
+    )
+    if since is not None:
+        qs = qs.filter(stopped_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=LEGAL_TZ))
+    grouped = (
+        qs.annotate(end_day=TruncDate("stopped_at", tzinfo=LEGAL_TZ))
+        .values("organisation_id", "content_type_id", "start_date", "end_day")
+        .annotate(n=Count("pk"), on_time=Count("pk", filter=Q(due_at__isnull=True) | Q(stopped_at__lte=F("due_at"))))
+        .order_by()
+    )
+    orgs = {o.pk: o for o in Organisation.objects.all()}
+    rows: dict[tuple[int, int], StatRow] = {}
+    for g in grouped:
+        procedure = cts[g["content_type_id"]]
+        org = orgs[g["organisation_id"]]
+        row = rows.setdefault(
+            (org.pk, g["content_type_id"]),
+            StatRow(org.name, org.get_kind_display(), procedure.code, str(procedure.label)),
+        )
+        row.decided += g["n"]
+        row.within_limit += g["on_time"]
+        taken = max(0, cal.working_days_between(g["start_date"], g["end_day"])) if g["end_day"] else 0
+        row.histogram[taken] = row.histogram.get(taken, 0) + g["n"]
+    return sorted(rows.values(), key=lambda r: (r.procedure, -r.decided, r.organisation))
+
+
+def statistics_totals(rows: list[StatRow]) -> list[StatRow]:
+    """Per procedure, every organisation together."""
+    totals: dict[str, StatRow] = {}
+    for r in rows:
+        t = totals.setdefault(r.procedure, StatRow("", "", r.procedure, r.procedure_label))
+        t.decided += r.decided
+        t.within_limit += r.within_limit
+        for value, n in r.histogram.items():
+            t.histogram[value] = t.histogram.get(value, 0) + n
+    return list(totals.values())

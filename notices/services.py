@@ -85,7 +85,7 @@ def issuer_contact(issuer: Organisation) -> dict:
     }
 
 
-@transaction.atomic
+# Atomic without a savepoint of its own: the body runs in ``transaction.atomic(savepoint=False)`` (issue 15).
 def notice_request(
     *,
     case: models.Model,

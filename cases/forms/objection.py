@@ -44,8 +44,15 @@ class ObjectionForm(forms.Form):
     evidence = forms.FileField(label=_("证明材料"), help_text=_("PDF、JPEG或PNG格式。"))
     evidence2 = forms.FileField(label=_("其他证明材料"), required=False)
 
-    def __init__(self, *args, record=None, **kwargs):
+    def __init__(self, *args, record=None, materials=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # The evidence upload as the rule set's materials list (workflows.rules ``materials.objection``) says.
+        for material in materials:
+            if material.source == "upload" and material.upload == "evidence":
+                field = self.fields["evidence"]
+                field.label = material.label
+                field.required = material.when == "always"
+                field.help_text = " ".join(filter(None, [material.explanation, str(_("PDF、JPEG或PNG格式。"))]))
         # One optional input per field: what the applicant says the value should be (blank = not disputed).
         for name in OBJECTABLE_FIELDS:
             current = record._meta.get_field(name).value_to_string(record) if record is not None else ""

@@ -300,6 +300,16 @@ class TestNoDeveloperAnnotations:
             shown = rules.public_citation(citation)
             assert shown and not [mark for mark in DEVELOPER_MARKS if mark in shown], citation
 
+    def test_the_public_guides_show_citations_without_annotations(self, client, rule_sets):
+        from django.urls import reverse
+
+        from cases.selectors import guide
+
+        for matter in guide.matter_list():
+            page = client.get(reverse("guide_matter", args=[matter.procedure, matter.kind])).content.decode()
+            assert "法律依据" in page
+            assert not [mark for mark in DEVELOPER_MARKS if mark in page], matter.code
+
     def test_a_notice_prints_its_basis_without_tags(self, record, market_bureau, enterprise, handler):
         notice = notice_request(
             case=record,

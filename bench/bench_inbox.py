@@ -219,10 +219,19 @@ def measure(made: dict, requests: int) -> dict:
             "AND i.tracking_number = %(number)s",
         ),
     }
-    results = {"open_tasks": None, "goal_ms": GOAL_MS, "goal_queries": GOAL_QUERIES, "pages": {}}
+    # The machine's load when measured: the times mean little without it (the ratio to raw SQL means more).
+    results = {
+        "open_tasks": None,
+        "goal_ms": GOAL_MS,
+        "goal_queries": GOAL_QUERIES,
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+        "pages": {},
+    }
     from cases.models import InboxItem
 
     results["open_tasks"] = InboxItem.objects.count()
+    print(f"load average {results['load_average_1min']} on {results['cpus']} CPUs")
     print(f"\n{'page':<16}{'queries':>8}{'p50 ms':>9}{'p95 ms':>9}{'raw p95 ms':>12}{'ratio':>8}{'rows':>6}")
     for name, (query, extra) in pages.items():
         p = {**params, "number": made["sample_number"]}

@@ -35,7 +35,14 @@ def inbox(request):
     return render(
         request,
         "notices/inbox.html",
-        {"notices": page.object_list, "page": page, "box": box, "staff": staff, "unread": request.GET.get("unread")},
+        {
+            "notices": page.object_list,
+            "page": page,
+            "box": box,
+            "staff": staff,
+            "unread": request.GET.get("unread"),
+            "organisation_unread": selectors.unread_count_for_organisation(user=request.user) if staff else 0,
+        },
     )
 
 

@@ -49,6 +49,7 @@ def test_a_late_department_receives_its_supervision_notice_in_its_own_inbox(
     # The department's inbox (收文) lists it, unread.
     inbox = login(handler).get("/notices/").content.decode()
     assert notice.number in inbox and "未签收" in inbox
+    assert "送达本机构尚未签收的文书：1 件" in inbox
     # The applicant and another department never see it.
     assert notice.number not in login(applicant).get("/notices/").content.decode()
     assert login(other_handler).get(f"/notices/{notice.pk}/").status_code == 404

@@ -207,10 +207,13 @@ def test_handler_cannot_sign_off(submitted, handler):
 
 
 def test_early_application_is_explained(travel, applicant, enterprise, market_bureau, rule_sets):
+    # Decided after the 2026-04-01 switch, so the record's own minimum applies (before it, 从旧兼从轻 could
+    # shorten it: tests/test_legal_findings.py).
     record = CreditRecordFactory(
         subject=enterprise,
         provider=market_bureau,
-        decision_date=dt.date(2026, 3, 5),
+        decision_date=dt.date(2026, 5, 5),
+        publication_date=dt.date(2026, 5, 8),
         display_min_until=dt.date(2099, 6, 5),
         display_max_until=dt.date(2099, 12, 5),
     )

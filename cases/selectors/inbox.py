@@ -97,7 +97,9 @@ def _search_q(text: str) -> Q:
     return Q(tracking_number=text.upper())
 
 
-def inbox_items_for_user(*, user, filters: InboxFilters = InboxFilters(), now: dt.datetime | None = None):
+def inbox_items_for_user(
+    *, user, filters: InboxFilters = InboxFilters(), delegators: list[int] | None = None, now: dt.datetime | None = None
+):
     """The user's inbox, filtered, the nearest legal deadline first (tasks without a running clock last)."""
     now = now or timezone.now()
     qs = InboxItem.objects.filter(_scope_q(user))
@@ -108,7 +110,7 @@ def inbox_items_for_user(*, user, filters: InboxFilters = InboxFilters(), now: d
     if filters.overdue:
         qs = qs.filter(due_at__lt=now)
     if filters.who == WHO_MINE:
-        qs = qs.filter(_mine_q(user, delegators_of(user)))
+        qs = qs.filter(_mine_q(user, delegators_of(user) if delegators is None else delegators))
     elif filters.who == WHO_UNASSIGNED:
         qs = qs.filter(owner__isnull=True)
     if filters.q:

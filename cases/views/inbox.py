@@ -45,7 +45,7 @@ def _inbox_page(request, *, status=200, error="", assign_form=None, bulk_form=No
     filters = _filters(form)
     delegators = sel.delegators_of(user)
     counts = sel.inbox_counts_for_user(user=user, delegators=delegators)
-    items = sel.inbox_items_for_user(user=user, filters=filters)
+    items = sel.inbox_items_for_user(user=user, filters=filters, delegators=delegators)
     paginator = Paginator(items, PAGE_SIZE)
     known = sel.inbox_total_from_counts(counts, filters)
     if known is not None:

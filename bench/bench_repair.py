@@ -5,7 +5,12 @@ One application is: draft → attach (one PDF proof) → sign the commitment →
 event. Measured: applications per second from the first step to the decision notice queued (each step its
 own committed transaction, as from the web), and the SQL queries and time of each step.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/casework_bench .venv/bin/python bench/bench_repair.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/casework_bench .venv/bin/python bench/bench_repair.py \
+        --cases 200 --json
+
+In the same run: the raw-SQL floor of the same case (bench/floor.py: the same legal writes in plain SQL) and
+the throughput with 1 and 4 processes running cases at once (--processes), so the ratios floor_ratio and
+scaling_4_over_1 come from one machine state.
 
 Notice rendering is not in the timed path: requesting a notice inserts its row, and the job that renders it is
 replaced by a no-op here (bench/bench_notices.py measures rendering and the django-q2 cluster). Uploads go to
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shutil
+import statistics
 import sys
 import uuid
 from pathlib import Path
@@ -34,21 +40,152 @@ STEPS = ["draft", "attach", "sign", "submit", "accept", "propose", "signoff"]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--applications", type=int, default=200, help="applications in the timed run")
+    parser.add_argument("--applications", "--cases", type=int, default=200, help="cases in the timed run")
     parser.add_argument("--counted", type=int, default=5, help="applications whose queries are counted")
+    parser.add_argument("--processes", default="1,4", help="process counts for the scaling run (e.g. 1,4; 0 = skip)")
+    parser.add_argument("--json", action="store_true", help="write bench/results/<stamp>/repair.json")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     storage_root = steps.setup_procedure_bench("bench-repair-")
     if storage_root is None:
         return 2
     try:
+        if args.worker:
+            return scaling_worker(args.applications)
         made = setup_data(args.applications + args.counted + 1)
         records = iter(made["records"])
         one_application(made, next(records))  # warm-up: caches (content types, rule sets, calendar), imports
         timed(made, [next(records) for _ in range(args.applications)])
         counted(made, [next(records) for _ in range(args.counted)])
+        figures = made["figures"]
+        figures.update(floor(args.applications, args.counted))
+        figures["floor_ratio"] = round(figures["cases_per_s"] / figures["floor_cases_per_s"], 3)
+        print(
+            f"raw-SQL floor: {figures['floor_cases_per_s']:.1f} cases/s, {figures['floor_queries_per_case']} statements"
+            f" per case; ours/floor = {figures['floor_ratio']:.2f}"
+        )
+        counts = [int(n) for n in args.processes.split(",") if int(n) > 0]
+        if counts:
+            figures.update(scaling(counts, max(20, args.applications // 2)))
+        if args.json:
+            steps.write_json("repair", figures)
     finally:
         shutil.rmtree(storage_root, ignore_errors=True)
+    return 0
+
+
+def floor(n: int, n_counted: int) -> dict:
+    """The raw-SQL floor (bench/floor.py), same run, same database."""
+    import time
+
+    import floor as raw
+    from django.db import connection
+
+    conn = raw.connect(connection.settings_dict)
+    try:
+        raw.create_tables(conn)
+        raw.one_case(conn, 0)  # warm-up
+        start = time.perf_counter()
+        for i in range(n):
+            raw.one_case(conn, i)
+        elapsed = time.perf_counter() - start
+        statements = []
+        for i in range(n_counted):
+            counter = CountingConnection(conn)
+            raw.one_case(counter, i)
+            statements.append(counter.count)
+    finally:
+        conn.close()
+    return {"floor_cases_per_s": round(n / elapsed, 2), "floor_queries_per_case": max(statements)}
+
+
+class CountingConnection:
+    """Counts statements (and COMMITs, as round trips) sent through a psycopg2 connection."""
+
+    def __init__(self, conn):
+        self.conn, self.count = conn, 0
+
+    def cursor(self):
+        outer, cur = self, self.conn.cursor()
+
+        class Cursor:
+            def execute(self, sql, params=None):
+                outer.count += 1
+                return cur.execute(sql, params)
+
+            def __getattr__(self, name):
+                return getattr(cur, name)
+
+        return Cursor()
+
+    def commit(self):
+        self.count += 1
+        self.conn.commit()
+
+
+def scaling(counts: list[int], per_process: int) -> dict:
+    """Cases per second with P processes running cases at once (each on its own subject and records):
+    all start together once every one is set up; throughput = all cases / the overlapping wall time."""
+    import json
+    import os
+    import subprocess
+    import time
+
+    figures = {}
+    for processes in counts:
+        workers = [
+            subprocess.Popen(
+                [sys.executable, __file__, "--worker", "--cases", str(per_process)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ},
+            )
+            for _ in range(processes)
+        ]
+        for worker in workers:
+            _line_from(worker, lambda line: line == "ready")
+        for worker in workers:
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        results = [json.loads(_line_from(worker, lambda line: line.startswith('{"start"'))) for worker in workers]
+        for worker in workers:
+            worker.wait(timeout=60)
+        wall = max(r["end"] for r in results) - min(r["start"] for r in results)
+        rate = processes * per_process / wall
+        figures[f"cases_per_s_{processes}_processes"] = round(rate, 2)
+        print(f"{processes} processes × {per_process} cases at once: {rate:.1f} cases/s")
+        time.sleep(0.5)
+    if len(counts) > 1:
+        ratio = figures[f"cases_per_s_{counts[-1]}_processes"] / figures[f"cases_per_s_{counts[0]}_processes"]
+        figures[f"scaling_{counts[-1]}_over_{counts[0]}"] = round(ratio, 2)
+        print(f"scaling {counts[-1]} over {counts[0]} processes: {ratio:.2f}×")
+    return figures
+
+
+def _line_from(worker, wanted) -> str:
+    """The next line of a worker's output that ``wanted`` accepts (log lines go to stdout too)."""
+    for line in worker.stdout:
+        if wanted(line.strip()):
+            return line.strip()
+    raise RuntimeError(f"worker exited with {worker.wait()} before answering")
+
+
+def scaling_worker(n: int) -> int:
+    import json
+    import time
+
+    made = setup_data(n + 1)
+    records = iter(made["records"])
+    one_application(made, next(records))
+    todo = [next(records) for _ in range(n)]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.time()
+    for record in todo:
+        one_application(made, record)
+    print(json.dumps({"start": start, "end": time.time()}), flush=True)
     return 0
 
 
@@ -166,11 +303,14 @@ def timed(made: dict, records: list) -> None:
     print(f"{n} applications, draft → decision notice queued, one at a time on PostgreSQL:")
     print(f"  {elapsed:.2f} s, {n / elapsed:.1f} applications/s, {1000 * elapsed / n:.1f} ms per application")
     made["per_step"] = per_step
+    made["figures"] = {"cases": n, "cases_per_s": round(n / elapsed, 2)}
 
 
 def counted(made: dict, records: list) -> None:
     counts = steps.counted(STEPS, lambda record, measure: one_application(made, record, measure), records)
     steps.print_step_table(STEPS, made["per_step"], counts)
+    made["figures"]["queries_per_case"] = int(sum(statistics.median(counts[name]) for name in STEPS))
+    made["figures"]["queries_per_step"] = {name: int(statistics.median(counts[name])) for name in STEPS}
     print(f"(queries: median of {len(records)} applications counted with CaptureQueriesContext; times: the timed run)")
 
 

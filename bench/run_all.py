@@ -37,7 +37,7 @@ def run(script: Path, out_dir: Path, env: dict) -> int:
     log_path = out_dir / f"{script.stem}.txt"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [sys.executable, str(script)],
+            [sys.executable, str(script), *(["--json"] if script.stem == "bench_repair" else [])],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -67,6 +67,7 @@ def main(argv: list[str]) -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
+    env["BENCH_STAMP"] = stamp  # benchmarks that write JSON (steps.write_json) put it beside their output
 
     failed = [script.name for script in scripts if run(script, out_dir, env) != 0]
     print(f"\nresults saved in {out_dir.relative_to(ROOT)}/")

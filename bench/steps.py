@@ -94,3 +94,17 @@ def setup_procedure_bench(prefix: str):
 
     notice_services._enqueue_render = lambda notice_id: None
     return storage_root
+
+
+def write_json(name: str, figures: dict) -> None:
+    """bench/results/<stamp>/<name>.json (stamp: BENCH_STAMP, set by run_all.py, else now)."""
+    import datetime as dt
+    import json
+    import os
+    from pathlib import Path
+
+    stamp = os.environ.get("BENCH_STAMP") or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(__file__).resolve().parent / "results" / stamp / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"figures written to {out}")

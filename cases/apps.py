@@ -11,7 +11,11 @@ class CasesConfig(AppConfig):
         from viewflow.workflow.models import Task
 
         from cases.services import inbox
+        from cases.services.audit import PRE_COMMIT_HANDLER, audit_append_batch
+        from config.db.precommit import register
         from workflows.models import Clock
 
+        # A transaction's audit events are sealed and appended just before its COMMIT (cases/services/audit.py).
+        register(PRE_COMMIT_HANDLER, audit_append_batch)
         post_save.connect(inbox.on_task_saved, sender=Task, dispatch_uid="inbox_task_saved")
         post_save.connect(inbox.on_clock_saved, sender=Clock, dispatch_uid="inbox_clock_saved")

@@ -48,6 +48,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("repair_my_list", _("我的申请"), APPLICANT),
     NavEntry("commitment_my_list", _("信用承诺"), APPLICANT),
     NavEntry("objection_my_list", _("我的异议"), APPLICANT),
+    NavEntry("me_report", _("信用报告"), APPLICANT),
     # staff: the inbox first; the procedure desks are the inbox filtered to one procedure
     NavEntry("inbox", _("待办事项"), TASK_TAKERS),
     NavEntry("desk", _("工作台"), OFFICE),

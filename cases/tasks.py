@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from cases.services.audit import audit_checkpoint
 from cases.services.outbox import outbox_deliver_due
 from cases.services.repair import records_expire_due, repairs_deem_withdrawn_due
 
@@ -68,6 +69,12 @@ def organisation_digests_task() -> int:
     from cases.services.digests import digests_send
 
     return digests_send()
+
+
+def audit_checkpoint_task() -> int | None:
+    """Send the audit chain head out (log and outbox): the last sequence number it covers, if any."""
+    head = audit_checkpoint()
+    return head.last_seq if head is not None else None
 
 
 def deadline_reminders_task() -> int:

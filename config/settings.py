@@ -52,6 +52,29 @@ else:
     SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
     DEBUG = env_bool("DEBUG", False)
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# Key of the audit chain's HMAC (cases/models/audit.py). It lives only in the environment of the nodes and of
+# whoever runs verify_audit, never in the database: someone who can write to the database but does not hold
+# the key cannot rewrite events and recompute a chain that verifies (issue 10 item 7). The embedded default
+# below is public (demo and tests only); production refuses it.
+DEMO_AUDIT_HMAC_KEY = "casework-demo-audit-key-not-secret"
+if PRODUCTION:
+    AUDIT_HMAC_KEY = env_required("AUDIT_HMAC_KEY", reason="the audit chain is keyed with it (manage.py verify_audit)")
+    if AUDIT_HMAC_KEY == DEMO_AUDIT_HMAC_KEY or len(AUDIT_HMAC_KEY) < 32:
+        raise ImproperlyConfigured(
+            "AUDIT_HMAC_KEY must be a random value of at least 32 characters in production "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))'); keep a copy offline for the auditors"
+        )
+else:
+    AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", DEMO_AUDIT_HMAC_KEY)
+# After a key rotation (README, "Rotating the audit key"): "LAST_SEQ:OLD_KEY" pairs, comma-separated — events up
+# to LAST_SEQ were sealed with OLD_KEY; verify_audit checks them with it. New events always use AUDIT_HMAC_KEY.
+AUDIT_HMAC_PREVIOUS_KEYS = []
+for _pair in env_list("AUDIT_HMAC_PREVIOUS_KEYS", ""):
+    _seq, _sep, _key = _pair.partition(":")
+    if not _sep or not _seq.strip().isdigit() or not _key.strip():
+        raise ImproperlyConfigured("AUDIT_HMAC_PREVIOUS_KEYS must be LAST_SEQ:KEY pairs, comma-separated")
+    AUDIT_HMAC_PREVIOUS_KEYS.append((int(_seq), _key.strip()))
+AUDIT_HMAC_PREVIOUS_KEYS.sort()
 # Previous keys, newest first: sessions and password-reset links signed with them stay valid while a key
 # is rotated (README, "Rotating SECRET_KEY").
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
@@ -155,7 +178,13 @@ DATABASES = {
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Django's backends plus a hook just before COMMIT (config/db/precommit.py): the audit chain appends a
+# transaction's events there, holding its one head row only for the last moment of the transaction.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "config.db.postgresql",
+    "django.db.backends.sqlite3": "config.db.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if DATABASES["default"]["ENGINE"] == "config.db.sqlite3":
     # The embedded default serves one web process and one qcluster: wait for the write lock
     # instead of failing at once. A deferred transaction that reads first and then writes cannot wait —
     # SQLite refuses the lock upgrade at once ("database is locked") when another connection is writing —
@@ -234,6 +263,13 @@ STATICFILES_FINDERS = [
 # Collected by scripts/install.sh (manage.py collectstatic) into the checkout, not into CASEWORK_VAR_DIR:
 # the code and its static files are released together.
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
+# Whitenoise's defaults plus the notice fonts (static/fonts/notice/, 5 MB each): read only by the PDF renderer,
+# compressing them made every collectstatic minutes slower.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv"),
+    *("woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv"),
+    "otf",
+)
 # A file added since the last collectstatic is served under its plain name rather than failing the page.
 WHITENOISE_MANIFEST_STRICT = False
 # Without a production release step (tests, a fresh checkout) serve straight from the source folders too.

@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("cases.urls.statistics")),
     path("", include("cases.urls.guide")),
     path("", include("cases.urls.ratings")),
+    path("", include("cases.urls.reports")),
     path("", case_views.home, name="home"),
     path("", include("cases.urls.records")),
 ]

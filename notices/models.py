@@ -45,6 +45,8 @@ class NoticeImmutableError(Exception):
 class Notice(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("待生成")
+        # Has its number (recorded in the short transaction that took it), PDF not yet rendered.
+        NUMBERED = "numbered", _("已编号，待生成")
         ISSUED = "issued", _("已签发")
         FAILED = "failed", _("生成失败")
         SUPERSEDED = "superseded", _("已被更正文书取代")
@@ -136,7 +138,7 @@ class Notice(models.Model):
             models.Index(
                 fields=["requested_at"],
                 name="notice_unclaimed_idx",
-                condition=Q(status="pending", claimed_at__isnull=True),
+                condition=Q(status__in=["pending", "numbered"], claimed_at__isnull=True),
             ),
             models.Index(fields=["content_type", "object_id"]),
             models.Index(

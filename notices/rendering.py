@@ -3,7 +3,8 @@
 Free text written by applicants (reasons, material lists, names) reaches these documents. Django's
 autoescaping keeps it text, and WeasyPrint is given a URL fetcher that serves the project's own static files
 and nothing else, so no notice can make the renderer reach the network or read a file outside static
-(DESIGN.md, "Notices"). Fonts are not fetched through URLs: WeasyPrint finds Noto CJK through fontconfig.
+(DESIGN.md, "Notices"). The GB 2312 cut of Noto Serif CJK SC (built at install time into static/fonts/notice/)
+is fetched through it; the full Noto CJK, for rarer characters, comes from fontconfig.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from notices import kinds, seal
@@ -143,6 +145,18 @@ def html_for(notice) -> str:
         return render_to_string(kind.template_name, template_context(notice))
 
 
+_font_config: FontConfiguration | None = None
+
+
+def font_config() -> FontConfiguration:
+    """One fontconfig configuration per process, reused by every render: building one loads the system's font
+    list, and the notice fonts of @font-face are registered in it once instead of on every page."""
+    global _font_config
+    if _font_config is None:
+        _font_config = FontConfiguration()
+    return _font_config
+
+
 def pdf_bytes(html: str, *, url_fetcher: URLFetcher | None = None) -> bytes:
     fetcher = url_fetcher or StaticOnlyURLFetcher()
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf(font_config=font_config())

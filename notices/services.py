@@ -6,12 +6,13 @@ The life of a notice (DESIGN.md, "Notices"; STYLE.md 5–6):
    trigger (a unique constraint), so repeating the step never produces a second notice. After commit a
    django-q2 task is queued.
 2. The task calls ``notice_render``. It *claims* the row by a conditional update that succeeds for one worker
-   only, then, in one transaction: takes the next number of the issuer/kind/year sequence (row-locked, so
-   numbers never collide), renders the PDF with that number, stores it, records its SHA-256, marks the
-   notice issued and delivered to the inbox, and writes the audit event. If the worker dies anywhere before
-   the commit, the transaction rolls back: the number goes back to the sequence, and the next attempt (the
-   broker re-delivers, or ``notice_render_due`` finds it once the claim's lease has run out) overwrites the
-   same file path. So there is never a burned number nor a second PDF.
+   only (and counts the attempt), then numbers the notice in a short transaction (the number is recorded
+   with the notice: "numbered, not yet rendered"), renders the PDF outside any transaction, and in a second
+   short transaction records its SHA-256 and marks the notice issued and delivered to the inbox. If the
+   worker dies or times out while rendering, the notice keeps its number and the next attempt (the broker
+   re-delivers, or ``notice_render_due`` finds it once the claim's lease has run out) renders it again with
+   that number and overwrites the same file path. So there is never a burned number nor a second PDF, and no
+   other notice waits for a render; after the last attempt the notice is marked failed and staff alerted.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
+from django.core.mail import mail_admins, send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,7 +85,7 @@ def issuer_contact(issuer: Organisation) -> dict:
     }
 
 
-@transaction.atomic
+# Atomic without a savepoint of its own: the body runs in ``transaction.atomic(savepoint=False)`` (issue 15).
 def notice_request(
     *,
     case: models.Model,
@@ -114,58 +115,72 @@ def notice_request(
             _("%(title)s缺少必要内容：%(keys)s") % {"title": notice_kind.title, "keys": "、".join(missing)}
         )
     content_type = ContentType.objects.get_for_model(case)
-    notice, created = Notice.objects.get_or_create(
-        content_type=content_type,
-        object_id=case.pk,
-        kind=kind,
-        trigger=trigger,
-        defaults={
-            "issuer": issuer,
-            "year": timezone.localdate().year,
-            "addressee_subject": addressee_subject,
-            "addressee_user": addressee_user,
-            "addressee_organisation": addressee_organisation,
-            # The issuer's 联系方式 as it stands today: the issued notice keeps it even if it changes later.
-            "context": _json_safe({**issuer_contact(issuer), **context}),
-            "supersedes": supersedes,
-        },
-    )
-    if created:
-        audit_log(
-            actor=actor,
-            action="notice.requested",
-            obj=notice,
-            data={
-                "kind": kind,
-                "trigger": trigger,
-                "case": f"{content_type.app_label}.{content_type.model}:{case.pk}",
-                "issuer": issuer.pk,
-                "addressee_organisation": addressee_organisation.pk if addressee_organisation else None,
-                "supersedes": supersedes.pk if supersedes else None,
-            },
-        )
-    if notice.status == Notice.Status.PENDING:
-        # Queued again on a repeated request too: harmless (rendering is idempotent) and it heals a job lost
-        # between commit and enqueue.
-        notice_id = notice.pk
-        transaction.on_commit(lambda: _enqueue_render(notice_id))
-    return notice
+    key = {"content_type": content_type, "object_id": case.pk, "kind": kind, "trigger": trigger}
+    # In the caller's transaction without savepoints (issue 15): read, else INSERT ... ON CONFLICT DO NOTHING
+    # (a concurrent first request may win the unique key; then its row is the notice) and read it back.
+    with transaction.atomic(savepoint=False):
+        notice = Notice.objects.filter(**key).first()
+        created = False
+        if notice is None:
+            candidate = Notice(
+                **key,
+                issuer=issuer,
+                year=timezone.localdate().year,
+                addressee_subject=addressee_subject,
+                addressee_user=addressee_user,
+                addressee_organisation=addressee_organisation,
+                # The issuer's 联系方式 as it stands today: the issued notice keeps it even if it changes later.
+                context=_json_safe({**issuer_contact(issuer), **context}),
+                supersedes=supersedes,
+            )
+            Notice.objects.bulk_create([candidate], ignore_conflicts=True)
+            notice = Notice.objects.get(**key)
+            created = notice.requested_at == candidate.requested_at
+        if created:
+            audit_log(
+                actor=actor,
+                action="notice.requested",
+                obj=notice,
+                data={
+                    "kind": kind,
+                    "trigger": trigger,
+                    "case": f"{content_type.app_label}.{content_type.model}:{case.pk}",
+                    "issuer": issuer.pk,
+                    "addressee_organisation": addressee_organisation.pk if addressee_organisation else None,
+                    "supersedes": supersedes.pk if supersedes else None,
+                },
+            )
+        if notice.status in (Notice.Status.PENDING, Notice.Status.NUMBERED):
+            # Queued again on a repeated request too: harmless (rendering is idempotent) and it heals a job lost
+            # between commit and enqueue.
+            notice_id = notice.pk
+            transaction.on_commit(lambda: _enqueue_render(notice_id))
+        return notice
 
 
 # --- render and issue ------------------------------------------------------------------------------------
+# Still to be issued: requested and not yet numbered, or numbered and not yet rendered.
+OPEN_STATUSES = (Notice.Status.PENDING, Notice.Status.NUMBERED)
+
+
 def _claim(notice_id: int) -> dt.datetime | None:
-    """Take the notice for this worker, or return None if it is issued or another live worker has it.
+    """Take the notice for this worker, or return None if it is issued, failed, or another live worker has it.
 
     One UPDATE with the conditions in its WHERE clause: PostgreSQL re-checks them on the locked row, so two
-    workers racing for the same notice cannot both see 1 row updated.
+    workers racing for the same notice cannot both see 1 row updated. The attempt is counted here, before
+    rendering, so an attempt that never returns (django-q2's timeout is a SystemExit, a killed worker runs no
+    handler at all) still counts towards the limit.
     """
     now = timezone.now()
     taken = (
-        Notice.objects.filter(pk=notice_id, status=Notice.Status.PENDING)
+        Notice.objects.filter(pk=notice_id, status__in=OPEN_STATUSES, attempts__lt=max_attempts())
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()))
         .update(claimed_at=now, attempts=F("attempts") + 1)
     )
-    return now if taken == 1 else None
+    if taken == 1:
+        return now
+    _fail_if_exhausted(notice_id, now)
+    return None
 
 
 def _pdf_name(notice: Notice) -> str:
@@ -182,107 +197,179 @@ def format_number(*, issuer: Organisation, prefix: str, year: int, serial: int) 
 
 def notice_render(*, notice_id: int) -> Notice | None:
     """Claim, number, render, store, hash and deliver one notice. Safe to run any number of times, in any
-    number of workers: returns the issued notice, or None when there was nothing for this run to do."""
+    number of workers: returns the issued notice, or None when there was nothing for this run to do.
+
+    Three steps, none of which holds a lock across the rendering (issue 15; issue 10 item 3):
+
+    1. ``_number``: a short transaction takes the next number of the issuer/kind/year sequence and records it
+       with the notice (status "numbered"): the number is the notice's from then on, never given back, so the
+       sequence stays gap-free without being locked while a PDF is drawn.
+    2. ``notice_pdf``: render (and, where configured, sign) the PDF, outside any transaction.
+    3. ``_issue``: a short transaction stores the file's hash and marks the notice issued and delivered.
+
+    A render can only succeed or be retried with the same number; after ``NOTICE_MAX_ATTEMPTS`` attempts
+    the notice is marked failed with its error and staff are alerted (``notice_retry`` puts it back).
+    """
     claimed_at = _claim(notice_id)
     if claimed_at is None:
         return None
-    return _issue(notice_id, claimed_at)
-
-
-def _issue(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
     stored_name = None
     try:
-        with transaction.atomic():
-            notice = (
-                Notice.objects.select_for_update(of=("self",))
-                .select_related("issuer", "addressee_subject", "addressee_user", "addressee_organisation", "supersedes")
-                .get(pk=notice_id)
-            )
-            if notice.status != Notice.Status.PENDING or notice.claimed_at != claimed_at:
-                # Our lease ran out and another worker took over (and maybe finished): leave it to them.
-                return None
-            kind = kinds.get_kind(notice.kind)
-            issued_at = timezone.now()
-            year = timezone.localdate(issued_at).year
-            rule_set = getattr(notice.case, "rule_set", None)
-            # The sequence row stays locked until this transaction ends: the next notice of this issuer, kind
-            # and year waits, and a rollback hands the number back (gap-free).
-            serial = sequence_next(scope=f"notice:{notice.issuer_id}:{notice.kind}", year=year)
-            notice.year = year
-            notice.serial = serial
-            notice.number = format_number(
-                issuer=notice.issuer, prefix=kinds.number_prefix(kind, rule_set), year=year, serial=serial
-            )
-            notice.verification_code = new_verification_code()
-            notice.issued_at = issued_at
-            # Signed after the number is assigned; a failure to sign is a failure to issue (retried, then failed).
-            pdf = signing.sign_pdf(rendering.pdf_bytes(rendering.html_for(notice)), notice.issuer)
-            name = _pdf_name(notice)
-            if default_storage.exists(name):
-                default_storage.delete(name)
-            stored_name = default_storage.save(name, ContentFile(pdf))
-            notice.pdf.name = stored_name
-            notice.sha256 = hashlib.sha256(pdf).hexdigest()
-            notice.status = Notice.Status.ISSUED
-            # Placed in the addressee's in-app inbox in this same transaction: that is delivery (送达); the
-            # first opening is recorded separately as read_at.
-            notice.delivered_at = issued_at
-            notice.last_error = ""
-            notice.save(
-                update_fields=[
-                    "year",
-                    "serial",
-                    "number",
-                    "verification_code",
-                    "issued_at",
-                    "pdf",
-                    "sha256",
-                    "status",
-                    "delivered_at",
-                    "last_error",
-                ]
-            )
-            if notice.supersedes_id:
-                old = Notice.objects.select_for_update().get(pk=notice.supersedes_id)
-                old.status = Notice.Status.SUPERSEDED
-                old.save(update_fields=["status"])
-            # Last, so the audit chain head (one row every service locks) is held only until the commit.
-            audit_log(
-                actor="system:notices",
-                action="notice.issued",
-                obj=notice,
-                data={
-                    "number": notice.number,
-                    "kind": notice.kind,
-                    "sha256": notice.sha256,
-                    "supersedes": notice.supersedes.number if notice.supersedes_id else None,
-                },
-            )
-            # The person is told in the site (and by e-mail/SMS as they prefer) through cases.services.messages.
-            message_notice_issued(notice=notice)
-            transaction.on_commit(lambda: _email_addressee(notice))
-        return notice
-    except Exception as exc:
-        if stored_name:
-            try:
-                default_storage.delete(stored_name)
-            except OSError:
-                logger.exception("could not remove the PDF of a failed notice render")
+        notice = _number(notice_id, claimed_at)
+        if notice is None:
+            return None
+        pdf = notice_pdf(notice)
+        name = _pdf_name(notice)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        stored_name = default_storage.save(name, ContentFile(pdf))
+        return _issue(notice_id, claimed_at, stored_name, pdf)
+    except (Exception, SystemExit) as exc:
+        # SystemExit: django-q2's task timeout (TimeoutException). Record it and let it go on.
         _release(notice_id, claimed_at, exc)
         raise
 
 
-def _release(notice_id: int, claimed_at: dt.datetime, exc: Exception) -> None:
-    """Give the claim back after an error so a retry can take it; stop after too many attempts."""
+def notice_pdf(notice: Notice) -> bytes:
+    """The issued document's bytes: the notice's HTML rendered to PDF. The one step that may be slow; it runs
+    outside any transaction and lock, and it is repeatable (same number, same content). Signed (PAdES) by the
+    issuing organisation after the number is assigned: a failure to sign is a failure to issue."""
+    return signing.sign_pdf(rendering.pdf_bytes(rendering.html_for(notice)), notice.issuer)
+
+
+def _locked(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
+    notice = (
+        Notice.objects.select_for_update(of=("self",))
+        .select_related("issuer", "addressee_subject", "addressee_user", "addressee_organisation", "supersedes")
+        .get(pk=notice_id)
+    )
+    if notice.status not in OPEN_STATUSES or notice.claimed_at != claimed_at:
+        # Our lease ran out and another worker took over (and maybe finished): leave it to them.
+        return None
+    return notice
+
+
+def _number(notice_id: int, claimed_at: dt.datetime) -> Notice | None:
+    """Give the notice its number, date and verification code in one short transaction (once: a notice
+    numbered by an earlier attempt keeps what it has)."""
+    with transaction.atomic():
+        notice = _locked(notice_id, claimed_at)
+        if notice is None or notice.status == Notice.Status.NUMBERED:
+            return notice
+        kind = kinds.get_kind(notice.kind)
+        # The document's date is the day it is numbered; a retry the next day prints the same date.
+        issued_at = timezone.now()
+        year = timezone.localdate(issued_at).year
+        rule_set = getattr(notice.case, "rule_set", None)
+        serial = sequence_next(scope=f"notice:{notice.issuer_id}:{notice.kind}", year=year)
+        notice.year = year
+        notice.serial = serial
+        notice.number = format_number(
+            issuer=notice.issuer, prefix=kinds.number_prefix(kind, rule_set), year=year, serial=serial
+        )
+        notice.verification_code = new_verification_code()
+        notice.issued_at = issued_at
+        notice.status = Notice.Status.NUMBERED
+        notice.save(update_fields=["year", "serial", "number", "verification_code", "issued_at", "status"])
+        audit_log(
+            actor="system:notices",
+            action="notice.numbered",
+            obj=notice,
+            data={"number": notice.number, "kind": notice.kind},
+        )
+    return notice
+
+
+def _issue(notice_id: int, claimed_at: dt.datetime, stored_name: str, pdf: bytes) -> Notice | None:
+    with transaction.atomic():
+        notice = _locked(notice_id, claimed_at)
+        if notice is None:
+            return None
+        notice.pdf.name = stored_name
+        notice.sha256 = hashlib.sha256(pdf).hexdigest()
+        notice.status = Notice.Status.ISSUED
+        # Placed in the addressee's in-app inbox in this same transaction: that is delivery (送达); the first
+        # opening is recorded separately as read_at.
+        notice.delivered_at = timezone.now()
+        notice.last_error = ""
+        notice.save(update_fields=["pdf", "sha256", "status", "delivered_at", "last_error"])
+        if notice.supersedes_id:
+            Notice.objects.filter(pk=notice.supersedes_id, status=Notice.Status.ISSUED).update(
+                status=Notice.Status.SUPERSEDED
+            )
+        audit_log(
+            actor="system:notices",
+            action="notice.issued",
+            obj=notice,
+            data={
+                "number": notice.number,
+                "kind": notice.kind,
+                "sha256": notice.sha256,
+                "supersedes": notice.supersedes.number if notice.supersedes_id else None,
+            },
+        )
+        # The person is told in the site (and by e-mail/SMS as they prefer) through cases.services.messages.
+        message_notice_issued(notice=notice)
+        transaction.on_commit(lambda: _email_addressee(notice))
+    return notice
+
+
+def _release(notice_id: int, claimed_at: dt.datetime, exc: BaseException) -> None:
+    """Give the claim back after an error so a retry can take it; after the last attempt the notice fails."""
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    base = Notice.objects.filter(pk=notice_id, status=Notice.Status.PENDING, claimed_at=claimed_at)
-    gave_up = base.filter(attempts__gte=max_attempts()).update(status=Notice.Status.FAILED, last_error=error)
-    base.update(claimed_at=None, last_error=error)
-    if gave_up:
-        # The alert: no more retries (a notice that cannot be signed is never issued unsigned); staff retry it.
-        logger.error("notice %s could not be issued after %s attempts: %s", notice_id, max_attempts(), error)
-    else:
-        logger.warning("notice %s failed to render: %s", notice_id, error)
+    logger.warning("notice %s failed to render: %s", notice_id, error)
+    try:
+        Notice.objects.filter(pk=notice_id, status__in=OPEN_STATUSES, claimed_at=claimed_at).update(
+            claimed_at=None, last_error=error
+        )
+        _fail_if_exhausted(notice_id, timezone.now())
+    except Exception:  # noqa: BLE001 — the original error is what the caller must see
+        logger.exception("could not record the failed render of notice %s", notice_id)
+
+
+def _fail_if_exhausted(notice_id: int, now: dt.datetime) -> None:
+    """Mark failed a notice whose attempts are used up and that nobody is working on (the claim was given
+    back, or its lease ran out because the worker died or timed out), and alert staff once."""
+    with transaction.atomic():
+        failed = (
+            Notice.objects.filter(pk=notice_id, status__in=OPEN_STATUSES, attempts__gte=max_attempts())
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease()))
+            .update(status=Notice.Status.FAILED, claimed_at=None)
+        )
+        if not failed:
+            return
+        notice = Notice.objects.select_related("issuer").get(pk=notice_id)
+        if not notice.last_error:
+            notice.last_error = _("%(n)s次尝试均未完成（任务超时或工作进程退出）") % {"n": notice.attempts}
+            Notice.objects.filter(pk=notice_id).update(last_error=notice.last_error)
+        audit_log(
+            actor="system:notices",
+            action="notice.failed",
+            obj=notice,
+            data={"number": notice.number, "attempts": notice.attempts, "error": notice.last_error[:500]},
+        )
+        transaction.on_commit(lambda: _alert_staff(notice))
+
+
+def _alert_staff(notice: Notice) -> None:
+    """Tell the issuing organisation's officers and the site administrators that a notice could not be
+    generated (the failed notice waits in the admin for a retry). Logged at ERROR, which operators watch."""
+    subject = _("文书生成失败：%(title)s %(number)s") % {
+        "title": kinds.get_kind(notice.kind).title,
+        "number": notice.number or f"#{notice.pk}",
+    }
+    message = _("%(n)s次尝试后仍未生成，最近错误：%(error)s。请排除原因后在管理后台重新生成。") % {
+        "n": notice.attempts,
+        "error": notice.last_error,
+    }
+    logger.error("notice %s failed after %s attempts: %s", notice.pk, notice.attempts, notice.last_error)
+    recipients = list(notice.issuer.members.filter(is_active=True).exclude(email="").values_list("email", flat=True))
+    try:
+        if recipients:
+            send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
+        mail_admins(subject, message, fail_silently=True)
+    except Exception:  # noqa: BLE001 — the failed status and the log are the record
+        logger.exception("could not alert staff about notice %s", notice.pk)
 
 
 def _email_addressee(notice: Notice) -> None:
@@ -312,7 +399,7 @@ def notice_render_due(*, limit: int = 200) -> int:
     by a worker whose lease ran out (it died). Run on a schedule; returns how many were issued."""
     now = timezone.now()
     due = (
-        Notice.objects.filter(status=Notice.Status.PENDING)
+        Notice.objects.filter(status__in=OPEN_STATUSES)
         .filter(
             Q(claimed_at__isnull=True, requested_at__lt=now - dt.timedelta(minutes=1))
             | Q(claimed_at__lt=now - claim_lease())
@@ -333,8 +420,13 @@ def notice_render_due(*, limit: int = 200) -> int:
 @transaction.atomic
 def notice_retry(*, notice: Notice, actor) -> Notice:
     """Staff put a notice that failed to render back in the queue (after fixing the cause)."""
+    # A notice that was numbered keeps its number: it is rendered again with it.
     updated = Notice.objects.filter(pk=notice.pk, status=Notice.Status.FAILED).update(
-        status=Notice.Status.PENDING, claimed_at=None, attempts=0
+        status=Case(
+            When(serial__isnull=False, then=Value(Notice.Status.NUMBERED)), default=Value(Notice.Status.PENDING)
+        ),
+        claimed_at=None,
+        attempts=0,
     )
     if not updated:
         raise ValidationError(_("只有生成失败的文书可以重新生成。"))

@@ -59,6 +59,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
 fi
 # English catalog → django.mo (not committed: build output, like .venv).
 compile_messages
+
+# The notice fonts: Noto Serif CJK SC cut to GB 2312 (scripts/build_notice_fonts.py; derived from the Debian
+# font, so built here rather than committed). Up to date = nothing to do.
+"$PY" "$ROOT/scripts/build_notice_fonts.py"
 # Static files under hashed names, pre-compressed (gzip, brotli), served by whitenoise on every web node.
 # Only when something under static/ changed since the last collection.
 manifest="$ROOT/var/staticfiles/staticfiles.json"

@@ -26,6 +26,20 @@ def _fresh_calendar():
     invalidate_calendar()
 
 
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """A request or a test that switches to English must not leave it on for the next test (the test client
+    runs LocaleMiddleware in this thread, which activates the request's language and never switches back)."""
+    from django.utils import translation
+
+    before = translation.get_language()
+    yield
+    if before:
+        translation.activate(before)
+    else:
+        translation.deactivate()
+
+
 @pytest.fixture
 def official_2027(tmp_path, settings):
     """The days of fixtures/holidays/2027.example.csv as if the State Council had published them: the

@@ -1,20 +1,24 @@
-"""The audit trail is append-only and hash-chained; any edit, deletion or truncation is found."""
+"""The audit trail is append-only (a database trigger) and a keyed hash chain (HMAC, key only in the
+environment); any edit, deletion or truncation is found, even by someone who can write to the database."""
 
+import hashlib
 import itertools
+import json
 import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
-from cases.models import AuditChainHead, AuditEvent, Subject
+from cases.models import AuditChainHead, AuditEvent, OutboxEvent, Subject
 from cases.services import subjects as subject_services
-from cases.services.audit import audit_log, audit_verify
+from cases.services.audit import audit_checkpoint, audit_log, audit_verify
 from cases.services.subjects import subject_create_enterprise
 from tests.factories import make_uscc
 
@@ -23,6 +27,15 @@ def _append(n: int, actor=None) -> None:
     for i in range(n):
         with transaction.atomic():
             audit_log(actor=actor, action="test.event", object_type="test", object_id=i, data={"i": i, "text": "甲"})
+
+
+def _as_table_owner(sql: str, params=()) -> None:
+    """What an attacker who owns the table can do: switch the append-only trigger off, write, switch it on."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE waits for no pending FK checks
+        cursor.execute("ALTER TABLE cases_auditevent DISABLE TRIGGER cases_auditevent_append_only")
+        cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE cases_auditevent ENABLE TRIGGER cases_auditevent_append_only")
 
 
 def _verify_output() -> str:
@@ -48,26 +61,22 @@ class TestTamperDetection:
 
     def test_editing_an_events_data_names_that_event(self):
         _append(5)
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE cases_auditevent SET data = %s WHERE seq = 3", ['{"i": 99, "text": "甲"}'])
+        _as_table_owner("UPDATE cases_auditevent SET data = %s WHERE seq = 3", ['{"i": 99, "text": "甲"}'])
         assert "#3" in _verify_error()
 
     def test_editing_who_acted_names_that_event(self, handler, reviewer):
         _append(4, actor=handler)
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE cases_auditevent SET actor_id = %s WHERE seq = 2", [reviewer.pk])
+        _as_table_owner("UPDATE cases_auditevent SET actor_id = %s WHERE seq = 2", [reviewer.pk])
         assert "#2" in _verify_error()
 
     def test_deleting_an_event_names_the_missing_one(self):
         _append(5)
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM cases_auditevent WHERE seq = 2")
+        _as_table_owner("DELETE FROM cases_auditevent WHERE seq = 2")
         assert "#2" in _verify_error()
 
     def test_truncating_the_tail_names_the_first_missing_event(self):
         _append(6)
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM cases_auditevent WHERE seq >= 5")
+        _as_table_owner("DELETE FROM cases_auditevent WHERE seq >= 5")
         assert "#5" in _verify_error()
 
     def test_a_forger_who_recomputes_the_hash_breaks_the_next_link(self):
@@ -75,8 +84,7 @@ class TestTamperDetection:
         event = AuditEvent.objects.get(seq=3)
         event.data = {"i": 99}
         forged = event.compute_hash()
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE cases_auditevent SET data = %s, hash = %s WHERE seq = 3", ['{"i": 99}', forged])
+        _as_table_owner("UPDATE cases_auditevent SET data = %s, hash = %s WHERE seq = 3", ['{"i": 99}', forged])
         problem = audit_verify()
         assert problem is not None and problem.seq == 4
         assert "#4" in _verify_error()
@@ -99,6 +107,87 @@ class TestTamperDetection:
             AuditEvent.objects.filter(seq=1).update(action="changed")
         with pytest.raises(PermissionError):
             AuditEvent.objects.all().delete()
+        assert audit_verify() is None
+
+    def test_the_database_refuses_to_update_or_delete_events(self):
+        _append(3)
+        for sql in ("UPDATE cases_auditevent SET action = 'forged' WHERE seq = 2", "DELETE FROM cases_auditevent"):
+            with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+        assert AuditEvent.objects.get(seq=2).action == "test.event"
+        assert audit_verify() is None
+
+    def test_a_forger_without_the_key_cannot_rewrite_the_chain(self):
+        """Edit an event, then recompute every seal after it and the head the way an unkeyed chain would be
+        recomputed (plain SHA-256), or with a guessed key: the edited event is named."""
+        _append(5)
+        for recompute in (
+            lambda event: hashlib.sha256((event.prev_hash + event.canonical()).encode()).hexdigest(),
+            lambda event: event.compute_hash(key="a-guessed-key"),
+        ):
+            events = list(AuditEvent.objects.order_by("seq"))
+            events[2].data = {"i": 99, "text": "乙"}
+            prev = events[1].hash
+            for event in events[2:]:
+                event.prev_hash = prev
+                event.hash = recompute(event)
+                prev = event.hash
+                _as_table_owner(
+                    "UPDATE cases_auditevent SET data = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+                    [json.dumps(event.data, ensure_ascii=False), event.prev_hash, event.hash, event.seq],
+                )
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE cases_auditchainhead SET last_hash = %s", [prev])
+            problem = audit_verify()
+            assert problem is not None and problem.seq == 3
+            assert "#3" in _verify_error()
+
+    def test_verification_needs_the_chains_key(self):
+        _append(2)
+        assert audit_verify() is None
+        problem = audit_verify(key="not-the-key")
+        assert problem is not None and problem.seq == 1
+
+    def test_a_checkpoint_sent_out_finds_a_tail_cut_off_with_the_head_moved_back(self):
+        _append(6)
+        sixth, fourth = AuditEvent.objects.get(seq=6), AuditEvent.objects.get(seq=4)
+        _as_table_owner("DELETE FROM cases_auditevent WHERE seq >= 5")
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cases_auditchainhead SET last_seq = 4, last_hash = %s", [fourth.hash])
+        assert audit_verify() is None  # the database alone cannot tell
+        problem = audit_verify(checkpoints=[(6, sixth.hash)])
+        assert problem is not None and problem.seq == 5
+        with pytest.raises(CommandError, match="#5"):
+            call_command("verify_audit", "--checkpoint", f"6:{sixth.hash}")
+        # A checkpoint of a replaced event is found too.
+        with pytest.raises(CommandError, match="#4"):
+            call_command("verify_audit", "--checkpoint", f"4:{'0' * 64}")
+
+    def test_checkpoints_send_the_head_to_the_log_and_the_outbox(self, caplog):
+        _append(3)
+        with caplog.at_level("INFO", logger="casework.audit"):
+            head = audit_checkpoint()
+        assert head is not None and head.last_seq == 3
+        sent = OutboxEvent.objects.get(topic="audit.checkpoint")
+        assert sent.payload["seq"] == 3 and sent.payload["hash"] == AuditEvent.objects.get(seq=3).hash
+        assert f"seq=3 hash={sent.payload['hash']}" in caplog.text
+        # Nothing appended since but the checkpoint's own outbox event: no new checkpoint.
+        assert audit_checkpoint() is None
+        _append(1)
+        assert audit_checkpoint().last_seq == 5
+        assert OutboxEvent.objects.filter(topic="audit.checkpoint").count() == 2
+        assert audit_verify() is None
+
+    def test_a_transactions_events_are_one_gap_free_batch_without_what_an_inner_block_rolled_back(self):
+        with transaction.atomic():
+            audit_log(actor=None, action="test.kept", data={"n": 1})
+            with pytest.raises(ValueError), transaction.atomic():
+                audit_log(actor=None, action="test.rolled_back")
+                raise ValueError
+            last = audit_log(actor=None, action="test.kept", data={"n": 2})
+        assert list(AuditEvent.objects.values_list("seq", "action")) == [(1, "test.kept"), (2, "test.kept")]
+        assert last.seq == 2 and last.pk is not None
         assert audit_verify() is None
 
     def test_numbers_that_jsonb_rewrites_still_verify(self):
@@ -133,8 +222,7 @@ def test_verify_audit_exit_status_is_zero_only_for_an_untouched_chain():
     _append(4)
     clean = _manage("verify_audit")
     assert clean.returncode == 0, clean.stderr
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE cases_auditevent SET action = 'forged' WHERE seq = 2")
+    _as_table_owner("UPDATE cases_auditevent SET action = 'forged' WHERE seq = 2")
     tampered = _manage("verify_audit")
     assert tampered.returncode != 0
     assert "#2" in tampered.stderr
@@ -202,3 +290,53 @@ def test_concurrent_appends_never_fork_the_chain():
     assert len({e.prev_hash for e in events}) == total
     assert audit_verify() is None
     assert AuditChainHead.objects.get().last_seq == total
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_transaction_with_events_does_not_block_other_writers():
+    """The chain head is locked only while a transaction appends its batch, just before COMMIT: a long
+    transaction that has logged an event does not hold up another one (issue 15: no global lock)."""
+    logged, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def slow() -> None:
+        try:
+            with transaction.atomic():
+                audit_log(actor="slow", action="test.slow")
+                logged.set()
+                release.wait(10)
+        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    try:
+        assert logged.wait(10)
+        start = time.monotonic()
+        with transaction.atomic():
+            audit_log(actor="fast", action="test.fast")
+        assert time.monotonic() - start < 2
+        assert list(AuditEvent.objects.values_list("actor_label", flat=True)) == ["fast"]
+    finally:
+        release.set()
+        thread.join()
+    assert not errors
+    assert list(AuditEvent.objects.order_by("seq").values_list("actor_label", flat=True)) == ["fast", "slow"]
+    assert audit_verify() is None
+
+
+@pytest.mark.django_db
+def test_after_a_key_rotation_older_events_verify_with_the_previous_key(settings):
+    _append(3)
+    old_key = settings.AUDIT_HMAC_KEY
+    settings.AUDIT_HMAC_KEY = "a-new-key-after-rotation-0123456789"
+    _append(2)
+    assert audit_verify() is not None and audit_verify().seq == 1  # the old events need the old key
+    settings.AUDIT_HMAC_PREVIOUS_KEYS = [(3, old_key)]
+    assert audit_verify() is None
+    settings.AUDIT_HMAC_PREVIOUS_KEYS = [
+        (2, old_key)
+    ]  # the wrong rotation point names the first event sealed otherwise
+    assert audit_verify().seq == 3

@@ -31,6 +31,18 @@ def test_every_matter_has_a_public_page_with_conditions_materials_limits_basis_f
     assert "履行法定义务的证明材料" in page and "授权委托书" in page and "委托代理人申请时提供" in page
 
 
+def test_where_to_ask_lists_the_organisations_contacts(client, rule_sets, credit_centre, market_bureau):
+    credit_centre.contact_name = "信用修复服务窗口"
+    credit_centre.contact_phone = "0371-12345678"
+    credit_centre.save()
+    market_bureau.contact_phone = "0371-87654321"
+    market_bureau.save()
+    repair = html(client.get(reverse("guide_matter", args=["repair", "penalty"])))
+    assert "信用修复服务窗口" in repair and "0371-12345678" in repair and "0371-87654321" in repair
+    objection = html(client.get(reverse("guide_matter", args=["objection", "content"])))
+    assert "0371-12345678" in objection and "0371-87654321" not in objection  # the credit centre answers objections
+
+
 def test_the_guide_follows_the_rule_set_of_the_day_asked_for(client, rule_sets):
     url = reverse("guide_matter", args=["repair", "penalty"])
     before = html(client.get(url, {"on": "2025-01-10"}))
@@ -123,3 +135,17 @@ def test_rule_sets_on_file_carry_the_materials_and_the_new_limits(rule_sets):
         assert [m.code for m in items][:3] == ["application", "commitment", "statement"]
         assert rules.rule_param(rule_set, rules.REPORT_FREE_PER_YEAR) == 2
         assert rules.rule_param(rule_set, rules.RATING_FOLLOW_UP_WD) > 0
+
+
+def test_the_objection_form_asks_for_the_evidence_the_materials_list_names(client, applicant, record, rule_sets):
+    client.force_login(applicant)
+    page = html(client.get(reverse("objection_file", args=[record.pk])))
+    assert "证明信息有误、遗漏或侵犯合法权益的材料" in page
+    rule_set = rules.ruleset_in_force(dt.date.today())
+    param = RuleParameter.objects.get(rule_set=rule_set, key="materials.objection")
+    param.value = [{**m, "name": "异议证据材料", "note": "如有"} if m["code"] == "evidence" else m for m in param.value]
+    param.value = [{**m, "when": "optional"} if m["code"] == "evidence" else m for m in param.value]
+    param.save()
+    rules.clear_rule_cache()
+    page = html(client.get(reverse("objection_file", args=[record.pk])))
+    assert "异议证据材料" in page and "证明信息有误" not in page

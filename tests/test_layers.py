@@ -23,6 +23,7 @@ LAYERS = {
     "cases.portable_sql": "models",
     "workflows.calendar": "models",
     "workflows.deadlines": "models",
+    "workflows.texts": "models",
     # who may do what: reads models only
     "cases.policy": "policy",
     "cases.task_permissions": "policy",

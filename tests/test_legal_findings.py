@@ -1,23 +1,30 @@
 """Issue 10's legal findings (items 9–13) and user-visible defects (14–17, 19), each against the text of law
 or PROCEDURES.md it comes from."""
 
+# ruff: noqa: F811 — pytest fixtures imported from other test modules are requested by name
 import datetime as dt
 import io
+import json
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.template import Context, Template
 from django.template.loader import render_to_string
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone, translation
 
-from cases.models import AuditEvent, DisplayState
+from cases.management.commands.load_demo import read_demo_data
+from cases.models import AuditEvent, DisplayState, RecordKind, User
+from cases.models.objection import ObjectionCase
 from cases.services.records import RecordStateError, record_create, record_expire, record_repair
 from cases.services.repair import records_expire_due, repair_eligibility
 from notices import rendering
 from notices.services import notice_request
 from tests.factories import CreditRecordFactory
-from tests.rectification_support import new_case
+from tests.rectification_support import clock_of, new_case, substantiated_case
+from tests.test_repair_flow import storage, travel, upload  # noqa: F401
 from workflows import rules
 from workflows.calendar import WorkCalendar, calendar_alarm_message, get_calendar, statutory_holidays
 from workflows.models import CalendarOverride, CalendarYear, Clock
@@ -293,6 +300,16 @@ class TestNoDeveloperAnnotations:
             shown = rules.public_citation(citation)
             assert shown and not [mark for mark in DEVELOPER_MARKS if mark in shown], citation
 
+    def test_the_public_guides_show_citations_without_annotations(self, client, rule_sets):
+        from django.urls import reverse
+
+        from cases.selectors import guide
+
+        for matter in guide.matter_list():
+            page = client.get(reverse("guide_matter", args=[matter.procedure, matter.kind])).content.decode()
+            assert "法律依据" in page
+            assert not [mark for mark in DEVELOPER_MARKS if mark in page], matter.code
+
     def test_a_notice_prints_its_basis_without_tags(self, record, market_bureau, enterprise, handler):
         notice = notice_request(
             case=record,
@@ -393,3 +410,176 @@ class TestNoticeBasisAndContact:
         )
         assert "联系方式：郑州市市场监督管理局 信用科，电话0371-12345678" in html
         assert "张三" not in html
+
+
+# --- item 15: the objection form speaks Chinese, not codes -------------------------------------------------
+@pytest.mark.django_db
+class TestObjectionForm:
+    def test_it_offers_choices_dates_and_yes_no_with_chinese_labels(
+        self, travel, storage, applicant, enterprise, market_bureau, rule_sets, credit_centre
+    ):
+        record = CreditRecordFactory(
+            subject=enterprise,
+            provider=market_bureau,
+            kind="abnormal_list",
+            severity="ordinary",
+            decision_date=dt.date(2026, 3, 5),
+            publication_date=dt.date(2026, 3, 10),
+            display_min_until=dt.date(2026, 6, 5),
+            display_max_until=dt.date(2027, 3, 5),
+        )
+        client = Client()
+        client.force_login(applicant)
+        with translation.override("zh-hans"):
+            page = client.get(f"/objection/records/{record.pk}/new/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        for raw in ("现为：abnormal_list", "现为：ordinary", "现为：False"):
+            assert raw not in page
+        assert "现为：经营异常名录" in page and "现为：一般" in page and "现为：否" in page
+        assert re.search(r'<select name="f_severity"[^>]*>.*<option value="serious">严重</option>', page, re.S)
+        assert re.search(r'<select name="f_obligations_performed"[^>]*>.*<option value="True">是</option>', page, re.S)
+        assert re.search(r'<input type="date" name="f_decision_date"', page)
+
+        response = client.post(
+            f"/objection/records/{record.pk}/new/",
+            {
+                "matter": "content",
+                "f_severity": "minor",
+                "f_obligations_performed": "True",
+                "f_decision_date": "2026-03-04",
+                "reason": "已缴清罚款，程度认定有误",
+                "contact_name": "赵六",
+                "contact_phone": "13800000000",
+                "evidence": upload(),
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:500]
+        case = ObjectionCase.objects.get()
+        assert {d["field"]: d["proposed"] for d in case.disputed} == {
+            "severity": "minor",
+            "obligations_performed": "True",
+            "decision_date": "2026-03-04",
+        }
+        with translation.override("zh-hans"):
+            status = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "轻微" in status and ">是<" in status and ">否<" in status
+        assert ">False<" not in status and ">minor<" not in status
+
+
+# --- item 16: countdowns in their own unit; reminders name their case --------------------------------------
+@pytest.mark.django_db
+class TestCountdownsAndReminders:
+    def test_a_calendar_day_limit_counts_down_in_calendar_days_and_the_reminder_names_its_case(
+        self, travel, rule_sets, intake, reviewer, body, office, city_gov, enterprise, body_user
+    ):
+        case = substantiated_case(
+            intake=intake, reviewer=reviewer, body=body, office=office, verifier=city_gov, enterprise=enterprise
+        )
+        deadline = clock_of(case, "rectification.deadline")
+        assert deadline.unit == Clock.Unit.CALENDAR_DAYS
+        travel.to(deadline.due_date.year, deadline.due_date.month, deadline.due_date.day)
+        travel.now -= dt.timedelta(days=8)
+        today = timezone.localdate()
+        status = clock_status(deadline)
+        assert status.remaining == (deadline.due_date - today).days == 8
+        client = Client()
+        client.force_login(body_user)
+        with translation.override("zh-hans"):
+            page = client.get(f"/rectification/{case.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+            reminders = client.get("/reminders/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "剩余8个自然日" in page
+        travel.now += dt.timedelta(days=2)
+        client.force_login(body_user)  # a new working day, a new session
+        with translation.override("zh-hans"):
+            response = client.get("/reminders/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        reminders = response.content.decode()
+        assert response.status_code == 200, (response.status_code, reminders[:300])
+        soon = reminders.split("七日内到期")[1]
+        assert "剩余6个自然日" in soon
+        assert case.tracking_number in soon and case.subject.name in soon
+        assert f'href="/rectification/{case.pk}/"' in soon
+
+
+# --- item 19: stored in the original, shown in the reader's language --------------------------------------
+@pytest.mark.django_db
+class TestStoredLanguage:
+    def test_an_officer_acting_in_english_stores_chinese_and_an_english_reader_reads_english(
+        self, rule_sets, intake, body, office, city_gov, enterprise
+    ):
+        from cases.models import CaseActivity
+        from cases.services import rectification as rect
+
+        with translation.override("en"):
+            case = new_case(actor=intake, body=body, office=office, enterprise=enterprise)
+            rect.rectification_forward(actor=intake, case=case, verifier=city_gov)
+        verification = clock_of(case, "rectification.verification")
+        forward = clock_of(case, "rectification.forward")
+        assert verification.label == "核实认定期限" and forward.stop_reason == "已转交"
+        notes = list(CaseActivity.objects.filter(object_id=case.pk).order_by("pk").values_list("kind", "text"))
+        assert ("routed", f"转交{city_gov.name}核实认定") in notes
+        assert ("submitted", "拖欠账款") in notes
+
+        with translation.override("en"):
+            html = render_to_string("_partials/clock.html", {"cs": clock_status(verification)})
+            timeline = render_to_string(
+                "_partials/timeline.html", {"timeline": CaseActivity.objects.filter(object_id=case.pk)}
+            )
+        assert "Verification time limit" in html and "核实认定期限" not in html
+        assert "Arrears" in timeline or "arrears" in timeline
+
+    def test_one_chinese_word_reads_as_an_action_on_a_button_and_as_a_state_on_a_case(self):
+        from cases.models import CaseActivity, RepairState
+        from cases.models.repair import Proposal
+
+        with translation.override("en"):
+            assert str(Proposal.APPROVE.label) == "Grant repair"
+            assert str(RepairState.APPROVED.label) == "Repair granted"
+            assert str(CaseActivity.Kind.ACCEPTED.label) == "Accepted"
+            assert str(RepairState.NOT_ACCEPTED.label) == "Not accepted"
+            button = Template('{% load i18n %}{% translate "受理" context "action" %}').render(Context())
+        assert button == "Accept"
+
+
+# --- item 17: the demo keeps the invariants of real data ---------------------------------------------------
+# Words in a record's text that say its obligations were performed (罚款已缴纳 etc.).
+PERFORMED_WORDS = re.compile(r"已(当场)?(缴纳|缴清|履行|支付|补报)")
+
+
+@pytest.mark.django_db
+def test_the_demo_data_keeps_the_invariants_of_real_data(settings):
+    from cases.models import CreditRecord, ObjectionCase
+    from cases.models.objection import OPEN_STATES
+
+    call_command("load_demo", verbosity=0)
+    records = list(CreditRecord.objects.select_related("subject"))
+    assert records
+    open_cases = ObjectionCase.objects.filter(state__in=OPEN_STATES)
+    for record in records:
+        # Henan Art 41: the 异议标注 mark exists exactly while an objection case about the record is open.
+        marked = record.display_state == DisplayState.UNDER_OBJECTION
+        assert marked == open_cases.filter(record=record).exists(), record.decision_number
+        # Dates in order: decided, published, minimum display ended, maximum display ended.
+        assert record.decision_date <= record.publication_date, record.decision_number
+        if record.kind == RecordKind.ADMINISTRATIVE_LICENSE:
+            # A licence is not dishonesty information: no display window, nothing to repair.
+            assert record.display_min_until is None and not record.repairable, record.decision_number
+            continue
+        assert record.publication_date <= record.display_min_until <= record.display_max_until, record.decision_number
+        # The flag agrees with what the text says was done.
+        if PERFORMED_WORDS.search(record.content):
+            assert record.obligations_performed, record.decision_number
+    # What the README promises a newcomer.
+    readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
+    assert "four objections" in readme and ObjectionCase.objects.count() == 4
+    assert "qiye's other two records are under objection" in readme
+    qiye = User.objects.get(username="qiye").authorisations.get().subject
+    assert qiye.records.filter(display_state=DisplayState.UNDER_OBJECTION).count() == 2
+
+
+def test_the_demo_file_cannot_mark_a_record_without_an_objection(db, tmp_path):
+    data = read_demo_data()
+    data["records"][0]["state"] = "objection"
+    data["records"][0]["reason"] = "异议"
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CommandError, match="objection case"):
+        call_command("load_demo", "--file", str(path), verbosity=0)

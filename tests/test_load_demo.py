@@ -71,9 +71,12 @@ def test_it_has_records_of_every_kind_severity_and_display_state(demo):
     records = CreditRecord.objects.all()
 
     assert {r.kind for r in records} == set(RecordKind.values)
-    assert {r.severity for r in records} == set(Severity.values)
+    # A licence carries no 失信程度 (only penalties and dishonesty records are graded).
+    assert {r.severity for r in records if r.kind != RecordKind.ADMINISTRATIVE_LICENSE} == set(Severity.values)
+    assert {r.severity for r in records if r.kind == RecordKind.ADMINISTRATIVE_LICENSE} == {""}
     assert {r.display_state for r in records} == set(DisplayState.values)
-    assert all(r.display_min_until and r.display_max_until for r in records)
+    graded = [r for r in records if r.kind != RecordKind.ADMINISTRATIVE_LICENSE]
+    assert all(r.display_min_until and r.display_max_until for r in graded)
 
 
 def test_it_moves_records_to_their_state_through_the_record_history(demo):

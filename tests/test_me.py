@@ -103,3 +103,24 @@ def test_the_personal_centre_is_in_english_too(client, applicant, enterprise, en
     html = client.get(reverse("me")).content.decode()
     assert "Personal centre" in html and "My cases" in html and "Credit subjects I can act for" in html
     assert "个人中心" not in html
+
+
+@pytest.mark.django_db
+def test_the_personal_centre_costs_the_same_queries_for_many_cases(
+    client, travel, storage, applicant, enterprise, market_bureau, rule_sets
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        client.get(reverse("me"))  # the first page after login does its one-off work
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("me")).status_code == 200
+        return len(ctx.captured_queries)
+
+    make_submitted(applicant, CreditRecordFactory(subject=enterprise, provider=market_bureau))
+    client.force_login(applicant)
+    one = queries()
+    for _ in range(5):
+        make_submitted(applicant, CreditRecordFactory(subject=enterprise, provider=market_bureau))
+    assert queries() == one

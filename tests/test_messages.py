@@ -265,3 +265,22 @@ def test_four_workers_sending_at_once_send_each_e_mail_exactly_once(smtp, monkey
     sent = Counter(tuple(e.rcpt_tos) for e in smtp.envelopes)
     assert len(sent) == 12 and max(sent.values()) == 1
     assert set(OutboxEvent.objects.filter(channel="email").values_list("status", "attempts")) == {("delivered", 1)}
+
+
+@pytest.mark.django_db
+def test_an_agent_whose_authorisation_was_revoked_hears_nothing_more(
+    travel, storage, enterprise, eligible_record, handler
+):
+    from cases.services.accounts import agent_revoke
+    from tests.factories import AuthorisationFactory, UserFactory
+    from tests.test_repair_flow import make_submitted
+
+    boss = UserFactory(display_name="张三")
+    AuthorisationFactory(user=boss, subject=enterprise)
+    agent = UserFactory(display_name="李四")
+    auth = AuthorisationFactory(user=agent, subject=enterprise, basis="employee", scope="repair")
+    app = make_submitted(agent, eligible_record)
+    agent_revoke(actor=boss, authorisation=auth)
+    svc.repair_accept(actor=handler, application=app)
+    assert Message.objects.filter(user=boss, kind="accepted").exists()
+    assert not Message.objects.filter(user=agent, kind="accepted").exists()

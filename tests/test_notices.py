@@ -5,7 +5,9 @@ import datetime as dt
 import hashlib
 import http.server
 import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -197,7 +199,9 @@ def test_rendering_twice_gives_one_number_one_pdf_one_hash(request_notice, stora
     assert AuditEvent.objects.filter(action="notice.issued").count() == 1
 
 
-def test_a_failed_render_gives_its_number_back(request_notice, storage, monkeypatch):
+def test_a_failed_render_keeps_its_number_and_the_retry_issues_it(request_notice, storage, monkeypatch):
+    """The number is recorded with the notice before rendering (no lock is held across the render), so a
+    failed render never gives it back: the retry renders the same number, and the sequence has no gap."""
     notice = request_notice()
     real = rendering.pdf_bytes
 
@@ -208,28 +212,80 @@ def test_a_failed_render_gives_its_number_back(request_notice, storage, monkeypa
     with pytest.raises(OSError):
         notice_render(notice_id=notice.pk)
     notice.refresh_from_db()
-    assert notice.status == Notice.Status.PENDING
-    assert notice.claimed_at is None and notice.serial is None and notice.number == ""
+    assert notice.status == Notice.Status.NUMBERED
+    assert notice.claimed_at is None and notice.serial == 1 and notice.number
     assert "disk full" in notice.last_error
-    assert not NumberSequence.objects.filter(last_value__gt=0).exists()
+    assert NumberSequence.objects.get(scope__startswith="notice:").last_value == 1
     assert pdf_files(storage) == []
+    number = notice.number
 
     monkeypatch.setattr(rendering, "pdf_bytes", real)
-    assert notice_render(notice_id=notice.pk).serial == 1
+    issued = notice_render(notice_id=notice.pk)
+    assert (issued.serial, issued.number, issued.status) == (1, number, Notice.Status.ISSUED)
     notice.refresh_from_db()
-    assert notice.attempts == 2
+    assert notice.attempts == 2 and notice.last_error == ""
+    assert NumberSequence.objects.get(scope__startswith="notice:").last_value == 1
+    assert number in pdf_text(notice.pdf.path)
 
 
-def test_it_stops_retrying_after_the_attempt_limit(request_notice, monkeypatch, settings):
+def test_it_stops_retrying_after_the_attempt_limit_and_alerts_staff(
+    request_notice, monkeypatch, settings, market_bureau, handler, mailoutbox, django_capture_on_commit_callbacks
+):
     settings.NOTICE_MAX_ATTEMPTS = 2
+    handler.email = "handler@example.gov.cn"
+    handler.save(update_fields=["email"])
     notice = request_notice()
     monkeypatch.setattr(rendering, "html_for", lambda n: (_ for _ in ()).throw(ValueError("bad template")))
     for _ in range(2):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError), django_capture_on_commit_callbacks(execute=True):
             notice_render(notice_id=notice.pk)
     notice.refresh_from_db()
     assert notice.status == Notice.Status.FAILED
+    assert "bad template" in notice.last_error
     assert notice_render(notice_id=notice.pk) is None
+    assert AuditEvent.objects.filter(action="notice.failed", object_id=str(notice.pk)).count() == 1
+    [alert] = [m for m in mailoutbox if "handler@example.gov.cn" in m.to]
+    assert "文书生成失败" in alert.subject and "bad template" in alert.body
+
+
+def test_a_render_that_times_out_keeps_no_lock_and_fails_after_its_attempts(
+    request_notice, monkeypatch, settings, mailoutbox
+):
+    """django-q2 ends a task that outlives its timeout by raising TimeoutException (a SystemExit) from a
+    SIGALRM handler: no `except Exception` runs. The attempt was counted before rendering and the number
+    taken in its own short transaction, so other notices of the same issuer are numbered meanwhile, the
+    error is recorded, and after the last attempt the notice is failed with its error (issue 10 item 3)."""
+    from django_q.timeout import TimeoutHandler
+
+    settings.NOTICE_MAX_ATTEMPTS = 2
+    slow = request_notice(trigger="slow")
+    other = request_notice(trigger="other")
+    real = rendering.pdf_bytes
+
+    def slow_for_the_first(html, **kwargs):
+        if "slow-marker" in html:
+            time.sleep(5)
+        return real(html, **kwargs)
+
+    monkeypatch.setattr(rendering, "pdf_bytes", slow_for_the_first)
+    monkeypatch.setattr(
+        rendering,
+        "html_for",
+        lambda n, real_html=rendering.html_for: real_html(n) + ("<!-- slow-marker -->" if n.pk == slow.pk else ""),
+    )
+    for attempt in (1, 2):
+        with pytest.raises(SystemExit), TimeoutHandler(1):
+            notice_render(notice_id=slow.pk)
+        slow.refresh_from_db()
+        assert slow.serial == 1 and slow.attempts == attempt
+        assert "TimeoutException" in slow.last_error
+        if attempt == 1:
+            assert slow.status == Notice.Status.NUMBERED and slow.claimed_at is None
+            # The sequence is not held by the timed-out render: the next notice gets the next number.
+            assert notice_render(notice_id=other.pk).serial == 2
+    assert slow.status == Notice.Status.FAILED
+    assert notice_render(notice_id=slow.pk) is None
+    assert NumberSequence.objects.get(scope__startswith="notice:").last_value == 2
 
 
 def test_the_sweep_renders_notices_whose_job_was_lost(request_notice):
@@ -423,7 +479,8 @@ def test_the_fetcher_serves_static_files_and_refuses_everything_else(http_probe)
 # --- inbox, download and 送达 ----------------------------------------------------------------------------
 def test_the_addressees_applicant_downloads_it_and_that_is_recorded_as_read(client, issued, applicant):
     notice = issued()
-    assert notice.delivered_at == notice.issued_at and notice.read_at is None
+    # Dated when numbered (the PDF prints that date), delivered to the inbox when the PDF is stored.
+    assert notice.issued_at <= notice.delivered_at and notice.read_at is None
     client.force_login(applicant)
     response = client.get(reverse("notices:download", args=[notice.pk]))
     assert response.status_code == 200
@@ -534,3 +591,29 @@ def test_the_rule_set_can_set_a_kinds_number_prefix(db):
     assert kinds.number_prefix(kinds.get_kind("repair_accepted"), rule_set) == "信修受"
     assert kinds.number_prefix(kinds.get_kind("repair_refused"), rule_set) == "修不决"
     assert kinds.number_prefix(kinds.get_kind("repair_accepted"), None) == "修受"
+
+
+# --- fonts -----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def notice_fonts():
+    """The GB 2312 cut of the notice font, as scripts/install.sh builds it (once; it is not committed)."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "build_notice_fonts.py"
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True, timeout=600)
+
+
+def pdf_font_names(path) -> list[str]:
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return [line.split()[0].split("+", 1)[-1] for line in out.splitlines()[2:] if line.strip()]
+
+
+def test_a_name_outside_gb2312_is_printed_from_the_full_font(notice_fonts, request_notice):
+    """Common characters come from the font cut to GB 2312; a name with rarer ones (堃, 喆 are outside GB 2312,
+    𠮷 outside the Basic Multilingual Plane) must still be printed, from the full Noto Serif CJK."""
+    name = "王堃喆𠮷"
+    notice = notice_render(notice_id=request_notice(context={**CONTEXTS["repair_refused"], "addressee_name": name}).pk)
+    text = pdf_text(notice.pdf.path).replace(" ", "")
+    assert f"{name}：" in text
+    assert "不予信用修复决定书" in text
+    fonts = pdf_font_names(notice.pdf.path)
+    assert any(font.startswith("Notice-Serif-CJK") for font in fonts), fonts
+    assert any(font.startswith("Noto-Serif-CJK-SC") for font in fonts), fonts

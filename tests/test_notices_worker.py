@@ -107,7 +107,7 @@ class WorkerKilled(BaseException):
     """Stands in for SIGKILL: not an Exception, so no handler of ours runs, as when the process dies."""
 
 
-def test_a_worker_that_dies_after_claiming_burns_no_number(no_queue, request_many, storage, monkeypatch):
+def test_a_worker_that_dies_while_rendering_burns_no_number(no_queue, request_many, storage, monkeypatch):
     [notice_id] = request_many(1)
     real = rendering.pdf_bytes
 
@@ -120,8 +120,9 @@ def test_a_worker_that_dies_after_claiming_burns_no_number(no_queue, request_man
     monkeypatch.setattr(rendering, "pdf_bytes", real)
 
     notice = Notice.objects.get(pk=notice_id)
-    assert notice.status == Notice.Status.PENDING and notice.claimed_at is not None
-    assert NumberSequence.objects.filter(last_value__gt=0).count() == 0
+    # The number was recorded with the notice before rendering: it stays the notice's, for the next attempt.
+    assert notice.status == Notice.Status.NUMBERED and notice.claimed_at is not None and notice.serial == 1
+    assert NumberSequence.objects.get(scope__startswith="notice:").last_value == 1
     assert list(storage.rglob("*.pdf")) == []
     # While the dead worker's lease runs, nobody else takes the notice (it might still be alive)...
     assert notice_render(notice_id=notice_id) is None
@@ -138,7 +139,9 @@ def test_a_slow_worker_that_lost_its_lease_does_not_issue_again(no_queue, reques
     slow_claim = services._claim(notice_id)
     Notice.objects.filter(pk=notice_id).update(claimed_at=slow_claim - services.claim_lease() - dt.timedelta(seconds=1))
     assert notice_render(notice_id=notice_id) is not None  # the second worker took over and issued
-    assert services._issue(notice_id, slow_claim) is None  # the slow one wakes up: nothing to do
+    # The slow one wakes up, at either step: nothing to do.
+    assert services._number(notice_id, slow_claim) is None
+    assert services._issue(notice_id, slow_claim, "notices/stale.pdf", b"%PDF-stale") is None
     assert_issued_exactly_once([notice_id], storage)
 
 

@@ -23,7 +23,7 @@ from notices.services import notice_render
 from tests.test_objection_paths import checking, clock_of, file, filed, notices_of, pdf_text  # noqa: F401
 from tests.test_repair_flow import eligible_record, storage, travel, upload  # noqa: F401
 from workflows import engine, rules
-from workflows.models import Clock, RuleParameter
+from workflows.models import Clock, RuleParameter, RuleSet
 
 D = dt.date
 
@@ -157,9 +157,9 @@ def delivered(checking, handler, travel, storage):
     return case
 
 
-def test_the_review_request_period_is_a_parameter_of_both_rule_sets(rule_sets):
+def test_the_review_request_period_is_a_parameter_of_every_rule_set(rule_sets):
     params = RuleParameter.objects.filter(key=rules.OBJECTION_REVIEW_REQUEST_WD)
-    assert params.count() == 2
+    assert params.count() == RuleSet.objects.count() == 4
     for param in params:
         assert param.value == 15 and param.unit == "wd" and "[cfg]" in param.citation
 

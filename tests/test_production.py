@@ -28,6 +28,7 @@ def documented_production_env() -> dict[str, str]:
         if match:
             values[match.group(1)] = match.group(2)
     values["SECRET_KEY"] = secrets.token_urlsafe(64)
+    values["AUDIT_HMAC_KEY"] = secrets.token_urlsafe(48)
     return values
 
 
@@ -54,6 +55,8 @@ def test_it_passes_the_deployment_check_with_the_documented_production_variables
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
         ({"SECRET_KEY": "dev-only-insecure-key-change-me"}, "SECRET_KEY must be a random value"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be a random value"),
+        ({"AUDIT_HMAC_KEY": ""}, "AUDIT_HMAC_KEY must be set"),
+        ({"AUDIT_HMAC_KEY": "casework-demo-audit-key-not-secret"}, "AUDIT_HMAC_KEY must be a random value"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS=* is refused"),
         ({"DEBUG": "1"}, "DEBUG=1 is refused in production"),

@@ -131,3 +131,15 @@ def test_satisfaction_is_counted_by_organisation_and_procedure(decided, applican
     [row] = satisfaction_table()
     assert (row.procedure, row.total, row.satisfaction_rate, row.negative) == ("repair", 1, "100.0%", 0)
     assert row.grade_counts == [0, 0, 1, 0, 0]
+
+
+def test_a_follow_up_past_its_clock_counts_as_late(decided, applicant, travel):  # noqa: F811
+    from cases.selectors.ratings import satisfaction_table
+
+    svc.case_rate(actor=applicant, procedure="repair", case=decided, grade="very_dissatisfied", comment="无人答复")
+    [row] = satisfaction_table()
+    assert (row.open_follow_ups, row.late_follow_ups) == (1, 0)
+    # Due Mon 2026-07-27 (15 working days from Mon 07-06); the next day it is late.
+    travel.to(2026, 7, 28)
+    [row] = satisfaction_table()
+    assert (row.open_follow_ups, row.late_follow_ups, row.satisfaction_rate) == (1, 1, "0.0%")

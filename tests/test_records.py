@@ -49,7 +49,8 @@ class TestDisplayWindow:
     @pytest.mark.parametrize(
         ("severity", "min_until", "max_until"),
         [
-            ("minor", dt.date(2026, 4, 10), dt.date(2026, 7, 10)),  # at most 3 months, repair at once
+            # at most 3 months, repair at once — once published (20 April): not before it was displayed
+            ("minor", dt.date(2026, 4, 20), dt.date(2026, 7, 10)),
             ("ordinary", dt.date(2026, 7, 10), dt.date(2027, 4, 10)),  # 3 months / 1 year
             ("serious", dt.date(2027, 4, 10), dt.date(2029, 4, 10)),  # 1 year / 3 years
         ],

@@ -80,7 +80,7 @@ def test_the_seal_is_drawn_and_the_qr_code_opens_the_filled_in_verification_page
     assert "（印章）" not in pdf_text(notice.pdf.path)
 
 
-def test_a_failure_to_sign_is_a_failure_to_issue(request_notice, settings, tmp_path, caplog):
+def test_a_failure_to_sign_is_a_failure_to_issue(request_notice, settings, tmp_path):
     settings.NOTICE_PKI_DIR = tmp_path / "empty"
     settings.NOTICE_PKI_DEMO = False  # production: no demo CA to fall back on
     settings.NOTICE_MAX_ATTEMPTS = 2
@@ -90,10 +90,12 @@ def test_a_failure_to_sign_is_a_failure_to_issue(request_notice, settings, tmp_p
             notice_render(notice_id=notice.pk)
         Notice.objects.filter(pk=notice.pk).update(claimed_at=None)
     notice.refresh_from_db()
-    assert notice.status == Notice.Status.FAILED and not notice.number and not notice.sha256 and not notice.pdf
+    # Numbered (the number is what is signed), but never issued: no file, no hash; staff are alerted.
+    assert notice.status == Notice.Status.FAILED and not notice.sha256 and not notice.pdf and not notice.is_issued
     assert "SigningUnavailable" in notice.last_error
-    alerts = [r for r in caplog.records if r.levelname == "ERROR" and "could not be issued" in r.getMessage()]
-    assert len(alerts) == 1  # alerted once, when the retries ran out
+    from cases.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="notice.failed", object_id=str(notice.pk)).count() == 1
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,11 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from cases.identifiers import tracking_query_code
+from cases.selectors.track import track_lookup
 from cases.services import repair as svc
 from notices.models import Notice
 from notices.services import notice_render
+from tests.test_i18n import english_catalog  # noqa: F401
 from tests.test_repair_flow import eligible_record, storage, submitted, travel  # noqa: F401
 
 
@@ -110,3 +112,21 @@ def test_bad_input_is_answered_without_an_error_page(client):
     response = client.get(reverse("track"), {"number": "", "code": "x" * 40})
     assert response.status_code == 400 and "查询码" in response.content.decode()
     assert client.get(reverse("track")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_front_door_pages_have_no_chinese_left_in_english(client, travel, submitted, english_catalog):
+    from django.conf import settings
+
+    from tests.test_i18n import _chinese_left
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    number = submitted.tracking_number
+    html = track(client, number, tracking_query_code(number)).content.decode()
+    assert "Case tracking" in html and "Legal time limits" in html
+    result = track_lookup(number=number, code=tracking_query_code(number))
+    data = [c.clock.label for c in result.clocks] + [c.clock.citation for c in result.clocks]
+    assert not _chinese_left(html, *data)
+    for url in (reverse("register"), reverse("register_confirm")):
+        page = client.get(url).content.decode()
+        assert not _chinese_left(page), url

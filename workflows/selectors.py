@@ -43,8 +43,8 @@ class ClockStatus:
     due_date: dt.date | None
     due_at: dt.datetime | None
     provisional: bool
-    # Working days left after today (0 on the due date); for a paused clock, what is left of the budget
-    # in the clock's unit; None when stopped or overdue.
+    # Units of the clock (working or calendar days) left after today (0 on the due date); for a paused clock,
+    # what is left of the budget; None when stopped or overdue.
     remaining: int | None
     # Working days after the due date up to today; 0 when overdue only since a non-working day.
     overdue_working_days: int | None

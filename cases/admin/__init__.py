@@ -104,7 +104,7 @@ class SubjectAuthorisationInline(admin.TabularInline):
     model = SubjectAuthorisation
     extra = 0
     autocomplete_fields = ("user",)
-    fields = ("user", "basis", "valid_from", "valid_until", "revoked_at")
+    fields = ("user", "basis", "scope", "status", "valid_from", "valid_until", "revoked_at")
 
 
 @admin.register(Subject)
@@ -162,8 +162,8 @@ class SubjectAdmin(admin.ModelAdmin):
 
 @admin.register(SubjectAuthorisation)
 class SubjectAuthorisationAdmin(admin.ModelAdmin):
-    list_display = ("user", "subject", "basis", "valid_from", "valid_until", "revoked_at")
-    list_filter = ("basis",)
+    list_display = ("user", "subject", "basis", "scope", "status", "valid_from", "valid_until", "revoked_at")
+    list_filter = ("basis", "scope", "status")
     search_fields = ("user__username", "user__display_name", "subject__name", "=subject__uscc")
     list_select_related = ("user", "subject")
     autocomplete_fields = ("user", "subject")

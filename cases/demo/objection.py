@@ -2,6 +2,7 @@
 
 - 李某明 (login shimin) objects to his housing-bureau penalty: waiting for the credit centre's triage;
 - 郑州中原某某科技有限公司 (login qiye) objects to its market-regulation penalty: the 核查通知 is out, waiting for 市场监管局 (login shijianju_jingban);
+- qiye also objects to its 经营异常名录 entry (it has moved, not vanished): waiting for the credit centre's triage;
 - 李某明 (login shimin) also objected to his tax arrears record: verified by the tax bureau and maintained, so he
   may ask for 复核.
 
@@ -34,6 +35,13 @@ DEMO_OBJECTIONS = [
         {"content": "未按规定期限公示2024年度报告（已于2025年7月补报）"},
         "公示内容遗漏了已补报年度报告的情况。",
         "checking",
+    ),
+    (
+        "郑市监列异〔2025〕0937号",
+        "qiye",
+        {"content": "当事人已于2025年11月办理住所变更登记，可通过新住所联系"},
+        "住所变更登记在列入经营异常名录之前已经受理，列入依据不成立。",
+        "filed",
     ),
     (
         "郑税欠公〔2025〕207号",

@@ -86,3 +86,8 @@ __all__ = [
 from cases.models.ratings import CaseRating, Grade, RatingFollowUp  # noqa: E402
 
 __all__ += ["CaseRating", "Grade", "RatingFollowUp"]
+
+# 信用报告 (issue 12 item 7).
+from cases.models.reports import CreditReport  # noqa: E402
+
+__all__ += ["CreditReport"]

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Attachment(models.Model):
@@ -51,8 +52,9 @@ class CaseActivity(models.Model):
     class Kind(models.TextChoices):
         SUBMITTED = "submitted", _("提交申请")
         ROUTED = "routed", _("分派办理部门")
-        ACCEPTED = "accepted", _("受理")
-        NOT_ACCEPTED = "not_accepted", _("不予受理")
+        # What happened (an event on the timeline), not the button that does it (pgettext "action").
+        ACCEPTED = "accepted", pgettext_lazy("event", "受理")
+        NOT_ACCEPTED = "not_accepted", pgettext_lazy("event", "不予受理")
         SUPPLEMENT_REQUESTED = "supplement_requested", _("要求补正")
         SUPPLEMENTED = "supplemented", _("补正材料")
         PROPOSED = "proposed", _("提出审查意见")

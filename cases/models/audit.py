@@ -1,12 +1,15 @@
-"""Append-only, hash-chained audit trail.
+"""Append-only, keyed hash chain of audit events.
 
-Every service writes one event in the same transaction as its change. Each event's hash covers its own
-content and the previous event's hash, and the chain head (one row) holds the last sequence number and
-hash, so editing, deleting or truncating events is detected by ``manage.py verify_audit``.
+Every service writes its events in the same transaction as its change. Each event's seal is an HMAC-SHA256,
+keyed with ``AUDIT_HMAC_KEY`` (environment only, never in the database), over its own content and the previous
+event's seal; the chain head (one row) holds the last sequence number and seal. Editing, deleting or
+truncating events is detected by ``manage.py verify_audit``, and without the key nobody can recompute a chain
+that verifies. A database trigger (migration 0012) refuses UPDATE and DELETE of events outright.
 """
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -83,12 +86,14 @@ class AuditEvent(models.Model):
             separators=(",", ":"),
         )
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256((self.prev_hash + self.canonical()).encode()).hexdigest()
+    def compute_hash(self, key: str | None = None) -> str:
+        key = settings.AUDIT_HMAC_KEY if key is None else key
+        return hmac.new(key.encode(), (self.prev_hash + self.canonical()).encode(), hashlib.sha256).hexdigest()
 
 
 class AuditChainHead(models.Model):
-    """The single row that serialises appends: locked FOR UPDATE by each writer until it commits."""
+    """The single row that serialises appends: locked FOR UPDATE by each committing transaction, from the
+    moment it appends its batch of events (just before COMMIT) to the commit."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)

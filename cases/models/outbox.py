@@ -18,6 +18,7 @@ TOPIC_LABELS = {
     "rectification.recorded": _("政务失信记录认定"),
     "rectification.closed": _("政务失信整改销号"),
     "rectification.refused": _("政务失信拒不整改认定"),
+    "audit.checkpoint": _("审计链检查点"),
     "record.published": _("双公示信息（行政许可、行政处罚）"),
     "record.corrected": _("信用信息更正"),
     "record.revoked": _("信用信息撤销"),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
@@ -34,10 +35,11 @@ class RepairState(models.TextChoices):
     DRAFT = "draft", _("草稿")
     SUBMITTED = "submitted", _("待受理")
     SUPPLEMENTING = "supplementing", _("待补正")
-    NOT_ACCEPTED = "not_accepted", _("不予受理")
+    # 不予受理 / 准予修复 are both an action and a state in Chinese; here they are the state (pgettext).
+    NOT_ACCEPTED = "not_accepted", pgettext_lazy("state", "不予受理")
     ACCEPTED = "accepted", _("审查中")
     PENDING_SIGNOFF = "signoff", _("待负责人签批")
-    APPROVED = "approved", _("准予修复")
+    APPROVED = "approved", pgettext_lazy("state", "准予修复")
     REJECTED = "rejected", _("不予修复")
     WITHDRAWN = "withdrawn", _("已撤回")
     DEEMED_WITHDRAWN = "deemed_withdrawn", _("视为撤回")
@@ -56,7 +58,7 @@ FINAL_STATES = (
 
 
 class Proposal(models.TextChoices):
-    APPROVE = "approve", _("准予修复")
+    APPROVE = "approve", pgettext_lazy("action", "准予修复")
     REJECT = "reject", _("不予修复")
     EXTEND = "extend", _("延期")
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import Organisation
 from workflows import rules
 from workflows.models import RuleSet
 
@@ -229,6 +230,7 @@ class MatterGuide:
     conditions: list[str]
     materials: list[rules.Material]
     time_limits: list[TimeLimit]
+    contacts: list[Organisation]
 
 
 def matter_list() -> tuple[Matter, ...]:
@@ -257,6 +259,24 @@ def _facts(rule_set: RuleSet) -> dict:
     }
 
 
+# Who answers questions on a matter: the credit centre always; for repairs and commitments also the departments
+# that record information and take commitments (谁认定、谁修复); for 政务失信 the supervising office.
+_CONTACT_KINDS = {
+    "repair": (Organisation.Kind.CREDIT_CENTRE, Organisation.Kind.DEPARTMENT),
+    "commitment": (Organisation.Kind.CREDIT_CENTRE, Organisation.Kind.DEPARTMENT),
+    "objection": (Organisation.Kind.CREDIT_CENTRE,),
+    "rectification": (Organisation.Kind.CREDIT_CENTRE, Organisation.Kind.SUPERVISOR),
+}
+
+
+def _contacts(matter: Matter) -> list[Organisation]:
+    return list(
+        Organisation.objects.filter(is_active=True, kind__in=_CONTACT_KINDS.get(matter.procedure, ()))
+        .exclude(contact_phone="")
+        .order_by("kind", "name")
+    )
+
+
 def matter_guide(*, matter: Matter, on: dt.date | None = None) -> MatterGuide:
     """The guide of ``matter`` under the rule set in force on ``on`` (today by default)."""
     rule_set = rules.ruleset_in_force(on or timezone.localdate())
@@ -276,6 +296,7 @@ def matter_guide(*, matter: Matter, on: dt.date | None = None) -> MatterGuide:
     except rules.RuleParameterMissing:
         materials = []
     return MatterGuide(
+        contacts=_contacts(matter),
         matter=matter,
         rule_set=rule_set,
         conditions=[str(c) % facts if "%(" in str(c) else str(c) for c in matter.conditions],

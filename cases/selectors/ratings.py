@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 
 from cases import policy
 from cases.models import CaseRating
@@ -79,6 +80,7 @@ class SatisfactionRow:
     counts: dict
     negative: int
     open_follow_ups: int
+    late_follow_ups: int
 
     @property
     def grade_counts(self) -> list[int]:
@@ -92,8 +94,18 @@ class SatisfactionRow:
         return f"{100 * satisfied / self.total:.1f}%"
 
 
-def satisfaction_table() -> list[SatisfactionRow]:
-    """Ratings by handling organisation and procedure: one GROUP BY with a FILTER per grade."""
+def satisfaction_table(*, now=None) -> list[SatisfactionRow]:
+    """Ratings by handling organisation and procedure: one GROUP BY with a FILTER per grade; a follow-up is
+    late when its clock ran out while it is still open."""
+    now = now or timezone.now()
+    late = Exists(
+        Clock.objects.filter(
+            content_type=ContentType.objects.get_for_model(RatingFollowUp),
+            object_id=OuterRef("follow_up__pk"),
+            stopped_at__isnull=True,
+            due_at__lt=now,
+        )
+    )
     aggregates = {f"g_{g}": Count("id", filter=Q(grade=g)) for g in Grade.values}
     rows = (
         CaseRating.objects.values("organisation__name", "procedure")
@@ -101,6 +113,7 @@ def satisfaction_table() -> list[SatisfactionRow]:
             total=Count("id"),
             negative=Count("id", filter=Q(grade__in=NEGATIVE_GRADES)),
             open_follow_ups=Count("id", filter=Q(follow_up__state=RatingFollowUp.State.OPEN)),
+            late_follow_ups=Count("id", filter=Q(late, follow_up__state=RatingFollowUp.State.OPEN)),
             **aggregates,
         )
         .order_by("organisation__name", "procedure")
@@ -114,6 +127,7 @@ def satisfaction_table() -> list[SatisfactionRow]:
             counts={g: r[f"g_{g}"] for g in Grade.values},
             negative=r["negative"],
             open_follow_ups=r["open_follow_ups"],
+            late_follow_ups=r["late_follow_ups"],
         )
         for r in rows
     ]

@@ -11,8 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -303,6 +305,57 @@ def clocks_of_organisation(*, organisation_id: int, now: dt.datetime | None = No
         "overdue": list(qs.filter(due_at__lt=now)[:200]),
         "due_soon": list(qs.filter(due_at__gte=now, due_at__lt=now + dt.timedelta(days=due_within_days))[:200]),
     }
+
+
+@dataclass(frozen=True)
+class ClockCase:
+    """What a reminder names: the case a clock runs on (办件编号, subject, procedure) and where to open it."""
+
+    tracking_number: str
+    subject_name: str
+    procedure_label: str
+    url: str
+
+
+def cases_of_clocks(clocks) -> dict[int, ClockCase]:
+    """Clock id → its case, loaded in one query per case model (reminders list many clocks)."""
+    by_type: dict[int, list] = {}
+    for clock in clocks:
+        by_type.setdefault(clock.content_type_id, []).append(clock)
+    procedures = {proc.model_label.lower(): proc for proc in PROCEDURES.values()}
+    out: dict[int, ClockCase] = {}
+    for type_clocks in by_type.values():
+        ct = type_clocks[0].content_type
+        model = ct.model_class()
+        if model is None:
+            continue
+        related = [f for f in ("subject", "commitment__subject") if _has_path(model, f)]
+        cases = model.objects.select_related(*related).in_bulk({c.object_id for c in type_clocks})
+        proc = procedures.get(f"{ct.app_label}.{ct.model}")
+        for clock in type_clocks:
+            case = cases.get(clock.object_id)
+            if case is None:
+                continue
+            subject = getattr(case, "subject", None) or getattr(getattr(case, "commitment", None), "subject", None)
+            out[clock.pk] = ClockCase(
+                tracking_number=getattr(case, "tracking_number", "") or "",
+                subject_name=getattr(subject, "name", ""),
+                procedure_label=str(proc.label) if proc else str(model._meta.verbose_name),
+                url=reverse(proc.staff_url_name, kwargs={"pk": case.pk}) if proc else "",
+            )
+    return out
+
+
+def _has_path(model, path: str) -> bool:
+    for part in path.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        model = field.related_model
+        if model is None:
+            return False
+    return True
 
 
 def my_clocks(*, user, now: dt.datetime | None = None):

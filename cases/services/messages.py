@@ -170,7 +170,7 @@ CASE_EVENTS = {
 
 
 def case_recipients(case) -> list:
-    """Everyone who acts for the case's subject within the authorisation's scope, and the applicant."""
+    """Everyone who acts for the case's subject today within the authorisation's scope."""
     procedure = policy.case_procedure(case)
     today = timezone.localdate()
     users = {
@@ -186,8 +186,7 @@ def case_recipients(case) -> list:
         .exclude(valid_until__lt=today)
         if a.covers(procedure)
     }
-    if case.applicant_id and case.applicant.is_active:
-        users.add(case.applicant)
+    # Not the applicant as such: an agent whose authorisation was revoked or ran out hears nothing more.
     return sorted(users, key=lambda u: u.pk)
 
 

@@ -16,9 +16,10 @@ import datetime as dt
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases import policy
 from cases.models import CaseActivity, CreditRecord, DisplayState, Organisation, Role
@@ -53,6 +54,7 @@ from workflows.models import Clock, ClockPause
 from workflows.procedures import procedure_flow
 from workflows.selectors import clock_status
 from workflows.services.clocks import clock_pause, clock_resume, clock_start, clock_stop
+from workflows.texts import source_text
 
 # Clock purposes on an objection case.
 PLATFORM = "objection.platform"  # Art 41: own-scope objection, 3 WD from receipt
@@ -101,6 +103,23 @@ def _field_value(record: CreditRecord, name: str) -> str:
     return CreditRecord._meta.get_field(name).value_to_string(record)
 
 
+def field_display(name: str, value) -> str:
+    """A stored record value as a reader sees it: choice codes by their label, yes/no in words (the codes
+    stay in the case; this is only what is shown)."""
+    if value in (None, ""):
+        return ""
+    field = CreditRecord._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.BooleanField):
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return str(_("是"))
+        if text in ("false", "0"):
+            return str(_("否"))
+    return str(value)
+
+
 def disputed_text(case: ObjectionCase) -> list[str]:
     lines = []
     for item in case.disputed:
@@ -108,8 +127,8 @@ def disputed_text(case: ObjectionCase) -> list[str]:
             _("%(label)s：现为“%(current)s”，申请人认为应为“%(proposed)s”")
             % {
                 "label": field_label(item["field"]),
-                "current": item.get("current") or "—",
-                "proposed": item.get("proposed") or "—",
+                "current": field_display(item["field"], item.get("current")) or "—",
+                "proposed": field_display(item["field"], item.get("proposed")) or "—",
             }
         )
     return lines or [_("（申请人未指明具体字段，见异议理由）")]
@@ -298,7 +317,13 @@ def objection_file(
         for uploaded in uploads:
             attachment_add(actor=actor, case=case, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
         clock = _start_clock(
-            case, PLATFORM, _("平台处理期限"), rules.OBJECTION_PLATFORM_WD, case.handling_organisation, actor, now
+            case,
+            PLATFORM,
+            gettext_noop("平台处理期限"),
+            rules.OBJECTION_PLATFORM_WD,
+            case.handling_organisation,
+            actor,
+            now,
         )
         case.received_on = clock.start_date
         case.save(update_fields=["received_on"])
@@ -417,7 +442,13 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
         for uploaded in uploads:
             attachment_add(actor=actor, case=review, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
         clock = _start_clock(
-            review, REVIEW, _("复核期限"), rules.OBJECTION_REVIEW_WD, review.handling_organisation, actor, now
+            review,
+            REVIEW,
+            gettext_noop("复核期限"),
+            rules.OBJECTION_REVIEW_WD,
+            review.handling_organisation,
+            actor,
+            now,
         )
         review.received_on = clock.start_date
         review.save(update_fields=["received_on"])
@@ -427,7 +458,7 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
             original,
             CaseActivity.Kind.NOTE,
             actor,
-            _("申请人申请复核，复核办件编号：%(number)s") % {"number": review.tracking_number},
+            gettext_noop("申请人申请复核，复核办件编号：%(number)s") % {"number": review.tracking_number},
         )
         engine.start_process(procedure_flow("objection"), case=review)
         _audit(review, "review_requested", actor, original=original.tracking_number, rule_set=rule_set.code)
@@ -499,18 +530,24 @@ def objection_send_check(*, actor, case: ObjectionCase, note: str = "") -> Objec
         c.save()
         platform = _clock(c, PLATFORM)
         if platform:
-            clock_stop(clock=platform, actor=actor, reason=_("已发出核查通知"))
+            clock_stop(clock=platform, actor=actor, reason=gettext_noop("已发出核查通知"))
         whole = _start_clock(
-            c, CASE, _("异议办理期限（含核查）"), rules.OBJECTION_CASE_WD, c.handling_organisation, actor, c.received_at
+            c,
+            CASE,
+            gettext_noop("异议办理期限（含核查）"),
+            rules.OBJECTION_CASE_WD,
+            c.handling_organisation,
+            actor,
+            c.received_at,
         )
         check = _start_clock(
-            c, PROVIDER, _("信息提供单位核查期限"), rules.OBJECTION_PROVIDER_CHECK_WD, c.provider, actor, now
+            c, PROVIDER, gettext_noop("信息提供单位核查期限"), rules.OBJECTION_PROVIDER_CHECK_WD, c.provider, actor, now
         )
         _activity(
             c,
             CaseActivity.Kind.ROUTED,
             actor,
-            _("向%(org)s发出核查通知，请于%(day)s前处理完毕")
+            gettext_noop("向%(org)s发出核查通知，请于%(day)s前处理完毕")
             % {"org": c.provider.name, "day": check.due_date.isoformat()},
         )
         notice_request(
@@ -625,7 +662,7 @@ def objection_decide(
         c.closed_at = now
         c.save()
         _stop_clocks(c, actor, _("已作出处理：%(outcome)s") % {"outcome": ObjectionOutcome(outcome).label})
-        _activity(c, CaseActivity.Kind.DECIDED, actor, f"{ObjectionOutcome(outcome).label}：{reason}")
+        _activity(c, CaseActivity.Kind.DECIDED, actor, f"{source_text(ObjectionOutcome(outcome).label)}：{reason}")
         context = {
             **_notice_base(c),
             "outcome": outcome,
@@ -721,12 +758,12 @@ def objection_pause(
             raise ObjectionError(_("办理时限已在暂停中。"), code="already_paused")
         for clock in running:
             clock_pause(clock=clock, actor=actor, reason_code=reason_code, reason=reason[:300], on=on)
-        label = ClockPause.Reason(reason_code).label
+        label = source_text(ClockPause.Reason(reason_code).label)
         _activity(
             c,
             CaseActivity.Kind.NOTE,
             actor,
-            _("暂停计时（%(kind)s）：%(reason)s，自%(day)s起")
+            gettext_noop("暂停计时（%(kind)s）：%(reason)s，自%(day)s起")
             % {"kind": label, "reason": reason, "day": (on or timezone.localdate()).isoformat()},
         )
         _audit(c, "paused", actor, reason_code=reason_code, reason=reason, on=on)
@@ -747,7 +784,7 @@ def objection_resume(*, actor, case: ObjectionCase, on: dt.date | None = None) -
             c,
             CaseActivity.Kind.NOTE,
             actor,
-            _("恢复计时，自%(day)s后继续计算") % {"day": (on or timezone.localdate()).isoformat()},
+            gettext_noop("恢复计时，自%(day)s后继续计算") % {"day": (on or timezone.localdate()).isoformat()},
         )
         _audit(c, "resumed", actor, on=on)
     return c
@@ -782,7 +819,7 @@ def objection_supervise(*, actor, case: ObjectionCase, note: str = ""):
             c,
             CaseActivity.Kind.CHASED,
             actor,
-            _("督办：%(org)s%(label)s已逾期%(days)s个工作日。%(note)s")
+            gettext_noop("督办：%(org)s%(label)s已逾期%(days)s个工作日。%(note)s")
             % {
                 "org": late.clock.organisation.name if late.clock.organisation else "",
                 "label": late.clock.label,

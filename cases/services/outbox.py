@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases import policy
 from cases.models import OutboxEvent
@@ -73,27 +74,28 @@ def outbox_enqueue(
         return existing
     now = timezone.now()
     occurred_at = occurred_at or now
-    try:
-        # A savepoint: a concurrent caller that inserted the same key first (the unique index makes us wait
-        # for its commit) must not poison the caller's transaction.
-        with transaction.atomic():
-            event = OutboxEvent.objects.create(
-                channel=channel,
-                topic=topic,
-                dedupe_key=dedupe_key,
-                aggregate_type=aggregate._meta.label_lower,
-                aggregate_id=str(aggregate.pk),
-                payload=payload,
-                next_attempt_at=now,
-            )
-    except IntegrityError:
-        return OutboxEvent.objects.get(dedupe_key=dedupe_key)
+    # INSERT ... ON CONFLICT DO NOTHING: a concurrent caller that inserted the same key first (the unique index
+    # makes us wait for its commit) leaves our transaction intact, with no savepoint (issue 15); then its row
+    # is the event.
+    candidate = OutboxEvent(
+        channel=channel,
+        topic=topic,
+        dedupe_key=dedupe_key,
+        aggregate_type=aggregate._meta.label_lower,
+        aggregate_id=str(aggregate.pk),
+        payload=payload,
+        next_attempt_at=now,
+    )
+    OutboxEvent.objects.bulk_create([candidate], ignore_conflicts=True)
+    event = OutboxEvent.objects.get(dedupe_key=dedupe_key)
+    if event.created_at != candidate.created_at:
+        return event
 
     if limit_budget is not None:
         event.clock = clock_start(
             case=aggregate,
             purpose=f"outbox:{topic}"[:60],
-            label=(_("向信用平台报送：%(topic)s") % {"topic": topic_label(topic)})[:120],
+            label=(gettext_noop("向信用平台报送：%(topic)s") % {"topic": topic_label(topic)})[:120],
             budget=limit_budget,
             unit=limit_unit,
             kind=Clock.Kind.LEGAL,
@@ -253,7 +255,7 @@ def _record_attempt(*, pk: int, claimed_at: dt.datetime, result: DeliveryResult,
                 fields.append("next_attempt_at")
         event.save(update_fields=fields)
         if result.delivered and event.clock is not None and event.clock.stopped_at is None:
-            clock_stop(clock=event.clock, reason=_("已推送至信用平台"), actor=SYSTEM_ACTOR, at=now)
+            clock_stop(clock=event.clock, reason=gettext_noop("已推送至信用平台"), actor=SYSTEM_ACTOR, at=now)
         audit_log(
             actor=SYSTEM_ACTOR,
             action=f"outbox.{event.status}",

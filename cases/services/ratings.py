@@ -41,7 +41,7 @@ def case_rate(*, actor, procedure: str, case, grade: str, comment: str = "") -> 
     a different one is refused: the first rating stands."""
     if procedure not in PROCEDURES or not PROCEDURES[procedure].applicant_url_name:
         raise RatingError(_("该事项不适用办件评价。"), code="not_ratable")
-    if not policy.can_apply_for(actor, case.subject):
+    if not policy.can_apply_for(actor, case.subject, procedure):
         raise PermissionDenied(_("只有申请人（或其授权的经办人）可以评价该办件。"))
     if grade not in Grade.values:
         raise RatingError(_("请选择评价等级（非常满意至非常不满意）。"), code="bad_grade")

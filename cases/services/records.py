@@ -142,14 +142,20 @@ def applicable_minimum(record: CreditRecord, on: dt.date) -> MinimumPeriod | Non
         return stored
     if rule.value != "lighter":
         return stored
+    try:
+        own = display_window(decision_date=record.decision_date, severity=record.severity, sector=record.sector)
+    except NoRuleSetInForce:
+        own = None
+    if own is None or record.display_min_until != max(own.min_until, record.publication_date):
+        # The window was set by hand (a correction after an objection, say): that decision stands.
+        return stored
     window = display_window(
         decision_date=record.decision_date, severity=record.severity, sector=record.sector, rule_set=current
     )
-    if window.min_until >= record.display_min_until:
+    until = max(window.min_until, record.publication_date)
+    if until >= record.display_min_until:
         return stored
-    return MinimumPeriod(
-        until=window.min_until, months=window.min_months, lighter_rule_set=current, citation=rule.citation
-    )
+    return MinimumPeriod(until=until, months=window.min_months, lighter_rule_set=current, citation=rule.citation)
 
 
 def _window_for(record: CreditRecord) -> DisplayWindow | None:
@@ -160,6 +166,16 @@ def _window_for(record: CreditRecord) -> DisplayWindow | None:
         return display_window(decision_date=record.decision_date, severity=record.severity, sector=record.sector)
     except NoRuleSetInForce as exc:
         raise ValidationError({"decision_date": exc}) from None
+
+
+def _apply_window(record: CreditRecord, window: DisplayWindow) -> None:
+    """A record cannot have served its minimum display before it was displayed: the minimum ends on the
+    publication date at the earliest (轻微: 0 months = repairable once published)."""
+    min_until = window.min_until
+    if isinstance(record.publication_date, dt.date):
+        min_until = max(min_until, record.publication_date)
+    record.display_min_until = min_until
+    record.display_max_until = max(window.max_until, min_until)
 
 
 def _user(actor):
@@ -200,8 +216,7 @@ def record_create(
     )
     window = _window_for(record)
     if window is not None:
-        record.display_min_until = window.min_until
-        record.display_max_until = window.max_until
+        _apply_window(record, window)
     with transaction.atomic():
         record.full_clean(exclude=_FSM_FIELDS)
         record.save()
@@ -265,8 +280,7 @@ def record_update_fields(
         if WINDOW_INPUTS & set(changes) and not {"display_min_until", "display_max_until"} & set(changes):
             window = _window_for(locked)
             if window is not None:
-                locked.display_min_until = window.min_until
-                locked.display_max_until = window.max_until
+                _apply_window(locked, window)
         after = {name: field.value_to_string(locked) for name, field in fields.items()}
         changed = sorted(name for name in fields if before[name] != after[name])
         if not changed:

@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases import policy
 from cases.models import Attachment, CaseActivity, Organisation, RecordKind, Role, Severity, Subject, SubjectKind
@@ -49,6 +49,7 @@ from workflows.calendar import get_calendar
 from workflows.models import Clock
 from workflows.procedures import procedure_flow
 from workflows.services.clocks import clock_start, clock_stop
+from workflows.texts import source_text
 
 # Clock purposes on a rectification case (workflows.procedures registers the escalated ones).
 FORWARD = "rectification.forward"
@@ -309,10 +310,10 @@ def rectification_intake(
         )
         # 第一时间 ([cfg] 1 WD) — SME payment complaints: 10 WD of acceptance (Order 802 Art 25).
         key = rules.SME_FORWARD_WD if sme_payment else rules.RECTIFICATION_FORWARD_WD
-        forward = _start(case, FORWARD, _("转交核实期限"), key, credit_office, actor, now)
+        forward = _start(case, FORWARD, gettext_noop("转交核实期限"), key, credit_office, actor, now)
         case.received_on = forward.start_date
         case.save(update_fields=["received_on"])
-        _activity(case, CaseActivity.Kind.SUBMITTED, actor, LeadSource(source).label)
+        _activity(case, CaseActivity.Kind.SUBMITTED, actor, source_text(LeadSource(source).label))
         engine.start_process(procedure_flow("rectification"), case=case)
         _audit(case, "received", actor, source=source, body=body.pk, sme_payment=sme_payment, rule_set=rule_set.code)
         submission_done(claim, case)
@@ -342,7 +343,7 @@ def _forward(actor, case, verifier):
         case.verifier = verifier
         case.forwarded_at = now
         case.save()
-        _stop(case, FORWARD, actor, _("已转交"))
+        _stop(case, FORWARD, actor, gettext_noop("已转交"))
         # Order 802 Art 25: a result within 30 days, extendable (with the head's approval) to at most 90.
         if case.sme_payment:
             cap = int(rules.rule_param(case.rule_set, rules.SME_MAX_DAYS)) - int(
@@ -351,7 +352,7 @@ def _forward(actor, case, verifier):
             _start(
                 case,
                 VERIFICATION,
-                _("核实认定期限"),
+                gettext_noop("核实认定期限"),
                 rules.SME_RESULT_DAYS,
                 verifier,
                 actor,
@@ -359,8 +360,16 @@ def _forward(actor, case, verifier):
                 extension_cap=max(cap, 0),
             )
         else:
-            _start(case, VERIFICATION, _("核实认定期限"), rules.RECTIFICATION_VERIFICATION_DAYS, verifier, actor, now)
-        _activity(case, CaseActivity.Kind.ROUTED, actor, _("转交%(org)s核实认定") % {"org": verifier.name})
+            _start(
+                case,
+                VERIFICATION,
+                gettext_noop("核实认定期限"),
+                rules.RECTIFICATION_VERIFICATION_DAYS,
+                verifier,
+                actor,
+                now,
+            )
+        _activity(case, CaseActivity.Kind.ROUTED, actor, gettext_noop("转交%(org)s核实认定") % {"org": verifier.name})
         _audit(case, "forwarded", actor, verifier=verifier.pk)
     return case
 
@@ -414,8 +423,8 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
             case.reject()
             case.closed_at = now
             case.save()
-            _stop_all(case, actor, _("不予认定"))
-            _activity(case, CaseActivity.Kind.DECIDED, actor, _("不予认定：%(r)s") % {"r": reason.strip()})
+            _stop_all(case, actor, gettext_noop("不予认定"))
+            _activity(case, CaseActivity.Kind.DECIDED, actor, gettext_noop("不予认定：%(r)s") % {"r": reason.strip()})
             addressee_subject = case.complainant_subject
             if addressee_subject is not None or case.applicant_id:
                 _notice(
@@ -453,11 +462,16 @@ def _verify(actor, case, substantiated, reason, deadline, requirements, severity
         )
         case.record = record
         case.save()
-        _stop(case, VERIFICATION, actor, _("已认定"))
+        _stop(case, VERIFICATION, actor, gettext_noop("已认定"))
         body = case.handling_organisation
-        plan = _start(case, PLAN, _("整改方案报送期限"), rules.RECTIFICATION_PLAN_WD, body, actor, now)
+        plan = _start(case, PLAN, gettext_noop("整改方案报送期限"), rules.RECTIFICATION_PLAN_WD, body, actor, now)
         _start_deadline(case, actor, now, today, deadline)
-        _activity(case, CaseActivity.Kind.DECIDED, actor, _("认定为政务失信，限期整改至%(d)s") % {"d": _cn(deadline)})
+        _activity(
+            case,
+            CaseActivity.Kind.DECIDED,
+            actor,
+            gettext_noop("认定为政务失信，限期整改至%(d)s") % {"d": _cn(deadline)},
+        )
         _notice(
             case,
             kind="rectification_notice",
@@ -481,7 +495,7 @@ def _start_deadline(case, actor, now, today, deadline):
     return clock_start(
         case=case,
         purpose=DEADLINE,
-        label=str(_("整改期限")),
+        label=str(gettext_noop("整改期限")),
         budget=(deadline - today).days,
         unit=Clock.Unit.CALENDAR_DAYS,
         kind=Clock.Kind.LEGAL,
@@ -516,7 +530,7 @@ def _start_progress_clock(case, actor, now):
     _start(
         case,
         PROGRESS,
-        _("整改进展报送期限"),
+        gettext_noop("整改进展报送期限"),
         rules.RECTIFICATION_PROGRESS_INTERVAL_WD,
         case.handling_organisation,
         actor,
@@ -557,9 +571,9 @@ def _submit_plan(actor, case, text, evidence):
         case, report = _file_report(actor, case, RectificationReport.Kind.PLAN, text, evidence)
         case.submit_plan()
         case.save()
-        _stop(case, PLAN, actor, _("已报送整改方案"))
+        _stop(case, PLAN, actor, gettext_noop("已报送整改方案"))
         _start_progress_clock(case, actor, now)
-        _activity(case, CaseActivity.Kind.NOTE, actor, _("报送整改方案"))
+        _activity(case, CaseActivity.Kind.NOTE, actor, gettext_noop("报送整改方案"))
         _audit(case, "plan_submitted", actor, report=report.pk)
     return report
 
@@ -579,9 +593,9 @@ def _report_progress(actor, case, text, evidence):
     now = timezone.now()
     with transaction.atomic():
         case, report = _file_report(actor, case, RectificationReport.Kind.PROGRESS, text, evidence)
-        _stop(case, PROGRESS, actor, _("已报送整改进展"))
+        _stop(case, PROGRESS, actor, gettext_noop("已报送整改进展"))
         _start_progress_clock(case, actor, now)
-        _activity(case, CaseActivity.Kind.NOTE, actor, _("报送整改进展"))
+        _activity(case, CaseActivity.Kind.NOTE, actor, gettext_noop("报送整改进展"))
         _audit(case, "progress_reported", actor, report=report.pk)
     return report
 
@@ -603,8 +617,8 @@ def _submit_completion(actor, case, text, evidence):
         case.save()
         # The body has done its part: its clocks stop, so no escalation runs while the office checks.
         for purpose in (PROGRESS, DEADLINE):
-            _stop(case, purpose, actor, _("已报送整改完成情况"))
-        _activity(case, CaseActivity.Kind.NOTE, actor, _("报送整改完成情况"))
+            _stop(case, purpose, actor, gettext_noop("已报送整改完成情况"))
+        _activity(case, CaseActivity.Kind.NOTE, actor, gettext_noop("报送整改完成情况"))
         _audit(case, "completion_submitted", actor, report=report.pk)
     return report
 
@@ -645,7 +659,7 @@ def _check_completion(actor, case, accepted, comment):
         case.completion_checked_at = now
         case.closed_at = now
         case.save()
-        _stop_all(case, actor, _("整改到位，销号"))
+        _stop_all(case, actor, gettext_noop("整改到位，销号"))
         if case.record_id:
             # The platform is told the record's new display state (the sync below reads it from the case).
             case.record = record_repair(
@@ -654,7 +668,7 @@ def _check_completion(actor, case, accepted, comment):
                 reason=_("政务失信整改到位，经核验销号"),
                 case_reference=case.tracking_number,
             )
-        _activity(case, CaseActivity.Kind.EFFECTIVE, actor, comment or _("整改到位，记录已修复"))
+        _activity(case, CaseActivity.Kind.EFFECTIVE, actor, comment or gettext_noop("整改到位，记录已修复"))
         _tell_complainant(case, actor, outcome="closed")
         _sync(case, actor, now, "rectification.closed")
         _audit(case, "closed", actor, comment=comment)
@@ -691,12 +705,13 @@ def rectification_confirm_refusal(*, actor, case: RectificationCase, reason: str
         case.consequences = "；".join(consequence_lines(codes))
         case.closed_at = now
         case.save()
-        _stop_all(case, actor, _("认定拒不整改"))
+        _stop_all(case, actor, gettext_noop("认定拒不整改"))
         _activity(
             case,
             CaseActivity.Kind.DECIDED,
             actor,
-            _("认定拒不整改（违约失信）：%(r)s；惩戒措施：%(c)s") % {"r": reason.strip(), "c": case.consequences},
+            gettext_noop("认定拒不整改（违约失信）：%(r)s；惩戒措施：%(c)s")
+            % {"r": reason.strip(), "c": case.consequences},
         )
         _notice(
             case,

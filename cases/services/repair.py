@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases import policy
 from cases.identifiers import tracking_query_code
@@ -48,6 +49,7 @@ from workflows.calendar import get_calendar
 from workflows.models import Clock, ClockPause
 from workflows.procedures import procedure_flow
 from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_start, clock_stop
+from workflows.texts import source_text
 
 # Clock purposes on a repair case.
 ACCEPTANCE = "repair.acceptance"
@@ -392,11 +394,13 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
         application.submit()
         application.save()
         org = application.handling_organisation
-        acceptance = _start_clock(application, ACCEPTANCE, _("受理期限"), rules.REPAIR_ACCEPTANCE_WD, org, actor, now)
+        acceptance = _start_clock(
+            application, ACCEPTANCE, gettext_noop("受理期限"), rules.REPAIR_ACCEPTANCE_WD, org, actor, now
+        )
         _start_clock(
             application,
             DECISION,
-            _("办理期限"),
+            gettext_noop("办理期限"),
             rules.REPAIR_DECISION_WD,
             org,
             actor,
@@ -406,7 +410,12 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
         application.received_on = acceptance.start_date
         application.save(update_fields=["received_on"])
         _activity(application, CaseActivity.Kind.SUBMITTED, actor)
-        _activity(application, CaseActivity.Kind.ROUTED, None, _("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name})
+        _activity(
+            application,
+            CaseActivity.Kind.ROUTED,
+            None,
+            gettext_noop("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name},
+        )
         engine.start_process(procedure_flow("repair"), case=application)
         _audit(application, "submitted", actor, rule_set=rule_set.code, organisation=org.pk)
     return application
@@ -447,7 +456,7 @@ def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") 
         application.withdraw()
         application.closed_at = timezone.now()
         application.save()
-        _stop_all_clocks(application, actor, _("申请人撤回"))
+        _stop_all_clocks(application, actor, gettext_noop("申请人撤回"))
         engine.cancel_process(case=application)
         _activity(application, CaseActivity.Kind.WITHDRAWN, actor, reason)
         _audit(application, "withdrawn", actor, reason=reason)
@@ -495,7 +504,7 @@ def repair_supplement(*, actor, application: RepairApplication, note: str = "") 
             clock_resume(clock=clock, actor=actor, on=today)
         window = _clock(app, SUPPLEMENT_WINDOW)
         if window:
-            clock_stop(clock=window, actor=actor, reason=_("已补正"))
+            clock_stop(clock=window, actor=actor, reason=gettext_noop("已补正"))
         _activity(app, CaseActivity.Kind.SUPPLEMENTED, actor, note)
         _audit(app, "supplemented", actor)
         return app
@@ -534,7 +543,7 @@ def repair_accept(*, actor, application: RepairApplication) -> RepairApplication
         app.save()
         acceptance = _clock(app, ACCEPTANCE)
         if acceptance:
-            clock_stop(clock=acceptance, actor=actor, reason=_("已受理"))
+            clock_stop(clock=acceptance, actor=actor, reason=gettext_noop("已受理"))
         decision = _clock(app, DECISION)
         _activity(app, CaseActivity.Kind.ACCEPTED, actor)
         _notice(
@@ -564,7 +573,7 @@ def repair_refuse(*, actor, application: RepairApplication, reason: str) -> Repa
         app.refusal_reason = bounded(reason, label=_("理由"), error=RepairError)
         app.closed_at = timezone.now()
         app.save()
-        _stop_all_clocks(app, actor, _("不予受理"))
+        _stop_all_clocks(app, actor, gettext_noop("不予受理"))
         _activity(app, CaseActivity.Kind.NOT_ACCEPTED, actor, reason)
         _notice(app, kind="repair_not_accepted", trigger="refuse", actor=actor, reasons=reason.strip())
         _audit(app, "refused", actor, reason=reason)
@@ -622,7 +631,7 @@ def repair_request_supplement(
         app.request_supplement()
         today = timezone.localdate()
         window = _start_clock(
-            app, SUPPLEMENT_WINDOW, _("补正期限"), rules.REPAIR_SUPPLEMENT_WD, None, actor, timezone.now()
+            app, SUPPLEMENT_WINDOW, gettext_noop("补正期限"), rules.REPAIR_SUPPLEMENT_WD, None, actor, timezone.now()
         )
         app.supplement_request = text
         app.supplement_items = codes
@@ -752,8 +761,8 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
         app.decided_at = now
         app.closed_at = now
         app.save()
-        _stop_all_clocks(app, actor, _("已作出决定"))
-        _activity(app, CaseActivity.Kind.DECIDED, actor, app.get_state_display())
+        _stop_all_clocks(app, actor, gettext_noop("已作出决定"))
+        _activity(app, CaseActivity.Kind.DECIDED, actor, source_text(app.get_state_display))
         if app.state == RepairState.APPROVED:
             _make_effective(app, actor, now)
         else:
@@ -883,8 +892,8 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
             app.deem_withdrawn()
             app.closed_at = now
             app.save()
-            _stop_all_clocks(app, None, _("补正期限届满未补正，视为撤回"))
-            _activity(app, CaseActivity.Kind.DEEMED_WITHDRAWN, None, _("补正期限届满未补正"))
+            _stop_all_clocks(app, None, gettext_noop("补正期限届满未补正，视为撤回"))
+            _activity(app, CaseActivity.Kind.DEEMED_WITHDRAWN, None, gettext_noop("补正期限届满未补正"))
             _audit(app, "deemed_withdrawn", None)
             message_case_event(case=app, kind=MessageKind.DEEMED_WITHDRAWN)
             engine.cancel_process(case=app)

@@ -11,6 +11,13 @@ register = template.Library()
 
 
 @register.filter
+def stored(value) -> str:
+    """Text stored in its Chinese original (clock labels, timeline notes), in the reader's language when the
+    catalog has it; free text typed by a person is shown as typed."""
+    return _(value) if value else ""
+
+
+@register.filter
 def public_citation(value: str) -> str:
     """A rule's citation without the maintainers' [law]/[sec]/[cfg] tags and PROCEDURES.md references."""
     return _public_citation(value or "")

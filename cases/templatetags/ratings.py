@@ -18,5 +18,5 @@ def rating_prompt(context, procedure: str, case):
         "case": case,
         "closed": closed,
         "rating": rating_for_case(case) if closed else None,
-        "may_rate": closed and policy.can_apply_for(user, case.subject),
+        "may_rate": closed and policy.can_apply_for(user, case.subject, procedure),
     }

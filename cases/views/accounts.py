@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cases import policy
@@ -24,6 +25,7 @@ from cases.forms.accounts import (
 from cases.models import Subject, SubjectAuthorisation
 from cases.selectors import accounts as sel
 from cases.services import accounts as svc
+from cases.services.privacy import personal_data_lookup_log
 from cases.views.ratelimit import over_limit
 
 SESSION_PHONE = "registration_phone"
@@ -202,4 +204,12 @@ def review_attachment(request, auth_pk: int, attachment_pk: int):
     _require_reviewer(request.user)
     auth = get_object_or_404(SubjectAuthorisation, pk=auth_pk)
     attachment = get_object_or_404(sel.attorney_files(authorisation=auth), pk=attachment_pk)
+    # A power of attorney carries the agent's and the subject's personal data: a 查询使用登记 entry.
+    personal_data_lookup_log(
+        actor=request.user,
+        subject=auth.subject,
+        field="attachment",
+        reason=gettext_lazy("审核授权委托书：%(name)s"),
+        name=attachment.original_name,
+    )
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)

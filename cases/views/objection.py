@@ -33,9 +33,17 @@ from cases.selectors import objection as sel
 from cases.selectors.records import record_get_for_user
 from cases.services import objection as svc
 from cases.services.privacy import attachment_download_register
-from workflows import engine
+from workflows import engine, rules
 
 PAGE_SIZE = 25
+
+
+def _materials():
+    """办事指南: the objection's materials list under the rule set in force (empty if the set has none)."""
+    try:
+        return rules.materials(rules.ruleset_in_force(timezone.now()), "objection")
+    except (rules.NoRuleSetInForce, rules.RuleParameterMissing):
+        return []
 
 
 def _messages_of(error: ValidationError) -> list[str]:
@@ -56,7 +64,7 @@ def file(request, record_pk: int):
     repairs = list(record.repair_applications.filter(closed_at__isnull=False).order_by("-closed_at")[:1])
     status = 200
     if request.method == "POST":
-        form = ObjectionForm(request.POST, request.FILES, record=record)
+        form = ObjectionForm(request.POST, request.FILES, record=record, materials=_materials())
         if form.is_valid():
             try:
                 case = svc.objection_file(
@@ -87,7 +95,9 @@ def file(request, record_pk: int):
                 return redirect("objection_status", case.pk)
         status = 400
     else:
-        form = ObjectionForm(record=record, initial={"contact_name": request.user.display_name or ""})
+        form = ObjectionForm(
+            record=record, materials=_materials(), initial={"contact_name": request.user.display_name or ""}
+        )
     return render(request, "objection/file.html", {"record": record, "form": form}, status=status)
 
 
@@ -111,7 +121,15 @@ def _case_context(request, case):
         "notices": sel.notices_for_case(user=request.user, case=case),
         "attachments": sel.attachments_for_case(user=request.user, case=case),
         "review": sel.review_of_case(case=case),
-        "disputed": [{**item, "label": svc.field_label(item["field"])} for item in case.disputed],
+        "disputed": [
+            {
+                **item,
+                "label": svc.field_label(item["field"]),
+                "current": svc.field_display(item["field"], item.get("current")),
+                "proposed": svc.field_display(item["field"], item.get("proposed")),
+            }
+            for item in case.disputed
+        ],
     }
 
 

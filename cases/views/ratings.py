@@ -26,7 +26,7 @@ def _case_url(procedure: str, case) -> str:
 @login_required
 def rate(request, procedure: str, pk: int):
     case = sel.ratable_case_get(user=request.user, procedure=procedure, pk=pk)
-    if not policy.can_apply_for(request.user, case.subject):
+    if not policy.can_apply_for(request.user, case.subject, procedure):
         raise PermissionDenied
     rating = sel.rating_for_case(case)
     form = RatingForm(request.POST or None)

@@ -257,6 +257,7 @@ def reminders(request):
     if not policy.is_staff_member(request.user):
         raise PermissionDenied
     lists = sup.my_clocks(user=request.user)
+    cases = sup.cases_of_clocks([*lists["overdue"], *lists["due_soon"]])
     org = policy.acting_organisation_id(request.user)
     digests = OrganisationDigest.objects.filter(organisation_id=org)[:7] if org else []
     cutoff = timezone.localdate() - dt.timedelta(days=0)
@@ -264,8 +265,9 @@ def reminders(request):
         request,
         "supervision/reminders.html",
         {
-            "overdue": [clock_status(c) for c in lists["overdue"]],
-            "due_soon": [clock_status(c) for c in lists["due_soon"]],
+            # Each entry names its case (办件编号, subject, procedure) and links to it.
+            "overdue": [(clock_status(c), cases.get(c.pk)) for c in lists["overdue"]],
+            "due_soon": [(clock_status(c), cases.get(c.pk)) for c in lists["due_soon"]],
             "digests": digests,
             "today": cutoff,
         },

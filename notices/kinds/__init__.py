@@ -122,4 +122,4 @@ def remedy_periods(rule_set=None, context: dict | None = None) -> dict:
 
 
 # Each procedure registers its kinds in notices/kinds/<procedure>.py; importing them fills REGISTRY.
-from notices.kinds import commitment, objection, rectification, repair  # noqa: E402, F401
+from notices.kinds import commitment, objection, rectification, repair, report  # noqa: E402, F401

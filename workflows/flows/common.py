@@ -16,11 +16,17 @@ def handling_organisation(process: Process):
 
 
 def state_is(state):
-    """Read the legal state fresh from the database: the service has just changed it in this transaction,
-    and the process may hold an instance of the case loaded before the change."""
+    """The legal state the service has just set in this transaction: from the case it returned when
+    workflows.engine.complete_task left it on the process (engine.remember_case), else fresh from the
+    database (the process may hold an instance of the case loaded before the change)."""
+    artifact = Process._meta.get_field("artifact")
 
     def condition(activation):
         process = activation.process
+        if artifact.is_cached(process):
+            case = artifact.get_cached_value(process)
+            if case is not None and getattr(case, "_remembered_for_switch", False):
+                return case.state == state
         # get_for_id is served from ContentType's cache (the FK attribute would query every time).
         model = ContentType.objects.get_for_id(process.artifact_content_type_id).model_class()
         return model.objects.filter(pk=process.artifact_object_id, state=state).exists()

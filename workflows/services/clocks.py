@@ -123,7 +123,8 @@ def clock_start(
         started_at = received_at if timezone.is_aware(received_at) else received_at.replace(tzinfo=LEGAL_TZ)
     else:
         started_at = dt.datetime.combine(received_at, dt.time.min, tzinfo=LEGAL_TZ)
-    with transaction.atomic():
+    # No savepoint: nothing in it can fail in a way a caller would catch and carry on (the checks are above).
+    with transaction.atomic(savepoint=False):
         cal = get_calendar()
         clock = Clock(
             content_type=ContentType.objects.get_for_model(case),
@@ -277,11 +278,13 @@ def clock_extend(*, clock: Clock, actor, days: int, reason: str) -> Clock:
 def clock_stop(*, clock: Clock, actor, reason: str = "", at: dt.datetime | None = None) -> Clock:
     """The step is done (or the case ended). A pause still open ends on the stop date."""
     at = at or timezone.now()
-    with transaction.atomic():
-        locked = _lock(clock)
+    # No savepoint: no caller catches a failed stop and carries on in its transaction.
+    with transaction.atomic(savepoint=False):
+        # The pauses come with the locked clock (they change only under its lock) and serve the derivation too.
+        locked = Clock.objects.select_for_update().prefetch_related("pauses").get(pk=clock.pk)
         if locked.stopped_at is not None:
             raise ValidationError(_("该时限已结束。"), code="stopped")
-        open_pause = locked.pauses.select_for_update().filter(resumed_on__isnull=True).first()
+        open_pause = next((p for p in locked.pauses.all() if p.resumed_on is None), None)
         if open_pause is not None:
             open_pause.resumed_on = max(local_date(at), open_pause.paused_on)
             open_pause.resumed_by = actor if getattr(actor, "pk", None) else None

@@ -34,7 +34,6 @@ from cases.services.audit import audit_log
 from cases.services.records import (
     record_create,
     record_expire,
-    record_mark_objection,
     record_repair,
     record_revoke,
 )
@@ -43,8 +42,9 @@ from cases.services.subjects import subject_create_enterprise, subject_create_pe
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 # The audit trail names the loader, not a person: nobody in the demo city did these things.
 ACTOR = "manage.py load_demo"
+# No 异议标注 here: the mark exists only while an objection case is open (Henan Art 41), so the demo's marks
+# come from the objections cases/demo/objection.py files, never from a bare state in the data file.
 STATE_SERVICES = {
-    DisplayState.UNDER_OBJECTION: record_mark_objection,
     DisplayState.REPAIRED: record_repair,
     DisplayState.REVOKED: record_revoke,
     DisplayState.EXPIRED: record_expire,
@@ -292,6 +292,11 @@ def _record(item: dict, organisations: dict, subjects: dict, created: Counter) -
         )
         created["records"] += 1
     target = DisplayState(item.get("state", DisplayState.DISPLAYED))
+    if target == DisplayState.UNDER_OBJECTION:
+        raise CommandError(
+            f"{item['decision_number']}: a record is under objection only while an objection case is open; "
+            "add the objection to cases/demo/objection.py instead of setting its state"
+        )
     # Only a record whose display state nobody has changed yet is moved: what someone did to a record while
     # trying the demo (an objection cleared, say) is kept when the demo is loaded again.
     if target != DisplayState.DISPLAYED and not record.changes.filter(field="display_state").exists():

@@ -59,6 +59,8 @@ SCHEDULES: list[ScheduleSpec] = [
     # Escalation ladder over every registered procedure's legal clocks (PROCEDURES.md §4): a deadline ends at
     # 24:00, so the first run after midnight fires 督办 on its day; hourly runs catch up after downtime.
     ScheduleSpec("escalation-sweep", "cases.tasks.escalation_sweep_task", Schedule.CRON, cron="10 * * * *"),
+    # The audit chain's head leaves the database hourly (log + outbox), so a cut-off tail is detectable.
+    ScheduleSpec("audit-checkpoint", "cases.tasks.audit_checkpoint_task", Schedule.CRON, cron="0 * * * *"),
     # Daily digest per organisation (in-app, e-mail when configured), before office hours.
     ScheduleSpec("organisation-digests", "cases.tasks.organisation_digests_task", Schedule.CRON, cron="30 7 * * *"),
 ]

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases import policy
 from cases.models import (
@@ -443,7 +443,7 @@ def verification_start(*, actor, commitment: Commitment, budget: int | None = No
         clock_start(
             case=v,
             purpose=VERIFY_PURPOSE,
-            label=_("核查期限"),
+            label=gettext_noop("核查期限"),
             budget=budget or (matter.verify_within if matter else 20),
             unit=matter.verify_unit if matter else Clock.Unit.WORKING_DAYS,
             received_at=now,
@@ -535,7 +535,7 @@ def _propose_breach(*, actor, v: CommitmentVerification, outcome: str, now) -> N
     clock_start(
         case=v,
         purpose=HEARING_PURPOSE,
-        label=_("陈述申辩期限"),
+        label=gettext_noop("陈述申辩期限"),
         budget=(v.hearing_until - today).days,
         unit=Clock.Unit.CALENDAR_DAYS,
         # The subject's own window: it runs against nobody's deadline and is never escalated.
@@ -795,7 +795,7 @@ def revocation_start(*, actor, verification: CommitmentVerification, reason: str
         clock_start(
             case=revocation,
             purpose=REVOCATION_PURPOSE,
-            label=_("撤销行政决定办理期限"),
+            label=gettext_noop("撤销行政决定办理期限"),
             budget=int(budget),
             kind=Clock.Kind.INTERNAL,
             received_at=now,
@@ -845,7 +845,7 @@ def _revocation_decide(*, actor, revocation: DecisionRevocation, revoked: bool, 
     for clock in Clock.objects.filter(
         content_type__model="decisionrevocation", object_id=r.pk, stopped_at__isnull=True
     ):
-        clock_stop(clock=clock, reason=_("已办结"), actor=actor, at=now)
+        clock_stop(clock=clock, reason=gettext_noop("已办结"), actor=actor, at=now)
     audit_log(actor=actor, action=f"revocation.{r.state}", obj=r, data={"note": note[:300]})
     commitment = r.verification.commitment
     if revoked:

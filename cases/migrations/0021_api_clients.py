@@ -38,7 +38,7 @@ def tokens_to_clients(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0018_merge_inbox_intake'),
+        ('cases', '0020_merge_audit_trigger_reports'),
     ]
 
     operations = [

@@ -10,6 +10,10 @@ stays in an HSM (NOTICE_SIGNING_PKCS11_*; README, "Signed notices").
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +52,24 @@ def trust_roots() -> list[x509.Certificate]:
 
 def _write(path: Path, data: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(mode)
-    tmp.replace(path)  # atomic: two workers making the same file never leave half of one
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)  # atomic: a reader never sees half a file
+
+
+@contextmanager
+def _pki_lock():
+    """Several task workers may sign the first notice of an organisation at once: one of them makes its key and
+    certificate (a matching pair), the others wait and use it."""
+    pki_dir().mkdir(parents=True, exist_ok=True)
+    with open(pki_dir() / ".lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _key() -> rsa.RSAPrivateKey:
@@ -137,6 +155,9 @@ def org_credentials(organisation, *, issue_if_missing: bool = True) -> OrgCreden
     if key_path.is_file() and cert_path.is_file():
         return OrgCredentials(key_path, cert_path, ca_cert_path())
     if issue_if_missing and settings.NOTICE_PKI_DEMO:
-        demo_ca_ensure()  # normally made at install time (manage.py notice_pki); a fresh demo makes it here
-        return org_certificate_issue(organisation)
+        with _pki_lock():
+            if key_path.is_file() and cert_path.is_file():
+                return OrgCredentials(key_path, cert_path, ca_cert_path())
+            demo_ca_ensure()  # normally made at install time (manage.py notice_pki); a fresh demo makes it here
+            return org_certificate_issue(organisation)
     raise SigningUnavailable(f"no signing key and certificate for {organisation} under {pki_dir()}")

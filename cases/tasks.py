@@ -24,6 +24,10 @@ def outbox_deliver_task(channel: str = "platform") -> dict:
         totals["interrupted"] = run.interrupted
         if run.interrupted or run.claimed < settings.OUTBOX_BATCH:
             break
+    # The webhook subscriptions' copies, with the same retries and backoff.
+    from cases.services.webhooks import webhooks_deliver_due
+
+    totals["webhooks"] = webhooks_deliver_due(batch=settings.OUTBOX_BATCH)
     return totals
 
 

@@ -118,6 +118,9 @@ INSTALLED_APPS = [
     "axes",
     "viewflow",
     "viewflow.workflow",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI from our own static files (no CDN)
     "cases",
     "workflows",
     "notices",
@@ -463,3 +466,52 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 NOTICE_CLAIM_LEASE_SECONDS = env_int("NOTICE_CLAIM_LEASE_SECONDS", 300)
 NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 5)
 NOTICE_EMAIL_ENABLED = env_bool("NOTICE_EMAIL_ENABLED", False)
+
+
+# REST API v1 (cases/api/): Django REST Framework + drf-spectacular, as Open Zaak and Froide do.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["cases.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["cases.api.auth.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["cases.api.auth.ClientRateThrottle", "cases.api.auth.PublicRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.LimitedJSONParser"],
+    "EXCEPTION_HANDLER": "cases.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "信用事项办理平台 API",
+    "DESCRIPTION": (
+        "部门、政务服务平台和城市信用平台的接口。除公开接口外，均以 `Authorization: Bearer <接口密钥>` 调用；"
+        "每个 POST 须带 `Idempotency-Key`；错误为 RFC 9457 `application/problem+json`（中英文）。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cases.api.schema.add_problem_responses",
+    ],
+}
+# Public endpoints (verification, 办件查询), per address; clients have their own ApiClient.rate_per_minute.
+API_PUBLIC_RATE = env_str("API_PUBLIC_RATE", "60/min")
+
+# Signed notices (notices/signing.py): keys and certificates outside the repository. NOTICE_PKI_DEMO lets the
+# demo CA (made by ``manage.py notice_pki``) certify an organisation that has no certificate yet; production
+# places each organisation's own certificate there, or signs in an HSM through PKCS#11 (README).
+NOTICE_PKI_DIR = Path(env_str("NOTICE_PKI_DIR", str(Path.home() / ".local" / "share" / "casework" / "pki")))
+NOTICE_PKI_DEMO = env_bool("NOTICE_PKI_DEMO", not PRODUCTION)
+NOTICE_SIGNING_PKCS11_MODULE = env_str("NOTICE_SIGNING_PKCS11_MODULE", "")
+NOTICE_SIGNING_PKCS11_TOKEN = env_str("NOTICE_SIGNING_PKCS11_TOKEN", "")
+NOTICE_SIGNING_PKCS11_PIN = env_str("NOTICE_SIGNING_PKCS11_PIN", "")
+NOTICE_SIGNING_LOCATION = env_str("NOTICE_SIGNING_LOCATION", "郑州")
+# The public verification page (and API): requests per address per minute; behind nginx, trust X-Forwarded-For.
+NOTICE_VERIFY_PER_MINUTE = env_int("NOTICE_VERIFY_PER_MINUTE", 30)
+NOTICE_VERIFY_TRUST_FORWARDED = env_bool("NOTICE_VERIFY_TRUST_FORWARDED", PRODUCTION)

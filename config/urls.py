@@ -42,7 +42,7 @@ urlpatterns = [
     path("repair/", include("cases.urls.repair")),
     path("commitments/", include("cases.urls.commitment")),
     path("public/commitments/", commitment_views.public_register, name="commitment_register_public"),
-    path("api/commitments/", commitment_views.api_commitments, name="commitment_api"),
+    path("api/v1/", include("cases.api.urls")),
     path("objection/", include("cases.urls.objection")),
     path("", include("cases.urls.rectification")),
     path("", include("cases.urls.supervision")),

@@ -13,17 +13,18 @@ import logging
 import mimetypes
 import posixpath
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from notices import kinds
+from notices import kinds, seal
 from workflows.rules import public_citation
 
 logger = logging.getLogger("casework.notices")
@@ -85,6 +86,12 @@ def verification_url(notice) -> str:
     return getattr(settings, "SITE_URL", "").rstrip("/") + path
 
 
+def verification_link(notice) -> str:
+    """What the QR code opens: the verification page with this notice's number and code filled in."""
+    query = urlencode({"number": notice.number, "code": notice.verification_code})
+    return f"{verification_url(notice)}?{query}"
+
+
 def addressee_name(notice) -> str:
     if notice.context.get("addressee_name"):
         return notice.context["addressee_name"]
@@ -122,6 +129,9 @@ def template_context(notice) -> dict:
         ),
         "remedies": kinds.remedy_periods(rule_set, ctx) if kind.adverse else None,
         "verification_url": verification_url(notice),
+        # Drawn, not fetched: the seal and the QR code are inline SVG (notices/seal.py).
+        "seal_svg": mark_safe(seal.seal_svg(notice.issuer.name)),  # noqa: S308 — built from escaped text
+        "qr_svg": mark_safe(seal.qr_svg(verification_link(notice))) if notice.number else "",  # noqa: S308
         "superseded_number": notice.supersedes.number if notice.supersedes_id else "",
         "site_url": settings.SITE_URL.rstrip("/"),
     }

@@ -18,6 +18,8 @@ that serves a notice (its page, its PDF, a case page's notice list and link) rea
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -107,12 +109,24 @@ def is_addressee(*, notice: Notice, user) -> bool:
     return Notice.objects.filter(_addressee_q(user), pk=notice.pk).exists()
 
 
+# Brackets people type for the year in 〔2026〕: half-width [], full-width ［］ (folded to [] by NFKC), 【】 and
+# 〖〗; the issued number always uses 〔〕 (GB/T 9704 — 党政机关公文格式, 7.2.4: 年份用六角括号"〔〕"括入).
+_BRACKETS = str.maketrans({"[": "〔", "]": "〕", "【": "〔", "】": "〕", "〖": "〔", "〗": "〕"})
+
+
+def normalise_number(number: str | None) -> str:
+    """A notice number as issued, from what someone typed: any bracket form, full- or half-width digits,
+    stray spaces."""
+    text = unicodedata.normalize("NFKC", number or "")
+    return "".join(text.split()).translate(_BRACKETS)
+
+
 def notice_for_verification(*, number: str, code: str) -> Notice | None:
     """The public check: both the number and the code must match an issued notice. No login; whatever is
     wrong (unknown number, wrong code, not yet issued) the answer is the same None, so the page reveals
     nothing about which numbers exist."""
-    number = (number or "").strip()
-    code = (code or "").strip().upper().replace(" ", "").replace("-", "")
+    number = normalise_number(number)
+    code = unicodedata.normalize("NFKC", code or "").strip().upper().replace(" ", "").replace("-", "")
     if not number or not code:
         return None
     return (

@@ -38,7 +38,7 @@ from cases.models import Organisation, Subject
 from cases.services.audit import audit_log
 from cases.services.messages import message_notice_issued
 from cases.services.sequences import sequence_next
-from notices import kinds, rendering
+from notices import kinds, rendering, signing
 from notices.models import Notice
 from notices.selectors import is_addressee
 
@@ -232,8 +232,9 @@ def notice_render(*, notice_id: int) -> Notice | None:
 
 def notice_pdf(notice: Notice) -> bytes:
     """The issued document's bytes: the notice's HTML rendered to PDF. The one step that may be slow; it runs
-    outside any transaction and lock, and it is repeatable (same number, same content)."""
-    return rendering.pdf_bytes(rendering.html_for(notice))
+    outside any transaction and lock, and it is repeatable (same number, same content). Signed (PAdES) by the
+    issuing organisation after the number is assigned: a failure to sign is a failure to issue."""
+    return signing.sign_pdf(rendering.pdf_bytes(rendering.html_for(notice)), notice.issuer)
 
 
 def _locked(notice_id: int, claimed_at: dt.datetime) -> Notice | None:

@@ -2,17 +2,22 @@
 
 import hashlib
 import logging
+import time
 from io import BytesIO
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from notices import kinds, selectors
 from notices.selectors import notice_for_verification, notice_get_for_user, notice_list_for_user
 from notices.services import notice_mark_read
+from notices.verification import verify_upload
 
 logger = logging.getLogger("casework.notices")
 
@@ -93,20 +98,51 @@ def view_pdf(request, notice_id: int):
     return notice_pdf_response(request, _get_or_404(request, notice_id), as_attachment=False)
 
 
-@require_GET
+def _over_public_limit(request) -> bool:
+    """Verification is public traffic: a per-address budget per minute on the shared cache (every web node
+    counts together)."""
+    rate = settings.NOTICE_VERIFY_PER_MINUTE
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.NOTICE_VERIFY_TRUST_FORWARDED else ""
+    address = (forwarded.split(",")[-1].strip() if forwarded else "") or request.META.get("REMOTE_ADDR", "")
+    key = f"notice-verify:{address}:{int(time.time() // 60)}"
+    if cache.add(key, 1, timeout=90):
+        return False
+    try:
+        return cache.incr(key) > rate
+    except ValueError:  # expired between add and incr
+        return False
+
+
+@require_http_methods(["GET", "POST"])
 def verify(request):
-    """Public: no login. Number + code → hash, status, issuer, date. One and the same "not found" answer for
-    every miss, so the page cannot be used to find out which numbers exist."""
-    number = request.GET.get("number", "")
-    code = request.GET.get("code", "")
+    """Public: no login. Number + code → hash, status, issuer, date; with the PDF uploaded, whether that file
+    is the original (its SHA-256 against the issued record, and its electronic signature). One and the same
+    "not found" answer for every miss, so the page cannot be used to find out which numbers exist; nothing
+    personal is shown (no addressee, no content)."""
+    if _over_public_limit(request):
+        return render(request, "notices/verify.html", {"throttled": True}, status=429)
+    data = request.POST if request.method == "POST" else request.GET
+    number = data.get("number", "")[:60]
+    code = data.get("code", "")[:32]
     asked = bool(number or code)
     notice = notice_for_verification(number=number, code=code) if asked else None
+    check, file_error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            file_error = _("请选择要核对的PDF文件。")
+        elif upload.size > settings.MAX_UPLOAD_BYTES:
+            file_error = _("文件过大。")
+        elif notice is not None:
+            check = verify_upload(notice=notice, data=upload.read())
     context = {
         "asked": asked,
         "number": number,
         "code": code,
         "notice": notice,
         "kind": kinds.get_kind(notice.kind) if notice else None,
+        "check": check,
+        "file_error": file_error,
     }
-    status = 404 if asked and notice is None else 200
+    status = 404 if asked and notice is None else (400 if file_error else 200)
     return render(request, "notices/verify.html", context, status=status)

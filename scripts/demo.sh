@@ -26,6 +26,9 @@ if "$PY" manage.py help --commands | grep -qx setup_schedules; then
     "$PY" manage.py setup_schedules >/dev/null
 fi
 "$PY" manage.py load_demo
+# Notices are signed (PAdES): a demo CA and one certificate per organisation, outside the repository
+# (NOTICE_PKI_DIR, default ~/.local/share/casework/pki); kept on later runs.
+"$PY" manage.py notice_pki
 logins="$("$PY" manage.py load_demo --show-logins)"
 
 web=""

@@ -31,6 +31,8 @@ if [ "$with_test" -eq 1 ]; then
     # The browser tests drive Debian's chromium through Playwright; Playwright's own browser download is
     # never used (it cannot be fetched on machines that reach only the package registries).
     packages+=(chromium)
+    # certutil: the signed-notice tests give pdfsig an NSS database that trusts the demo CA
+    packages+=(libnss3-tools)
 fi
 apt_ensure "${packages[@]}"
 

@@ -1,5 +1,7 @@
 """Named personas, one per role (STYLE.md 9), shared by every test."""
 
+import os
+
 import pytest
 from django.core.management import call_command
 
@@ -178,3 +180,18 @@ from tests.rectification_support import (  # noqa: E402,F401
     other_body_user,
     rect_travel,
 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _notice_pki(tmp_path_factory):
+    """Notices are signed (notices/signing.py): a demo CA of the test run's own, outside the repository."""
+    from django.conf import settings
+
+    from notices import pki
+
+    settings.NOTICE_PKI_DIR = tmp_path_factory.mktemp("pki")
+    # Task clusters and web servers the tests start as subprocesses sign with the same CA.
+    os.environ["NOTICE_PKI_DIR"] = str(settings.NOTICE_PKI_DIR)
+    settings.NOTICE_PKI_DEMO = True
+    pki.demo_ca_ensure()
+    return settings.NOTICE_PKI_DIR

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cases.models import Commitment, CommitmentImport, DepartmentApiToken, OutboxEvent, Severity, Subject
+from cases.models import Commitment, CommitmentImport, OutboxEvent, Severity, Subject
 from cases.services.commitment import bulk_import as imp
 from tests.commitment_helpers import matter, storage, travel  # noqa: F401
 from tests.factories import CreditRecordFactory, make_id_number, make_uscc
@@ -141,32 +141,34 @@ def api_rows(n):
     return [dict(zip(keys, row, strict=True)) for row in good_rows(n)]
 
 
-def test_the_api_takes_a_bearer_token_stored_only_as_a_hash(
-    travel, storage, client, administrator, market_bureau, matter
-):
-    token, secret = imp.api_token_issue(actor=administrator, organisation=market_bureau, name="审批系统")
-    assert secret.split("_")[2] not in token.secret_sha256 and len(token.secret_sha256) == 64
-    url = reverse("commitment_api")
+def test_the_api_takes_a_key_stored_only_as_a_hash(travel, storage, client, administrator, market_bureau, matter):
+    from cases.services.api_clients import api_client_issue, api_client_revoke
+
+    api_client, secret = api_client_issue(
+        actor=administrator, organisation=market_bureau, name="审批系统", scopes=["commitments:write"]
+    )
+    assert secret.split("_")[2] not in api_client.secret_sha256 and len(api_client.secret_sha256) == 64
+    url = reverse("api_commitment_imports")
     body = json.dumps({"commitments": api_rows(5)})
+
+    def post(body, key, idem):
+        return client.post(
+            url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_IDEMPOTENCY_KEY=idem
+        )
+
     assert client.post(url, body, content_type="application/json").status_code == 401
     wrong = secret[:-2] + ("aa" if not secret.endswith("aa") else "bb")
-    assert (
-        client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {wrong}").status_code == 401
-    )
-    response = client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert post(body, wrong, "k1").status_code == 401
+    response = post(body, secret, "k1")
     assert response.status_code == 201, response.content
     assert response.json()["created"] == 5
     assert Commitment.objects.filter(channel="api").count() == 5
+    assert CommitmentImport.objects.get().api_client == api_client
     # Bad rows: 422 with every error, nothing written.
     bad = api_rows(3)
     bad[1]["identifier"] = "123"
-    response = client.post(
-        url, json.dumps({"commitments": bad}), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
-    )
-    assert response.status_code == 422 and response.json()["errors"][0]["row"] == 2
+    response = post(json.dumps({"commitments": bad}), secret, "k2")
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "commitments[1].identifier"
     assert Commitment.objects.count() == 5
-    imp.api_token_revoke(actor=administrator, token=DepartmentApiToken.objects.get(pk=token.pk))
-    assert (
-        client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code
-        == 401
-    )
+    api_client_revoke(actor=administrator, client=api_client)
+    assert post(body, secret, "k3").status_code == 401

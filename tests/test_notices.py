@@ -314,7 +314,8 @@ def test_the_pdf_says_what_the_law_requires(issued, kind):
     # The kind's own legal basis (each procedure cites its own law).
     assert "依据" in text and str(kind_def.legal_basis)[:8] in text
     assert notice.verification_code in text
-    assert "（印章）" in text
+    # The seal is drawn where the placeholder stood (tests/test_signed_notices.py checks seal and signature).
+    assert "（印章）" not in text
     remedies = ("行政复议" in text, "行政诉讼" in text, "异议" in text)
     assert remedies == ((True,) * 3 if kind_def.adverse else (False,) * 3)
 

@@ -252,5 +252,5 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return {}
 
 
-# Commitment matters and API tokens live in their own module (procedure 3).
-from cases.admin import commitment  # noqa: E402, F401
+# Commitment matters (procedure 3) and API clients live in their own modules.
+from cases.admin import api, commitment  # noqa: E402, F401

@@ -1,3 +1,4 @@
+from cases.models.api import ApiClient, ApiScope, IdempotencyRecord, WebhookDelivery, WebhookSubscription
 from cases.models.attachments import Attachment, CaseActivity
 from cases.models.audit import AuditChainHead, AuditEvent
 from cases.models.base import CaseBase, NumberSequence
@@ -8,7 +9,6 @@ from cases.models.commitment import (
     CommitmentType,
     CommitmentVerification,
     DecisionRevocation,
-    DepartmentApiToken,
     VerificationState,
 )
 from cases.models.inbox import Delegation, InboxItem
@@ -30,6 +30,11 @@ from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 from cases.models.submissions import FormSubmission
 
 __all__ = [
+    "ApiClient",
+    "ApiScope",
+    "IdempotencyRecord",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "Attachment",
     "CaseActivity",
     "FormSubmission",
@@ -39,7 +44,6 @@ __all__ = [
     "CommitmentType",
     "CommitmentVerification",
     "DecisionRevocation",
-    "DepartmentApiToken",
     "VerificationState",
     "EscalationStep",
     "LeadSource",

@@ -306,9 +306,9 @@ class CommitmentImport(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    api_token = models.ForeignKey(
-        "cases.DepartmentApiToken",
-        verbose_name=_("接口令牌"),
+    api_client = models.ForeignKey(
+        "cases.ApiClient",
+        verbose_name=_("接口客户端"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -323,36 +323,6 @@ class CommitmentImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} {self.created_at:%Y-%m-%d %H:%M} ({self.rows})"
-
-
-class DepartmentApiToken(models.Model):
-    """A bearer token a department's own system uses to report commitments. Only a SHA-256 of the secret is
-    stored; the token is shown once when issued. ``prefix`` finds the row without scanning hashes."""
-
-    organisation = models.ForeignKey(
-        "cases.Organisation", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="api_tokens"
-    )
-    name = models.CharField(_("用途"), max_length=80)
-    prefix = models.CharField(_("令牌前缀"), max_length=12, unique=True)
-    secret_sha256 = models.CharField(_("令牌摘要"), max_length=64)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("签发人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
-    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("部门接口令牌")
-        verbose_name_plural = _("部门接口令牌")
-
-    def __str__(self) -> str:
-        return f"{self.organisation} · {self.name} ({self.prefix}…)"
 
 
 class VerificationState(models.TextChoices):

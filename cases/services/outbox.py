@@ -106,6 +106,10 @@ def outbox_enqueue(
             actor=actor,
         )
         event.save(update_fields=["clock"])
+    # The platform's webhook subscriptions hear of the event in the same transaction (cases.services.webhooks).
+    from cases.services.webhooks import webhook_fan_out
+
+    webhook_fan_out(event=event)
     audit_log(
         actor=actor,
         action="outbox.enqueue",

@@ -7,11 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy
@@ -33,7 +32,6 @@ from cases.services.commitment import bulk_import as imp
 from cases.services.commitment import follow_up as follow_up_svc
 from cases.services.commitment import lifecycle as svc
 from cases.services.submissions import AlreadySubmitted
-from config.input_guard import BadInput, parse_json, refusal
 from notices.models import Notice
 from workflows import engine
 
@@ -433,44 +431,6 @@ def public_register(request):
 
 
 # --- API ---------------------------------------------------------------------------------------------------
-
-
-@csrf_exempt  # bearer-token authenticated, no cookies: CSRF does not apply
-@require_POST
-def api_commitments(request):
-    token = imp.api_token_authenticate(request.headers.get("Authorization", ""))
-    if token is None:
-        return JsonResponse({"error": "invalid or missing bearer token"}, status=401)
-    try:
-        body = parse_json(request.body)
-        rows = body["commitments"]
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise TypeError
-    except BadInput as error:
-        return refusal(request, error)
-    except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": 'body must be {"commitments": [{...}, ...]}'}, status=400)
-    try:
-        result = imp.commitments_import(
-            actor=None,
-            department=token.organisation,
-            raw_rows=rows,
-            source=CommitmentImport.Source.API,
-            api_token=token,
-        )
-    except imp.ImportRefused as exc:
-        return JsonResponse(
-            {
-                "error": exc.messages[0],
-                "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.row_errors],
-            },
-            status=422,
-        )
-    except ValidationError as exc:
-        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
-    return JsonResponse(
-        {"batch": result.batch.pk, "created": result.created, "subjects_created": result.subjects_created}, status=201
-    )
 
 
 @login_required

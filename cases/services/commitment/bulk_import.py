@@ -17,9 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import hmac
 import io
-import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,12 +29,12 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.identifiers import mask_id_number, validate_id_number, validate_uscc
 from cases.models import (
+    ApiClient,
     Commitment,
     CommitmentImport,
     CommitmentMatter,
     CommitmentType,
     CreditRecord,
-    DepartmentApiToken,
     Organisation,
     Subject,
     SubjectKind,
@@ -467,10 +465,10 @@ def commitments_import(
     source: str,
     filename: str = "",
     sha256: str = "",
-    api_token: DepartmentApiToken | None = None,
+    api_client: ApiClient | None = None,
 ) -> ImportResult:
     """Validate every row, then write all of them or none. Raises ImportRefused with the per-row errors."""
-    if api_token is None:
+    if api_client is None:
         _require_department(actor, department)
     if len(raw_rows) > MAX_ROWS:
         raise ValidationError(_("单次最多导入%(n)d行。") % {"n": MAX_ROWS}, code="too_many")
@@ -515,7 +513,7 @@ def commitments_import(
             sha256=sha256,
             rows=len(rows),
             created_by=actor if getattr(actor, "pk", None) else None,
-            api_token=api_token,
+            api_client=api_client,
         )
         user_id = actor.pk if getattr(actor, "pk", None) else None
         channel = Commitment.Channel.API if source == CommitmentImport.Source.API else Commitment.Channel.IMPORTED
@@ -623,7 +621,7 @@ def commitments_import(
         if len(ids) != len(reported):
             raise RuntimeError(f"commitment import: {len(reported)} rows copied but {len(ids)} stored")
         audit_log(
-            actor=actor if user_id else f"api:{api_token.prefix}",
+            actor=actor if user_id else f"api:{api_client.prefix}",
             action="commitment.imported",
             obj=batch,
             data={
@@ -637,7 +635,7 @@ def commitments_import(
         )
         events = _report_batch(
             batch=batch,
-            actor=actor if user_id else f"api:{api_token.prefix}",
+            actor=actor if user_id else f"api:{api_client.prefix}",
             rows=[[pk, *row] for pk, row in zip(ids, reported, strict=True)],
         )
     return ImportResult(batch=batch, created=len(rows), subjects_created=len(new), events=events)
@@ -674,64 +672,6 @@ def _require_department(actor, department: Organisation) -> None:
         raise PermissionDenied(_("只有本部门工作人员可以批量登记承诺。"))
 
 
-# --- API tokens ------------------------------------------------------------------------------------------
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def api_token_issue(*, actor, organisation: Organisation, name: str) -> tuple[DepartmentApiToken, str]:
-    """Issue a token; returns it with the plain value, which is never stored and cannot be shown again."""
-    if not policy.is_administrator(actor):
-        raise PermissionDenied(_("只有系统管理员可以签发接口令牌。"))
-    if organisation.kind != Organisation.Kind.DEPARTMENT:
-        raise ValidationError(_("接口令牌只签发给行业主管部门。"), code="not_department")
-    prefix = secrets.token_hex(4)
-    secret = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        token = DepartmentApiToken.objects.create(
-            organisation=organisation,
-            name=name.strip()[:80],
-            prefix=prefix,
-            secret_sha256=_digest(secret),
-            created_by=actor,
-        )
-        audit_log(
-            actor=actor, action="api_token.issued", obj=token, data={"organisation": organisation.pk, "prefix": prefix}
-        )
-    return token, f"ck_{prefix}_{secret}"
-
-
-def api_token_revoke(*, actor, token: DepartmentApiToken) -> DepartmentApiToken:
-    if not policy.is_administrator(actor):
-        raise PermissionDenied(_("只有系统管理员可以吊销接口令牌。"))
-    with transaction.atomic():
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit_log(actor=actor, action="api_token.revoked", obj=token, data={"prefix": token.prefix})
-    return token
-
-
-def api_token_authenticate(header: str) -> DepartmentApiToken | None:
-    """The token named by an ``Authorization: Bearer …`` header, if valid, unrevoked and of an active
-    department."""
-    if not header or not header.startswith("Bearer "):
-        return None
-    parts = header[len("Bearer ") :].strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != "ck":
-        return None
-    token = (
-        DepartmentApiToken.objects.select_related("organisation")
-        .filter(prefix=parts[1], revoked_at__isnull=True, organisation__is_active=True)
-        .first()
-    )
-    if token is None or not hmac.compare_digest(token.secret_sha256, _digest(parts[2])):
-        return None
-    DepartmentApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token
-
-
 def sha256_of(uploaded) -> str:
     uploaded.seek(0)
     digest = hashlib.sha256(uploaded.read()).hexdigest()
@@ -745,8 +685,5 @@ __all__ = [
     "ImportResult",
     "read_rows",
     "commitments_import",
-    "api_token_issue",
-    "api_token_revoke",
-    "api_token_authenticate",
     "TEMPLATE_HEADERS",
 ]

@@ -2,7 +2,9 @@
 """Registration and authorisation in a real browser (issue 12): a colleague registers, the enterprise's legal
 representative registers, registers the enterprise and authorises the colleague for repairs; the colleague
 then applies for a credit repair on the enterprise's record, is told by site message and e-mail when a 补正 is
-requested and again 2 working days before it lapses, and tracks the case at /track/ without logging in. The
+requested and again 2 working days before it lapses, tracks the case at /track/ without logging in, rates it
+once it is decided, and the legal representative downloads the enterprise's credit report (issue 12 "Done
+when", in one journey on PostgreSQL). The
 SMS codes are read where the phone would get them: the SMS file adapter; the e-mail reaches a local SMTP
 server."""
 
@@ -11,16 +13,20 @@ import email
 import email.policy
 import json
 import re
+import subprocess
 
 import pytest
 from django.utils import timezone
 
-from cases.models import RepairApplication, SubjectAuthorisation
+from cases.models import Attachment, RepairApplication, RepairState, SubjectAuthorisation
 from cases.services.messages import deadline_reminders_send
-from cases.services.repair import repair_request_supplement
+from cases.services.repair import repair_attach, repair_request_supplement, repair_supplement
+from notices.models import Notice
+from notices.services import notice_render
 from tests.browser import login, screenshot
 from tests.factories import CreditRecordFactory, EnterpriseFactory, make_id_number
 from tests.test_messages import smtp  # noqa: F401
+from tests.test_repair_flow import drive, upload
 from tests.test_repair_views import tiny_pdf
 from workflows.calendar import get_calendar
 
@@ -75,8 +81,8 @@ def logout(page) -> None:
 
 
 @pytest.mark.browser
-def test_register_authorise_an_agent_apply_as_the_agent_hear_of_the_supplement_and_track_the_case(
-    page, market_bureau, handler, rule_sets, private_storage, phone_inbox, smtp, tmp_path
+def test_register_authorise_apply_as_the_agent_hear_of_the_supplement_track_rate_and_get_the_credit_report(
+    page, market_bureau, handler, leader, credit_centre, rule_sets, private_storage, phone_inbox, smtp, tmp_path
 ):
     enterprise = EnterpriseFactory(name="郑州壬科技有限公司", legal_representative="张三")
     record = CreditRecordFactory(
@@ -185,3 +191,39 @@ def test_register_authorise_an_agent_apply_as_the_agent_hear_of_the_supplement_a
     result = page.inner_text(".track-result")
     assert app.tracking_number in result and "受理" in result and enterprise.name not in result
     screenshot(page, "frontdoor-track")
+
+    # The colleague answers the 补正 and the department grants the repair …
+    repair_attach(
+        actor=app.applicant, application=app, purpose=Attachment.Purpose.SUPPLEMENT, uploaded=upload("执照.pdf")
+    )
+    app = repair_supplement(actor=app.applicant, application=app, note="已补充营业执照复印件")
+    app = drive(app, RepairState.APPROVED, handler=handler, leader=leader)
+    # … the colleague rates the decided case from its page …
+    login(page, "13900000002", PASSWORD)
+    page.goto(f"/repair/{app.pk}/")
+    page.get_by_role("link", name="评价本办件").click()
+    page.wait_for_url(re.compile(rf"/ratings/repair/{app.pk}/"))
+    page.get_by_label("非常满意", exact=True).check()
+    page.get_by_role("button", name="提交评价").click()
+    page.wait_for_url(re.compile(rf"/repair/{app.pk}/$"))
+    assert "非常满意" in page.inner_text("#rating")
+    logout(page)
+    # … and the legal representative, who acts for the enterprise in all matters, downloads its credit report
+    # (Henan Art 40), where the repaired record is listed as no longer shown.
+    login(page, "13900000001", PASSWORD)
+    page.goto(f"/me/report/?subject={enterprise.pk}")
+    page.check(f"#subject-{enterprise.pk}")
+    page.get_by_role("button", name="获取信用报告").click()
+    page.wait_for_url(re.compile(r"/me/report/"))
+    reports = Notice.objects.filter(kind="credit_report", addressee_subject=enterprise)
+    assert reports.count() == 1, page.inner_text("main")
+    for pending in reports.exclude(status=Notice.Status.ISSUED):  # what the worker does after the commit
+        notice_render(notice_id=pending.pk)
+    page.goto("/me/report/")
+    href = page.get_by_role("link", name="下载PDF").first.get_attribute("href")
+    pdf = page.request.get(href)
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf.body(), capture_output=True, check=True).stdout
+    text = text.decode()
+    assert "信用报告" in text and enterprise.name in text and record.title in text
+    screenshot(page, "frontdoor-credit-report")

@@ -61,8 +61,9 @@ def _procedure_of_flow() -> dict:
     return {import_string(p.flow_path): code for code, p in PROCEDURES.items() if p.flow_path}
 
 
-@memoise
 def _organisation_ct_id() -> int:
+    # Django's own content-type cache, not one of ours: it is cleared when the table is rebuilt (a flushed
+    # test database gives the content types new ids).
     return ContentType.objects.get_for_model(Organisation).pk
 
 

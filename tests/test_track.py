@@ -132,3 +132,14 @@ def test_the_front_door_pages_have_no_chinese_left_in_english(client, travel, su
     for url in (reverse("register"), reverse("register_confirm")):
         page = client.get(url).content.decode()
         assert not _chinese_left(page), url
+
+
+@pytest.mark.django_db
+def test_the_public_api_tracks_a_case_without_a_key_and_without_personal_data(client, travel, submitted, enterprise):
+    number = submitted.tracking_number
+    url = reverse("api_case_track")
+    body = client.get(url, {"number": number, "code": tracking_query_code(number)}).json()
+    assert body["found"] and body["procedure"] == "repair" and body["tracking_number"] == number
+    assert enterprise.name not in str(body) and enterprise.uscc not in str(body)
+    wrong = client.get(url, {"number": number, "code": "WRONGCODE1"}).json()
+    assert wrong["found"] is False and wrong["tracking_number"] == ""

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from cases.api import serializers as s
 from cases.api.base import ApiView
 from cases.api.problems import Problem, both
+from cases.selectors.track import track_lookup
 from notices.selectors import notice_for_verification
 from notices.verification import verify_upload
 
@@ -105,3 +106,60 @@ class NoticeVerificationView(ApiView):
         if errors:
             raise Problem(400, _("请填写文书编号和验证码。"), code="invalid", errors=errors)
         return number, code
+
+
+class CaseTrackView(ApiView):
+    """办件查询 by 办件编号 + 查询码, the same look-up as /track/ (cases.selectors.track)."""
+
+    is_public = True
+    required_scopes = {}
+    authentication_classes = []
+
+    @extend_schema(
+        operation_id="public_case_track",
+        auth=[],
+        parameters=[
+            OpenApiParameter("number", OpenApiTypes.STR, required=True, description="办件编号"),
+            OpenApiParameter("code", OpenApiTypes.STR, required=True, description="查询码"),
+        ],
+        responses=s.TrackSerializer,
+    )
+    def get(self, request):
+        """公开：按办件编号和查询码查询办理进度（不需要密钥，限频，不含个人信息）。"""
+        number = str(request.query_params.get("number", ""))[:40]
+        code = str(request.query_params.get("code", ""))[:40]
+        if not number.strip() or not code.strip():
+            raise Problem(
+                400,
+                _("请填写办件编号和查询码。"),
+                code="invalid",
+                errors=[("number", *both(_("请填写办件编号和查询码。")))],
+            )
+        result = track_lookup(number=number, code=code)
+        if result is None:
+            return Response(
+                {
+                    "found": False,
+                    "procedure": "",
+                    "tracking_number": "",
+                    "state_label": "",
+                    "step": None,
+                    "steps": None,
+                    "step_label": "",
+                    "received_on": None,
+                    "closed_on": None,
+                }
+            )
+        return Response(
+            {
+                "found": True,
+                "procedure": result.procedure.code,
+                "tracking_number": result.tracking_number,
+                "state_label": str(result.state_label),
+                "step": result.step,
+                "steps": result.steps,
+                "step_label": str(result.step_label),
+                "received_on": result.received_on,
+                "closed_on": result.closed_on,
+            }
+        )

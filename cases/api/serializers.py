@@ -224,3 +224,15 @@ def page_of(child):
             "__module__": __name__,
         },
     )
+
+
+class TrackSerializer(serializers.Serializer):
+    found = serializers.BooleanField()
+    procedure = serializers.CharField(allow_blank=True)
+    tracking_number = serializers.CharField(allow_blank=True)
+    state_label = serializers.CharField(allow_blank=True)
+    step = serializers.IntegerField(allow_null=True)
+    steps = serializers.IntegerField(allow_null=True)
+    step_label = serializers.CharField(allow_blank=True)
+    received_on = serializers.DateField(allow_null=True)
+    closed_on = serializers.DateField(allow_null=True)

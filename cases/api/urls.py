@@ -34,6 +34,7 @@ urlpatterns = [
     path("commitments/", views.CommitmentRegisterView.as_view(), name="api_commitments"),
     path("commitments/imports/", views.CommitmentImportView.as_view(), name="api_commitment_imports"),
     path("public/notices/verification/", public.NoticeVerificationView.as_view(), name="api_notice_verification"),
+    path("public/cases/track/", public.CaseTrackView.as_view(), name="api_case_track"),
     # Anything else under /api/v1/ is a problem+json 404, never the pages' HTML one.
     re_path(r"^.*$", views.NotFoundView.as_view()),
 ]

@@ -48,7 +48,8 @@ def track_lookup(*, number: str, code: str) -> TrackResult | None:
             found = (procedure, case)
             break
     # Compared whether or not the number exists, in constant time.
-    code_ok = hmac.compare_digest(tracking_query_code(number), code)
+    # (as bytes: compare_digest refuses non-ASCII str, and anyone may type anything)
+    code_ok = hmac.compare_digest(tracking_query_code(number).encode(), code.encode())
     if found is None or not code_ok:
         return None
     procedure, case = found

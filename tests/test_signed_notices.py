@@ -176,3 +176,26 @@ def test_the_public_api_verifies_a_file_without_a_key(client, issued):
     assert body["valid"] and body["file_matches"] and body["signature"]["intact"] and body["signature"]["trusted"]
     assert body["signature"]["signer"] == "郑州市市场监督管理局"
     assert "addressee" not in str(body) and notice.addressee_subject.name not in str(body)
+
+
+def test_every_notice_the_demo_issues_passes_pdfsig_and_the_verification_upload(
+    client, storage, nss_trusting_demo_ca, settings
+):
+    """Issue 14's "done when": the demo's notices, rendered as the worker renders them, are each signed by
+    their issuer, chain to the demo CA, and are recognised as originals when uploaded to /notices/verify/."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)
+    settings.NOTICE_VERIFY_PER_MINUTE = 10_000
+    cache.clear()
+    for pending in Notice.objects.exclude(status=Notice.Status.ISSUED):
+        notice_render(notice_id=pending.pk)  # what the worker does after the demo's commits
+    notices = list(Notice.objects.all())
+    assert len(notices) >= 5 and all(n.status == Notice.Status.ISSUED for n in notices)
+    for notice in notices:
+        report = pdfsig(notice.pdf.path, nss_trusting_demo_ca)
+        assert "Signature is Valid." in report and "Certificate is Trusted." in report, notice.number
+        body = upload(client, notice, open(notice.pdf.path, "rb").read()).content.decode()
+        assert "您上传的文件是本平台签发的原件" in body, notice.number
+    cache.clear()

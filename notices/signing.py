@@ -7,6 +7,8 @@ unsigned. The hash recorded on the notice is that of the signed file.
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 
 from django.conf import settings
@@ -52,5 +54,16 @@ def sign_pdf(pdf_bytes: bytes, organisation) -> bytes:
         location=getattr(settings, "NOTICE_SIGNING_LOCATION", ""),
         name=organisation.name,
     )
-    out = signers.sign_pdf(writer, meta, signer=_signer(organisation))
-    return out.getvalue()
+    signer = _signer(organisation)
+    return _outside_event_loop(lambda: signers.sign_pdf(writer, meta, signer=signer).getvalue())
+
+
+def _outside_event_loop(work):
+    """pyHanko's synchronous API runs its own event loop (asyncio.run), which cannot start in a thread that
+    already runs one (an async server, or a test driving a browser); such a caller gets a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()

@@ -85,75 +85,57 @@ _OBJECTION_BASIS = (
 _OBJECTION_HANDLED = _("郑州市信用中心受理；需核查的，转信息提供单位核查。")
 _OBJECTION_APPLY = _("登录后在“我的信用记录”中打开该条信息，点击“提出异议”。")
 
+
+def _repair_matter(kind: str, title, summary) -> Matter:
+    """A kind of repair: the conditions, limits, basis and handling are the procedure's; the materials the kind's."""
+    return Matter(
+        procedure="repair",
+        kind=kind,
+        title=title,
+        summary=summary,
+        conditions=_REPAIR_CONDITIONS,
+        time_limits=_REPAIR_LIMITS,
+        basis=_REPAIR_BASIS,
+        handled_by=_REPAIR_HANDLED,
+        how_to_apply=_REPAIR_APPLY,
+        materials_kind=kind,
+    )
+
+
+def _objection_matter(kind: str, title, summary) -> Matter:
+    return Matter(
+        procedure="objection",
+        kind=kind,
+        title=title,
+        summary=summary,
+        conditions=_OBJECTION_CONDITIONS,
+        time_limits=_OBJECTION_LIMITS,
+        basis=_OBJECTION_BASIS,
+        handled_by=_OBJECTION_HANDLED,
+        how_to_apply=_OBJECTION_APPLY,
+    )
+
+
 MATTERS: tuple[Matter, ...] = (
-    Matter(
-        procedure="repair",
-        kind="penalty",
-        title=_("终止公示行政处罚信息"),
-        summary=_("行政处罚信息公示期间，已纠正失信行为、履行法定义务的，可申请提前终止公示。"),
-        conditions=_REPAIR_CONDITIONS,
-        time_limits=_REPAIR_LIMITS,
-        basis=_REPAIR_BASIS,
-        handled_by=_REPAIR_HANDLED,
-        how_to_apply=_REPAIR_APPLY,
-        materials_kind="penalty",
+    _repair_matter(
+        "penalty",
+        _("终止公示行政处罚信息"),
+        _("行政处罚信息公示期间，已纠正失信行为、履行法定义务的，可申请提前终止公示。"),
     ),
-    Matter(
-        procedure="repair",
-        kind="serious_list",
-        title=_("移出严重失信主体名单"),
-        summary=_("被列入严重失信主体名单，已纠正失信行为、履行法定义务的，可申请移出名单。"),
-        conditions=_REPAIR_CONDITIONS,
-        time_limits=_REPAIR_LIMITS,
-        basis=_REPAIR_BASIS,
-        handled_by=_REPAIR_HANDLED,
-        how_to_apply=_REPAIR_APPLY,
-        materials_kind="serious_list",
+    _repair_matter(
+        "serious_list",
+        _("移出严重失信主体名单"),
+        _("被列入严重失信主体名单，已纠正失信行为、履行法定义务的，可申请移出名单。"),
     ),
-    Matter(
-        procedure="repair",
-        kind="other",
-        title=_("修复其他失信信息"),
-        summary=_("其他失信信息（含经营异常名录）公示期间，已纠正失信行为的，可申请信用修复。"),
-        conditions=_REPAIR_CONDITIONS,
-        time_limits=_REPAIR_LIMITS,
-        basis=_REPAIR_BASIS,
-        handled_by=_REPAIR_HANDLED,
-        how_to_apply=_REPAIR_APPLY,
-        materials_kind="other",
+    _repair_matter(
+        "other", _("修复其他失信信息"), _("其他失信信息（含经营异常名录）公示期间，已纠正失信行为的，可申请信用修复。")
     ),
-    Matter(
-        procedure="objection",
-        kind="content",
-        title=_("对公示内容提出异议"),
-        summary=_("认为公示的信用信息内容有误或遗漏的，可提出异议。"),
-        conditions=_OBJECTION_CONDITIONS,
-        time_limits=_OBJECTION_LIMITS,
-        basis=_OBJECTION_BASIS,
-        handled_by=_OBJECTION_HANDLED,
-        how_to_apply=_OBJECTION_APPLY,
-    ),
-    Matter(
-        procedure="objection",
-        kind="display_period",
-        title=_("对公示期限提出异议"),
-        summary=_("认为信用信息的公示期限计算有误的，可提出异议。"),
-        conditions=_OBJECTION_CONDITIONS,
-        time_limits=_OBJECTION_LIMITS,
-        basis=_OBJECTION_BASIS,
-        handled_by=_OBJECTION_HANDLED,
-        how_to_apply=_OBJECTION_APPLY,
-    ),
-    Matter(
-        procedure="objection",
-        kind="repair_result",
-        title=_("对信用修复结果提出异议"),
-        summary=_("对信用修复的结果有异议的，可提出异议；对异议处理结果仍有争议的，可申请复核。"),
-        conditions=_OBJECTION_CONDITIONS,
-        time_limits=_OBJECTION_LIMITS,
-        basis=_OBJECTION_BASIS,
-        handled_by=_OBJECTION_HANDLED,
-        how_to_apply=_OBJECTION_APPLY,
+    _objection_matter("content", _("对公示内容提出异议"), _("认为公示的信用信息内容有误或遗漏的，可提出异议。")),
+    _objection_matter("display_period", _("对公示期限提出异议"), _("认为信用信息的公示期限计算有误的，可提出异议。")),
+    _objection_matter(
+        "repair_result",
+        _("对信用修复结果提出异议"),
+        _("对信用修复的结果有异议的，可提出异议；对异议处理结果仍有争议的，可申请复核。"),
     ),
     Matter(
         procedure="commitment",

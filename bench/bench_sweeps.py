@@ -85,8 +85,13 @@ def setup(due: int) -> list[int]:
         )
         cur.execute("DELETE FROM workflows_clock WHERE label = %s", [LABEL])
         cur.execute("DELETE FROM cases_rectificationcase WHERE tracking_number LIKE 'BSWEEP%%'")
+        # Commitments and record histories refuse deletes (triggers): these are this script's own rows.
+        cur.execute("SET session_replication_role = replica")
+        cur.execute(
+            "DELETE FROM cases_recordchange WHERE record_id IN (SELECT id FROM cases_creditrecord WHERE title = %s)",
+            [LABEL],
+        )
         cur.execute("DELETE FROM cases_creditrecord WHERE title = %s", [LABEL])
-        cur.execute("SET session_replication_role = replica")  # commitments refuse deletes (trigger): bench rows
         cur.execute("DELETE FROM cases_commitment WHERE matter = %s", [LABEL])
         cur.execute("SET session_replication_role = origin")
         n = sweep_rows.insert_clocks(cur, rows=CLOCKS, label=LABEL)
@@ -102,7 +107,7 @@ INSERT INTO cases_rectificationcase (tracking_number, subject_id, handling_organ
     received_at, received_on, created_at, state, source, sme_payment, complainant_name, summary, facts,
     credit_office_id, verification_reason, verified_at, deadline, requirements, refusal_reason, consequences,
     consequence_codes)
-SELECT 'BSWEEP' || i, %(subject)s, %(body)s, %(rs)s, now() - interval '60 days', current_date - 60, now(),
+SELECT 'BSWEEP' || i, %(subject)s, %(body)s, %(rs)s, now() - interval '60 days', (now() AT TIME ZONE 'Asia/Shanghai')::date - 60, now(),
     'rectifying', 'arrears', false, '', '基准事项', '', %(org)s, '', now() - interval '60 days', NULL, '', '', '',
     '[]'::jsonb
 FROM generate_series(1, %(due)s) AS i""",
@@ -114,8 +119,8 @@ INSERT INTO workflows_clock (content_type_id, object_id, organisation_id, purpos
     citation, started_at, start_rule, start_date, extension_cap, extension_days, extension_reason, is_paused,
     due_date, due_at, provisional, stopped_at, stop_reason, created_at, next_escalation_at)
 SELECT %(ct)s, k.id, k.handling_organisation_id, 'rectification.deadline', %(label)s, 'legal', 'cd', 30, '',
-    k.received_at, 'immediate', k.received_on, 0, 0, '', false, current_date - 12,
-    (current_date - 11)::timestamp AT TIME ZONE 'Asia/Shanghai' - interval '1 microsecond', false, NULL, '', now(),
+    k.received_at, 'immediate', k.received_on, 0, 0, '', false, (now() AT TIME ZONE 'Asia/Shanghai')::date - 12,
+    ((now() AT TIME ZONE 'Asia/Shanghai')::date - 11)::timestamp AT TIME ZONE 'Asia/Shanghai' - interval '1 microsecond', false, NULL, '', now(),
     NULL
 FROM cases_rectificationcase k WHERE k.tracking_number LIKE 'BSWEEP%%' RETURNING id""",
             {"ct": ContentType.objects.get_for_model(RectificationCase).pk, "label": LABEL},

@@ -33,12 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
+import steps  # noqa: E402  bench/steps.py (the script's own folder is on sys.path)
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from cases.identifiers import id_check_digit, org_code_check_char, uscc_check_char  # noqa: E402
@@ -67,11 +66,8 @@ def id_number(n: int) -> str:
 
 
 def setup():
-    name = settings.DATABASES["default"]["NAME"]
-    if "bench" not in name and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
-        sys.exit(f"refusing to run on database {name!r}: use a benchmark database (BENCH_ALLOW_ANY_DB=1 to force)")
-    call_command("migrate", verbosity=0)
-    call_command("load_rule_sets", verbosity=0)
+    if not steps.migrated_bench_database():
+        sys.exit(2)
     dept, _ = Organisation.objects.get_or_create(name=DEPT, defaults={"kind": Organisation.Kind.DEPARTMENT})
     user, _ = User.objects.get_or_create(
         username="bench-commitments", defaults={"role": Role.DEPT_HANDLER, "organisation": dept}

@@ -23,12 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
+import steps  # noqa: E402  bench/steps.py (the script's own folder is on sys.path)
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -51,11 +50,8 @@ def _pct(values, p):
 
 
 def setup():
-    name = settings.DATABASES["default"]["NAME"]
-    if "bench" not in name and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
-        sys.exit(f"refusing to run on database {name!r} (set BENCH_ALLOW_ANY_DB=1)")
-    call_command("migrate", verbosity=0)
-    call_command("load_rule_sets", verbosity=0)
+    if not steps.migrated_bench_database():
+        sys.exit(2)
     with connection.cursor() as c:
         c.execute("DELETE FROM cases_escalationstep")
         c.execute("DELETE FROM workflows_clock WHERE purpose = 'rectification.deadline' AND label = 'bench'")

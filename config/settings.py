@@ -512,6 +512,6 @@ NOTICE_SIGNING_PKCS11_MODULE = env_str("NOTICE_SIGNING_PKCS11_MODULE", "")
 NOTICE_SIGNING_PKCS11_TOKEN = env_str("NOTICE_SIGNING_PKCS11_TOKEN", "")
 NOTICE_SIGNING_PKCS11_PIN = env_str("NOTICE_SIGNING_PKCS11_PIN", "")
 NOTICE_SIGNING_LOCATION = env_str("NOTICE_SIGNING_LOCATION", "郑州")
-# The public verification page (and API): requests per address per minute; behind nginx, trust X-Forwarded-For.
+# The public verification page: requests per address per minute (config.ratelimit; the address as
+# TRUSTED_PROXY_COUNT reads it). The API's verification endpoint counts under API_PUBLIC_RATE.
 NOTICE_VERIFY_PER_MINUTE = env_int("NOTICE_VERIFY_PER_MINUTE", 30)
-NOTICE_VERIFY_TRUST_FORWARDED = env_bool("NOTICE_VERIFY_TRUST_FORWARDED", PRODUCTION)

@@ -35,7 +35,9 @@ from cases.models.objection import (
     ObjectionState,
 )
 from cases.services.attachments import attachment_add
-from cases.services.audit import audit_log
+from cases.services.case_steps import case_activity as _activity
+from cases.services.case_steps import case_audit
+from cases.services.case_steps import start_legal_clock as _start_clock
 from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import (
@@ -53,7 +55,7 @@ from workflows.calendar import get_calendar
 from workflows.models import Clock, ClockPause
 from workflows.procedures import procedure_flow
 from workflows.selectors import clock_status
-from workflows.services.clocks import clock_pause, clock_resume, clock_start, clock_stop
+from workflows.services.clocks import clock_pause, clock_resume, clock_stop
 from workflows.texts import source_text
 
 # Clock purposes on an objection case.
@@ -143,23 +145,8 @@ def _lock(case: ObjectionCase) -> ObjectionCase:
     )
 
 
-def _activity(case, kind, actor, text=""):
-    CaseActivity.objects.create(
-        content_type=ContentType.objects.get_for_model(case),
-        object_id=case.pk,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        text=text,
-    )
-
-
 def _audit(case, action, actor, **data):
-    audit_log(
-        actor=actor,
-        action=f"objection.{action}",
-        obj=case,
-        data={"tracking_number": case.tracking_number, "state": case.state, **data},
-    )
+    case_audit(case, f"objection.{action}", actor, **data)
 
 
 def _clocks(case, *, open_only=True):
@@ -173,22 +160,6 @@ def _clocks(case, *, open_only=True):
 
 def _clock(case, purpose) -> Clock | None:
     return _clocks(case).filter(purpose=purpose).first()
-
-
-def _start_clock(case, purpose, label, key, organisation, actor, received_at):
-    detail = rules.rule_param_detail(case.rule_set, key)
-    return clock_start(
-        case=case,
-        purpose=purpose,
-        label=str(label),
-        budget=int(detail.value),
-        unit=detail.unit or Clock.Unit.WORKING_DAYS,
-        kind=Clock.Kind.LEGAL,
-        received_at=received_at,
-        organisation=organisation,
-        citation=detail.citation,
-        actor=actor,
-    )
 
 
 def _stop_clocks(case, actor, reason, purposes=CASE_PURPOSES):

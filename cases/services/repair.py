@@ -38,6 +38,9 @@ from cases.models.messages import MessageKind
 from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposal, RepairKind
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
+from cases.services.case_steps import case_activity as _activity
+from cases.services.case_steps import case_audit, open_clocks, start_legal_clock, stop_open_clocks
+from cases.services.case_steps import open_clock as _clock
 from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import add_months, applicable_minimum, record_repair, record_restore_display
@@ -48,7 +51,7 @@ from workflows import engine, rules
 from workflows.calendar import get_calendar
 from workflows.models import Clock, ClockPause
 from workflows.procedures import procedure_flow
-from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_start, clock_stop
+from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_stop
 from workflows.texts import source_text
 
 # Clock purposes on a repair case.
@@ -170,36 +173,8 @@ def _lock(application: RepairApplication) -> RepairApplication:
     return locked
 
 
-def _activity(application, kind, actor, text=""):
-    CaseActivity.objects.create(
-        content_type=ContentType.objects.get_for_model(application),
-        object_id=application.pk,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        text=text,
-    )
-
-
-def _clock(application, purpose) -> Clock | None:
-    return (
-        Clock.objects.filter(
-            content_type=ContentType.objects.get_for_model(application),
-            object_id=application.pk,
-            purpose=purpose,
-            stopped_at__isnull=True,
-        )
-        .order_by("-id")
-        .first()
-    )
-
-
 def _audit(application, action, actor, **data):
-    audit_log(
-        actor=actor,
-        action=f"repair.{action}",
-        obj=application,
-        data={"tracking_number": application.tracking_number, "state": application.state, **data},
-    )
+    case_audit(application, f"repair.{action}", actor, **data)
 
 
 def _notice_context(application: RepairApplication, **extra) -> dict:
@@ -427,21 +402,8 @@ def _tracking_number(now: dt.datetime) -> str:
 
 
 def _start_clock(application, purpose, label, key, organisation, actor, received_at, extension_key=None):
-    detail = rules.rule_param_detail(application.rule_set, key)
     cap = rules.rule_param(application.rule_set, extension_key) if extension_key else 0
-    return clock_start(
-        case=application,
-        purpose=purpose,
-        label=str(label),
-        budget=int(detail.value),
-        unit=detail.unit or Clock.Unit.WORKING_DAYS,
-        kind=Clock.Kind.LEGAL,
-        received_at=received_at,
-        organisation=organisation,
-        citation=detail.citation,
-        extension_cap=int(cap),
-        actor=actor,
-    )
+    return start_legal_clock(application, purpose, label, key, organisation, actor, received_at, extension_cap=int(cap))
 
 
 def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") -> RepairApplication:
@@ -518,16 +480,11 @@ def _supplement_requested_at(app):
 
 
 def _paused_clocks(app):
-    return Clock.objects.filter(
-        content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True, is_paused=True
-    )
+    return open_clocks(app).filter(is_paused=True)
 
 
 def _stop_all_clocks(app, actor, reason):
-    for clock in Clock.objects.filter(
-        content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True
-    ).exclude(purpose=SYNC):
-        clock_stop(clock=clock, actor=actor, reason=reason)
+    stop_open_clocks(app, actor, reason, exclude=[SYNC])
 
 
 # --- the department's side ---------------------------------------------------------------------------------

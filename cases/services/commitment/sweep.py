@@ -38,6 +38,7 @@ from cases.services.audit import audit_log
 from workflows import rules
 from workflows.calendar import LEGAL_TZ, WorkCalendar, end_of_day, get_calendar
 from workflows.deadlines import derive
+from workflows.ladder import next_escalation_at
 from workflows.models import Clock
 
 SYSTEM_ACTOR = "system:commitment-sweep"
@@ -125,12 +126,18 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
         cur.execute("ANALYZE commitment_sweep")
         cur.execute("SELECT DISTINCT start_date, budget, unit FROM commitment_sweep WHERE selected")
         combos = cur.fetchall()
-        dues = [(*combo, *due) for combo, due in clock_dues(combos, get_calendar()).items()]
-        cur.execute("""CREATE TEMP TABLE commitment_sweep_due (start_date date, budget int, unit varchar(2),
-            due_date date, due_at timestamptz, provisional boolean) ON COMMIT DROP""")
-        if dues:
-            cur.executemany("INSERT INTO commitment_sweep_due VALUES (%s, %s, %s, %s, %s, %s)", dues)
         rule_set = rules.ruleset_in_force(now)
+        cal = get_calendar()
+        # Each clock's first escalation moment (workflows.ladder), per distinct due date like the due dates.
+        dues = [
+            (*combo, *due, next_escalation_at(due[0], rule_set.pk, cal=cal))
+            for combo, due in clock_dues(combos, cal).items()
+        ]
+        cur.execute("""CREATE TEMP TABLE commitment_sweep_due (start_date date, budget int, unit varchar(2),
+            due_date date, due_at timestamptz, provisional boolean, next_escalation_at timestamptz)
+            ON COMMIT DROP""")
+        if dues:
+            cur.executemany("INSERT INTO commitment_sweep_due VALUES (%s, %s, %s, %s, %s, %s, %s)", dues)
         cur.execute(
             """
             INSERT INTO cases_commitmentverification
@@ -150,10 +157,10 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
             INSERT INTO workflows_clock
                 (content_type_id, object_id, organisation_id, purpose, label, kind, unit, budget, citation,
                  started_at, start_rule, start_date, extension_cap, extension_days, extension_reason, is_paused,
-                 due_date, due_at, provisional, stop_reason, created_at)
+                 due_date, due_at, provisional, stop_reason, created_at, next_escalation_at)
             SELECT %(ct)s, v.id, s.department_id, %(purpose)s, %(label)s, 'legal', s.unit, s.budget, %(citation)s,
                    (s.start_date::timestamp AT TIME ZONE 'Asia/Shanghai'), 'immediate', s.start_date, 0, 0, '',
-                   false, d.due_date, d.due_at, d.provisional, '', %(now)s
+                   false, d.due_date, d.due_at, d.provisional, '', %(now)s, d.next_escalation_at
             FROM commitment_sweep s
             JOIN cases_commitmentverification v ON v.commitment_id = s.id AND v.state = 'open'
                  AND v.created_at = %(now)s
@@ -302,6 +309,7 @@ def _schedule_portable(*, today: dt.date, now: dt.datetime, limit: int | None) -
                         due_at=due_at,
                         provisional=provisional,
                         stop_reason="",
+                        next_escalation_at=next_escalation_at(due_date, rule_set.pk, cal=cal),
                     )
                 )
             clocks = Clock.objects.bulk_create(clocks)

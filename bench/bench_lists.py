@@ -23,7 +23,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import steps  # bench/steps.py (the script's own folder is on sys.path)

@@ -236,6 +236,15 @@ class Commitment(StateMachineMixin, models.Model):
                 condition=Q(follow_received_at__isnull=True, follow_due_date__isnull=False),
             ),
         ]
+        constraints = [
+            # Importing the same file twice creates nothing new (PROCEDURES.md §3, bulk registration): an imported
+            # commitment is one subject's, for one matter, signed on one day, from one source case.
+            models.UniqueConstraint(
+                fields=["subject", "commitment_matter", "signed_at", "source_reference"],
+                condition=Q(import_batch__isnull=False),
+                name="commitment_imported_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()}：{self.matter}"

@@ -59,9 +59,9 @@ INSERT INTO cases_creditrecord (kind, severity, title, decision_number, content,
     obligations_performed, display_state, updated_at, subject_id)
 SELECT 'admin_penalty', 'ordinary', %(title)s, '', '', '', %(provider)s, '', d.decided, d.decided,
     d.decided + 90, d.decided + 365 * 3, true, true,
-    CASE WHEN d.decided + 365 * 3 < current_date THEN 'expired' ELSE 'displayed' END, now(), %(subject)s
+    CASE WHEN d.decided + 365 * 3 < (now() AT TIME ZONE 'Asia/Shanghai')::date THEN 'expired' ELSE 'displayed' END, now(), %(subject)s
 FROM generate_series(1, %(rows)s) AS i
-CROSS JOIN LATERAL (SELECT current_date - (i %% 2000) AS decided) AS d
+CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date - (i %% 2000) AS decided) AS d
 """
 
 COMMITMENTS = """
@@ -70,9 +70,9 @@ INSERT INTO cases_commitment (type, matter, text, text_sha256, signer_name, sign
     screened_at, follow_due_date, follow_received_at)
 SELECT CASE WHEN i %% 5 = 0 THEN 'tolerance' ELSE 'approval' END, %(title)s, '', repeat('0', 64), '张三', 'legal',
     now() - (i %% 700) * interval '1 day', 'in_force', '', %(department)s, %(subject)s, 'online', '', %(matter)s,
-    current_date - (i %% 700), now() - (i %% 700) * interval '1 day',
-    CASE WHEN i %% 5 = 0 THEN current_date - (i %% 700) + 10 END,
-    CASE WHEN i %% 5 = 0 AND current_date - (i %% 700) + 10 < current_date
+    (now() AT TIME ZONE 'Asia/Shanghai')::date - (i %% 700), now() - (i %% 700) * interval '1 day',
+    CASE WHEN i %% 5 = 0 THEN (now() AT TIME ZONE 'Asia/Shanghai')::date - (i %% 700) + 10 END,
+    CASE WHEN i %% 5 = 0 AND (now() AT TIME ZONE 'Asia/Shanghai')::date - (i %% 700) + 10 < (now() AT TIME ZONE 'Asia/Shanghai')::date
          THEN now() - (i %% 700) * interval '1 day' + interval '5 days' END
 FROM generate_series(1, %(rows)s) AS i
 """

@@ -18,6 +18,8 @@ _SEPARATORS = re.compile(r"[\s\-－—_]+")
 def normalise_code(value: str | None) -> str:
     """What people type → what the standards define: full-width characters folded (NFKC: １２Ａ → 12A),
     spaces and dashes dropped, letters upper-cased (GB 32100 and GB 11643 use capitals only)."""
+    if value and value.isascii() and value.isalnum():
+        return value.upper()  # nothing to fold or drop: the common case, and the bulk import's hot path
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", value or "")).upper()
 
 

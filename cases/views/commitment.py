@@ -382,6 +382,11 @@ def import_file(request):
                 request,
                 _("已导入%(n)d条承诺（新建主体%(s)d个）。") % {"n": result.created, "s": result.subjects_created},
             )
+            if result.duplicates:
+                messages.info(
+                    request,
+                    _("另有%(n)d条承诺此前已导入，本次未重复登记。") % {"n": result.duplicates},
+                )
             return redirect("commitment_desk")
     return render(
         request,

@@ -20,7 +20,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0021_api_clients"),
+        ("cases", "0024_merge_summary_import_records"),
     ]
 
     operations = [

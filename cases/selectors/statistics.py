@@ -16,10 +16,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 
-from cases.models import Organisation
+from cases.models import Organisation, SupervisionLateness
 from workflows.calendar import LEGAL_TZ, get_calendar
 from workflows.models import Clock
 from workflows.procedures import PROCEDURES
@@ -64,7 +64,43 @@ def _median(histogram: dict[int, int]) -> float | None:
 
 def lateness_statistics(*, since: dt.date | None = None) -> list[StatRow]:
     """One row per organisation and procedure with at least one ended legal limit (optionally only the
-    limits that ended on or after ``since``)."""
+    limits that ended on or after ``since``), from the dashboard summary (cases.models.supervision), which
+    keeps the ended legal clocks' counts per organisation × case type × start day × end day."""
+    cal = get_calendar()
+    cts = {ContentType.objects.get_for_model(p.model).pk: p for p in PROCEDURES.values() if p.clock_purposes}
+    qs = SupervisionLateness.objects.filter(content_type_id__in=list(cts))
+    if since is not None:
+        qs = qs.filter(end_day__gte=since)
+    grouped = (
+        qs.values("organisation_id", "content_type_id", "start_date", "end_day")
+        .annotate(n=Sum("n"), on_time=Sum("on_time"))
+        .order_by()
+    )
+    return _rows(cal, cts, grouped)
+
+
+def _rows(cal, cts, grouped) -> list[StatRow]:
+    orgs = {o.pk: o for o in Organisation.objects.all()}
+    rows: dict[tuple[int, int], StatRow] = {}
+    for g in grouped:
+        if not g["n"]:
+            continue
+        procedure = cts[g["content_type_id"]]
+        org = orgs[g["organisation_id"]]
+        row = rows.get((org.pk, g["content_type_id"]))
+        if row is None:  # built once per row: a translated label costs a catalog lookup, and groups are many
+            row = rows[(org.pk, g["content_type_id"])] = StatRow(
+                org.name, org.get_kind_display(), procedure.code, str(procedure.label)
+            )
+        row.decided += g["n"]
+        row.within_limit += g["on_time"]
+        taken = max(0, cal.working_days_between(g["start_date"], g["end_day"])) if g["end_day"] else 0
+        row.histogram[taken] = row.histogram.get(taken, 0) + g["n"]
+    return sorted(rows.values(), key=lambda r: (r.procedure, -r.decided, r.organisation))
+
+
+def lateness_statistics_direct(*, since: dt.date | None = None) -> list[StatRow]:
+    """The same rows grouped from the clocks themselves (what the summary is checked against)."""
     cal = get_calendar()
     cts = {ContentType.objects.get_for_model(p.model).pk: p for p in PROCEDURES.values() if p.clock_purposes}
     purposes = [purpose for p in cts.values() for purpose in p.clock_purposes]
@@ -83,20 +119,7 @@ def lateness_statistics(*, since: dt.date | None = None) -> list[StatRow]:
         .annotate(n=Count("pk"), on_time=Count("pk", filter=Q(due_at__isnull=True) | Q(stopped_at__lte=F("due_at"))))
         .order_by()
     )
-    orgs = {o.pk: o for o in Organisation.objects.all()}
-    rows: dict[tuple[int, int], StatRow] = {}
-    for g in grouped:
-        procedure = cts[g["content_type_id"]]
-        org = orgs[g["organisation_id"]]
-        row = rows.setdefault(
-            (org.pk, g["content_type_id"]),
-            StatRow(org.name, org.get_kind_display(), procedure.code, str(procedure.label)),
-        )
-        row.decided += g["n"]
-        row.within_limit += g["on_time"]
-        taken = max(0, cal.working_days_between(g["start_date"], g["end_day"])) if g["end_day"] else 0
-        row.histogram[taken] = row.histogram.get(taken, 0) + g["n"]
-    return sorted(rows.values(), key=lambda r: (r.procedure, -r.decided, r.organisation))
+    return _rows(cal, cts, grouped)
 
 
 def statistics_totals(rows: list[StatRow]) -> list[StatRow]:

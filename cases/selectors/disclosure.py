@@ -7,12 +7,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Q, Sum
+from django.db import connection
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cases import policy
 from cases.models import CreditRecord, Organisation, SupervisionDisclosure
 from cases.models.records import DISCLOSURE_PURPOSE
+from cases.portable_sql import moment
 from workflows.models import Clock
 from workflows.selectors import clock_status
 
@@ -74,17 +76,19 @@ def late_publications(*, now: dt.datetime | None = None) -> list[LateRow]:
     (seed 003 item 4: 及时率 100%). From the dashboard summary (cases.models.supervision): the 双公示 clocks
     counted per organisation × outcome, the open ones at their due moment."""
     now = now or timezone.now()
-    rows = (
-        SupervisionDisclosure.objects.values("organisation_id")
-        .annotate(
-            reported=Sum("n", default=0),
-            on_time=Sum("n", filter=Q(outcome="on_time"), default=0),
-            late=Sum("n", filter=Q(outcome="late"), default=0),
-            overdue=Sum("n", filter=Q(outcome="open", due_at__lt=now), default=0),
+    # Bare SQL: four filtered sums over a few rows per organisation, cheaper to send than to build in the ORM.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT organisation_id, sum(n),
+                   coalesce(sum(n) FILTER (WHERE outcome = 'on_time'), 0),
+                   coalesce(sum(n) FILTER (WHERE outcome = 'late'), 0),
+                   coalesce(sum(n) FILTER (WHERE outcome = 'open' AND due_at < %s), 0)
+            FROM {SupervisionDisclosure._meta.db_table} GROUP BY organisation_id HAVING sum(n) <> 0""",
+            [moment(now)],
         )
-        .order_by()
-    )
-    return _late_rows([r for r in rows if r["reported"]])
+        keys = ("organisation_id", "reported", "on_time", "late", "overdue")
+        rows = [dict(zip(keys, map(int, r), strict=True)) for r in cursor.fetchall()]
+    return _late_rows(rows)
 
 
 def _late_rows(rows) -> list[LateRow]:

@@ -76,12 +76,8 @@ def setup_data(n_records: int) -> dict:
     from cases.services.objection import credit_centre
 
     centre = credit_centre()
-    org = Organisation.objects.create(
-        name=f"郑州市异议基准局{tag}", kind=Organisation.Kind.DEPARTMENT, notice_prefix=f"郑异{tag[:4]}"
-    )
-
-    def user(name, role, organisation=None):
-        return steps.bench_user(f"bench-obj-{name}-{tag}", role, organisation, display_name=name)
+    org = steps.department(f"郑州市异议基准局{tag}", f"郑异{tag[:4]}")
+    user = steps.user_maker(f"bench-obj-{tag}")
 
     applicant, subject, records = steps.applicant_with_records(
         user, org, n_records, subject_name=f"郑州异议基准科技有限公司{tag}", tag=tag

@@ -199,15 +199,11 @@ def scaling_worker(n: int) -> int:
 
 
 def setup_data(n_records: int) -> dict:
-    from cases.models import Organisation, Role
+    from cases.models import Role
 
     tag = uuid.uuid4().hex[:8]
-    org = Organisation.objects.create(
-        name=f"郑州市修复基准局{tag}", kind=Organisation.Kind.DEPARTMENT, notice_prefix=f"郑修{tag[:4]}"
-    )
-
-    def user(name, role, organisation=None):
-        return steps.bench_user(f"bench-{name}-{tag}", role, organisation, display_name=name)
+    org = steps.department(f"郑州市修复基准局{tag}", f"郑修{tag[:4]}")
+    user = steps.user_maker(f"bench-{tag}")
 
     applicant, subject, records = steps.applicant_with_records(
         user, org, n_records, subject_name=f"郑州修复基准科技有限公司{tag}", tag=tag

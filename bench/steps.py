@@ -3,7 +3,7 @@ bench_objection).
 
 ``run_one(item, measure)`` drives one case through its steps, wrapping each in ``with measure("step"):``;
 ``timed`` times every step over many cases, ``counted`` counts each step's SQL queries over a few, and
-``print_step_table`` shows both side by side. ``bench_user``, ``enterprise``, ``represented_enterprise`` and
+``print_step_table`` shows both side by side. ``department``, ``user_maker``, ``applicant_with_records`` and
 ``penalty_records`` make the people, subject and records a run drives its cases on.
 """
 
@@ -146,13 +146,24 @@ def write_json(name: str, figures: dict) -> None:
     print(f"figures written to {out}")
 
 
-def bench_user(username: str, role, organisation=None, *, display_name: str = ""):
-    """A user who cannot log in (the benchmark calls the services directly)."""
+def department(name: str, notice_prefix: str):
+    """A department of the run's own (organisations are named per run, so runs never share one)."""
+    from cases.models import Organisation
+
+    return Organisation.objects.create(name=name, kind=Organisation.Kind.DEPARTMENT, notice_prefix=notice_prefix)
+
+
+def user_maker(prefix: str):
+    """``user(name, role, organisation=None)``: a user named ``<prefix>-<name>`` who cannot log in (the
+    benchmark calls the services directly)."""
     from cases.models import User
 
-    user = User(username=username, role=role, organisation=organisation, display_name=display_name)
-    user.set_unusable_password()
-    user.save()
+    def user(name: str, role, organisation=None):
+        made = User(username=f"{prefix}-{name}", role=role, organisation=organisation, display_name=name)
+        made.set_unusable_password()
+        made.save()
+        return made
+
     return user
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.models.fields import acting_user
 from cases.models.outbox import Delivery
 
 
@@ -40,14 +41,7 @@ class ApiClient(models.Model):
     )
     rate_per_minute = models.PositiveIntegerField(_("每分钟请求上限"), default=600)
     expires_at = models.DateTimeField(_("有效期至"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("签发人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    created_by = acting_user(_("签发人"))
     created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)

@@ -22,11 +22,7 @@ from cases.models import Attachment, Commitment, CommitmentType, CommitmentVerif
 from cases.models.commitment import VerificationState
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
-from cases.services.commitment.lifecycle import VERIFY_CITATION, VERIFY_PURPOSE
-from workflows import rules
-from workflows.calendar import local_date
-from workflows.models import Clock
-from workflows.services.clocks import clock_start
+from cases.services.commitment.lifecycle import open_verification
 
 SYSTEM_ACTOR = "system:follow-up"
 
@@ -94,31 +90,17 @@ def follow_up_lateness_sweep(*, today: dt.date | None = None, limit: int = 1000)
             matter = c.commitment_matter
             now = timezone.now()
             consequences = matter.follow_late_consequence_list if matter else []
-            v = CommitmentVerification.objects.create(
-                commitment=c,
-                subject=c.subject,
-                handling_organisation=c.department,
+            v = open_verification(
+                c,
                 reason=CommitmentVerification.Reason.LATE_DOCS,
-                received_at=now,
-                received_on=local_date(now),
-                rule_set=rules.ruleset_in_force(now),
+                actor=SYSTEM_ACTOR,
+                now=now,
                 finding=_("后补材料（%(docs)s）应于%(due)s前提交，逾期未提交。事项规定的后果：%(what)s。")
                 % {
                     "docs": "、".join(matter.follow_documents) if matter else "",
                     "due": c.follow_due_date.isoformat(),
                     "what": "；".join(f"{label}（{source}）" for label, source in consequences) or _("未规定"),
                 },
-            )
-            clock_start(
-                case=v,
-                purpose=VERIFY_PURPOSE,
-                label=_("核查期限"),
-                budget=matter.verify_within if matter else 20,
-                unit=matter.verify_unit if matter else Clock.Unit.WORKING_DAYS,
-                received_at=now,
-                organisation=c.department,
-                citation=VERIFY_CITATION,
-                actor=SYSTEM_ACTOR,
             )
             audit_log(
                 actor=SYSTEM_ACTOR,

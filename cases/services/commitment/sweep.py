@@ -74,8 +74,8 @@ class SweepResult:
     sampled_out: int = 0
 
 
-_MARK = """
-WITH due AS (
+# The commitments due for screening, through commitment_unscreened_idx (unscreened, in force).
+DUE_SQL = """
     SELECT c.id FROM cases_commitment c
     JOIN cases_commitmentmatter m ON m.id = c.commitment_matter_id
     WHERE c.screened_at IS NULL AND c.status = 'in_force' AND c.commitment_matter_id IS NOT NULL
@@ -83,7 +83,13 @@ WITH due AS (
     ORDER BY c.id
     {limit}
     FOR UPDATE OF c SKIP LOCKED
-), marked AS (
+"""
+
+_MARK = (
+    """
+WITH due AS ("""
+    + DUE_SQL
+    + """), marked AS (
     UPDATE cases_commitment c
     SET screened_at = %(now)s,
         sample_draw = CASE WHEN m.verification = 'sample' THEN
@@ -101,6 +107,7 @@ SELECT id, subject_id, department_id, start_date, verify_within, verify_unit,
        verification = 'all' OR (verification = 'sample' AND sample_draw < sample_ratio)
 FROM marked
 """
+)
 
 
 def verifications_schedule_due(*, today: dt.date | None = None, limit: int | None = None) -> SweepResult:

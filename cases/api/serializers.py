@@ -197,10 +197,11 @@ class CommitmentBatchRequestSerializer(serializers.Serializer):
 
 
 class CommitmentBatchSerializer(serializers.Serializer):
-    batch = serializers.IntegerField()
+    batch = serializers.IntegerField(allow_null=True, help_text="每行均已导入过时为null（未新建批次）")
     created = serializers.IntegerField()
     subjects_created = serializers.IntegerField()
     events = serializers.IntegerField()
+    duplicates = serializers.IntegerField(help_text="此前已导入、本次未重复写入的行数")
 
 
 # --- public ---------------------------------------------------------------------------------------------

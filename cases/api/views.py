@@ -392,10 +392,11 @@ def _import(request, rows) -> Response:
         raise problem from exc
     return Response(
         {
-            "batch": result.batch.pk,
+            "batch": result.batch.pk if result.batch else None,
             "created": result.created,
             "subjects_created": result.subjects_created,
             "events": result.events,
+            "duplicates": result.duplicates,
         },
         status=status.HTTP_201_CREATED,
     )

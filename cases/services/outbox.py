@@ -87,7 +87,8 @@ def outbox_enqueue(
         next_attempt_at=now,
     )
     OutboxEvent.objects.bulk_create([candidate], ignore_conflicts=True)
-    event = OutboxEvent.objects.get(dedupe_key=dedupe_key)
+    # The payload is not read back: a batch report's is ~100 KB of JSON to decode for nothing (loaded if used).
+    event = OutboxEvent.objects.defer("payload").get(dedupe_key=dedupe_key)
     if event.created_at != candidate.created_at:
         return event
 

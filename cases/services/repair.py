@@ -830,13 +830,22 @@ def app_notice_number(app, kind) -> str:
 
 
 # --- scheduled sweeps ------------------------------------------------------------------------------------------
+def deemed_withdrawn_candidates(now: dt.datetime):
+    """Running supplement windows that ended by ``now``: read through clock_open_purpose_due_idx (purpose, due
+    moment of running clocks), so the other limits' overdue clocks are never read."""
+    return Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(RepairApplication),
+        purpose=SUPPLEMENT_WINDOW,
+        stopped_at__isnull=True,
+        is_paused=False,
+        due_at__lt=now,
+    )
+
+
 def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
     """A supplement window that ended unanswered ends the case as 视为撤回 ([cfg] 5 WD)."""
     now = now or timezone.now()
-    ct = ContentType.objects.get_for_model(RepairApplication)
-    ids = Clock.objects.filter(
-        content_type=ct, purpose=SUPPLEMENT_WINDOW, stopped_at__isnull=True, is_paused=False, due_at__lt=now
-    ).values_list("object_id", flat=True)
+    ids = deemed_withdrawn_candidates(now).values_list("object_id", flat=True)
     done = 0
     for pk in list(ids):
         # Process lock, case lock, state change and cancelled task in one transaction (the order of
@@ -858,6 +867,11 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
     return done
 
 
+def records_expiry_candidates(today: dt.date):
+    """Displayed records whose maximum display period ended before ``today`` (through record_expiry_idx)."""
+    return CreditRecord.objects.filter(display_state=DisplayState.DISPLAYED, display_max_until__lt=today)
+
+
 def records_expire_due(*, today: dt.date | None = None) -> int:
     """Automatic expiry: the maximum display period ended and obligations are performed → display stops
     without any application (PROCEDURES.md §1; Henan Art 19)."""
@@ -866,9 +880,7 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
 
     today = today or timezone.localdate()
     done = 0
-    candidates = CreditRecord.objects.filter(
-        display_state=DisplayState.DISPLAYED, display_max_until__lt=today
-    ).values_list("pk", flat=True)
+    candidates = records_expiry_candidates(today).values_list("pk", flat=True)
     for pk in candidates:
         record = CreditRecord.objects.get(pk=pk)
         reason = _("最长公示期届满，自动停止公示")

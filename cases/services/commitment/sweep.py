@@ -74,8 +74,8 @@ class SweepResult:
     sampled_out: int = 0
 
 
-_MARK = """
-WITH due AS (
+# The commitments due for screening, through commitment_unscreened_idx (unscreened, in force).
+DUE_SQL = """
     SELECT c.id FROM cases_commitment c
     JOIN cases_commitmentmatter m ON m.id = c.commitment_matter_id
     WHERE c.screened_at IS NULL AND c.status = 'in_force' AND c.commitment_matter_id IS NOT NULL
@@ -83,7 +83,20 @@ WITH due AS (
     ORDER BY c.id
     {limit}
     FOR UPDATE OF c SKIP LOCKED
-), marked AS (
+"""
+
+ANY_DUE_SQL = """
+    SELECT 1 FROM cases_commitment c
+    WHERE c.screened_at IS NULL AND c.status = 'in_force' AND c.commitment_matter_id IS NOT NULL
+      AND COALESCE(c.decision_date, (c.signed_at AT TIME ZONE 'Asia/Shanghai')::date) <= %(today)s
+    LIMIT 1
+"""
+
+_MARK = (
+    """
+WITH due AS ("""
+    + DUE_SQL
+    + """), marked AS (
     UPDATE cases_commitment c
     SET screened_at = %(now)s,
         sample_draw = CASE WHEN m.verification = 'sample' THEN
@@ -101,6 +114,7 @@ SELECT id, subject_id, department_id, start_date, verify_within, verify_unit,
        verification = 'all' OR (verification = 'sample' AND sample_draw < sample_ratio)
 FROM marked
 """
+)
 
 
 def verifications_schedule_due(*, today: dt.date | None = None, limit: int | None = None) -> SweepResult:
@@ -111,6 +125,10 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
         return _schedule_portable(today=today, now=now, limit=limit)
     result = SweepResult()
     with transaction.atomic(), connection.cursor() as cur:
+        # Nothing due (every morning but a few): one probe of commitment_unscreened_idx, no temporary tables.
+        cur.execute(ANY_DUE_SQL, {"today": today})
+        if cur.fetchone() is None:
+            return result
         # Dropped explicitly too: ON COMMIT DROP does not fire when the caller's transaction is still open.
         cur.execute("DROP TABLE IF EXISTS commitment_sweep; DROP TABLE IF EXISTS commitment_sweep_due")
         cur.execute("""CREATE TEMP TABLE commitment_sweep (

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -70,6 +71,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="write bench/results/<stamp>/notices.json")
     args = parser.parse_args()
 
+    # Stopped with SIGTERM: unwind, so that the cluster subprocess is stopped and the scratch rows deleted.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print("Set DATABASE_URL to the bench PostgreSQL database.", file=sys.stderr)
@@ -182,10 +185,17 @@ def render_comparison(repetitions: int) -> dict:
             issued_at=timezone.now(),
         )
         html = rendering.html_for(notice)
-        # The same HTML, with the stylesheet link pointing at the file on disk so that WeasyPrint's default
-        # fetcher loads the same CSS (and so the same fonts) that ours serves from /static/.
-        static_uri = (BASE_DIR / "static").as_uri()
-        html_raw = html.replace('href="/static/', f'href="{static_uri}/')
+        # The same HTML, with the stylesheet link pointing at the file our fetcher serves for it (the source
+        # folder, or STATIC_ROOT's hashed copy after collectstatic), so that WeasyPrint's default fetcher loads
+        # the same CSS and so the same fonts.
+        fetcher = rendering.StaticOnlyURLFetcher()
+
+        def on_disk(match: re.Match) -> str:
+            found = fetcher._static_file(rendering.BASE_URL + match.group(1).lstrip("/"))
+            assert found is not None, match.group(1)
+            return f'href="{found.as_uri()}"'
+
+        html_raw = re.sub(r'href="(/static/[^"]+)"', on_disk, html)
         assert html_raw != html
         raw_fonts = FontConfiguration()
         unsigned = rendering.pdf_bytes(html)

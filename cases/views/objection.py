@@ -211,7 +211,9 @@ def desk_queue(request):
         return redirect("objection_my_list")
     if not policy.is_staff_member(request.user):
         raise PermissionDenied
-    page = page_with_clocks(request, sel.desk_queue_for_user(user=request.user), sel)
+    page = page_with_clocks(
+        request, sel.desk_queue_for_user(user=request.user), sel, order=sel.desk_queue_order(user=request.user)
+    )
     overdue = (
         sel.overdue_objections(user=request.user)
         if policy.is_supervisor(request.user) or policy.is_platform(request.user)

@@ -326,7 +326,9 @@ def desk_queue(request):
     if policy.is_applicant(request.user):
         return redirect("repair_my_list")
     _require_staff(request.user)
-    page = page_with_clocks(request, sel.desk_queue_for_user(user=request.user), sel)
+    page = page_with_clocks(
+        request, sel.desk_queue_for_user(user=request.user), sel, order=sel.desk_queue_order(user=request.user)
+    )
     return render(request, "repair/desk_queue.html", {"page": page})
 
 

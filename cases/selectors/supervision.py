@@ -320,35 +320,48 @@ def by_organisation(*, now: dt.datetime | None = None) -> list[Row]:
     return rows
 
 
+def _summary_sums(filters: dict[str, str], params: dict) -> dict:
+    """One row of ``sum(n) FILTER (WHERE …)`` over the 清零 summary, as bare SQL: the ORM's aggregate with a Q
+    per figure costs more to build than the database takes to answer (a dozen filtered sums)."""
+    columns = ",\n       ".join(
+        f"coalesce(sum(n) FILTER (WHERE {cond}), 0) AS {name}" for name, cond in filters.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}\nFROM {SupervisionClearing._meta.db_table}", params)
+        values = cursor.fetchone()
+    return {name: int(v) for name, v in zip(filters, values, strict=True)}
+
+
 def clearing(*, today: dt.date | None = None, months: int = 12) -> list[dict]:
     """清零 from the summary: substantiated cases are counted per local day substantiated × day closed, and a month
-    end's figure is those substantiated by it and not closed by it."""
+    end's figure is those substantiated by it and not closed by it (clearing_direct's moments are local
+    midnights, so local days answer exactly)."""
     today = today or timezone.localdate()
     ends = _month_ends(today, months)
-    aggregates = {}
+    filters, params = {}, {}
     for i, end in enumerate(ends):
-        after = end + dt.timedelta(days=1)
-        aggregates[f"m{i}"] = Sum(
-            "n", filter=Q(verified_on__lt=after) & (Q(closed_on__isnull=True) | Q(closed_on__gte=after)), default=0
-        )
-    data = SupervisionClearing.objects.aggregate(**aggregates)
+        params[f"d{i}"] = end + dt.timedelta(days=1)
+        filters[f"m{i}"] = f"verified_on < %(d{i})s AND (closed_on IS NULL OR closed_on >= %(d{i})s)"
+    data = _summary_sums(filters, params)
     return [{"month": end, "count": data[f"m{i}"]} for i, end in enumerate(ends)]
 
 
 def growth(*, today: dt.date | None = None) -> dict:
     """零增长 from the summary (the same local days as growth_direct's moments)."""
     today = today or timezone.localdate()
-    y0 = dt.date(today.year, 1, 1)
-    ly0 = dt.date(today.year - 1, 1, 1)
     same_day = (
         today.replace(year=today.year - 1)
         if not (today.month == 2 and today.day == 29)
         else today.replace(year=today.year - 1, day=28)
     )
-    data = SupervisionClearing.objects.aggregate(
-        this_year=Sum("n", filter=Q(verified_on__gte=y0), default=0),
-        last_year_to_date=Sum("n", filter=Q(verified_on__gte=ly0, verified_on__lte=same_day), default=0),
-        last_year=Sum("n", filter=Q(verified_on__gte=ly0, verified_on__lt=y0), default=0),
+    params = {"y0": dt.date(today.year, 1, 1), "ly0": dt.date(today.year - 1, 1, 1), "same_day": same_day}
+    data = _summary_sums(
+        {
+            "this_year": "verified_on >= %(y0)s",
+            "last_year_to_date": "verified_on >= %(ly0)s AND verified_on <= %(same_day)s",
+            "last_year": "verified_on >= %(ly0)s AND verified_on < %(y0)s",
+        },
+        params,
     )
     data["year"] = today.year
     data["zero_growth"] = data["this_year"] <= data["last_year_to_date"]
@@ -407,6 +420,75 @@ def drilldown(
         if bucket == key:
             qs = qs.filter(_bucket_q(now, lo, hi))
     return qs.order_by(F("oldest_due").asc(nulls_last=True), "pk")
+
+
+class DrilldownOrder:
+    """The drill-down's case ids in its order (oldest overdue clock first, then the rest by id), for a
+    Paginator: a count and one narrow query per page, the overdue clocks aggregated once and joined. Annotating
+    every open case with a correlated subquery and sorting by it read each case's clocks one by one — seconds
+    at 100,000 open cases (issue 15 item 5). PostgreSQL only (``drilldown_order``)."""
+
+    def __init__(self, base, procedure: Procedure, now: dt.datetime, overdue: bool, bucket: tuple | None):
+        self.base, self.procedure, self.now, self.overdue, self.bucket = base, procedure, now, overdue, bucket
+
+    def _query(self, select: str, tail: str = "") -> tuple[str, list]:
+        base_sql, base_params = self.base.values(case_id=F("pk")).query.sql_with_params()
+        conditions, params = [], []
+        if self.overdue or self.bucket:
+            conditions.append("od.m IS NOT NULL")
+        if self.bucket:
+            lo, hi = self.bucket
+            if lo:
+                conditions.append("od.m <= %s")
+                params.append(self.now - dt.timedelta(days=lo))
+            if hi is not None:
+                conditions.append("od.m > %s")
+                params.append(self.now - dt.timedelta(days=hi))
+        sql = f"""
+            SELECT {select} FROM ({base_sql}) b
+            LEFT JOIN (SELECT object_id, min(due_at) AS m FROM workflows_clock
+                       WHERE content_type_id = %s AND stopped_at IS NULL AND NOT is_paused AND kind = %s
+                         AND purpose = ANY(%s) AND due_at < %s
+                       GROUP BY object_id) od ON od.object_id = b.case_id
+            {"WHERE " + " AND ".join(conditions) if conditions else ""} {tail}"""
+        ct = ContentType.objects.get_for_model(self.procedure.model).pk
+        clock_params = [ct, Clock.Kind.LEGAL, list(self.procedure.clock_purposes), self.now]
+        return sql, [*base_params, *clock_params, *params]
+
+    def count(self) -> int:
+        sql, params = self._query("count(*)")
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchone()[0]
+
+    def __getitem__(self, window: slice) -> list[int]:
+        start, stop = window.start or 0, window.stop
+        sql, params = self._query("b.case_id", "ORDER BY od.m ASC NULLS LAST, b.case_id LIMIT %s OFFSET %s")
+        with connection.cursor() as cur:
+            cur.execute(sql, [*params, stop - start, start])
+            return [pk for (pk,) in cur.fetchall()]
+
+
+def drilldown_order(
+    *,
+    procedure: Procedure,
+    now: dt.datetime,
+    organisation: int | None = None,
+    district: str | None = None,
+    overdue: bool = False,
+    bucket: str | None = None,
+) -> DrilldownOrder | None:
+    """The order of ``drilldown`` (same arguments) as ids to paginate; None where it is not needed (SQLite, the
+    demo database: a few cases)."""
+    if connection.vendor != "postgresql":
+        return None
+    base = procedure.model.objects.filter(state__in=procedure.open_states)
+    if organisation:
+        base = base.filter(handling_organisation_id=organisation)
+    if district is not None:
+        base = base.filter(handling_organisation__district=district)
+    bounds = next(((lo, hi) for key, _label, lo, hi in BUCKETS if key == bucket), None)
+    return DrilldownOrder(base, procedure, now, overdue, bounds)
 
 
 # --- officers' own lists ---------------------------------------------------------------------------------------

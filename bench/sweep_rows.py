@@ -47,7 +47,8 @@ CROSS JOIN LATERAL (
     SELECT p.open, p.paused, p.purpose,
         CASE WHEN NOT p.open THEN now() - (((i * 7919) %% 730) + 1) * interval '1 day'
              -- a running supplement window has not ended (else the case would have been deemed withdrawn)
-             WHEN p.purpose = 'repair.supplement_window' THEN now() + (1 + i %% 5) * interval '1 day'
+             -- and none closes within the 2 working days of the applicant's reminder
+             WHEN p.purpose = 'repair.supplement_window' THEN now() + (6 + i %% 5) * interval '1 day'
              -- open clocks: due between 30 days ago and 60 days ahead
              ELSE now() + (((i * 7919) %% 90) - 30) * interval '1 day' END AS due
 ) AS t

@@ -16,6 +16,8 @@ class CasesConfig(AppConfig):
         from workflows.models import Clock
 
         # A transaction's audit events are sealed and appended just before its COMMIT (cases/services/audit.py).
-        register(PRE_COMMIT_HANDLER, audit_append_batch)
+        register(PRE_COMMIT_HANDLER, audit_append_batch, last=True)
+        # The inbox rows' due moments follow the clocks a transaction changed, once, before its COMMIT.
+        register(inbox.DUE_HANDLER, inbox.inbox_sync_due_batch)
         post_save.connect(inbox.on_task_saved, sender=Task, dispatch_uid="inbox_task_saved")
         post_save.connect(inbox.on_clock_saved, sender=Clock, dispatch_uid="inbox_clock_saved")

@@ -48,7 +48,14 @@ from workflows import engine, rules
 from workflows.calendar import get_calendar
 from workflows.models import Clock, ClockPause
 from workflows.procedures import procedure_flow
-from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_start, clock_stop
+from workflows.services.clocks import (
+    clock_extend,
+    clock_pause,
+    clock_resume,
+    clock_start,
+    clock_stop,
+    clocks_locked,
+)
 from workflows.texts import source_text
 
 # Clock purposes on a repair case.
@@ -170,14 +177,18 @@ def _lock(application: RepairApplication) -> RepairApplication:
     return locked
 
 
-def _activity(application, kind, actor, text=""):
-    CaseActivity.objects.create(
+def _activity_row(application, kind, actor, text="") -> CaseActivity:
+    return CaseActivity(
         content_type=ContentType.objects.get_for_model(application),
         object_id=application.pk,
         kind=kind,
         actor=actor if getattr(actor, "pk", None) else None,
         text=text,
     )
+
+
+def _activity(application, kind, actor, text=""):
+    _activity_row(application, kind, actor, text).save()
 
 
 def _clock(application, purpose) -> Clock | None:
@@ -390,9 +401,6 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
         rule_set = rules.ruleset_in_force(now)
         application.rule_set = rule_set
         application.received_at = now
-        application.tracking_number = _tracking_number(now)
-        application.submit()
-        application.save()
         org = application.handling_organisation
         acceptance = _start_clock(
             application, ACCEPTANCE, gettext_noop("受理期限"), rules.REPAIR_ACCEPTANCE_WD, org, actor, now
@@ -408,14 +416,22 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
             extension_key=rules.REPAIR_EXTENSION_CAP_WD,
         )
         application.received_on = acceptance.start_date
-        application.save(update_fields=["received_on"])
-        _activity(application, CaseActivity.Kind.SUBMITTED, actor)
-        _activity(
-            application,
-            CaseActivity.Kind.ROUTED,
-            None,
-            gettext_noop("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name},
+        CaseActivity.objects.bulk_create(
+            [
+                _activity_row(application, CaseActivity.Kind.SUBMITTED, actor),
+                _activity_row(
+                    application,
+                    CaseActivity.Kind.ROUTED,
+                    None,
+                    gettext_noop("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name},
+                ),
+            ]
         )
+        # The tracking number last: its counter row, which every submission in the city locks, stays locked
+        # from here to COMMIT only (the case row and the routing), not through the checks and clocks above.
+        application.tracking_number = _tracking_number(now)
+        application.submit()
+        application.save()
         engine.start_process(procedure_flow("repair"), case=application)
         _audit(application, "submitted", actor, rule_set=rule_set.code, organisation=org.pk)
     return application
@@ -524,10 +540,21 @@ def _paused_clocks(app):
 
 
 def _stop_all_clocks(app, actor, reason):
-    for clock in Clock.objects.filter(
-        content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True
-    ).exclude(purpose=SYNC):
-        clock_stop(clock=clock, actor=actor, reason=reason)
+    for clock in _open_clocks_locked(app, exclude=(SYNC,)):
+        clock_stop(clock=clock, actor=actor, reason=reason, already_locked=True)
+
+
+def _open_clocks_locked(app, exclude=()):
+    """Every running clock of ``app`` (not only the latest per purpose), locked with its pauses: two statements."""
+    return list(
+        Clock.objects.filter(
+            content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True
+        )
+        .exclude(purpose__in=list(exclude))
+        .select_for_update()
+        .prefetch_related("pauses")
+        .order_by("id")
+    )
 
 
 # --- the department's side ---------------------------------------------------------------------------------
@@ -541,10 +568,10 @@ def repair_accept(*, actor, application: RepairApplication) -> RepairApplication
         app = _lock(application)
         app.accept()
         app.save()
-        acceptance = _clock(app, ACCEPTANCE)
+        running = clocks_locked(case=app, purposes=(ACCEPTANCE, DECISION))
+        acceptance, decision = running.get(ACCEPTANCE), running.get(DECISION)
         if acceptance:
-            clock_stop(clock=acceptance, actor=actor, reason=gettext_noop("已受理"))
-        decision = _clock(app, DECISION)
+            clock_stop(clock=acceptance, actor=actor, reason=gettext_noop("已受理"), already_locked=True)
         _activity(app, CaseActivity.Kind.ACCEPTED, actor)
         _notice(
             app,
@@ -760,6 +787,8 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
         app.decision_reason = app.proposal_reason
         app.decided_at = now
         app.closed_at = now
+        if app.state == RepairState.APPROVED:
+            app.effective_at = now  # 36号令 Art 3: effective at once (_make_effective), in this same UPDATE
         app.save()
         _stop_all_clocks(app, actor, gettext_noop("已作出决定"))
         _activity(app, CaseActivity.Kind.DECIDED, actor, source_text(app.get_state_display))
@@ -781,8 +810,9 @@ def _make_effective(app: RepairApplication, actor, now):
     (Henan Art 19); the decision still stands and is reported, there is just nothing left to take down."""
     if app.record.display_state != DisplayState.EXPIRED:
         record_repair(actor=actor, record=app.record, reason=_("准予信用修复"), case_reference=app.tracking_number)
-    app.effective_at = now
-    app.save(update_fields=["effective_at"])
+    if app.effective_at != now:
+        app.effective_at = now
+        app.save(update_fields=["effective_at"])
     effect_by = get_calendar().add_working_days(
         timezone.localdate(now), int(rules.rule_param(app.rule_set, rules.REPAIR_EFFECT_WD))
     )

@@ -9,6 +9,7 @@ cases.services.objection service.
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
+from viewflow.workflow.models import Process
 
 from cases.models.objection import ObjectionStage, ObjectionState
 from cases.task_permissions import DEPT_HANDLER, PLATFORM
@@ -24,6 +25,11 @@ def _is_review(activation):
     from cases.models import ObjectionCase
 
     process = activation.process
+    # At the start the case is the one the filing service has just created and handed to start_process
+    # (ObjectionFlow.start_process caches it on the process): its stage is read in memory.
+    artifact = Process._meta.get_field("artifact")
+    if artifact.is_cached(process) and isinstance(artifact.get_cached_value(process), ObjectionCase):
+        return artifact.get_cached_value(process).stage == ObjectionStage.REVIEW
     return ObjectionCase.objects.filter(pk=process.artifact_object_id, stage=ObjectionStage.REVIEW).exists()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import shutil
 import statistics
 import sys
@@ -48,9 +49,16 @@ def main() -> int:
     try:
         made = setup_data(args.objections + args.counted + 1)
         records = iter(made["records"])
-        one_objection(made, next(records))  # warm-up
-        timed(made, [next(records) for _ in range(args.objections)])
-        counted(made, [next(records) for _ in range(args.counted)])
+        run_one = functools.partial(one_objection, made)
+        run_one(next(records))  # warm-up
+        per_step, _figures = steps.timed_run(
+            STEPS,
+            run_one,
+            [next(records) for _ in range(args.objections)],
+            noun="objection",
+            path="filing → provider's correction and result notice queued",
+        )
+        steps.counted_run(STEPS, run_one, [next(records) for _ in range(args.counted)], per_step, noun="objection")
         public_page(made, args.page_records, args.renders)
     finally:
         shutil.rmtree(storage_root, ignore_errors=True)
@@ -58,17 +66,7 @@ def main() -> int:
 
 
 def setup_data(n_records: int) -> dict:
-    from cases.models import (
-        CreditRecord,
-        Organisation,
-        Role,
-        Severity,
-        Subject,
-        SubjectAuthorisation,
-        SubjectKind,
-        User,
-    )
-    from tests.factories import make_uscc
+    from cases.models import Organisation, Role
 
     tag = uuid.uuid4().hex[:8]
     if not Organisation.objects.filter(kind=Organisation.Kind.CREDIT_CENTRE, is_active=True).exists():
@@ -78,45 +76,11 @@ def setup_data(n_records: int) -> dict:
     from cases.services.objection import credit_centre
 
     centre = credit_centre()
-    org = Organisation.objects.create(
-        name=f"郑州市异议基准局{tag}", kind=Organisation.Kind.DEPARTMENT, notice_prefix=f"郑异{tag[:4]}"
-    )
+    org = steps.department(f"郑州市异议基准局{tag}", f"郑异{tag[:4]}")
+    user = steps.user_maker(f"bench-obj-{tag}")
 
-    def user(name, role, organisation=None):
-        u = User(username=f"bench-obj-{name}-{tag}", role=role, organisation=organisation, display_name=name)
-        u.set_unusable_password()
-        u.save()
-        return u
-
-    applicant = user("applicant", Role.APPLICANT)
-    subject = Subject.objects.create(
-        kind=SubjectKind.ENTERPRISE,
-        name=f"郑州异议基准科技有限公司{tag}",
-        uscc=make_uscc(int(tag[:7], 16) % 10**8),
-        legal_representative="张三",
-    )
-    SubjectAuthorisation.objects.create(
-        user=applicant,
-        subject=subject,
-        basis=SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE,
-        valid_from=dt.date(2020, 1, 1),
-    )
-    records = CreditRecord.objects.bulk_create(
-        [
-            CreditRecord(
-                subject=subject,
-                kind="admin_penalty",
-                severity=Severity.ORDINARY,
-                title=f"未按规定公示年度报告{i}",
-                decision_number=f"郑市监处罚〔2025〕{tag}-{i}号",
-                provider=org,
-                decision_date=dt.date(2025, 1, 10),
-                publication_date=dt.date(2025, 1, 15),
-                display_min_until=dt.date(2025, 4, 10),
-                display_max_until=dt.date(2030, 1, 10),
-            )
-            for i in range(n_records)
-        ]
+    applicant, subject, records = steps.applicant_with_records(
+        user, org, n_records, subject_name=f"郑州异议基准科技有限公司{tag}", tag=tag
     )
     return {
         "org": org,
@@ -161,52 +125,24 @@ def one_objection(made: dict, record, measure=None) -> None:
     assert case.state == "closed", case.state
 
 
-def timed(made: dict, records: list) -> None:
-    per_step, elapsed = steps.timed(STEPS, lambda record, measure: one_objection(made, record, measure), records)
-    n = len(records)
-    print(f"{n} objections, filing → provider's correction and result notice queued, one at a time on PostgreSQL:")
-    print(f"  {elapsed:.2f} s, {n / elapsed:.1f} objections/s, {1000 * elapsed / n:.1f} ms per objection")
-    made["per_step"] = per_step
-
-
-def counted(made: dict, records: list) -> None:
-    counts = steps.counted(STEPS, lambda record, measure: one_objection(made, record, measure), records)
-    steps.print_step_table(STEPS, made["per_step"], counts)
-
-
 def public_page(made: dict, n_records: int, renders: int) -> None:
     """The anonymous public page of a subject with ``n_records`` records, one in ten under objection."""
     from django.db import connection
     from django.test import Client
 
-    from cases.models import CreditRecord, Severity, Subject, SubjectKind
     from cases.services.records import record_mark_objection
-    from tests.factories import make_uscc
 
     tag = made["tag"]
-    subject = Subject.objects.create(
-        kind=SubjectKind.ENTERPRISE,
-        name=f"郑州公示页基准有限公司{tag}",
-        uscc=make_uscc((int(tag[:7], 16) + 1) % 10**8),
-        legal_representative="李四",
-    )
-    records = CreditRecord.objects.bulk_create(
-        [
-            CreditRecord(
-                subject=subject,
-                kind="admin_penalty",
-                severity=Severity.ORDINARY,
-                title=f"公示页记录{i}",
-                decision_number=f"郑罚〔2025〕{tag}-{i}号",
-                provider=made["org"],
-                decision_date=dt.date(2025, 1, 10) + dt.timedelta(days=i % 300),
-                publication_date=dt.date(2025, 1, 15) + dt.timedelta(days=i % 300),
-                content="违反《企业信息公示暂行条例》第八条。",
-                display_min_until=dt.date(2025, 11, 10),
-                display_max_until=dt.date(2030, 1, 10),
-            )
-            for i in range(n_records)
-        ]
+    subject = steps.enterprise(f"郑州公示页基准有限公司{tag}", int(tag[:7], 16) + 1, legal_representative="李四")
+    records = steps.penalty_records(
+        subject,
+        made["org"],
+        n_records,
+        title="公示页记录",
+        number_prefix=f"郑罚〔2025〕{tag}",
+        spread_days=300,
+        content="违反《企业信息公示暂行条例》第八条。",
+        display_min_until=dt.date(2025, 11, 10),
     )
     for record in records[::10]:
         record_mark_objection(actor=None, record=record, reason="基准：异议标注")

@@ -21,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
+import steps  # noqa: E402  bench/steps.py (the script's own folder is on sys.path)
 
 django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -70,10 +70,8 @@ def main() -> int:
     if not db["ENGINE"].endswith("postgresql"):
         print("bench_overdue needs PostgreSQL (DATABASE_URL=postgres://...)", file=sys.stderr)
         return 2
-    if "bench" not in db["NAME"] and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
-        print(f"refusing to insert {ROWS} rows into {db['NAME']!r}: use a database named *bench*", file=sys.stderr)
+    if not steps.migrated_bench_database(rule_sets=False):
         return 2
-    call_command("migrate", verbosity=0)
     ct = ContentType.objects.get_for_model(Clock).pk
 
     started = time.perf_counter()

@@ -23,9 +23,8 @@ append-only. Use a dedicated database (its name must contain "bench" unless BENC
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import functools
 import shutil
-import statistics
 import sys
 import uuid
 from pathlib import Path
@@ -56,10 +55,20 @@ def main() -> int:
             return scaling_worker(args.applications)
         made = setup_data(args.applications + args.counted + 1)
         records = iter(made["records"])
-        one_application(made, next(records))  # warm-up: caches (content types, rule sets, calendar), imports
-        timed(made, [next(records) for _ in range(args.applications)])
-        counted(made, [next(records) for _ in range(args.counted)])
-        figures = made["figures"]
+        run_one = functools.partial(one_application, made)
+        run_one(next(records))  # warm-up: caches (content types, rule sets, calendar), imports
+        per_step, figures = steps.timed_run(
+            STEPS,
+            run_one,
+            [next(records) for _ in range(args.applications)],
+            noun="application",
+            path="draft → decision notice queued",
+        )
+        figures.update(
+            steps.counted_run(
+                STEPS, run_one, [next(records) for _ in range(args.counted)], per_step, noun="application"
+            )
+        )
         figures.update(floor(args.applications, args.counted))
         figures["floor_ratio"] = round(figures["cases_per_s"] / figures["floor_cases_per_s"], 3)
         print(
@@ -191,7 +200,7 @@ def scaling(counts: list[int], per_process: int) -> dict:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
-                env={**os.environ},
+                env={**os.environ, "BENCH_WORKER": "1"},
             )
             for _ in range(processes)
         ]
@@ -241,62 +250,17 @@ def scaling_worker(n: int) -> int:
 
 
 def setup_data(n_records: int) -> dict:
-    from cases.models import (
-        CreditRecord,
-        Organisation,
-        Role,
-        Severity,
-        Subject,
-        SubjectAuthorisation,
-        SubjectKind,
-        User,
-    )
-    from tests.factories import make_uscc
+    from cases.models import Role
 
     tag = uuid.uuid4().hex[:8]
-    org = Organisation.objects.create(
-        name=f"郑州市修复基准局{tag}", kind=Organisation.Kind.DEPARTMENT, notice_prefix=f"郑修{tag[:4]}"
+    org = steps.department(f"郑州市修复基准局{tag}", f"郑修{tag[:4]}")
+    user = steps.user_maker(f"bench-{tag}")
+
+    applicant, subject, records = steps.applicant_with_records(
+        user, org, n_records, subject_name=f"郑州修复基准科技有限公司{tag}", tag=tag
     )
-
-    def user(name, role, organisation=None):
-        u = User(username=f"bench-{name}-{tag}", role=role, organisation=organisation, display_name=name)
-        u.set_unusable_password()
-        u.save()
-        return u
-
-    applicant = user("applicant", Role.APPLICANT)
     handler = user("handler", Role.DEPT_HANDLER, org)
     leader = user("leader", Role.DEPT_LEADER, org)
-    subject = Subject.objects.create(
-        kind=SubjectKind.ENTERPRISE,
-        name=f"郑州修复基准科技有限公司{tag}",
-        uscc=make_uscc(int(tag[:7], 16) % 10**8),
-        legal_representative="张三",
-    )
-    SubjectAuthorisation.objects.create(
-        user=applicant,
-        subject=subject,
-        basis=SubjectAuthorisation.Basis.LEGAL_REPRESENTATIVE,
-        valid_from=dt.date(2020, 1, 1),
-    )
-    # Decided long enough ago that the minimum period has passed whenever this runs; displayed until 2030.
-    records = CreditRecord.objects.bulk_create(
-        [
-            CreditRecord(
-                subject=subject,
-                kind="admin_penalty",
-                severity=Severity.ORDINARY,
-                title=f"未按规定公示年度报告{i}",
-                decision_number=f"郑市监处罚〔2025〕{tag}-{i}号",
-                provider=org,
-                decision_date=dt.date(2025, 1, 10),
-                publication_date=dt.date(2025, 1, 15),
-                display_min_until=dt.date(2025, 4, 10),
-                display_max_until=dt.date(2030, 1, 10),
-            )
-            for i in range(n_records)
-        ]
-    )
     return {
         "org": org,
         "applicant": applicant,
@@ -346,23 +310,6 @@ def one_application(made: dict, record, measure=None) -> None:
         svc.repair_signoff(actor=leader, application=app, agree=True)
     app.refresh_from_db()
     assert app.state == "approved", app.state
-
-
-def timed(made: dict, records: list) -> None:
-    per_step, elapsed = steps.timed(STEPS, lambda record, measure: one_application(made, record, measure), records)
-    n = len(records)
-    print(f"{n} applications, draft → decision notice queued, one at a time on PostgreSQL:")
-    print(f"  {elapsed:.2f} s, {n / elapsed:.1f} applications/s, {1000 * elapsed / n:.1f} ms per application")
-    made["per_step"] = per_step
-    made["figures"] = {"cases": n, "cases_per_s": round(n / elapsed, 2)}
-
-
-def counted(made: dict, records: list) -> None:
-    counts = steps.counted(STEPS, lambda record, measure: one_application(made, record, measure), records)
-    steps.print_step_table(STEPS, made["per_step"], counts)
-    made["figures"]["queries_per_case"] = int(sum(statistics.median(counts[name]) for name in STEPS))
-    made["figures"]["queries_per_step"] = {name: int(statistics.median(counts[name])) for name in STEPS}
-    print(f"(queries: median of {len(records)} applications counted with CaptureQueriesContext; times: the timed run)")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
+# Benchmarks that write their figures as JSON only when asked (--json).
+JSON_BENCHMARKS = {"bench_repair", "bench_notices", "bench_commitments", "bench_lists"}
 
 
 def selected(names: list[str]) -> list[Path]:
@@ -37,7 +39,7 @@ def run(script: Path, out_dir: Path, env: dict) -> int:
     log_path = out_dir / f"{script.stem}.txt"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [sys.executable, str(script), *(["--json"] if script.stem == "bench_repair" else [])],
+            [sys.executable, str(script), *(["--json"] if script.stem in JSON_BENCHMARKS else [])],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

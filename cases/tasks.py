@@ -64,6 +64,13 @@ def escalation_sweep_task() -> dict:
     return {"inserted": {str(k): v for k, v in result.inserted.items()}, "notified": result.notified}
 
 
+def supervision_summary_consolidate_task() -> None:
+    """Fold the dashboard summary's ledger of deltas into one row per key (issue 15 item 3)."""
+    from cases.services.supervision_summary import consolidate
+
+    consolidate()
+
+
 def organisation_digests_task() -> int:
     """The daily digest of due-soon and overdue work for each organisation."""
     from cases.services.digests import digests_send

@@ -74,3 +74,12 @@ def env_required(name: str, *, reason: str) -> str:
     if not raw:
         raise ImproperlyConfigured(f"{name} must be set: {reason}")
     return raw
+
+
+def env_signed_endpoint(url_name: str, secret_name: str, *, what: str) -> tuple[str, str]:
+    """An HTTP endpoint the site POSTs to and the shared secret its requests are signed with (HMAC-SHA256): an
+    endpoint without its secret is refused at start rather than sent unsigned requests."""
+    url, secret = env_str(url_name, ""), env_str(secret_name, "")
+    if url and not secret:
+        raise ImproperlyConfigured(f"{url_name} is set but {secret_name} is empty: {what} must be signed")
+    return url, secret

@@ -20,6 +20,7 @@ from config.env import (
     env_int_range,
     env_list,
     env_required,
+    env_signed_endpoint,
     env_str,
     env_url,
 )
@@ -402,10 +403,7 @@ LOGGING = {
 
 # Platform sync outbox (DESIGN.md, "Integration with the credit platform"). No endpoint = append each event
 # to a local JSON-lines file; with an endpoint, events are POSTed and signed with the shared secret.
-OUTBOX_ENDPOINT = env_str("OUTBOX_ENDPOINT", "")
-OUTBOX_HMAC_SECRET = env_str("OUTBOX_HMAC_SECRET", "")
-if OUTBOX_ENDPOINT and not OUTBOX_HMAC_SECRET:
-    raise ImproperlyConfigured("OUTBOX_ENDPOINT is set but OUTBOX_HMAC_SECRET is empty: events must be signed")
+OUTBOX_ENDPOINT, OUTBOX_HMAC_SECRET = env_signed_endpoint("OUTBOX_ENDPOINT", "OUTBOX_HMAC_SECRET", what="events")
 OUTBOX_FILE_SINK = Path(env_str("OUTBOX_FILE_SINK", str(VAR_DIR / "outbox" / "events.jsonl")))
 OUTBOX_HTTP_TIMEOUT = env_int("OUTBOX_HTTP_TIMEOUT", 10)
 # Retries back off 1, 2, 4 … minutes up to 6 h; after the last attempt the event is dead until staff retry it.
@@ -421,10 +419,7 @@ OUTBOX_BATCH = env_int("OUTBOX_BATCH", 100)
 # A person's messages (cases.services.messages): the site always; e-mail copies through EMAIL_BACKEND; SMS
 # through a gateway — SMS_GATEWAY_URL set → signed HTTP POST (HMAC-SHA256 with SMS_GATEWAY_SECRET, the outbox's
 # scheme); empty → one JSON line per SMS appended to SMS_FILE_SINK.
-SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
-SMS_GATEWAY_SECRET = env_str("SMS_GATEWAY_SECRET", "")
-if SMS_GATEWAY_URL and not SMS_GATEWAY_SECRET:
-    raise ImproperlyConfigured("SMS_GATEWAY_URL is set but SMS_GATEWAY_SECRET is empty: SMS requests must be signed")
+SMS_GATEWAY_URL, SMS_GATEWAY_SECRET = env_signed_endpoint("SMS_GATEWAY_URL", "SMS_GATEWAY_SECRET", what="SMS requests")
 SMS_FILE_SINK = Path(env_str("SMS_FILE_SINK", str(VAR_DIR / "sms" / "messages.jsonl")))
 SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10)
 MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", "casework.localhost")
@@ -512,6 +507,6 @@ NOTICE_SIGNING_PKCS11_MODULE = env_str("NOTICE_SIGNING_PKCS11_MODULE", "")
 NOTICE_SIGNING_PKCS11_TOKEN = env_str("NOTICE_SIGNING_PKCS11_TOKEN", "")
 NOTICE_SIGNING_PKCS11_PIN = env_str("NOTICE_SIGNING_PKCS11_PIN", "")
 NOTICE_SIGNING_LOCATION = env_str("NOTICE_SIGNING_LOCATION", "郑州")
-# The public verification page (and API): requests per address per minute; behind nginx, trust X-Forwarded-For.
+# The public verification page: requests per address per minute (config.ratelimit; the address as
+# TRUSTED_PROXY_COUNT reads it). The API's verification endpoint counts under API_PUBLIC_RATE.
 NOTICE_VERIFY_PER_MINUTE = env_int("NOTICE_VERIFY_PER_MINUTE", 30)
-NOTICE_VERIFY_TRUST_FORWARDED = env_bool("NOTICE_VERIFY_TRUST_FORWARDED", PRODUCTION)

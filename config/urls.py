@@ -12,6 +12,12 @@ admin.site.site_header = "信用事项办理平台 · 管理后台"
 admin.site.site_title = "信用事项办理平台"
 admin.site.index_title = "系统配置"
 
+
+def mounted(prefix: str, *names: str) -> list:
+    """The url modules ``cases/urls/<name>.py`` under one prefix, in this order (the first match wins)."""
+    return [path(prefix, include(f"cases.urls.{name}")) for name in names]
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -33,9 +39,7 @@ urlpatterns = [
     path("accounts/2fa/setup/", twofactor.setup, name="twofactor_setup"),
     path("accounts/2fa/verify/", twofactor.verify, name="twofactor_verify"),
     path("healthz", health.healthz, name="healthz"),
-    path("", include("cases.urls.accounts")),
-    path("", include("cases.urls.me")),
-    path("", include("cases.urls.track")),
+    *mounted("", "accounts", "me", "track"),
     path("notices/", include("notices.urls")),
     path("platform/outbox/", include("cases.urls.outbox")),
     path("inbox/", include("cases.urls.inbox")),
@@ -44,13 +48,7 @@ urlpatterns = [
     path("public/commitments/", commitment_views.public_register, name="commitment_register_public"),
     path("api/v1/", include("cases.api.urls")),
     path("objection/", include("cases.urls.objection")),
-    path("", include("cases.urls.rectification")),
-    path("", include("cases.urls.supervision")),
-    path("", include("cases.urls.disclosure")),
-    path("", include("cases.urls.statistics")),
-    path("", include("cases.urls.guide")),
-    path("", include("cases.urls.ratings")),
-    path("", include("cases.urls.reports")),
+    *mounted("", "rectification", "supervision", "disclosure", "statistics", "guide", "ratings", "reports"),
     path("", case_views.home, name="home"),
     path("", include("cases.urls.records")),
 ]

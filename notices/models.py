@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cases.models.fields import acting_user
+
 # What an issued notice says and proves. Once issued none of these may change (PROCEDURES.md, "Notices —
 # common rules": issued notices are immutable; a correction is a new notice that supersedes the old one).
 # Guarded here for saves through the model and by a database trigger (migration 0002) for everything else.
@@ -103,14 +105,7 @@ class Notice(models.Model):
     issued_at = models.DateTimeField(_("签发时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
-    read_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("签收人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    read_by = acting_user(_("签收人"))
     supersedes = models.OneToOneField(
         "self",
         verbose_name=_("更正的原文书"),

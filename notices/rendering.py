@@ -129,9 +129,9 @@ def template_context(notice) -> dict:
         ),
         "remedies": kinds.remedy_periods(rule_set, ctx) if kind.adverse else None,
         "verification_url": verification_url(notice),
-        # Drawn, not fetched: the seal and the QR code are inline SVG (notices/seal.py).
+        # Drawn, not fetched: the seal is inline SVG, the QR code an inline PNG (notices/seal.py).
         "seal_svg": mark_safe(seal.seal_svg(notice.issuer.name)),  # noqa: S308 — built from escaped text
-        "qr_svg": mark_safe(seal.qr_svg(verification_link(notice))) if notice.number else "",  # noqa: S308
+        "qr_img": mark_safe(seal.qr_img(verification_link(notice))) if notice.number else "",  # noqa: S308
         "superseded_number": notice.supersedes.number if notice.supersedes_id else "",
         "site_url": settings.SITE_URL.rstrip("/"),
     }

@@ -2,18 +2,17 @@
 
 import hashlib
 import logging
-import time
 from io import BytesIO
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.ratelimit import over_limit
 from notices import kinds, selectors
 from notices.selectors import notice_for_verification, notice_get_for_user, notice_list_for_user
 from notices.services import notice_mark_read
@@ -98,28 +97,14 @@ def view_pdf(request, notice_id: int):
     return notice_pdf_response(request, _get_or_404(request, notice_id), as_attachment=False)
 
 
-def _over_public_limit(request) -> bool:
-    """Verification is public traffic: a per-address budget per minute on the shared cache (every web node
-    counts together)."""
-    rate = settings.NOTICE_VERIFY_PER_MINUTE
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.NOTICE_VERIFY_TRUST_FORWARDED else ""
-    address = (forwarded.split(",")[-1].strip() if forwarded else "") or request.META.get("REMOTE_ADDR", "")
-    key = f"notice-verify:{address}:{int(time.time() // 60)}"
-    if cache.add(key, 1, timeout=90):
-        return False
-    try:
-        return cache.incr(key) > rate
-    except ValueError:  # expired between add and incr
-        return False
-
-
 @require_http_methods(["GET", "POST"])
 def verify(request):
     """Public: no login. Number + code → hash, status, issuer, date; with the PDF uploaded, whether that file
     is the original (its SHA-256 against the issued record, and its electronic signature). One and the same
     "not found" answer for every miss, so the page cannot be used to find out which numbers exist; nothing
     personal is shown (no addressee, no content)."""
-    if _over_public_limit(request):
+    # Public traffic: a budget per address per minute.
+    if over_limit(scope="notice-verify", request=request, limit=settings.NOTICE_VERIFY_PER_MINUTE, window_seconds=60):
         return render(request, "notices/verify.html", {"throttled": True}, status=429)
     data = request.POST if request.method == "POST" else request.GET
     number = data.get("number", "")[:60]

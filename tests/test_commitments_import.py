@@ -93,6 +93,63 @@ def test_a_clean_file_is_imported_whole_and_reported_in_chunks(travel, storage, 
     assert person_rows and all(r[2] == "" for r in person_rows)
 
 
+def test_importing_the_same_file_again_creates_nothing_new(travel, storage, handler, market_bureau, matter):
+    from cases.models import AuditEvent
+    from workflows.models import Clock
+
+    rows = good_rows(30)
+    first = run(handler, market_bureau, as_csv(rows))
+    assert (first.created, first.duplicates) == (30, 0)
+    counts = (
+        Commitment.objects.count(),
+        Subject.objects.count(),
+        CommitmentImport.objects.count(),
+        OutboxEvent.objects.count(),
+        Clock.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    again = run(handler, market_bureau, as_csv(rows))
+    assert (again.batch, again.created, again.subjects_created, again.events, again.duplicates) == (None, 0, 0, 0, 30)
+    assert (
+        Commitment.objects.count(),
+        Subject.objects.count(),
+        CommitmentImport.objects.count(),
+        OutboxEvent.objects.count(),
+        Clock.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
+    # A file that repeats some rows and adds others: only the new ones are written, in a batch of their own,
+    # reported to the platform and audited with the count of rows skipped.
+    more = good_rows(5)
+    mixed = run(handler, market_bureau, as_csv(rows[:10] + more))
+    assert (mixed.created, mixed.subjects_created, mixed.duplicates) == (5, 5, 10)
+    assert mixed.batch.rows == 5 and Commitment.objects.filter(import_batch=mixed.batch).count() == 5
+    payload_ids = [
+        r[0] for e in OutboxEvent.objects.filter(aggregate_id=str(mixed.batch.pk)) for r in e.payload["commitments"]
+    ]
+    assert sorted(payload_ids) == sorted(
+        Commitment.objects.filter(import_batch=mixed.batch).values_list("pk", flat=True)
+    )
+    audit = AuditEvent.objects.filter(action="commitment.imported").order_by("-pk").first()
+    assert audit.data["duplicates_skipped"] == 10
+    # The same commitment from another source case is another commitment.
+    other = [list(rows[0])]
+    other[0][8] = "R-other"
+    assert run(handler, market_bureau, as_csv(other)).created == 1
+
+
+def test_the_database_refuses_an_imported_commitment_twice(travel, storage, handler, market_bureau, matter):
+    from django.db import IntegrityError, transaction
+
+    result = run(handler, market_bureau, as_csv(good_rows(1)))
+    c = Commitment.objects.get(import_batch=result.batch)
+    copy = Commitment(
+        **{f.attname: getattr(c, f.attname) for f in Commitment._meta.concrete_fields if f.attname not in ("id",)}
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Commitment.objects.bulk_create([copy])
+
+
 def test_xlsx_files_are_read_too(travel, storage, handler, market_bureau, matter):
     from openpyxl import Workbook
 

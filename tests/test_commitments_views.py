@@ -83,3 +83,25 @@ def test_administrators_define_matters_in_the_admin_with_an_audit_trail(
     matter = CommitmentMatter.objects.get(code="sign")
     assert matter.sample_seed  # given one, so the draw can be recomputed
     assert AuditEvent.objects.filter(action="commitment_matter.created", object_id=str(matter.pk)).exists()
+
+
+def test_the_public_register_pages_without_counting_the_register(
+    travel, storage, client, handler, market_bureau, matter, django_assert_max_num_queries
+):
+    """A register of a million commitments is not counted per visit (issue 15 item 5): the page reads one row
+    more than it shows to know whether a next page exists, and says "第 n 页" without the total."""
+    from cases.services.commitment import bulk_import as imp
+    from cases.views.commitment import PAGE_SIZE
+    from tests.test_commitments_import import as_csv, good_rows
+
+    upload = as_csv(good_rows(2 * PAGE_SIZE + 7))
+    imp.commitments_import(actor=handler, department=market_bureau, raw_rows=imp.read_rows(upload), source="file")
+    url = reverse("commitment_register_public")
+    with django_assert_max_num_queries(3):
+        first = client.get(url).content.decode()
+    assert first.count("<tr") == 1 + PAGE_SIZE  # the header row and one page
+    assert "第 1 页" in first and "page=2" in first and "上一页" not in first
+    last = client.get(url, {"page": 3}).content.decode()
+    assert "第 3 页" in last and "page=2" in last and "page=4" not in last and last.count("<tr") == 1 + 7
+    assert client.get(url, {"page": 99}).status_code == 200
+    assert client.get(url, {"page": "x"}).status_code == 200

@@ -147,3 +147,34 @@ def test_creating_a_subject_is_audited_without_the_full_id_number(handler):
     # Stored in full for matching; the public identifier is masked.
     assert person.id_number == GB11643_EXAMPLES[0]
     assert person.public_identifier == "110105********002X"
+
+
+def test_the_fast_checks_agree_with_the_validators_on_valid_and_mutated_codes():
+    """uscc_is_valid / id_number_is_valid (the bulk import's fast path) accept exactly what the validators do."""
+    import random
+
+    from cases.identifiers import id_number_is_valid, uscc_is_valid, validate_id_number, validate_uscc
+    from tests.factories import make_id_number, make_uscc
+
+    def accepts(validate, code):
+        try:
+            validate(code)
+        except ValidationError:
+            return False
+        return True
+
+    rng = random.Random(15)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXYZIOSV"
+    codes = [*REAL_USCCS, *GB11643_EXAMPLES]
+    for i in range(3000):
+        code = make_uscc() if i % 3 else make_id_number()
+        if rng.random() < 0.7:  # one character changed: most such codes fail one check or another
+            position = rng.randrange(18)
+            code = code[:position] + rng.choice(alphabet) + code[position + 1 :]
+        if rng.random() < 0.05:
+            code = code[: rng.randrange(19)]
+        codes.append(code)
+    for code in codes:
+        assert uscc_is_valid(code) == accepts(validate_uscc, code), code
+        assert id_number_is_valid(code) == accepts(validate_id_number, code), code
+    assert sum(map(uscc_is_valid, codes)) > 500 and sum(map(id_number_is_valid, codes)) > 200

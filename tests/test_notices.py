@@ -439,7 +439,8 @@ def test_applicant_text_with_markup_is_printed_as_text_not_fetched(issued, http_
     hostile = [f'<img src="{base}/beacon.png">', '<link rel="stylesheet" href="file:///etc/passwd">']
     notice = issued(context={**CONTEXTS["repair_refused"], "reasons": hostile})
     html = rendering.html_for(notice)
-    assert "&lt;img" in html and "<img" not in html
+    # Printed as text; the one image of the page is the QR code the template draws (notices/seal.py).
+    assert "&lt;img" in html and html.count("<img") == 1 and '<img class="qr-code"' in html
     text = pdf_text(notice.pdf.path)
     assert "beacon.png" in text and "file:///etc/passwd" in text
     assert "root:" not in text
@@ -607,13 +608,30 @@ def pdf_font_names(path) -> list[str]:
 
 
 def test_a_name_outside_gb2312_is_printed_from_the_full_font(notice_fonts, request_notice):
-    """Common characters come from the font cut to GB 2312; a name with rarer ones (堃, 喆 are outside GB 2312,
-    𠮷 outside the Basic Multilingual Plane) must still be printed, from the full Noto Serif CJK."""
-    name = "王堃喆𠮷"
-    notice = notice_render(notice_id=request_notice(context={**CONTEXTS["repair_refused"], "addressee_name": name}).pk)
+    """Common characters come from the font cut to GB 2312; a name with rarer ones (堃 喆 犇 昇 are outside GB 2312,
+    𠮷 outside the Basic Multilingual Plane) must still be printed, from the full Noto Serif CJK. A name within
+    GB 2312 brings no second font in: the fallback is there because of the rare characters, not by accident
+    (the seal once named the full font and embedded it in every notice)."""
+    rare = "堃喆犇昇𠮷"
+    for ch in rare:
+        with pytest.raises(UnicodeEncodeError):
+            ch.encode("gb2312")
+    "王淼".encode("gb2312")  # the control name is all GB 2312
+
+    def render(name, trigger):
+        context = {**CONTEXTS["repair_refused"], "addressee_name": name}
+        return notice_render(notice_id=request_notice(context=context, trigger=trigger).pk)
+
+    notice = render(f"王{rare}", "rare-name")
     text = pdf_text(notice.pdf.path).replace(" ", "")
-    assert f"{name}：" in text
+    assert f"王{rare}：" in text
     assert "不予信用修复决定书" in text
     fonts = pdf_font_names(notice.pdf.path)
     assert any(font.startswith("Notice-Serif-CJK") for font in fonts), fonts
     assert any(font.startswith("Noto-Serif-CJK-SC") for font in fonts), fonts
+
+    control = render("王淼", "common-name")
+    assert "王淼：" in pdf_text(control.pdf.path).replace(" ", "")
+    fonts = pdf_font_names(control.pdf.path)
+    assert any(font.startswith("Notice-Serif-CJK") for font in fonts), fonts
+    assert not any(font.startswith("Noto-Serif-CJK") for font in fonts), fonts

@@ -153,3 +153,31 @@ def test_the_demo_has_objections_in_different_states(db, storage):
     assert states == [("checking", ""), ("closed", "maintained"), ("submitted", ""), ("submitted", "")]
     call_command("load_demo", verbosity=0)
     assert ObjectionCase.objects.count() == 4
+
+
+def test_the_desk_and_my_list_read_a_page_in_a_bounded_number_of_queries(
+    travel,
+    storage,
+    applicant,
+    enterprise,
+    market_bureau,
+    intake,
+    credit_centre,
+    rule_sets,
+    django_assert_max_num_queries,
+):
+    """Issue 15 item 5: the desk's page ids come from the inbox rows by deadline, the applicant's from the
+    cases by date; then only the page's cases are read — the same few queries at 3 cases or 100,000."""
+    from tests.factories import CreditRecordFactory
+
+    cases = [file(applicant, CreditRecordFactory(subject=enterprise, provider=market_bureau)) for _ in range(3)]
+    desk = login(intake)
+    desk.get("/objection/desk/")
+    with django_assert_max_num_queries(10):
+        page = desk.get("/objection/desk/").content.decode()
+    assert all(c.tracking_number in page for c in cases)
+    mine = login(applicant)
+    mine.get("/objection/")
+    with django_assert_max_num_queries(10):
+        page = mine.get("/objection/").content.decode()
+    assert all(c.tracking_number in page for c in cases)

@@ -133,3 +133,87 @@ def storage_dir(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
     return tmp_path
+
+
+# --- the sweep reads only what is due (Clock.next_escalation_at, workflows.ladder) -------------------------
+def _bj(y, m, d):
+    from workflows.ladder import day_start
+
+    return day_start(dt.date(y, m, d))
+
+
+def test_each_clock_stores_the_moment_its_next_rung_comes_and_the_sweep_moves_it_on(late_case, travel):
+    clock = clock_of(late_case, svc.DEADLINE)
+    # Started with the case's rule set in memory: the exact moment, the 临期提醒 3 WD before Thu Sep 24.
+    assert clock.next_escalation_at == _bj(2026, 9, 21)
+    travel.to(2026, 9, 20, hh=23)  # the reminder not yet due (the plan clock, already late, is swept)
+    escalation.escalation_sweep(now=travel.now)
+    assert steps(late_case) == []
+    # Swept once, nothing is due any more: the next run at the same moment looks at no clock at all.
+    assert escalation.escalation_sweep(now=travel.now).looked_at == 0
+    ladder = [
+        ((2026, 9, 21), "reminder", _bj(2026, 9, 25)),
+        ((2026, 9, 25), "supervision", _bj(2026, 10, 15)),
+        ((2026, 10, 15), "interview", _bj(2026, 10, 29)),
+        ((2026, 10, 29), "public_notice", _bj(2026, 11, 12)),
+        ((2026, 11, 12), "accountability", None),
+    ]
+    for day, fired, following in ladder:
+        travel.to(*day, hh=0, mm=30)
+        escalation.escalation_sweep(now=travel.now)
+        clock.refresh_from_db()
+        assert fired in steps(late_case)
+        assert clock.next_escalation_at == following
+        # Until that moment, a sweep reads nothing of this clock.
+        assert not type(clock).objects.filter(pk=clock.pk, next_escalation_at__lte=travel.now).exists()
+
+
+def test_stopping_or_pausing_a_clock_takes_it_off_the_sweep_and_resuming_puts_it_back(late_case, travel, body_user):
+    from workflows.ladder import RESCHEDULE
+    from workflows.services.clocks import clock_pause, clock_resume, clock_stop
+
+    clock = clock_of(late_case, svc.DEADLINE)
+    travel.to(2026, 9, 10)
+    clock_pause(clock=clock, actor=None, reason_code="expert_review")
+    clock.refresh_from_db()
+    assert clock.is_paused and clock.next_escalation_at is None
+    travel.to(2026, 9, 15)
+    clock_resume(clock=clock, actor=None)
+    clock.refresh_from_db()
+    # The due date moved with the pause; the next sweep computes the moment with the case's rule set.
+    assert clock.due_date > dt.date(2026, 9, 24) and clock.next_escalation_at == RESCHEDULE
+    escalation.escalation_sweep(now=travel.now)
+    clock.refresh_from_db()
+    assert clock.next_escalation_at > travel.now and steps(late_case) == []
+    clock_stop(clock=clock, actor=None, reason="整改完成")
+    clock.refresh_from_db()
+    assert clock.next_escalation_at is None
+
+
+def test_a_clock_left_for_the_next_run_fires_exactly_what_is_due(late_case, travel):
+    """The backfill's state (every open clock marked RESCHEDULE) fires the rungs due, never a later one."""
+    from workflows.ladder import RESCHEDULE
+    from workflows.models import Clock
+
+    clock = clock_of(late_case, svc.DEADLINE)
+    Clock.objects.filter(pk=clock.pk).update(next_escalation_at=RESCHEDULE)
+    travel.to(2026, 10, 14, hh=23)  # 9 WD overdue: 督办 due, 约谈 not yet
+    escalation.escalation_sweep(now=travel.now)
+    assert steps(late_case) == ["supervision"]
+    clock.refresh_from_db()
+    assert clock.next_escalation_at == _bj(2026, 10, 15)
+
+
+def test_a_calendar_change_reschedules_the_later_rungs(late_case, travel):
+    from workflows.ladder import RESCHEDULE
+    from workflows.services.clocks import clocks_recompute_open
+
+    clock = clock_of(late_case, svc.DEADLINE)
+    travel.to(2026, 9, 25, hh=0, mm=30)
+    escalation.escalation_sweep(now=travel.now)
+    clock.refresh_from_db()
+    assert clock.next_escalation_at == _bj(2026, 10, 15)
+    # A day changed on Oct 12 cannot move the Sep 24 due date but can move 约谈 (10 WD after it).
+    clocks_recompute_open(since=dt.date(2026, 10, 12), until=dt.date(2026, 10, 12))
+    clock.refresh_from_db()
+    assert clock.due_date == dt.date(2026, 9, 24) and clock.next_escalation_at == RESCHEDULE

@@ -447,3 +447,31 @@ def test_a_decided_case_shows_no_running_deadline_to_the_applicant(client, submi
     assert row.state == RepairState.APPROVED and row.clock is None
     page = html(client.get(reverse("repair_status", args=[submitted.pk])))
     assert "准予修复" in page and "向信用平台报送" not in page and "当前环节" not in page
+
+
+def test_the_desk_and_my_list_read_a_page_in_a_bounded_number_of_queries(
+    client, applicant, handler, enterprise, market_bureau, eligible_record, django_assert_max_num_queries
+):
+    """Issue 15 item 5: a list's first page costs the same few queries at 3 cases or 100,000 — its ids come
+    from an index (the inbox rows by deadline; the cases by date), then the page's cases are read whole."""
+    records = [eligible_record] + [
+        CreditRecordFactory(
+            subject=enterprise,
+            provider=market_bureau,
+            decision_date=dt.date(2026, 3, 5),
+            display_min_until=dt.date(2026, 6, 5),
+            display_max_until=dt.date(2027, 3, 5),
+        )
+        for _ in range(3)
+    ]
+    cases = [submit_case(applicant, record) for record in records]
+    client.force_login(handler)
+    client.get(reverse("repair_desk"))  # the session and caches, as for any later request
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("repair_desk"))
+    assert {a.pk for a in response.context["page"].object_list} == {c.pk for c in cases}
+    client.force_login(applicant)
+    client.get(reverse("repair_my_list"))
+    with django_assert_max_num_queries(10):
+        page = html(client.get(reverse("repair_my_list")))
+    assert all(c.tracking_number in page for c in cases)

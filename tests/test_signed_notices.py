@@ -71,13 +71,18 @@ def test_the_seal_is_drawn_and_the_qr_code_opens_the_filled_in_verification_page
         assert f">{ch}</text>" in html  # the name around the ring
     link = rendering.verification_link(notice)
     assert "number=" in link and "code=" in link
-    # The QR code encodes exactly that link (segno's own rendering of it is embedded).
-    from notices.seal import qr_svg
+    # The QR code encodes exactly that link (segno's own rendering of it is embedded, one pixel a module, drawn
+    # without interpolation).
+    from notices.seal import qr_img
 
-    assert qr_svg(link) in html
+    assert qr_img(link) in html and 'src="data:image/png;base64,' in qr_img(link)
     response = client.get(link.split("://", 1)[-1].split("/", 1)[-1].join(["/", ""]))
     assert response.status_code == 200 and notice.sha256 in response.content.decode()
     assert "（印章）" not in pdf_text(notice.pdf.path)
+    # In the PDF: one square image, one pixel a module, not interpolated (sharp modules on paper).
+    images = subprocess.run(["pdfimages", "-list", notice.pdf.path], capture_output=True, text=True, check=True)
+    rows = [line.split() for line in images.stdout.splitlines()[2:] if line.strip()]
+    assert len(rows) == 1 and rows[0][3] == rows[0][4] and rows[0][9] == "no", images.stdout
 
 
 def test_a_failure_to_sign_is_a_failure_to_issue(request_notice, settings, tmp_path):

@@ -1,9 +1,10 @@
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from cases.models.fields import acting_user
 
 
 # --- working-day calendar --------------------------------------------------------------------------
@@ -157,6 +158,10 @@ class Clock(models.Model):
     )
     stopped_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     stop_reason = models.CharField(_("结束原因"), max_length=200, blank=True)
+    # When the escalation ladder can next act on this clock (workflows.ladder): kept by the clock services and
+    # the escalation sweep, so the sweep reads only the clocks whose moment has come. Null: nothing to fire
+    # (stopped, paused, not an escalated limit, or every rung passed).
+    next_escalation_at = models.DateTimeField(_("下次督办时间"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -176,6 +181,19 @@ class Clock(models.Model):
                 fields=["due_date"],
                 name="clock_provisional_open_idx",
                 condition=Q(stopped_at__isnull=True, provisional=True),
+            ),
+            # The escalation sweep: open clocks with a rung still to fire, by the moment it comes.
+            models.Index(
+                fields=["next_escalation_at"],
+                name="clock_next_escalation_idx",
+                condition=Q(stopped_at__isnull=True, next_escalation_at__isnull=False),
+            ),
+            # Sweeps over one kind of limit (视为撤回 on the supplement window): running clocks of a purpose by
+            # due moment, so "due and not yet acted on" is read without the other purposes' overdue clocks.
+            models.Index(
+                fields=["purpose", "due_at"],
+                name="clock_open_purpose_due_idx",
+                condition=Q(stopped_at__isnull=True, is_paused=False),
             ),
         ]
         constraints = [
@@ -208,22 +226,8 @@ class ClockPause(models.Model):
     reason = models.CharField(_("说明"), max_length=300, blank=True)
     paused_on = models.DateField(_("暂停日"))
     resumed_on = models.DateField(_("恢复日"), null=True, blank=True)
-    paused_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("暂停人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    resumed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("恢复人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    paused_by = acting_user(_("暂停人"))
+    resumed_by = acting_user(_("恢复人"))
 
     class Meta:
         verbose_name = _("暂停计时")

@@ -22,7 +22,13 @@ from cases.models import (
     SubjectKind,
     User,
 )
-from cases.services.records import EDITABLE_FIELDS, record_create, record_update_fields
+from cases.services.records import (
+    CORRECTABLE_FIELDS,
+    EDITABLE_FIELDS,
+    WINDOW_FIELDS,
+    record_create,
+    record_update_fields,
+)
 from cases.services.subjects import subject_create_enterprise, subject_create_person
 
 
@@ -194,25 +200,13 @@ class CreditRecordAdmin(admin.ModelAdmin):
     autocomplete_fields = ("subject", "provider")
     date_hierarchy = "decision_date"
     inlines = [RecordChangeInline]
-    _common = (
-        "kind",
-        "severity",
-        "sector",
-        "title",
-        "decision_number",
-        "content",
-        "legal_basis",
-        "provider",
-        "decision_date",
-        "publication_date",
-        "repairable",
-        "obligations_performed",
-    )
+    # What a correction may change, the display window apart (it is computed when a record is created).
+    _common = tuple(name for name in CORRECTABLE_FIELDS if name not in WINDOW_FIELDS)
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("subject", *self._common)
-        return ("subject", "display_state", *self._common, "display_min_until", "display_max_until", "change_reason")
+        return ("subject", "display_state", *self._common, *WINDOW_FIELDS, "change_reason")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else ("subject", "display_state")

@@ -11,6 +11,7 @@ from rest_framework import authentication, exceptions, permissions, throttling
 from cases.api.problems import Problem
 from cases.models import ApiClient
 from cases.services.api_clients import api_client_authenticate
+from config import ratelimit
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -52,42 +53,48 @@ class HasScope(permissions.BasePermission):
         return True
 
 
-class ClientRateThrottle(throttling.SimpleRateThrottle):
+class _RateThrottle(throttling.BaseThrottle):
+    """DRF's side of the site's one rate limiter (config.ratelimit): who is counted, against what limit."""
+
+    scope = ""
+
+    def limit_for(self, request, view) -> tuple[str, int, int] | None:
+        """(who, hits allowed, window in seconds), or None when this throttle does not apply."""
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        applies = self.limit_for(request, view)
+        if applies is None:
+            return True
+        who, limit, window_seconds = applies
+        self.outcome = ratelimit.hit(scope=f"api-{self.scope}", who=who, limit=limit, window_seconds=window_seconds)
+        return not self.outcome.over
+
+    def wait(self):
+        return self.outcome.retry_after
+
+
+class ClientRateThrottle(_RateThrottle):
     """Each client's own budget per minute (ApiClient.rate_per_minute)."""
 
     scope = "client"
 
-    def get_rate(self):
-        return None  # set per request from the client
-
-    def allow_request(self, request, view):
+    def limit_for(self, request, view):
         client = client_of(request)
-        if client is None:
-            return True
-        self.rate = f"{client.rate_per_minute}/min"
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view):
-        client = client_of(request)
-        return f"api-throttle:client:{client.prefix}" if client else None
+        return None if client is None else (client.prefix, client.rate_per_minute, 60)
 
 
-class PublicRateThrottle(throttling.AnonRateThrottle):
+class PublicRateThrottle(_RateThrottle):
     """Public endpoints (verification, 办件查询): per address, without a key (DESIGN.md: public traffic)."""
 
     scope = "public"
+    PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-    def get_rate(self):
-        return settings.API_PUBLIC_RATE
-
-    def allow_request(self, request, view):
+    def limit_for(self, request, view):
         if not getattr(view, "is_public", False):
-            return True
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view):
-        return f"api-throttle:public:{self.get_ident(request)}"
+            return None
+        hits, _slash, period = settings.API_PUBLIC_RATE.partition("/")  # "60/min", DRF's notation
+        return ratelimit.client_address(request), int(hits), self.PERIODS[period[0]]
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

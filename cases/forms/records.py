@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.identifiers import mask_id_number, mask_phone, normalize_id_number, validate_id_number
 from cases.models import CreditRecord, DisplayState, Subject, User
+from cases.services.records import CORRECTABLE_FIELDS
 
 # --- pages ----------------------------------------------------------------------------------------------
 
@@ -155,23 +156,7 @@ class CreditRecordAdminForm(forms.ModelForm):
 
     class Meta:
         model = CreditRecord
-        fields = (
-            "subject",
-            "kind",
-            "severity",
-            "sector",
-            "title",
-            "decision_number",
-            "content",
-            "legal_basis",
-            "provider",
-            "decision_date",
-            "publication_date",
-            "display_min_until",
-            "display_max_until",
-            "repairable",
-            "obligations_performed",
-        )
+        fields = ("subject", *CORRECTABLE_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

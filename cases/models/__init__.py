@@ -28,6 +28,13 @@ from cases.models.rectification import (
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 from cases.models.submissions import FormSubmission
+from cases.models.supervision import (
+    SupervisionClearing,
+    SupervisionDisclosure,
+    SupervisionLateness,
+    SupervisionOpen,
+    SupervisionTimeUsed,
+)
 
 __all__ = [
     "ApiClient",
@@ -38,6 +45,11 @@ __all__ = [
     "Attachment",
     "CaseActivity",
     "FormSubmission",
+    "SupervisionClearing",
+    "SupervisionDisclosure",
+    "SupervisionLateness",
+    "SupervisionOpen",
+    "SupervisionTimeUsed",
     "Commitment",
     "CommitmentImport",
     "CommitmentMatter",

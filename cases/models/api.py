@@ -4,9 +4,11 @@ responses kept for ``Idempotency-Key`` retries, and the platform's webhook subsc
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from cases.models.fields import acting_user
+from cases.models.outbox import Delivery
 
 
 class ApiScope(models.TextChoices):
@@ -39,14 +41,7 @@ class ApiClient(models.Model):
     )
     rate_per_minute = models.PositiveIntegerField(_("每分钟请求上限"), default=600)
     expires_at = models.DateTimeField(_("有效期至"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("签发人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    created_by = acting_user(_("签发人"))
     created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
@@ -120,24 +115,11 @@ class WebhookSubscription(models.Model):
         return not self.topics or topic in self.topics
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(Delivery):
     """One event for one subscription, delivered and retried like the outbox's own events."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("待推送")
-        DELIVERED = "delivered", _("已推送")
-        FAILED = "failed", _("推送失败（重试中）")
-        DEAD = "dead", _("推送失败（已停止重试）")
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey("cases.OutboxEvent", on_delete=models.CASCADE, related_name="webhook_deliveries")
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    next_attempt_at = models.DateTimeField(_("下次尝试时间"))
-    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
-    last_error = models.TextField(_("最近错误"), blank=True)
-    response_code = models.PositiveSmallIntegerField(_("响应码"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("事件推送记录")
@@ -145,13 +127,7 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subscription", "event"], name="one_delivery_per_subscription_event")
         ]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="webhook_due_idx",
-                condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True),
-            ),
-        ]
+        indexes = [Delivery.due_index("webhook_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.event_id} → {self.subscription_id} ({self.get_status_display()})"

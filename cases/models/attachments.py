@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cases.models.fields import acting_user
+
 
 class Attachment(models.Model):
     class Purpose(models.TextChoices):
@@ -73,14 +75,7 @@ class CaseActivity(models.Model):
     case = GenericForeignKey("content_type", "object_id")
     kind = models.CharField(_("事项"), max_length=24, choices=Kind.choices)
     text = models.TextField(_("说明"), blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    actor = acting_user(_("操作人"))
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:

@@ -17,6 +17,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.models.fields import acting_user
+
 GENESIS_HASH = "0" * 64
 
 
@@ -31,14 +33,7 @@ class AppendOnlyQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     seq = models.BigIntegerField(_("序号"), unique=True)
     at = models.DateTimeField(_("时间"))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    actor = acting_user(_("操作人"))
     actor_label = models.CharField(_("操作人标识"), max_length=150, blank=True)
     action = models.CharField(_("操作"), max_length=60)
     object_type = models.CharField(_("对象类型"), max_length=60, blank=True)

@@ -1,6 +1,7 @@
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from cases.models.fields import acting_user
 
 
 class NumberSequence(models.Model):
@@ -32,14 +33,7 @@ class CaseBase(models.Model):
     # Assigned on submission: a draft has no tracking number, receipt time or rule set yet.
     tracking_number = models.CharField(_("办件编号"), max_length=32, unique=True, null=True, blank=True, editable=False)
     subject = models.ForeignKey("cases.Subject", verbose_name=_("信用主体"), on_delete=models.PROTECT, related_name="+")
-    applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("申请人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    applicant = acting_user(_("申请人"))
     handling_organisation = models.ForeignKey(
         "cases.Organisation", verbose_name=_("办理机构"), on_delete=models.PROTECT, related_name="+"
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fields import acting_user
 from cases.models.fsm import StateMachineMixin
 
 
@@ -168,14 +169,7 @@ class Commitment(StateMachineMixin, models.Model):
     text_sha256 = models.CharField(_("正文SHA-256"), max_length=64)
     signer_name = models.CharField(_("签署人"), max_length=60)
     signer_capacity = models.CharField(_("签署身份"), max_length=10, choices=Capacity.choices)
-    signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("签署账号"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    signed_by = acting_user(_("签署账号"))
     signed_at = models.DateTimeField(_("签署时间"))
     # The fulfilment state: changed only by the verification outcome (cases.services.commitment), through the
     # transitions below; the set-based sweep and the bulk import never change it.
@@ -193,14 +187,7 @@ class Commitment(StateMachineMixin, models.Model):
     channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
     decision_date = models.DateField(_("行政决定日期"), null=True, blank=True)
     decision_number = models.CharField(_("决定文书号"), max_length=80, blank=True)
-    registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登记人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    registered_by = acting_user(_("登记人"))
     import_batch = models.ForeignKey(
         "cases.CommitmentImport",
         verbose_name=_("导入批次"),
@@ -215,6 +202,9 @@ class Commitment(StateMachineMixin, models.Model):
     # 容缺受理型: documents to follow and their deadline (from the matter).
     follow_due_date = models.DateField(_("后补材料截止日"), null=True, blank=True)
     follow_received_at = models.DateTimeField(_("后补材料提交时间"), null=True, blank=True)
+    # When the daily sweep opened the check for documents not handed in on time: from then on the commitment
+    # is no longer the sweep's to read (cases.services.commitment.follow_up).
+    follow_late_opened_at = models.DateTimeField(_("逾期核查开启时间"), null=True, blank=True, editable=False)
     status_changed_at = models.DateTimeField(_("履约状态变更时间"), null=True, blank=True)
     # A false commitment blocks 告知承诺 until the record it produced is repaired (Henan Art 32(1)).
     breach_record = models.ForeignKey(
@@ -247,6 +237,26 @@ class Commitment(StateMachineMixin, models.Model):
                 fields=["follow_due_date"],
                 name="commitment_follow_due_idx",
                 condition=Q(follow_received_at__isnull=True, follow_due_date__isnull=False),
+            ),
+            # The lateness sweep: documents still awaited whose lateness check is not open yet, by due date.
+            models.Index(
+                fields=["follow_due_date"],
+                name="commitment_follow_late_idx",
+                condition=Q(
+                    follow_received_at__isnull=True,
+                    follow_late_opened_at__isnull=True,
+                    follow_due_date__isnull=False,
+                    status="in_force",
+                ),
+            ),
+        ]
+        constraints = [
+            # Importing the same file twice creates nothing new (PROCEDURES.md §3, bulk registration): an imported
+            # commitment is one subject's, for one matter, signed on one day, from one source case.
+            models.UniqueConstraint(
+                fields=["subject", "commitment_matter", "signed_at", "source_reference"],
+                condition=Q(import_batch__isnull=False),
+                name="commitment_imported_once",
             ),
         ]
 
@@ -298,14 +308,7 @@ class CommitmentImport(models.Model):
     filename = models.CharField(_("文件名"), max_length=200, blank=True)
     sha256 = models.CharField(_("文件SHA-256"), max_length=64, blank=True)
     rows = models.PositiveIntegerField(_("行数"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    created_by = acting_user(_("操作人"))
     api_client = models.ForeignKey(
         "cases.ApiClient",
         verbose_name=_("接口客户端"),
@@ -354,14 +357,7 @@ class CommitmentVerification(StateMachineMixin, CaseBase):
     )
     finding = models.TextField(_("核查意见"), blank=True)
     serious_consequences = models.BooleanField(_("造成严重后果"), default=False)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("核查人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    decided_by = acting_user(_("核查人"))
     decided_at = models.DateTimeField(_("核查完成时间"), null=True, blank=True)
     # --- the hearing before a breach is decided (违背信用承诺事先告知 → 陈述申辩 → 负责人决定) ---
     # Database defaults too: the verification sweep inserts checks set-based in SQL, naming only its columns.
@@ -375,25 +371,11 @@ class CommitmentVerification(StateMachineMixin, CaseBase):
             (VerificationState.FALSE, VerificationState.FALSE.label),
         ],
     )
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("拟认定人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    proposed_by = acting_user(_("拟认定人"))
     hearing_until = models.DateField(_("陈述申辩截止日"), null=True, blank=True)
     statement = models.TextField(_("陈述申辩意见"), blank=True, db_default="")
     statement_at = models.DateTimeField(_("陈述申辩时间"), null=True, blank=True)
-    statement_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("陈述申辩人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    statement_by = acting_user(_("陈述申辩人"))
     decision_reasons = models.TextField(_("决定理由"), blank=True, db_default="")
     attachments = GenericRelation("cases.Attachment", content_type_field="content_type", object_id_field="object_id")
 

@@ -7,13 +7,13 @@ The legal state lives in ``state`` (protected FSM field, changed only by cases.s
 routing of work lives in workflows.flows.objection (viewflow).
 """
 
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fields import acting_user
 from cases.models.fsm import StateMachineMixin
 
 
@@ -107,14 +107,7 @@ class ObjectionCase(StateMachineMixin, CaseBase):
     check_sent_at = models.DateTimeField(_("核查通知时间"), null=True, blank=True)
     outcome = models.CharField(_("处理结果"), max_length=10, choices=ObjectionOutcome.choices, blank=True)
     outcome_reason = models.TextField(_("处理意见"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("处理人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    decided_by = acting_user(_("处理人"))
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 

@@ -32,13 +32,39 @@ def topic_label(topic: str) -> str:
     return str(TOPIC_LABELS.get(topic, topic))
 
 
-class OutboxEvent(models.Model):
+class Delivery(models.Model):
+    """What is pushed to another system and retried until it arrives: an outbox event to the platform, or one
+    event to one webhook subscription (cases.models.api.WebhookDelivery). A job claims the due rows, posts
+    them and records the answer; a failure is retried later, until it is given up as dead."""
+
     class Status(models.TextChoices):
         PENDING = "pending", _("待推送")
         DELIVERED = "delivered", _("已推送")
         FAILED = "failed", _("推送失败（重试中）")
         DEAD = "dead", _("推送失败（已停止重试）")
 
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"))
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    response_code = models.PositiveSmallIntegerField(_("响应码"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def due_index(name: str) -> models.Index:
+        """The partial index the delivery job claims its due rows through (unclaimed, not yet delivered)."""
+        return models.Index(
+            fields=["next_attempt_at"],
+            name=name,
+            condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True),
+        )
+
+
+class OutboxEvent(Delivery):
     class Channel(models.TextChoices):
         PLATFORM = "platform", _("信用平台")
         # Copies of a person's in-site messages (cases.services.messages): same claim, retry and dedupe.
@@ -62,25 +88,12 @@ class OutboxEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="outbox_event",
     )
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    next_attempt_at = models.DateTimeField(_("下次尝试时间"))
-    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
-    last_error = models.TextField(_("最近错误"), blank=True)
-    response_code = models.PositiveSmallIntegerField(_("响应码"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("推送事件")
         verbose_name_plural = _("推送事件")
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="outbox_due_idx",
-                condition=Q(status__in=["pending", "failed"], claimed_at__isnull=True),
-            ),
-        ]
+        indexes = [Delivery.due_index("outbox_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.topic} {self.aggregate_type}:{self.aggregate_id} ({self.get_status_display()})"

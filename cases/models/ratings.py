@@ -11,6 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.models.fields import acting_user
+
 
 class Grade(models.TextChoices):
     VERY_SATISFIED = "very_satisfied", _("非常满意")
@@ -75,14 +77,7 @@ class RatingFollowUp(models.Model):
     )
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
     response = models.TextField(_("核实整改及回访情况"), blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("办结人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    closed_by = acting_user(_("办结人"))
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

@@ -122,6 +122,9 @@ class CreditRecord(StateMachineMixin, models.Model):
         indexes = [
             models.Index(fields=["subject", "display_state"]),
             models.Index(fields=["provider", "display_state"]),
+            # A department's record list, newest decision first: its first page read from the index, not by
+            # sorting all of the department's records (issue 15 item 5).
+            models.Index(fields=["provider", "-decision_date", "-id"], name="record_provider_date_idx"),
             models.Index(
                 fields=["display_max_until"],
                 name="record_expiry_idx",

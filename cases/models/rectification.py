@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fields import acting_user
 from cases.models.fsm import StateMachineMixin
 
 
@@ -100,14 +101,7 @@ class RectificationCase(StateMachineMixin, CaseBase):
     summary = models.CharField(_("事项"), max_length=200)
     facts = models.TextField(_("事实和理由"))
     amount = models.DecimalField(_("涉及金额（元）"), max_digits=16, decimal_places=2, null=True, blank=True)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("录入人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    entered_by = acting_user(_("录入人"))
     credit_office = models.ForeignKey(
         "cases.Organisation", verbose_name=_("信用牵头部门"), on_delete=models.PROTECT, related_name="+"
     )
@@ -256,14 +250,7 @@ class EscalationStep(models.Model):
     )
     fired_at = models.DateTimeField(_("发出时间"))
     manual = models.BooleanField(_("人工发起"), default=False)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("发起人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    actor = acting_user(_("发起人"))
     note = models.TextField(_("说明"), blank=True)
     notice = models.ForeignKey(
         "notices.Notice", verbose_name=_("文书"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

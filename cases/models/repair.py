@@ -7,7 +7,6 @@ limits of each step in cases.services.repair (with the rule set's parameters fro
 act in cases.policy, and the clocks in workflows.services.clocks.
 """
 
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from cases.models.base import CaseBase
+from cases.models.fields import acting_user
 from cases.models.fsm import StateMachineMixin
 
 
@@ -96,24 +96,10 @@ class RepairApplication(StateMachineMixin, CaseBase):
     proposal = models.CharField(_("经办人意见"), max_length=8, choices=Proposal.choices, blank=True)
     proposal_reason = models.TextField(_("意见理由"), blank=True)
     proposal_days = models.PositiveSmallIntegerField(_("拟延期工作日"), null=True, blank=True)
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("经办人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    proposed_by = acting_user(_("经办人"))
     decision_reason = models.TextField(_("决定理由"), blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
-    signed_off_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("签批负责人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    signed_off_by = acting_user(_("签批负责人"))
     effective_at = models.DateTimeField(_("修复生效时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     revocation_reason = models.TextField(_("撤销理由"), blank=True)

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.identifiers import mask_id_number, validate_id_number, validate_uscc
+from cases.models.fields import acting_user
 
 
 class SubjectKind(models.TextChoices):
@@ -102,22 +103,8 @@ class SubjectAuthorisation(models.Model):
     valid_from = models.DateField(_("生效日期"))
     valid_until = models.DateField(_("失效日期"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("授权人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    granted_by = acting_user(_("授权人"))
+    reviewed_by = acting_user(_("审核人"))
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_note = models.CharField(_("审核意见"), max_length=300, blank=True)
     requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True, null=True)

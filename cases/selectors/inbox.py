@@ -59,11 +59,15 @@ def procedure_label(procedure: str) -> str:
     return str(p.label) if p else procedure
 
 
-def _scope_q(user) -> Q:
+def inbox_scope_q(user) -> Q:
+    """The inbox rows ``user`` may take: their organisation's, routed with a permission they hold."""
     if not policy.takes_tasks(user):
         return policy.NOTHING
     perms = task_permissions_of(user)
     return Q(organisation_id=policy.acting_organisation_id(user), permission__in=sorted(perms))
+
+
+_scope_q = inbox_scope_q
 
 
 def delegators_of(user, *, on: dt.date | None = None) -> list[int]:

@@ -1,8 +1,11 @@
 """The supervisor's dashboard across every procedure (PROCEDURES.md §4 "Supervision"), and officers' own
 due-soon/overdue lists.
 
-Every figure is one SQL aggregate per procedure (GROUP BY with FILTER), never a Python loop over cases. Procedures come from
-workflows.procedures.PROCEDURES, so a procedure registered later appears without a change here.
+The dashboard's figures are read from the summary tables (cases.models.supervision, kept by the triggers of
+cases/services/supervision_summary.py): a few hundred rows instead of a million cases (issue 15 item 3). The
+``*_direct`` functions compute the same figures from the cases and clocks themselves — one SQL aggregate per
+procedure (GROUP BY with FILTER) — and are what the summary is checked against (tests, bench). Procedures come
+from workflows.procedures.PROCEDURES, so a procedure registered later appears without a change here.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, OuterRef, Q, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import policy
-from cases.models import Organisation
+from cases.models import Organisation, SupervisionClearing, SupervisionOpen, SupervisionTimeUsed
 from cases.models.rectification import RectificationCase
 from cases.portable_sql import any_of, moment
 from workflows.models import Clock
@@ -134,8 +137,9 @@ def by_organisation_sql(procedure: Procedure, now: dt.datetime) -> tuple[str, di
     return sql, params
 
 
-def by_organisation(*, now: dt.datetime | None = None) -> list[Row]:
-    """Open and overdue cases and overdue ageing per procedure × organisation (with its district)."""
+def by_organisation_direct(*, now: dt.datetime | None = None) -> list[Row]:
+    """Open and overdue cases and overdue ageing per procedure × organisation (with its district), from the
+    cases and clocks."""
     now = now or timezone.now()
     rows: list[Row] = []
     with connection.cursor() as cursor:
@@ -195,7 +199,7 @@ def _month_ends(today: dt.date, n: int) -> list[dt.date]:
     return [today, *ends[: n - 1]][::-1]
 
 
-def clearing(*, today: dt.date | None = None, months: int = 12) -> list[dict]:
+def clearing_direct(*, today: dt.date | None = None, months: int = 12) -> list[dict]:
     """清零: outstanding 政务失信 cases (substantiated, not yet closed or refused) at each month end, one
     query with a FILTER per month."""
     today = today or timezone.localdate()
@@ -210,7 +214,7 @@ def clearing(*, today: dt.date | None = None, months: int = 12) -> list[dict]:
     return [{"month": end, "count": data[f"m{i}"]} for i, end in enumerate(ends)]
 
 
-def growth(*, today: dt.date | None = None) -> dict:
+def growth_direct(*, today: dt.date | None = None) -> dict:
     """零增长: new 政务失信 cases (substantiated) this year to date vs the same period last year and all of it."""
     today = today or timezone.localdate()
     tz = timezone.get_current_timezone()
@@ -233,7 +237,7 @@ def growth(*, today: dt.date | None = None) -> dict:
     return data
 
 
-def time_used(*, limit: int = 30) -> dict:
+def time_used_direct(*, limit: int = 30) -> dict:
     """Average time consumed per organisation and per stage, from the legal clocks that have ended
     (every procedure's registered purposes), in days."""
     purposes = [p for proc in PROCEDURES.values() for p in proc.clock_purposes]
@@ -257,6 +261,139 @@ def time_used(*, limit: int = 30) -> dict:
         "stages": [
             {"purpose": r["purpose"], "label": r["label"], "days": days(r["avg"]), "n": r["n"]} for r in per_stage
         ],
+    }
+
+
+# --- the same figures from the summary -----------------------------------------------------------------------
+_SUMMARY_BY_ORGANISATION = """
+SELECT s.procedure, s.organisation_id, o.name, o.district, sum(s.n) AS open,
+       coalesce(sum(s.n) FILTER (WHERE s.oldest_due < %(now)s), 0) AS overdue{buckets}
+FROM {summary} s
+JOIN {org_table} o ON o.id = s.organisation_id
+GROUP BY s.procedure, s.organisation_id, o.name, o.district
+HAVING sum(s.n) <> 0
+"""
+
+
+def summary_by_organisation_sql(now: dt.datetime) -> tuple[str, dict]:
+    """The whole table by organisation in one statement over the summary: every open case is counted at the due
+    moment of its oldest running legal clock, so *overdue* and the ageing buckets are comparisons with now."""
+    buckets, params = [], {"now": moment(now)}
+    for i, (_key, _label, lo, hi) in enumerate(BUCKETS):
+        cond = ["s.oldest_due < %(now)s", f"s.oldest_due <= %(lo{i})s"]
+        params[f"lo{i}"] = moment(now - dt.timedelta(days=lo))
+        if hi is not None:
+            cond.append(f"s.oldest_due > %(hi{i})s")
+            params[f"hi{i}"] = moment(now - dt.timedelta(days=hi))
+        buckets.append(f",\n       coalesce(sum(s.n) FILTER (WHERE {' AND '.join(cond)}), 0) AS b{i}")
+    sql = _SUMMARY_BY_ORGANISATION.format(
+        buckets="".join(buckets), summary=SupervisionOpen._meta.db_table, org_table=Organisation._meta.db_table
+    )
+    return sql, params
+
+
+def by_organisation(*, now: dt.datetime | None = None) -> list[Row]:
+    """Open and overdue cases and overdue ageing per procedure × organisation (with its district)."""
+    now = now or timezone.now()
+    order = {code: i for i, code in enumerate(PROCEDURES)}
+    sql, params = summary_by_organisation_sql(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    rows: list[Row] = []
+    for code, org_id, name, district, n_open, n_overdue, *bucket_counts in sorted(
+        (r for r in fetched if r[0] in order), key=lambda r: (order[r[0]], r[1])
+    ):
+        rows.append(
+            Row(
+                code,
+                str(PROCEDURES[code].label),
+                org_id,
+                name,
+                district or "",
+                int(n_open),  # PostgreSQL's sum of bigint is numeric
+                int(n_overdue),
+                {key: int(n) for (key, *_r), n in zip(BUCKETS, bucket_counts, strict=True)},
+            )
+        )
+    rows.sort(key=lambda r: (-r.overdue, -r.open, r.organisation))
+    return rows
+
+
+def _summary_sums(filters: dict[str, str], params: dict) -> dict:
+    """One row of ``sum(n) FILTER (WHERE …)`` over the 清零 summary, as bare SQL: the ORM's aggregate with a Q
+    per figure costs more to build than the database takes to answer (a dozen filtered sums)."""
+    columns = ",\n       ".join(
+        f"coalesce(sum(n) FILTER (WHERE {cond}), 0) AS {name}" for name, cond in filters.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}\nFROM {SupervisionClearing._meta.db_table}", params)
+        values = cursor.fetchone()
+    return {name: int(v) for name, v in zip(filters, values, strict=True)}
+
+
+def clearing(*, today: dt.date | None = None, months: int = 12) -> list[dict]:
+    """清零 from the summary: substantiated cases are counted per local day substantiated × day closed, and a month
+    end's figure is those substantiated by it and not closed by it (clearing_direct's moments are local
+    midnights, so local days answer exactly)."""
+    today = today or timezone.localdate()
+    ends = _month_ends(today, months)
+    filters, params = {}, {}
+    for i, end in enumerate(ends):
+        params[f"d{i}"] = end + dt.timedelta(days=1)
+        filters[f"m{i}"] = f"verified_on < %(d{i})s AND (closed_on IS NULL OR closed_on >= %(d{i})s)"
+    data = _summary_sums(filters, params)
+    return [{"month": end, "count": data[f"m{i}"]} for i, end in enumerate(ends)]
+
+
+def growth(*, today: dt.date | None = None) -> dict:
+    """零增长 from the summary (the same local days as growth_direct's moments)."""
+    today = today or timezone.localdate()
+    same_day = (
+        today.replace(year=today.year - 1)
+        if not (today.month == 2 and today.day == 29)
+        else today.replace(year=today.year - 1, day=28)
+    )
+    params = {"y0": dt.date(today.year, 1, 1), "ly0": dt.date(today.year - 1, 1, 1), "same_day": same_day}
+    data = _summary_sums(
+        {
+            "this_year": "verified_on >= %(y0)s",
+            "last_year_to_date": "verified_on >= %(ly0)s AND verified_on <= %(same_day)s",
+            "last_year": "verified_on >= %(ly0)s AND verified_on < %(y0)s",
+        },
+        params,
+    )
+    data["year"] = today.year
+    data["zero_growth"] = data["this_year"] <= data["last_year_to_date"]
+    return data
+
+
+def time_used(*, limit: int = 30) -> dict:
+    """办理用时 from the summary: ended clocks' count and total time per organisation × purpose × label."""
+    base = SupervisionTimeUsed.objects.order_by()
+    per_org = [
+        r
+        for r in base.values("organisation_id").annotate(n=Sum("n"), micros=Sum("micros"))
+        if r["n"]  # every clock of the group un-ended again
+    ]
+    per_org.sort(key=lambda r: (-r["micros"] / r["n"], r["organisation_id"] or 0))
+    per_org = per_org[:limit]
+    names = dict(Organisation.objects.filter(pk__in=[r["organisation_id"] for r in per_org]).values_list("pk", "name"))
+    per_stage = [
+        r
+        for r in base.values("purpose", "label").annotate(n=Sum("n"), micros=Sum("micros")).order_by("purpose", "label")
+        if r["n"]
+    ]
+
+    def days(r):
+        return round(r["micros"] / r["n"] / 86_400_000_000, 1)
+
+    return {
+        "organisations": [
+            {"id": r["organisation_id"], "name": names.get(r["organisation_id"]) or "-", "days": days(r), "n": r["n"]}
+            for r in per_org
+        ],
+        "stages": [{"purpose": r["purpose"], "label": r["label"], "days": days(r), "n": r["n"]} for r in per_stage],
     }
 
 

@@ -5,11 +5,14 @@ count (``Procedure.clock_purposes``); the sweep walks them all, so a procedure m
 without touching this module. Thresholds are parameters of each *case's* rule set (``rectification.*``),
 so a change of rules never moves a running case's ladder.
 
-The sweep is set-based: for each (procedure, rule set, step) one ``INSERT … SELECT … ON CONFLICT DO NOTHING
-RETURNING id`` picks candidates through the partial index on open clocks' ``due_at`` and inserts the step
-rows; the unique (clock, step) constraint makes each step fire exactly once, whoever fires it (a second
-sweep, a concurrent sweep, a supervisor's manual escalation). Notices and timeline entries are then made
-only for the rows this run inserted (and, bounded, for rows an interrupted run left un-notified).
+The sweep reads only what is due: each clock stores when a rung next becomes due (``next_escalation_at``,
+workflows.ladder), and a run locks the clocks whose moment has come through the partial index
+``clock_next_escalation_idx`` — with nothing due, one index probe that finds nothing. For those clocks, for
+each (procedure, rule set, step) one ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id`` applies the
+step's threshold and inserts the step rows; the unique (clock, step) constraint makes each step fire exactly
+once, whoever fires it (a second sweep, a concurrent sweep, a supervisor's manual escalation). Each clock then
+gets the moment of its next rung, in the same transaction. Notices and timeline entries are then made only
+for the rows this run inserted (and, bounded, for rows an interrupted run left un-notified).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from cases.portable_sql import any_of, moment
 from cases.services.audit import audit_log
 from workflows import rules
 from workflows.calendar import LEGAL_TZ, get_calendar
-from workflows.models import Clock, RuleSet
+from workflows.ladder import next_escalation_at
+from workflows.models import Clock
 from workflows.procedures import PROCEDURES
 
 Step = EscalationStep.Step
@@ -87,7 +91,7 @@ INSERT INTO {step_table} (clock_id, step, content_type_id, object_id, organisati
                           note, notified)
 SELECT c.id, %(step)s, c.content_type_id, c.object_id, c.organisation_id, %(now)s, false, '', false
 FROM {clock_table} c JOIN {case_table} k ON k.id = c.object_id
-WHERE c.stopped_at IS NULL AND c.is_paused = false AND c.due_at < %(upper)s {lower}
+WHERE c.id {ids} AND c.stopped_at IS NULL AND c.is_paused = false AND c.due_at < %(upper)s {lower}
   AND c.content_type_id = %(ct)s AND c.purpose {purposes} AND c.kind = 'legal'
   AND k.rule_set_id = %(rule_set)s
 ON CONFLICT (clock_id, step) DO NOTHING
@@ -95,29 +99,93 @@ RETURNING id
 """
 
 
+# The clocks whose next rung has come (the partial index clock_next_escalation_idx answers it). Locked, so a
+# clock service changing one meanwhile waits, and a concurrent sweep takes the others.
+_DUE = """
+SELECT c.id, c.content_type_id, c.object_id, c.purpose, c.kind, c.due_date, c.is_paused
+FROM {clock_table} c
+WHERE c.stopped_at IS NULL AND c.next_escalation_at IS NOT NULL AND c.next_escalation_at <= %(now)s
+ORDER BY c.next_escalation_at, c.id
+LIMIT %(limit)s
+{lock}
+"""
+
+# Clocks a run is done with, each with the moment of its next rung (NULL: none left).
+_RESCHEDULE = """
+UPDATE {clock_table} SET next_escalation_at = %(at)s WHERE id {ids}
+"""
+
+
 @dataclass
 class SweepResult:
     inserted: dict[str, int]
     notified: int
+    looked_at: int = 0
 
     @property
     def total(self) -> int:
         return sum(self.inserted.values())
 
 
-def escalation_sweep(*, now: dt.datetime | None = None, notify_limit: int = 500) -> SweepResult:
-    """Fire every ladder step whose threshold has been reached on any registered procedure's clocks."""
+def escalation_due_sql(*, now: dt.datetime, limit: int) -> tuple[str, dict]:
+    """The statement (and parameters) that picks the clocks due for a look: what EXPLAIN tests read."""
+    lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    sql = _DUE.format(clock_table=Clock._meta.db_table, lock=lock)
+    return sql, {"now": moment(now), "limit": limit}
+
+
+def escalation_sweep(*, now: dt.datetime | None = None, notify_limit: int = 500, batch: int = 2000) -> SweepResult:
+    """Fire every ladder step whose threshold has been reached on any registered procedure's clocks.
+
+    Works through the due clocks ``batch`` at a time, each batch in its own transaction, so a backlog (after
+    downtime, or the first run after a calendar import) never holds thousands of clock locks at once."""
     now = now or timezone.now()
     inserted: dict[str, int] = {r.step: 0 for r in LADDER}
     new_ids: list[int] = []
-    rule_set_ids = list(RuleSet.objects.values_list("pk", flat=True))
+    looked_at = 0
+    while True:
+        count, ids = _sweep_batch(now, batch, inserted)
+        looked_at += count
+        new_ids.extend(ids)
+        if count < batch:
+            break
+    notified = escalation_notify(ids=new_ids[:notify_limit]) if notify_limit else 0
+    if notify_limit and len(new_ids) < notify_limit:
+        # Rows an earlier, interrupted run inserted but never notified.
+        notified += escalation_notify(ids=None, limit=notify_limit - len(new_ids))
+    return SweepResult(inserted=inserted, notified=notified, looked_at=looked_at)
+
+
+def _sweep_batch(now: dt.datetime, limit: int, inserted: dict[str, int]) -> tuple[int, list[int]]:
+    """One transaction: lock up to ``limit`` due clocks, fire their rungs, store each one's next moment."""
+    new_ids: list[int] = []
+    fired = {r.step: 0 for r in LADDER}
+    procedures = {ContentType.objects.get_for_model(p.model).pk: p for p in PROCEDURES.values() if p.clock_purposes}
     with transaction.atomic(), connection.cursor() as cursor:
-        for procedure in PROCEDURES.values():
-            if not procedure.clock_purposes:
-                continue
-            model = procedure.model
-            ct = ContentType.objects.get_for_model(model)
-            for rule_set_id in rule_set_ids:
+        sql, params = escalation_due_sql(now=now, limit=limit)
+        cursor.execute(sql, params)
+        due = cursor.fetchall()
+        if not due:
+            return 0, []
+        # Each escalated clock's case rule set: the thresholds are the case's (PROCEDURES.md §4).
+        rule_sets: dict[int, int | None] = {}
+        by_ct: dict[int, list] = {}
+        for row in due:
+            clock_id, ct_id, object_id, purpose, kind, _due_date, _paused = row
+            procedure = procedures.get(ct_id)
+            if procedure is not None and kind == Clock.Kind.LEGAL and purpose in procedure.clock_purposes:
+                by_ct.setdefault(ct_id, []).append(row)
+        for ct_id, rows in by_ct.items():
+            model = procedures[ct_id].model
+            case_rule_sets = dict(
+                model._default_manager.filter(pk__in={r[2] for r in rows}).values_list("pk", "rule_set_id")
+            )
+            for r in rows:
+                rule_sets[r[0]] = case_rule_sets.get(r[2])
+        for ct_id, procedure in procedures.items():  # in registration order, as the notices go out
+            rows = by_ct.get(ct_id, [])
+            for rule_set_id in sorted({rule_sets[r[0]] for r in rows if rule_sets[r[0]] is not None}):
+                clock_ids = [r[0] for r in rows if rule_sets[r[0]] == rule_set_id]
                 for rung in LADDER:
                     try:
                         lower, upper = _bounds(rule_set_id, rung, now)
@@ -129,33 +197,47 @@ def escalation_sweep(*, now: dt.datetime | None = None, notify_limit: int = 500)
                         "now": moment(now),
                         "upper": moment(upper),
                         "lower": moment(lower),
-                        "ct": ct.pk,
+                        "ct": ct_id,
                         "rule_set": rule_set_id,
                     }
                     in_purposes = any_of("purposes", procedure.clock_purposes, params)
+                    in_ids = any_of("ids", clock_ids, params)
                     sql = _INSERT.format(
                         step_table=EscalationStep._meta.db_table,
                         clock_table=Clock._meta.db_table,
-                        case_table=model._meta.db_table,
+                        case_table=procedure.model._meta.db_table,
                         lower="AND c.due_at >= %(lower)s" if lower else "",
                         purposes=in_purposes,
+                        ids=in_ids,
                     )
                     cursor.execute(sql, params)
                     ids = [row[0] for row in cursor.fetchall()]
-                    inserted[rung.step] += len(ids)
+                    fired[rung.step] += len(ids)
                     new_ids.extend(ids)
+        # The next moment of each clock looked at: the rungs due by ``now`` have just fired (or had already).
+        cal = get_calendar()
+        later: dict[dt.datetime | None, list[int]] = {}
+        for clock_id, _ct, _obj, _purpose, _kind, due_date, paused in due:
+            rule_set_id = rule_sets.get(clock_id)
+            at = None
+            if rule_set_id is not None and not paused:
+                at = next_escalation_at(due_date, rule_set_id, after=now, cal=cal)
+            later.setdefault(at, []).append(clock_id)
+        for at, clock_ids in later.items():
+            params = {"at": moment(at)}
+            cursor.execute(
+                _RESCHEDULE.format(clock_table=Clock._meta.db_table, ids=any_of("ids", clock_ids, params)), params
+            )
         if new_ids:
             audit_log(
                 actor=None,
                 action="escalation.sweep",
                 object_type="escalation",
-                data={"at": now.isoformat(), "inserted": inserted},
+                data={"at": now.isoformat(), "inserted": fired},
             )
-    notified = escalation_notify(ids=new_ids[:notify_limit]) if notify_limit else 0
-    if notify_limit and len(new_ids) < notify_limit:
-        # Rows an earlier, interrupted run inserted but never notified.
-        notified += escalation_notify(ids=None, limit=notify_limit - len(new_ids))
-    return SweepResult(inserted=inserted, notified=notified)
+    for step, n in fired.items():
+        inserted[step] += n
+    return len(due), new_ids
 
 
 # --- notices and timeline for fired steps -----------------------------------------------------------------

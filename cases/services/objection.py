@@ -35,7 +35,9 @@ from cases.models.objection import (
     ObjectionState,
 )
 from cases.services.attachments import attachment_add
-from cases.services.audit import audit_log
+from cases.services.case_steps import case_activity as _activity
+from cases.services.case_steps import case_audit
+from cases.services.case_steps import start_legal_clock as _start_clock
 from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import (
@@ -53,7 +55,7 @@ from workflows.calendar import get_calendar
 from workflows.models import Clock, ClockPause
 from workflows.procedures import procedure_flow
 from workflows.selectors import clock_status
-from workflows.services.clocks import clock_pause, clock_resume, clock_start, clock_stop
+from workflows.services.clocks import clock_pause, clock_resume, clock_stop
 from workflows.texts import source_text
 
 # Clock purposes on an objection case.
@@ -143,23 +145,8 @@ def _lock(case: ObjectionCase) -> ObjectionCase:
     )
 
 
-def _activity(case, kind, actor, text=""):
-    CaseActivity.objects.create(
-        content_type=ContentType.objects.get_for_model(case),
-        object_id=case.pk,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        text=text,
-    )
-
-
 def _audit(case, action, actor, **data):
-    audit_log(
-        actor=actor,
-        action=f"objection.{action}",
-        obj=case,
-        data={"tracking_number": case.tracking_number, "state": case.state, **data},
-    )
+    case_audit(case, f"objection.{action}", actor, **data)
 
 
 def _clocks(case, *, open_only=True):
@@ -175,26 +162,22 @@ def _clock(case, purpose) -> Clock | None:
     return _clocks(case).filter(purpose=purpose).first()
 
 
-def _start_clock(case, purpose, label, key, organisation, actor, received_at):
-    detail = rules.rule_param_detail(case.rule_set, key)
-    return clock_start(
-        case=case,
-        purpose=purpose,
-        label=str(label),
-        budget=int(detail.value),
-        unit=detail.unit or Clock.Unit.WORKING_DAYS,
-        kind=Clock.Kind.LEGAL,
-        received_at=received_at,
-        organisation=organisation,
-        citation=detail.citation,
-        actor=actor,
-    )
-
-
 def _stop_clocks(case, actor, reason, purposes=CASE_PURPOSES):
     # Every running clock of those purposes locked with its pauses in two statements, then one UPDATE each.
     for clock in _clocks(case).filter(purpose__in=purposes).select_for_update().prefetch_related("pauses"):
         clock_stop(clock=clock, actor=actor, reason=reason, already_locked=True)
+
+
+def _receive(case, actor, now, reason, uploads, purpose, label, key) -> None:
+    """What receiving an objection or a 复核 does once its row exists: the evidence filed with it, its time
+    limit from receipt (the case's received_on is the limit's day 0), the record's mark and the timeline."""
+    for uploaded in uploads:
+        attachment_add(actor=actor, case=case, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
+    clock = _start_clock(case, purpose, label, key, case.handling_organisation, actor, now)
+    case.received_on = clock.start_date
+    case.save(update_fields=["received_on"])
+    _mark(case, actor)
+    _activity(case, CaseActivity.Kind.SUBMITTED, actor, reason)
 
 
 def _tracking_number(now: dt.datetime, stage: str) -> str:
@@ -315,21 +298,7 @@ def objection_file(
             received_at=now,
             tracking_number=_tracking_number(now, ObjectionStage.OBJECTION),
         )
-        for uploaded in uploads:
-            attachment_add(actor=actor, case=case, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
-        clock = _start_clock(
-            case,
-            PLATFORM,
-            gettext_noop("平台处理期限"),
-            rules.OBJECTION_PLATFORM_WD,
-            case.handling_organisation,
-            actor,
-            now,
-        )
-        case.received_on = clock.start_date
-        case.save(update_fields=["received_on"])
-        _mark(case, actor)
-        _activity(case, CaseActivity.Kind.SUBMITTED, actor, reason)
+        _receive(case, actor, now, reason, uploads, PLATFORM, gettext_noop("平台处理期限"), rules.OBJECTION_PLATFORM_WD)
         engine.start_process(procedure_flow("objection"), case=case)
         _audit(
             case,
@@ -440,21 +409,7 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
             received_at=now,
             tracking_number=_tracking_number(now, ObjectionStage.REVIEW),
         )
-        for uploaded in uploads:
-            attachment_add(actor=actor, case=review, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
-        clock = _start_clock(
-            review,
-            REVIEW,
-            gettext_noop("复核期限"),
-            rules.OBJECTION_REVIEW_WD,
-            review.handling_organisation,
-            actor,
-            now,
-        )
-        review.received_on = clock.start_date
-        review.save(update_fields=["received_on"])
-        _mark(review, actor)
-        _activity(review, CaseActivity.Kind.SUBMITTED, actor, reason)
+        _receive(review, actor, now, reason, uploads, REVIEW, gettext_noop("复核期限"), rules.OBJECTION_REVIEW_WD)
         _activity(
             original,
             CaseActivity.Kind.NOTE,

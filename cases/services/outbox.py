@@ -84,7 +84,8 @@ def outbox_enqueue(
         next_attempt_at=now,
     )
     if not insert_unless_exists(event, unique=("dedupe_key",)):
-        return OutboxEvent.objects.get(dedupe_key=dedupe_key)
+        # The payload is not read back: a batch report's is ~100 KB of JSON to decode for nothing (loaded if used).
+        return OutboxEvent.objects.defer("payload").get(dedupe_key=dedupe_key)
 
     if limit_budget is not None:
         event.clock = clock_start(

@@ -34,26 +34,28 @@ from workflows.rules import (
     ruleset_in_force,
 )
 
-# What a correction (更正, e.g. after an objection) may change. The subject is not among them (a record
-# about the wrong subject is revoked, not moved), nor the display state (only the transitions move it).
-EDITABLE_FIELDS = frozenset(
-    [
-        "kind",
-        "severity",
-        "sector",
-        "title",
-        "decision_number",
-        "content",
-        "legal_basis",
-        "provider",
-        "decision_date",
-        "publication_date",
-        "display_min_until",
-        "display_max_until",
-        "repairable",
-        "obligations_performed",
-    ]
+# What a correction (更正, e.g. after an objection) may change, in the order a form shows them. The subject
+# is not among them (a record about the wrong subject is revoked, not moved), nor the display state (only the
+# transitions move it).
+CORRECTABLE_FIELDS = (
+    "kind",
+    "severity",
+    "sector",
+    "title",
+    "decision_number",
+    "content",
+    "legal_basis",
+    "provider",
+    "decision_date",
+    "publication_date",
+    "display_min_until",
+    "display_max_until",
+    "repairable",
+    "obligations_performed",
 )
+EDITABLE_FIELDS = frozenset(CORRECTABLE_FIELDS)
+# The display window: computed from the rule set when a record is created, corrected only by hand later.
+WINDOW_FIELDS = ("display_min_until", "display_max_until")
 # full_clean would assign the protected FSM field back to itself, which django-fsm refuses; only the
 # transitions below set it, so there is nothing to validate there.
 _FSM_FIELDS = ["display_state"]

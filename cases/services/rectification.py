@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -37,7 +36,10 @@ from cases.models.rectification import (
     RefusalConsequence,
 )
 from cases.services.attachments import attachment_add
-from cases.services.audit import audit_log
+from cases.services.case_steps import case_activity as _activity
+from cases.services.case_steps import case_audit, open_clock
+from cases.services.case_steps import start_legal_clock as _start
+from cases.services.case_steps import stop_open_clocks as _stop_all
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import record_create, record_repair
 from cases.services.sequences import sequence_next
@@ -79,68 +81,14 @@ def _lock(case: RectificationCase) -> RectificationCase:
     )
 
 
-def _activity(case, kind, actor, text=""):
-    CaseActivity.objects.create(
-        content_type=ContentType.objects.get_for_model(case),
-        object_id=case.pk,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        text=str(text),
-    )
-
-
 def _audit(case, action, actor, **data):
-    audit_log(
-        actor=actor,
-        action=f"rectification.{action}",
-        obj=case,
-        data={"tracking_number": case.tracking_number, "state": case.state, **data},
-    )
-
-
-def _clock(case, purpose) -> Clock | None:
-    return (
-        Clock.objects.filter(
-            content_type=ContentType.objects.get_for_model(case),
-            object_id=case.pk,
-            purpose=purpose,
-            stopped_at__isnull=True,
-        )
-        .order_by("-id")
-        .first()
-    )
+    case_audit(case, f"rectification.{action}", actor, **data)
 
 
 def _stop(case, purpose, actor, reason):
-    clock = _clock(case, purpose)
+    clock = open_clock(case, purpose)
     if clock is not None:
         clock_stop(clock=clock, actor=actor, reason=str(reason))
-
-
-def _stop_all(case, actor, reason):
-    for clock in Clock.objects.filter(
-        content_type=ContentType.objects.get_for_model(case), object_id=case.pk, stopped_at__isnull=True
-    ):
-        clock_stop(clock=clock, actor=actor, reason=str(reason))
-
-
-def _start(case, purpose, label, key, organisation, actor, at, *, extension_cap=0, start_rule=None):
-    detail = rules.rule_param_detail(case.rule_set, key)
-    kwargs = {"start_rule": start_rule} if start_rule else {}
-    return clock_start(
-        case=case,
-        purpose=purpose,
-        label=str(label),
-        budget=int(detail.value),
-        unit=detail.unit or Clock.Unit.WORKING_DAYS,
-        kind=Clock.Kind.LEGAL,
-        received_at=at,
-        organisation=organisation,
-        citation=detail.citation,
-        extension_cap=extension_cap,
-        actor=actor,
-        **kwargs,
-    )
 
 
 def _is_credit_office_staff(user, case) -> bool:

@@ -38,6 +38,9 @@ from cases.models.messages import MessageKind
 from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposal, RepairKind
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
+from cases.services.case_steps import case_activity as _activity
+from cases.services.case_steps import case_activity_row, case_audit, open_clocks, start_legal_clock, stop_open_clocks
+from cases.services.case_steps import open_clock as _clock
 from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import add_months, applicable_minimum, record_repair, record_restore_display
@@ -48,14 +51,7 @@ from workflows import engine, rules
 from workflows.calendar import get_calendar
 from workflows.models import Clock, ClockPause
 from workflows.procedures import procedure_flow
-from workflows.services.clocks import (
-    clock_extend,
-    clock_pause,
-    clock_resume,
-    clock_start,
-    clock_stop,
-    clocks_locked,
-)
+from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_stop, clocks_locked
 from workflows.texts import source_text
 
 # Clock purposes on a repair case.
@@ -177,40 +173,8 @@ def _lock(application: RepairApplication) -> RepairApplication:
     return locked
 
 
-def _activity_row(application, kind, actor, text="") -> CaseActivity:
-    return CaseActivity(
-        content_type=ContentType.objects.get_for_model(application),
-        object_id=application.pk,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        text=text,
-    )
-
-
-def _activity(application, kind, actor, text=""):
-    _activity_row(application, kind, actor, text).save()
-
-
-def _clock(application, purpose) -> Clock | None:
-    return (
-        Clock.objects.filter(
-            content_type=ContentType.objects.get_for_model(application),
-            object_id=application.pk,
-            purpose=purpose,
-            stopped_at__isnull=True,
-        )
-        .order_by("-id")
-        .first()
-    )
-
-
 def _audit(application, action, actor, **data):
-    audit_log(
-        actor=actor,
-        action=f"repair.{action}",
-        obj=application,
-        data={"tracking_number": application.tracking_number, "state": application.state, **data},
-    )
+    case_audit(application, f"repair.{action}", actor, **data)
 
 
 def _notice_context(application: RepairApplication, **extra) -> dict:
@@ -418,8 +382,8 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
         application.received_on = acceptance.start_date
         CaseActivity.objects.bulk_create(
             [
-                _activity_row(application, CaseActivity.Kind.SUBMITTED, actor),
-                _activity_row(
+                case_activity_row(application, CaseActivity.Kind.SUBMITTED, actor),
+                case_activity_row(
                     application,
                     CaseActivity.Kind.ROUTED,
                     None,
@@ -443,21 +407,8 @@ def _tracking_number(now: dt.datetime) -> str:
 
 
 def _start_clock(application, purpose, label, key, organisation, actor, received_at, extension_key=None):
-    detail = rules.rule_param_detail(application.rule_set, key)
     cap = rules.rule_param(application.rule_set, extension_key) if extension_key else 0
-    return clock_start(
-        case=application,
-        purpose=purpose,
-        label=str(label),
-        budget=int(detail.value),
-        unit=detail.unit or Clock.Unit.WORKING_DAYS,
-        kind=Clock.Kind.LEGAL,
-        received_at=received_at,
-        organisation=organisation,
-        citation=detail.citation,
-        extension_cap=int(cap),
-        actor=actor,
-    )
+    return start_legal_clock(application, purpose, label, key, organisation, actor, received_at, extension_cap=int(cap))
 
 
 def repair_withdraw(*, actor, application: RepairApplication, reason: str = "") -> RepairApplication:
@@ -534,27 +485,11 @@ def _supplement_requested_at(app):
 
 
 def _paused_clocks(app):
-    return Clock.objects.filter(
-        content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True, is_paused=True
-    )
+    return open_clocks(app).filter(is_paused=True)
 
 
 def _stop_all_clocks(app, actor, reason):
-    for clock in _open_clocks_locked(app, exclude=(SYNC,)):
-        clock_stop(clock=clock, actor=actor, reason=reason, already_locked=True)
-
-
-def _open_clocks_locked(app, exclude=()):
-    """Every running clock of ``app`` (not only the latest per purpose), locked with its pauses: two statements."""
-    return list(
-        Clock.objects.filter(
-            content_type=ContentType.objects.get_for_model(app), object_id=app.pk, stopped_at__isnull=True
-        )
-        .exclude(purpose__in=list(exclude))
-        .select_for_update()
-        .prefetch_related("pauses")
-        .order_by("id")
-    )
+    stop_open_clocks(app, actor, reason, exclude=[SYNC])
 
 
 # --- the department's side ---------------------------------------------------------------------------------
@@ -903,13 +838,22 @@ def app_notice_number(app, kind) -> str:
 
 
 # --- scheduled sweeps ------------------------------------------------------------------------------------------
+def deemed_withdrawn_candidates(now: dt.datetime):
+    """Running supplement windows that ended by ``now``: read through clock_open_purpose_due_idx (purpose, due
+    moment of running clocks), so the other limits' overdue clocks are never read."""
+    return Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(RepairApplication),
+        purpose=SUPPLEMENT_WINDOW,
+        stopped_at__isnull=True,
+        is_paused=False,
+        due_at__lt=now,
+    )
+
+
 def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
     """A supplement window that ended unanswered ends the case as 视为撤回 ([cfg] 5 WD)."""
     now = now or timezone.now()
-    ct = ContentType.objects.get_for_model(RepairApplication)
-    ids = Clock.objects.filter(
-        content_type=ct, purpose=SUPPLEMENT_WINDOW, stopped_at__isnull=True, is_paused=False, due_at__lt=now
-    ).values_list("object_id", flat=True)
+    ids = deemed_withdrawn_candidates(now).values_list("object_id", flat=True)
     done = 0
     for pk in list(ids):
         # Process lock, case lock, state change and cancelled task in one transaction (the order of
@@ -931,6 +875,11 @@ def repairs_deem_withdrawn_due(*, now: dt.datetime | None = None) -> int:
     return done
 
 
+def records_expiry_candidates(today: dt.date):
+    """Displayed records whose maximum display period ended before ``today`` (through record_expiry_idx)."""
+    return CreditRecord.objects.filter(display_state=DisplayState.DISPLAYED, display_max_until__lt=today)
+
+
 def records_expire_due(*, today: dt.date | None = None) -> int:
     """Automatic expiry: the maximum display period ended and obligations are performed → display stops
     without any application (PROCEDURES.md §1; Henan Art 19)."""
@@ -939,9 +888,7 @@ def records_expire_due(*, today: dt.date | None = None) -> int:
 
     today = today or timezone.localdate()
     done = 0
-    candidates = CreditRecord.objects.filter(
-        display_state=DisplayState.DISPLAYED, display_max_until__lt=today
-    ).values_list("pk", flat=True)
+    candidates = records_expiry_candidates(today).values_list("pk", flat=True)
     for pk in candidates:
         record = CreditRecord.objects.get(pk=pk)
         reason = _("最长公示期届满，自动停止公示")

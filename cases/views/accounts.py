@@ -26,7 +26,7 @@ from cases.models import Subject, SubjectAuthorisation
 from cases.selectors import accounts as sel
 from cases.services import accounts as svc
 from cases.services.privacy import personal_data_lookup_log
-from cases.views.ratelimit import over_limit
+from config.ratelimit import over_limit
 
 SESSION_PHONE = "registration_phone"
 # Registration sends an SMS: at most this many per address per hour (SMS bombing, cost).

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -32,6 +31,7 @@ from cases.services.commitment import bulk_import as imp
 from cases.services.commitment import follow_up as follow_up_svc
 from cases.services.commitment import lifecycle as svc
 from cases.services.submissions import AlreadySubmitted
+from cases.views.paging import count_free_page
 from notices.models import Notice
 from workflows import engine
 
@@ -382,6 +382,11 @@ def import_file(request):
                 request,
                 _("已导入%(n)d条承诺（新建主体%(s)d个）。") % {"n": result.created, "s": result.subjects_created},
             )
+            if result.duplicates:
+                messages.info(
+                    request,
+                    _("另有%(n)d条承诺此前已导入，本次未重复登记。") % {"n": result.duplicates},
+                )
             return redirect("commitment_desk")
     return render(
         request,
@@ -411,7 +416,8 @@ def public_register(request):
     qs = sel.public_register(
         q=request.GET.get("q", ""), type=request.GET.get("type", ""), status=request.GET.get("status", "")
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The register holds every commitment ever made (a million and more): no COUNT(*) of it per visit.
+    page = count_free_page(request, qs, PAGE_SIZE)
     return render(
         request,
         "commitment/public_register.html",

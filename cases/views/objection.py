@@ -9,8 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,10 +31,13 @@ from cases.models.objection import ObjectionState
 from cases.selectors import objection as sel
 from cases.selectors.records import record_get_for_user
 from cases.services import objection as svc
-from cases.services.privacy import attachment_download_register
+from cases.views.case_pages import (
+    attachment_download_response,
+    case_page_context,
+    messages_of,
+    page_with_clocks,
+)
 from workflows import engine, rules
-
-PAGE_SIZE = 25
 
 
 def _materials():
@@ -44,10 +46,6 @@ def _materials():
         return rules.materials(rules.ruleset_in_force(timezone.now()), "objection")
     except (rules.NoRuleSetInForce, rules.RuleParameterMissing):
         return []
-
-
-def _messages_of(error: ValidationError) -> list[str]:
-    return [str(m) for m in error.messages]
 
 
 # --- applicant ---------------------------------------------------------------------------------------------
@@ -86,7 +84,7 @@ def file(request, record_pk: int):
                     # A second send of this form (double click, another tab) lost to the first one.
                     messages.info(request, _("该信息已有正在处理的异议。"))
                     return redirect("objection_status", existing.pk)
-                form.add_error(None, _messages_of(error))
+                form.add_error(None, messages_of(error))
             else:
                 messages.success(
                     request,
@@ -105,21 +103,14 @@ def file(request, record_pk: int):
 def my_list(request):
     if policy.is_staff_member(request.user):
         return redirect("objection_desk")
-    cases = sel.objection_list_for_user(user=request.user)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = sel.with_clock_status(page.object_list)
+    page = page_with_clocks(request, sel.objection_list_for_user(user=request.user), sel)
     return render(request, "objection/my_list.html", {"page": page})
 
 
 def _case_context(request, case):
     return {
         "case": case,
-        "record": case.record,
-        "step": sel.step_name(engine.open_node_name(case)) if case.is_open else "",
-        "clocks": sel.clocks_for_objection(user=request.user, case=case),
-        "timeline": sel.timeline_for_case(case=case),
-        "notices": sel.notices_for_case(user=request.user, case=case),
-        "attachments": sel.attachments_for_case(user=request.user, case=case),
+        **case_page_context(request, case, sel, clocks=sel.clocks_for_objection(user=request.user, case=case)),
         "review": sel.review_of_case(case=case),
         "disputed": [
             {
@@ -164,7 +155,7 @@ def request_review(request, pk: int):
                 actor=request.user, case=case, reason=form.cleaned_data["reason"], uploads=uploads
             )
         except ValidationError as error:
-            form.add_error(None, _messages_of(error))
+            form.add_error(None, messages_of(error))
         else:
             messages.success(request, _("复核申请已提交，办件编号：%(number)s。") % {"number": review.tracking_number})
             return redirect("objection_status", review.pk)
@@ -183,7 +174,7 @@ def withdraw(request, pk: int):
             try:
                 svc.objection_withdraw(actor=request.user, case=case, reason=form.cleaned_data["reason"])
             except ValidationError as error:
-                form.add_error(None, _messages_of(error))
+                form.add_error(None, messages_of(error))
             else:
                 messages.success(request, _("异议已撤回，该信息的异议标注已取消。"))
                 return redirect("objection_status", pk)
@@ -199,16 +190,7 @@ def attachment_download(request, pk: int, attachment_pk: int):
     attachment = sel.attachments_for_case(user=request.user, case=case).filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404
-    attachment_download_register(actor=request.user, case=case, attachment=attachment)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.mime_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_download_response(request, case, attachment)
 
 
 @login_required
@@ -229,9 +211,9 @@ def desk_queue(request):
         return redirect("objection_my_list")
     if not policy.is_staff_member(request.user):
         raise PermissionDenied
-    cases = sel.desk_queue_for_user(user=request.user)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = sel.with_clock_status(page.object_list)
+    page = page_with_clocks(
+        request, sel.desk_queue_for_user(user=request.user), sel, order=sel.desk_queue_order(user=request.user)
+    )
     overdue = (
         sel.overdue_objections(user=request.user)
         if policy.is_supervisor(request.user) or policy.is_platform(request.user)
@@ -325,8 +307,8 @@ def desk_act(request, pk: int, step: str):
         return _desk_page(request, case, http_status=409, error=str(conflict))
     except ValidationError as error:
         if form is None:
-            return _desk_page(request, case, http_status=400, error=" ".join(_messages_of(error)))
-        form.add_error(None, _messages_of(error))
+            return _desk_page(request, case, http_status=400, error=" ".join(messages_of(error)))
+        form.add_error(None, messages_of(error))
         return _desk_page(request, case, http_status=400, **{step: form})
     messages.success(request, DONE[step])
     return redirect("objection_desk_case", pk)

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,8 +19,8 @@ from cases.selectors import rectification as sel
 from cases.selectors import supervision as sup
 from cases.services import escalation
 from cases.services import rectification as svc
-from cases.services.privacy import attachment_download_register
 from cases.services.submissions import AlreadySubmitted
+from cases.views.case_pages import attachment_download_response
 from workflows import engine
 from workflows.selectors import clock_status
 
@@ -174,13 +174,4 @@ def attachment_download(request, pk: int, attachment_pk: int):
     attachment = sel.report_attachments_of(case).filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404
-    attachment_download_register(actor=request.user, case=case, attachment=attachment)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.mime_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_download_response(request, case, attachment)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -36,14 +35,13 @@ from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposa
 from cases.selectors import repair as sel
 from cases.selectors.records import record_get_for_user
 from cases.services import repair as svc
-from cases.services.privacy import attachment_download_register
+from cases.views.case_pages import (
+    attachment_download_response,
+    case_page_context,
+    messages_of,
+    page_with_clocks,
+)
 from workflows import engine
-
-PAGE_SIZE = 25
-
-
-def _messages_of(error: ValidationError) -> list[str]:
-    return [str(m) for m in error.messages]
 
 
 # --- applicant: apply ------------------------------------------------------------------------------------------
@@ -159,7 +157,7 @@ def _draft_post(request, *, record, application):
     except svc.RepairError as error:
         if getattr(error, "code", None) in ("not_draft", "already_open"):
             return _already_submitted(request, record)
-        form.add_error(None, _messages_of(error))
+        form.add_error(None, messages_of(error))
         return _apply_page(request, record=record, application=application, form=form, status=400)
     for field, purpose in form.uploads.items():
         uploaded = data.get(field)
@@ -167,7 +165,7 @@ def _draft_post(request, *, record, application):
             try:
                 svc.repair_attach(actor=user, application=application, purpose=purpose, uploaded=uploaded)
             except ValidationError as error:
-                form.add_error(field, _messages_of(error))
+                form.add_error(field, messages_of(error))
     if form.errors:
         application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         if application.state != RepairState.DRAFT:
@@ -191,7 +189,7 @@ def _draft_post(request, *, record, application):
     except svc.RepairError as error:
         if getattr(error, "code", None) in ("not_draft", "already_open"):
             return _already_submitted(request, record)
-        form.add_error(None, _messages_of(error))
+        form.add_error(None, messages_of(error))
         application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _apply_page(request, record=record, application=application, form=form, status=400)
     if action == "save":
@@ -204,9 +202,7 @@ def _draft_post(request, *, record, application):
 def my_list(request):
     if policy.is_staff_member(request.user):
         return redirect("repair_desk")
-    cases = sel.repair_list_for_user(user=request.user)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = sel.with_clock_status(page.object_list)
+    page = page_with_clocks(request, sel.repair_list_for_user(user=request.user), sel)
     return render(request, "repair/my_list.html", {"page": page})
 
 
@@ -214,12 +210,7 @@ def _case_context(request, application):
     clocks = sel.clocks_for_repair(user=request.user, case=application)
     return {
         "application": application,
-        "record": application.record,
-        "step": sel.step_name(engine.open_node_name(application)) if application.is_open else "",
-        "clocks": clocks,
-        "timeline": sel.timeline_for_case(case=application),
-        "notices": sel.notices_for_case(user=request.user, case=application),
-        "attachments": sel.attachments_for_case(user=request.user, case=application),
+        **case_page_context(request, application, sel, clocks=clocks),
         "chase_count": sel.chases_open_step(case=application) if application.is_open else 0,
     }
 
@@ -273,7 +264,7 @@ def supplement(request, pk: int):
         else:
             messages.success(request, _("补正材料已上传。确认齐全后请点击“提交补正”。"))
     except ValidationError as error:  # RepairError and refused uploads alike
-        form.add_error(None, _messages_of(error))
+        form.add_error(None, messages_of(error))
         application = sel.repair_get_for_user(user=request.user, pk=application.pk)
         return _status_page(request, application, supplement_form=form, status=400)
     except engine.TaskConflict as conflict:
@@ -291,7 +282,7 @@ def withdraw(request, pk: int):
             try:
                 svc.repair_withdraw(actor=request.user, application=application, reason=form.cleaned_data["reason"])
             except svc.RepairError as error:
-                form.add_error(None, _messages_of(error))
+                form.add_error(None, messages_of(error))
             else:
                 messages.success(request, _("申请已撤回。"))
                 return redirect("repair_status", pk)
@@ -309,7 +300,7 @@ def chase(request, pk: int):
     try:
         svc.repair_chase(actor=request.user, application=application, message=form.cleaned_data["message"])
     except svc.RepairError as error:
-        form.add_error(None, _messages_of(error))
+        form.add_error(None, messages_of(error))
         return _status_page(request, application, chase_form=form, status=400)
     messages.success(request, _("已催办，办理部门会在待办中看到。"))
     return redirect("repair_status", pk)
@@ -320,16 +311,7 @@ def attachment_download(request, pk: int, attachment_pk: int):
     """Materials are served only here, after the permission check, never from a public media URL."""
     attachment = sel.attachment_get_for_user(user=request.user, case_pk=pk, pk=attachment_pk)
     case = sel.repair_get_for_user(user=request.user, pk=pk)
-    attachment_download_register(actor=request.user, case=case, attachment=attachment)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.mime_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_download_response(request, case, attachment)
 
 
 # --- department desk --------------------------------------------------------------------------------------------
@@ -344,9 +326,9 @@ def desk_queue(request):
     if policy.is_applicant(request.user):
         return redirect("repair_my_list")
     _require_staff(request.user)
-    cases = sel.desk_queue_for_user(user=request.user)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = sel.with_clock_status(page.object_list)
+    page = page_with_clocks(
+        request, sel.desk_queue_for_user(user=request.user), sel, order=sel.desk_queue_order(user=request.user)
+    )
     return render(request, "repair/desk_queue.html", {"page": page})
 
 
@@ -460,8 +442,8 @@ def desk_act(request, pk: int, step: str):
         return _desk_page(request, application, status=409, error=str(conflict))
     except svc.RepairError as error:
         if form is None:
-            return _desk_page(request, application, status=400, error=" ".join(_messages_of(error)))
-        form.add_error(None, _messages_of(error))
+            return _desk_page(request, application, status=400, error=" ".join(messages_of(error)))
+        form.add_error(None, messages_of(error))
         return _desk_page(request, application, status=400, **{step: form})
     messages.success(request, DONE_MESSAGES[step])
     return redirect("repair_desk_case", pk)

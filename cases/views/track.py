@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.selectors.track import track_lookup
-from cases.views.ratelimit import over_limit
+from config.ratelimit import over_limit
 
 
 class TrackForm(forms.Form):

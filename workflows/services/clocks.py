@@ -22,16 +22,23 @@ from cases.services.audit import audit_log
 from cases.services.inbox import inbox_sync_clocks
 from workflows.calendar import LEGAL_TZ, WorkCalendar, end_of_day, get_calendar, local_date, receipt_day
 from workflows.deadlines import Derivation, derive_clock
+from workflows.ladder import RESCHEDULE, clock_next_escalation_at
 from workflows.models import Clock, ClockPause
 
 logger = logging.getLogger("casework")
 
 _DERIVED_FIELDS = ["start_date", "due_date", "due_at", "provisional", "is_paused"]
+# What a change of the inputs writes: the derived fields and the escalation sweep's moment (workflows.ladder).
+_SAVED_FIELDS = [*_DERIVED_FIELDS, "next_escalation_at"]
 
 
 # --- derivation ------------------------------------------------------------------------------------
-def _apply(clock: Clock, cal: WorkCalendar) -> tuple[Derivation, bool]:
-    """Set the derived fields on ``clock`` (not saved); return the derivation and whether anything changed."""
+def _apply(clock: Clock, cal: WorkCalendar, rule_set_id: int | None = None) -> tuple[Derivation, bool]:
+    """Set the derived fields on ``clock`` (not saved); return the derivation and whether anything changed.
+
+    ``next_escalation_at`` follows, from the values in memory (no query): cleared when the clock stops or
+    pauses; exact for a new clock (``rule_set_id``: its case's rule set); ``RESCHEDULE`` when the due moment
+    moved (the next escalation sweep stores the exact moment with the case's rule set)."""
     before = tuple(getattr(clock, f) for f in _DERIVED_FIELDS)
     if clock.start_rule == Clock.StartRule.RECEIPT and clock.unit == Clock.Unit.CALENDAR_DAYS:
         # "30日" counts every day: day 0 is the calendar day of receipt, whatever day it is; only the last
@@ -47,6 +54,11 @@ def _apply(clock: Clock, cal: WorkCalendar) -> tuple[Derivation, bool]:
     clock.provisional = d.provisional
     clock.is_paused = d.is_paused
     changed = before != tuple(getattr(clock, f) for f in _DERIVED_FIELDS)
+    if clock.pk is None:
+        clock.next_escalation_at = clock_next_escalation_at(clock, rule_set_id)
+    elif changed or clock.stopped_at is not None:
+        later = clock_next_escalation_at(clock)
+        clock.next_escalation_at = None if later is None else RESCHEDULE
     if d.provisional and (changed or clock.pk is None):
         # DESIGN.md: a year without data is never a silent guess.
         logger.warning(
@@ -141,7 +153,7 @@ def clock_start(
             start_date=local_date(started_at),
             extension_cap=extension_cap,
         )
-        _apply(clock, cal)
+        _apply(clock, cal, getattr(case, "rule_set_id", None))
         clock.save()
         audit_log(
             actor=actor,
@@ -194,7 +206,7 @@ def clock_pause(*, clock: Clock, actor, reason_code: str, reason: str = "", on: 
             paused_by=actor if getattr(actor, "pk", None) else None,
         )
         _apply(locked, get_calendar())
-        locked.save(update_fields=_DERIVED_FIELDS)
+        locked.save(update_fields=_SAVED_FIELDS)
         audit_log(
             actor=actor,
             action="clock.pause",
@@ -221,7 +233,7 @@ def clock_resume(*, clock: Clock, actor, on: dt.date | None = None) -> ClockPaus
         pause.resumed_by = actor if getattr(actor, "pk", None) else None
         pause.save(update_fields=["resumed_on", "resumed_by"])
         _apply(locked, get_calendar())
-        locked.save(update_fields=_DERIVED_FIELDS)
+        locked.save(update_fields=_SAVED_FIELDS)
         audit_log(
             actor=actor,
             action="clock.resume",
@@ -269,7 +281,7 @@ def clock_extend(*, clock: Clock, actor, days: int, reason: str) -> Clock:
         locked.extension_reason = reason
         locked.extended_at = timezone.now()
         _apply(locked, get_calendar())
-        locked.save(update_fields=["extension_days", "extension_reason", "extended_at", *_DERIVED_FIELDS])
+        locked.save(update_fields=["extension_days", "extension_reason", "extended_at", *_SAVED_FIELDS])
         audit_log(actor=actor, action="clock.extend", obj=locked, data=_audit_data(locked, days=days, reason=reason))
     _refresh_caller(clock, locked)
     return clock
@@ -300,7 +312,7 @@ def clock_stop(
         locked.stopped_at = at
         locked.stop_reason = reason
         _apply(locked, get_calendar())
-        locked.save(update_fields=["stopped_at", "stop_reason", *_DERIVED_FIELDS])
+        locked.save(update_fields=["stopped_at", "stop_reason", *_SAVED_FIELDS])
         on_time = locked.due_at is None or at <= locked.due_at
         audit_log(
             actor=actor,
@@ -332,7 +344,7 @@ def clock_recompute(*, clock: Clock, actor=None) -> Clock:
         before = locked.due_date, locked.provisional
         _, changed = _apply(locked, get_calendar())
         if changed:
-            locked.save(update_fields=_DERIVED_FIELDS)
+            locked.save(update_fields=_SAVED_FIELDS)
             audit_log(
                 actor=actor,
                 action="clock.recompute",
@@ -379,10 +391,17 @@ def clocks_recompute_open(
                 batch.append(clock)
                 changed_ids.append(clock.pk)
             if len(batch) >= batch_size:
-                Clock.objects.bulk_update(batch, _DERIVED_FIELDS)
+                Clock.objects.bulk_update(batch, _SAVED_FIELDS)
                 batch = []
         if batch:
-            Clock.objects.bulk_update(batch, _DERIVED_FIELDS)
+            Clock.objects.bulk_update(batch, _SAVED_FIELDS)
+        # A changed day moves the ladder's later rungs on clocks whose due date stayed: a rung first due on or
+        # after ``since`` counts working days up to it, one before ``since`` does not (and the sweep computes
+        # it afresh when it comes). Through clock_next_escalation_idx.
+        later = Clock.objects.filter(stopped_at__isnull=True, next_escalation_at__isnull=False)
+        if since is not None:
+            later = later.filter(next_escalation_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=LEGAL_TZ))
+        later.update(next_escalation_at=RESCHEDULE)
         # bulk_update sends no post_save: the inbox's copy of the due moments is refreshed here.
         inbox_sync_clocks(clock_ids=changed_ids)
         audit_log(

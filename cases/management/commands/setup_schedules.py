@@ -56,6 +56,13 @@ SCHEDULES: list[ScheduleSpec] = [
         Schedule.CRON,
         cron="35 0 * * *",
     ),
+    # The dashboard summary's ledger grows by a row or two per change; fold it so the dashboard reads few rows.
+    ScheduleSpec(
+        "supervision-summary-consolidate",
+        "cases.tasks.supervision_summary_consolidate_task",
+        Schedule.MINUTES,
+        minutes=5,
+    ),
     # Escalation ladder over every registered procedure's legal clocks (PROCEDURES.md §4): a deadline ends at
     # 24:00, so the first run after midnight fires 督办 on its day; hourly runs catch up after downtime.
     ScheduleSpec("escalation-sweep", "cases.tasks.escalation_sweep_task", Schedule.CRON, cron="10 * * * *"),

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
-from cases.identifiers import mask_id_number, validate_id_number, validate_uscc
+from cases.identifiers import id_number_is_valid, mask_id_number, uscc_is_valid, validate_id_number, validate_uscc
 from cases.models import (
     ApiClient,
     Commitment,
@@ -45,6 +45,7 @@ from cases.services.audit import audit_log
 from cases.services.commitment.lifecycle import REPORT_CITATION, TOPIC_BATCH, _follow_due, report_budget
 from cases.services.outbox import outbox_enqueue
 from cases.services.subjects import normalise_code
+from cases.services.tables import decode_csv
 from workflows.calendar import LEGAL_TZ
 
 MAX_ROWS = 200_000
@@ -88,10 +89,13 @@ class RowError:
 
 @dataclass
 class ImportResult:
-    batch: CommitmentImport
+    batch: CommitmentImport | None  # None when every row was registered before: nothing new was written
     created: int
     subjects_created: int
     events: int = 0
+    # Rows already registered by an earlier import (same subject, matter, signing day and source reference):
+    # importing a file again creates nothing new (idempotent).
+    duplicates: int = 0
 
 
 @dataclass
@@ -136,14 +140,7 @@ def read_rows(uploaded) -> list[dict]:
             raise ValidationError(_("无法读取Excel文件：%(e)s") % {"e": exc}, code="bad_file") from None
         rows = sheet.iter_rows(values_only=True)
     elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError(_("CSV文件编码无法识别，请使用UTF-8。"), code="bad_encoding")
+        text = decode_csv(data)
         _refuse_nul(text.splitlines())
         rows = csv.reader(io.StringIO(text))
     else:
@@ -199,6 +196,12 @@ def _identify(code: str) -> tuple[str, str]:
     valid USCC); it is read as an ID number, the shape people's numbers always have. An organisation whose code
     happens to look like that is matched by its existing subject row first (see commitments_import).
     """
+    # Fast path: the checks without their messages (nearly every code in a file is valid); the validators below
+    # run only for a code that fails, to name the rule it breaks.
+    if id_number_is_valid(code):
+        return SubjectKind.INDIVIDUAL, ""
+    if uscc_is_valid(code):
+        return SubjectKind.ENTERPRISE, ""
     id_error = None
     if len(code) == 18 and code[:17].isdigit():
         try:
@@ -341,6 +344,47 @@ def _blocked_subjects(subject_ids: list[int]) -> dict[int, str]:
 
 # --- import ----------------------------------------------------------------------------------------------
 
+# pg_advisory_xact_lock(namespace, department): one import at a time per department, so two imports of the
+# same file (a double click, an API client's retry) cannot both find their rows new; the second waits and then
+# finds them registered. The unique index commitment_imported_once is the guarantee underneath.
+_IMPORT_LOCK_NAMESPACE = 0x43494D50  # "CIMP"
+
+
+def _signed_at(day: dt.date) -> dt.datetime:
+    """An imported commitment is signed "on a day": noon of that day in legal time."""
+    return dt.datetime.combine(day, dt.time(12), tzinfo=LEGAL_TZ)
+
+
+def _already_imported(rows: list[_Row]) -> set[tuple[int, int, dt.datetime, str]]:
+    """(subject, matter, signed_at, source reference) of the earlier imports among these rows' keys.
+
+    Only subjects already registered can have them, so a file of new subjects costs nothing here."""
+    subject_ids = sorted({r.subject_id for r in rows if r.subject_id is not None})
+    if not subject_ids:
+        return set()
+    matter_ids = sorted({r.matter.pk for r in rows})
+    columns = ("subject_id", "commitment_matter_id", "signed_at", "source_reference")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                # Probing the unique index commitment_imported_once subject by subject (a join with the list,
+                # not "= ANY", which the planner may answer by scanning a matter's every commitment).
+                f"""SELECT {", ".join("c." + c for c in columns)}
+                    FROM unnest(%s::bigint[]) AS s(id) JOIN cases_commitment c ON c.subject_id = s.id
+                    WHERE c.commitment_matter_id = ANY(%s::bigint[]) AND c.import_batch_id IS NOT NULL""",
+                ["{" + ",".join(map(str, subject_ids)) + "}", "{" + ",".join(map(str, matter_ids)) + "}"],
+            )
+            return set(cur.fetchall())
+    return {
+        key
+        for i in range(0, len(subject_ids), _PORTABLE_BATCH)
+        for key in Commitment.objects.filter(
+            subject_id__in=subject_ids[i : i + _PORTABLE_BATCH],
+            commitment_matter_id__in=matter_ids,
+            import_batch__isnull=False,
+        ).values_list(*columns)
+    }
+
 
 def _copy_value(value) -> str:
     return "\\N" if value is None else _esc(value)
@@ -400,6 +444,7 @@ def _subjects_insert(new: dict[str, tuple[str, str]]) -> dict[str, int]:
             FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY
                  AS n(kind, name, uscc, id_number, position)
             ORDER BY n.position
+            ON CONFLICT DO NOTHING
             RETURNING id, COALESCE(uscc, id_number)""",
             [timezone.now(), _text_array(kinds), _text_array(names), _text_array(usccs), _text_array(id_numbers)],
         )
@@ -484,10 +529,27 @@ def commitments_import(
     from cases.services.commitment.lifecycle import render_commitment_text
 
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK_NAMESPACE, department.pk])
         # registered: id → (name, uscc) as the subject is registered
         existing, registered = _subjects_existing({r.identifier for r in rows})
         for r in rows:
             r.subject_id = existing.get(r.identifier)
+        # Idempotency: a row registered by an earlier import is skipped, not written twice (the department
+        # re-sends a file, an API client retries after a timeout).
+        duplicates = 0
+        if not errors:
+            already = _already_imported(rows)
+            if already:
+                kept = [
+                    r
+                    for r in rows
+                    if (r.subject_id, r.matter.pk, _signed_at(r.signed_on), r.source_reference) not in already
+                ]
+                duplicates, rows = len(rows) - len(kept), kept
+                if not rows:
+                    return ImportResult(batch=None, created=0, subjects_created=0, duplicates=duplicates)
         known = [r.subject_id for r in rows if r.subject_id and r.matter.type in SIMPLIFIED_TYPES]
         blocked = _blocked_subjects(known) if known else {}
         for r in rows:
@@ -501,11 +563,19 @@ def commitments_import(
         for r in rows:
             if r.subject_id is None and r.identifier not in new:
                 new[r.identifier] = (r.kind, r.subject_name)
+        subjects_created = 0
         if new:
-            for code, pk in _subjects_insert(new).items():
+            created_subjects = _subjects_insert(new)
+            subjects_created = len(created_subjects)
+            for code, pk in created_subjects.items():
                 existing[code] = pk
                 kind, name = new[code]
                 registered[pk] = (name, None if kind == SubjectKind.INDIVIDUAL else code)
+            if subjects_created < len(new):
+                # Registered meanwhile by someone else (another department's import, a registration): theirs.
+                found, found_registered = _subjects_existing(set(new) - set(created_subjects))
+                existing.update(found)
+                registered.update(found_registered)
         batch = CommitmentImport.objects.create(
             department=department,
             source=source,
@@ -548,7 +618,7 @@ def commitments_import(
             day = day_cols.get((matter.pk, r.signed_on))
             if day is None:
                 follow = _follow_due(matter, r.signed_on)
-                signed_at = dt.datetime.combine(r.signed_on, dt.time(12), tzinfo=LEGAL_TZ)
+                signed_at = _signed_at(r.signed_on)
                 day = day_cols[(matter.pk, r.signed_on)] = (
                     signed_at.isoformat(),
                     null if follow is None else follow.isoformat(),
@@ -626,11 +696,12 @@ def commitments_import(
             obj=batch,
             data={
                 "rows": len(rows),
-                "subjects_created": len(new),
+                "subjects_created": subjects_created,
                 "source": source,
                 "filename": filename,
                 "sha256": sha256,
                 "department": department.pk,
+                "duplicates_skipped": duplicates,
             },
         )
         events = _report_batch(
@@ -638,7 +709,9 @@ def commitments_import(
             actor=actor if user_id else f"api:{api_client.prefix}",
             rows=[[pk, *row] for pk, row in zip(ids, reported, strict=True)],
         )
-    return ImportResult(batch=batch, created=len(rows), subjects_created=len(new), events=events)
+    return ImportResult(
+        batch=batch, created=len(rows), subjects_created=subjects_created, events=events, duplicates=duplicates
+    )
 
 
 def _report_batch(*, batch: CommitmentImport, actor, rows: list[list]) -> int:

@@ -22,11 +22,7 @@ from cases.models import Attachment, Commitment, CommitmentType, CommitmentVerif
 from cases.models.commitment import VerificationState
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
-from cases.services.commitment.lifecycle import VERIFY_CITATION, VERIFY_PURPOSE
-from workflows import rules
-from workflows.calendar import local_date
-from workflows.models import Clock
-from workflows.services.clocks import clock_start
+from cases.services.commitment.lifecycle import open_verification
 
 SYSTEM_ACTOR = "system:follow-up"
 
@@ -68,11 +64,14 @@ def commitment_follow_documents_upload(*, actor, commitment: Commitment, uploads
 
 
 def _late_commitments(today: dt.date):
+    """Documents to follow still awaited after their date, lateness check not yet opened: through
+    commitment_follow_late_idx, so the commitments whose check was opened long ago are never read again."""
     return Commitment.objects.filter(
         type=CommitmentType.TOLERANCE,
         status=Commitment.Status.IN_FORCE,
         follow_due_date__lt=today,
         follow_received_at__isnull=True,
+        follow_late_opened_at__isnull=True,
     ).exclude(verifications__reason=CommitmentVerification.Reason.LATE_DOCS)
 
 
@@ -87,6 +86,9 @@ def follow_up_lateness_sweep(*, today: dt.date | None = None, limit: int = 1000)
             if c.follow_received_at is not None or c.status != Commitment.Status.IN_FORCE:
                 continue
             if c.verifications.filter(reason=CommitmentVerification.Reason.LATE_DOCS).exists():
+                # Opened by an earlier run before the mark existed: mark it, so it is not read again.
+                c.follow_late_opened_at = timezone.now()
+                c.save(update_fields=["follow_late_opened_at"])
                 continue
             if c.verifications.filter(state__in=(VerificationState.OPEN, VerificationState.HEARING)).exists():
                 # A check is already running: the department sees the lateness there (its desk lists it).
@@ -94,14 +96,11 @@ def follow_up_lateness_sweep(*, today: dt.date | None = None, limit: int = 1000)
             matter = c.commitment_matter
             now = timezone.now()
             consequences = matter.follow_late_consequence_list if matter else []
-            v = CommitmentVerification.objects.create(
-                commitment=c,
-                subject=c.subject,
-                handling_organisation=c.department,
+            v = open_verification(
+                c,
                 reason=CommitmentVerification.Reason.LATE_DOCS,
-                received_at=now,
-                received_on=local_date(now),
-                rule_set=rules.ruleset_in_force(now),
+                actor=SYSTEM_ACTOR,
+                now=now,
                 finding=_("后补材料（%(docs)s）应于%(due)s前提交，逾期未提交。事项规定的后果：%(what)s。")
                 % {
                     "docs": "、".join(matter.follow_documents) if matter else "",
@@ -109,17 +108,8 @@ def follow_up_lateness_sweep(*, today: dt.date | None = None, limit: int = 1000)
                     "what": "；".join(f"{label}（{source}）" for label, source in consequences) or _("未规定"),
                 },
             )
-            clock_start(
-                case=v,
-                purpose=VERIFY_PURPOSE,
-                label=_("核查期限"),
-                budget=matter.verify_within if matter else 20,
-                unit=matter.verify_unit if matter else Clock.Unit.WORKING_DAYS,
-                received_at=now,
-                organisation=c.department,
-                citation=VERIFY_CITATION,
-                actor=SYSTEM_ACTOR,
-            )
+            c.follow_late_opened_at = now
+            c.save(update_fields=["follow_late_opened_at"])
             audit_log(
                 actor=SYSTEM_ACTOR,
                 action="verification.late_documents",

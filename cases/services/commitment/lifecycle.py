@@ -418,38 +418,49 @@ def commitment_follow_documents_received(*, actor, commitment: Commitment) -> Co
 # --- verification (核查) ------------------------------------------------------------------------------------
 
 
+def open_verification(
+    commitment: Commitment, *, reason: str, actor, now, budget: int | None = None, **fields
+) -> CommitmentVerification:
+    """A check (核查) of ``commitment`` by its department, under the rule set in force, with the check's time
+    limit running: ``budget`` days, or the matter's own limit (20 working days where it sets none)."""
+    matter = commitment.commitment_matter
+    v = CommitmentVerification.objects.create(
+        commitment=commitment,
+        subject=commitment.subject,
+        handling_organisation=commitment.department,
+        reason=reason,
+        received_at=now,
+        received_on=local_date(now),
+        rule_set=rules.ruleset_in_force(now),
+        **fields,
+    )
+    clock_start(
+        case=v,
+        purpose=VERIFY_PURPOSE,
+        label=gettext_noop("核查期限"),
+        budget=budget or (matter.verify_within if matter else 20),
+        unit=matter.verify_unit if matter else Clock.Unit.WORKING_DAYS,
+        received_at=now,
+        organisation=commitment.department,
+        citation=VERIFY_CITATION,
+        actor=actor,
+    )
+    return v
+
+
 def verification_start(*, actor, commitment: Commitment, budget: int | None = None) -> CommitmentVerification:
     """The department opens a check of its own accord (a complaint, a lead)."""
     _require(
         policy.is_department(actor) and policy.acting_organisation_id(actor) == commitment.department_id,
         _("只有受诺部门可以发起核查。"),
     )
-    matter = commitment.commitment_matter
     with transaction.atomic():
         if commitment.verifications.filter(state=VerificationState.OPEN).exists():
             raise CommitmentError(_("该承诺已有进行中的核查。"), code="open")
         if commitment.status != Commitment.Status.IN_FORCE:
             raise CommitmentError(_("该承诺的履约状态已确定，不能再次核查。"), code="settled")
-        now = timezone.now()
-        v = CommitmentVerification.objects.create(
-            commitment=commitment,
-            subject=commitment.subject,
-            handling_organisation=commitment.department,
-            reason=CommitmentVerification.Reason.MANUAL,
-            received_at=now,
-            received_on=local_date(now),
-            rule_set=rules.ruleset_in_force(now),
-        )
-        clock_start(
-            case=v,
-            purpose=VERIFY_PURPOSE,
-            label=gettext_noop("核查期限"),
-            budget=budget or (matter.verify_within if matter else 20),
-            unit=matter.verify_unit if matter else Clock.Unit.WORKING_DAYS,
-            received_at=now,
-            organisation=commitment.department,
-            citation=VERIFY_CITATION,
-            actor=actor,
+        v = open_verification(
+            commitment, reason=CommitmentVerification.Reason.MANUAL, actor=actor, now=timezone.now(), budget=budget
         )
         audit_log(actor=actor, action="verification.started", obj=v, data={"commitment": commitment.pk})
     return v

@@ -38,6 +38,7 @@ from cases.services.audit import audit_log
 from workflows import rules
 from workflows.calendar import LEGAL_TZ, WorkCalendar, end_of_day, get_calendar
 from workflows.deadlines import derive
+from workflows.ladder import next_escalation_at
 from workflows.models import Clock
 
 SYSTEM_ACTOR = "system:commitment-sweep"
@@ -73,8 +74,8 @@ class SweepResult:
     sampled_out: int = 0
 
 
-_MARK = """
-WITH due AS (
+# The commitments due for screening, through commitment_unscreened_idx (unscreened, in force).
+DUE_SQL = """
     SELECT c.id FROM cases_commitment c
     JOIN cases_commitmentmatter m ON m.id = c.commitment_matter_id
     WHERE c.screened_at IS NULL AND c.status = 'in_force' AND c.commitment_matter_id IS NOT NULL
@@ -82,7 +83,20 @@ WITH due AS (
     ORDER BY c.id
     {limit}
     FOR UPDATE OF c SKIP LOCKED
-), marked AS (
+"""
+
+ANY_DUE_SQL = """
+    SELECT 1 FROM cases_commitment c
+    WHERE c.screened_at IS NULL AND c.status = 'in_force' AND c.commitment_matter_id IS NOT NULL
+      AND COALESCE(c.decision_date, (c.signed_at AT TIME ZONE 'Asia/Shanghai')::date) <= %(today)s
+    LIMIT 1
+"""
+
+_MARK = (
+    """
+WITH due AS ("""
+    + DUE_SQL
+    + """), marked AS (
     UPDATE cases_commitment c
     SET screened_at = %(now)s,
         sample_draw = CASE WHEN m.verification = 'sample' THEN
@@ -100,6 +114,7 @@ SELECT id, subject_id, department_id, start_date, verify_within, verify_unit,
        verification = 'all' OR (verification = 'sample' AND sample_draw < sample_ratio)
 FROM marked
 """
+)
 
 
 def verifications_schedule_due(*, today: dt.date | None = None, limit: int | None = None) -> SweepResult:
@@ -110,6 +125,10 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
         return _schedule_portable(today=today, now=now, limit=limit)
     result = SweepResult()
     with transaction.atomic(), connection.cursor() as cur:
+        # Nothing due (every morning but a few): one probe of commitment_unscreened_idx, no temporary tables.
+        cur.execute(ANY_DUE_SQL, {"today": today})
+        if cur.fetchone() is None:
+            return result
         # Dropped explicitly too: ON COMMIT DROP does not fire when the caller's transaction is still open.
         cur.execute("DROP TABLE IF EXISTS commitment_sweep; DROP TABLE IF EXISTS commitment_sweep_due")
         cur.execute("""CREATE TEMP TABLE commitment_sweep (
@@ -125,12 +144,18 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
         cur.execute("ANALYZE commitment_sweep")
         cur.execute("SELECT DISTINCT start_date, budget, unit FROM commitment_sweep WHERE selected")
         combos = cur.fetchall()
-        dues = [(*combo, *due) for combo, due in clock_dues(combos, get_calendar()).items()]
-        cur.execute("""CREATE TEMP TABLE commitment_sweep_due (start_date date, budget int, unit varchar(2),
-            due_date date, due_at timestamptz, provisional boolean) ON COMMIT DROP""")
-        if dues:
-            cur.executemany("INSERT INTO commitment_sweep_due VALUES (%s, %s, %s, %s, %s, %s)", dues)
         rule_set = rules.ruleset_in_force(now)
+        cal = get_calendar()
+        # Each clock's first escalation moment (workflows.ladder), per distinct due date like the due dates.
+        dues = [
+            (*combo, *due, next_escalation_at(due[0], rule_set.pk, cal=cal))
+            for combo, due in clock_dues(combos, cal).items()
+        ]
+        cur.execute("""CREATE TEMP TABLE commitment_sweep_due (start_date date, budget int, unit varchar(2),
+            due_date date, due_at timestamptz, provisional boolean, next_escalation_at timestamptz)
+            ON COMMIT DROP""")
+        if dues:
+            cur.executemany("INSERT INTO commitment_sweep_due VALUES (%s, %s, %s, %s, %s, %s, %s)", dues)
         cur.execute(
             """
             INSERT INTO cases_commitmentverification
@@ -150,10 +175,10 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
             INSERT INTO workflows_clock
                 (content_type_id, object_id, organisation_id, purpose, label, kind, unit, budget, citation,
                  started_at, start_rule, start_date, extension_cap, extension_days, extension_reason, is_paused,
-                 due_date, due_at, provisional, stop_reason, created_at)
+                 due_date, due_at, provisional, stop_reason, created_at, next_escalation_at)
             SELECT %(ct)s, v.id, s.department_id, %(purpose)s, %(label)s, 'legal', s.unit, s.budget, %(citation)s,
                    (s.start_date::timestamp AT TIME ZONE 'Asia/Shanghai'), 'immediate', s.start_date, 0, 0, '',
-                   false, d.due_date, d.due_at, d.provisional, '', %(now)s
+                   false, d.due_date, d.due_at, d.provisional, '', %(now)s, d.next_escalation_at
             FROM commitment_sweep s
             JOIN cases_commitmentverification v ON v.commitment_id = s.id AND v.state = 'open'
                  AND v.created_at = %(now)s
@@ -302,6 +327,7 @@ def _schedule_portable(*, today: dt.date, now: dt.datetime, limit: int | None) -
                         due_at=due_at,
                         provisional=provisional,
                         stop_reason="",
+                        next_escalation_at=next_escalation_at(due_date, rule_set.pk, cal=cal),
                     )
                 )
             clocks = Clock.objects.bulk_create(clocks)

@@ -8,9 +8,10 @@ own committed transaction, as from the web), and the SQL queries and time of eac
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/casework_bench .venv/bin/python bench/bench_repair.py \
         --cases 200 --json
 
-In the same run: the raw-SQL floor of the same case (bench/floor.py: the same legal writes in plain SQL) and
-the throughput with 1 and 4 processes running cases at once (--processes), so the ratios floor_ratio and
-scaling_4_over_1 come from one machine state.
+In the same run: the raw-SQL floor of the same case (bench/floor.py: the same legal writes in plain SQL), a
+bare viewflow flow with the same three human tasks used the plain way (workflows/flows/bare.py: no case, no
+legal writes), and the throughput with 1 and 4 processes running cases at once (--processes), so the ratios
+floor_ratio, bare_viewflow_ratio and scaling_4_over_1 come from one machine state.
 
 Notice rendering is not in the timed path: requesting a notice inserts its row, and the job that renders it is
 replaced by a no-op here (bench/bench_notices.py measures rendering and the django-q2 cluster). Uploads go to
@@ -74,6 +75,12 @@ def main() -> int:
             f"raw-SQL floor: {figures['floor_cases_per_s']:.1f} cases/s, {figures['floor_queries_per_case']} statements"
             f" per case; ours/floor = {figures['floor_ratio']:.2f}"
         )
+        figures.update(bare_viewflow(made["handler"], args.applications, args.counted))
+        figures["bare_viewflow_ratio"] = round(figures["cases_per_s"] / figures["bare_viewflow_cases_per_s"], 3)
+        print(
+            f"bare viewflow flow (3 human tasks, used plainly): {figures['bare_viewflow_cases_per_s']:.1f} cases/s,"
+            f" {figures['bare_viewflow_queries_per_case']} queries per case; ours/bare = {figures['bare_viewflow_ratio']:.2f}"
+        )
         counts = [int(n) for n in args.processes.split(",") if int(n) > 0]
         if counts:
             figures.update(scaling(counts, max(20, args.applications // 2)))
@@ -107,6 +114,50 @@ def floor(n: int, n_counted: int) -> dict:
     finally:
         conn.close()
     return {"floor_cases_per_s": round(n / elapsed, 2), "floor_queries_per_case": max(statements)}
+
+
+def bare_viewflow(user, n: int, n_counted: int) -> dict:
+    """The same three human steps in a bare viewflow flow (workflows/flows/bare.py), same run, same database."""
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bare_case(user)  # warm-up
+    start = time.perf_counter()
+    for _ in range(n):
+        bare_case(user)
+    elapsed = time.perf_counter() - start
+    counts = []
+    for _ in range(n_counted):
+        with CaptureQueriesContext(connection) as ctx:
+            bare_case(user)
+        counts.append(len(ctx.captured_queries))
+    return {"bare_viewflow_cases_per_s": round(n / elapsed, 2), "bare_viewflow_queries_per_case": max(counts)}
+
+
+def bare_case(user) -> None:
+    """Start, then for each human task what viewflow's own pages do: one request assigns it, the next executes
+    it, each in its own transaction under the flow's lock, reading the task afresh."""
+    from django.db import transaction
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from workflows.flows.bare import BareFlow
+
+    with transaction.atomic():
+        process = BareFlow.start.run()
+    for node in (BareFlow.acceptance, BareFlow.review, BareFlow.signoff):
+        pk = Task.objects.filter(process=process, flow_task=node, status=STATUS.NEW).values_list("pk", flat=True).get()
+        with BareFlow.lock(process.pk):
+            task = Task.objects.get(pk=pk)
+            task.flow_task.activation_class(task).assign(user)
+        with BareFlow.lock(process.pk):
+            task = Task.objects.get(pk=pk)
+            activation = task.flow_task.activation_class(task)
+            activation.start(None)
+            activation.execute()
+    assert Task.objects.filter(process=process, status=STATUS.DONE).count() == 5  # start, 3 steps, end
 
 
 class CountingConnection:
@@ -149,7 +200,7 @@ def scaling(counts: list[int], per_process: int) -> dict:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
-                env={**os.environ},
+                env={**os.environ, "BENCH_WORKER": "1"},
             )
             for _ in range(processes)
         ]

@@ -97,6 +97,10 @@ def migrated_bench_database(*, rule_sets: bool = True) -> bool:
     if "bench" not in name and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
         print(f"refusing to write to {name!r}: use a database named *bench* (or BENCH_ALLOW_ANY_DB=1)", file=sys.stderr)
         return False
+    if os.environ.get("BENCH_WORKER") == "1":
+        # A worker of a scaling run, started with the others on the database its parent has just migrated:
+        # migrating again, all at once, would only race on the post-migrate DDL (trigger installs deadlock).
+        return True
     call_command("migrate", verbosity=0, interactive=False)
     if rule_sets:
         call_command("load_rule_sets", verbosity=0)

@@ -16,7 +16,9 @@ class CasesConfig(AppConfig):
         from workflows.models import Clock
 
         # A transaction's audit events are sealed and appended just before its COMMIT (cases/services/audit.py).
-        register(PRE_COMMIT_HANDLER, audit_append_batch)
+        register(PRE_COMMIT_HANDLER, audit_append_batch, last=True)
+        # The inbox rows' due moments follow the clocks a transaction changed, once, before its COMMIT.
+        register(inbox.DUE_HANDLER, inbox.inbox_sync_due_batch)
         # The dashboard summary's triggers follow the procedure registry: installed (and the summary rebuilt)
         # after every migrate, and after a test flush (cases/services/supervision_summary.py).
         post_migrate.connect(supervision_summary.install_after_migrate, sender=self, dispatch_uid="supsum_install")

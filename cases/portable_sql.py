@@ -9,7 +9,7 @@ before, so their SQL text and plans are unchanged there.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
@@ -33,3 +33,31 @@ def moment(value: dt.datetime | None):
     if value is None or is_postgresql():
         return value
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def insert_unless_exists(obj, *, unique: Sequence[str]) -> bool:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING pk`` for one unsaved ``obj``: one statement and no
+    savepoint for a get-or-create (issue 15). True, with ``obj.pk`` set, when the row was inserted; False when
+    a row with the same ``unique`` columns exists (a concurrent inserter's row waits for its commit first, as
+    the unique index makes it). PostgreSQL and SQLite ≥ 3.35 both take the statement."""
+    from django.db.models.sql import InsertQuery
+
+    model = type(obj)
+    meta = model._meta
+    fields = [
+        f for f in meta.local_concrete_fields if not f.generated and not (f is meta.auto_field and obj.pk is None)
+    ]
+    query = InsertQuery(model)
+    query.insert_values(fields, [obj])
+    [(statement, params)] = query.get_compiler(connection=connection).as_sql()
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in unique)
+    statement += f" ON CONFLICT ({columns}) DO NOTHING RETURNING {connection.ops.quote_name(meta.pk.column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return True

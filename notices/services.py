@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Organisation, Subject
+from cases.portable_sql import insert_unless_exists
 from cases.services.audit import audit_log
 from cases.services.messages import message_notice_issued
 from cases.services.sequences import sequence_next
@@ -116,26 +117,24 @@ def notice_request(
         )
     content_type = ContentType.objects.get_for_model(case)
     key = {"content_type": content_type, "object_id": case.pk, "kind": kind, "trigger": trigger}
-    # In the caller's transaction without savepoints (issue 15): read, else INSERT ... ON CONFLICT DO NOTHING
-    # (a concurrent first request may win the unique key; then its row is the notice) and read it back.
+    # In the caller's transaction without savepoints (issue 15): one INSERT ... ON CONFLICT DO NOTHING RETURNING;
+    # when the key exists (a repeated request, or a concurrent first request that won the unique key and
+    # committed first) its row is the notice.
     with transaction.atomic(savepoint=False):
-        notice = Notice.objects.filter(**key).first()
-        created = False
-        if notice is None:
-            candidate = Notice(
-                **key,
-                issuer=issuer,
-                year=timezone.localdate().year,
-                addressee_subject=addressee_subject,
-                addressee_user=addressee_user,
-                addressee_organisation=addressee_organisation,
-                # The issuer's 联系方式 as it stands today: the issued notice keeps it even if it changes later.
-                context=_json_safe({**issuer_contact(issuer), **context}),
-                supersedes=supersedes,
-            )
-            Notice.objects.bulk_create([candidate], ignore_conflicts=True)
+        notice = Notice(
+            **key,
+            issuer=issuer,
+            year=timezone.localdate().year,
+            addressee_subject=addressee_subject,
+            addressee_user=addressee_user,
+            addressee_organisation=addressee_organisation,
+            # The issuer's 联系方式 as it stands today: the issued notice keeps it even if it changes later.
+            context=_json_safe({**issuer_contact(issuer), **context}),
+            supersedes=supersedes,
+        )
+        created = insert_unless_exists(notice, unique=("content_type", "object_id", "kind", "trigger"))
+        if not created:
             notice = Notice.objects.get(**key)
-            created = notice.requested_at == candidate.requested_at
         if created:
             audit_log(
                 actor=actor,

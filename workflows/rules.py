@@ -210,6 +210,12 @@ def ruleset_in_force(day: dt.date | dt.datetime) -> RuleSet:
     """
     if isinstance(day, dt.datetime):
         day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
+    # Read once per transaction (a submission asks up to four times: eligibility, minimum period, materials,
+    # pinning); the connection forgets it when the transaction ends (config/db/precommit.py).
+    connection = transaction.get_connection()
+    memo = getattr(connection, "transaction_memo", None) if connection.in_atomic_block else None
+    if memo is not None and ("rules.in_force", day) in memo:
+        return memo["rules.in_force", day]
     rule_set = (
         RuleSet.objects.filter(effective_from__lte=day)
         .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=day))
@@ -218,6 +224,8 @@ def ruleset_in_force(day: dt.date | dt.datetime) -> RuleSet:
     )
     if rule_set is None:
         raise NoRuleSetInForce(day)
+    if memo is not None:
+        memo["rules.in_force", day] = rule_set
     return rule_set
 
 
@@ -356,6 +364,9 @@ def clear_rule_cache() -> None:
 def _rules_changed(**kwargs):
     transaction.on_commit(clear_rule_cache)
     clear_rule_cache()
+    memo = getattr(transaction.get_connection(), "transaction_memo", None)
+    if memo:
+        memo.clear()
 
 
 # --- loading ----------------------------------------------------------------------------------------

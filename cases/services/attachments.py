@@ -44,7 +44,8 @@ def sniff_upload(uploaded) -> tuple[str, bytes]:
 def attachment_add(*, actor, case: models.Model, purpose: str, uploaded) -> Attachment:
     mime, content = sniff_upload(uploaded)
     digest = hashlib.sha256(content).hexdigest()
-    with transaction.atomic():
+    # No savepoint (issue 15): a failure here rolls back the caller's whole step; nobody catches it and goes on.
+    with transaction.atomic(savepoint=False):
         attachment = Attachment(
             content_type=ContentType.objects.get_for_model(case),
             object_id=case.pk,

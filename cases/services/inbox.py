@@ -121,15 +121,21 @@ def _counts_changed(organisation_id) -> None:
     transaction.on_commit(bump)
 
 
-def inbox_sync_task(*, task: Task) -> None:
-    """Bring ``task``'s inbox row in step with the task (called on every save of a viewflow Task)."""
+def inbox_sync_task(*, task: Task, created: bool = False) -> None:
+    """Bring ``task``'s inbox row in step with the task (called on every save of a viewflow Task).
+
+    ``created``: the task row was just inserted, so it has no inbox row yet. A task that was just created, or
+    that is no human task (a switch, the start, the end) or is routed to no permission (the applicant's own
+    step), cannot have a row to delete: no statement then."""
     if not _is_listed(task):
+        if created or task.flow_task_type != "HUMAN" or not task.owner_permission:
+            return
         deleted = InboxItem.objects.filter(pk=task.pk).delete()[0]
         if deleted and task.owner_permission_obj_pk:
             _counts_changed(task.owner_permission_obj_pk)
         return
     # The common case — an owner changed on a listed task — is one UPDATE.
-    if InboxItem.objects.filter(pk=task.pk).update(owner_id=task.owner_id):
+    if not created and InboxItem.objects.filter(pk=task.pk).update(owner_id=task.owner_id):
         _counts_changed(task.owner_permission_obj_pk)
         return
     process = task.process
@@ -445,13 +451,33 @@ def task_assign_bulk(*, actor, task_ids, assignee: User) -> int:
 # --- receivers (connected in cases.apps.CasesConfig.ready) ------------------------------------------------------
 
 
-def on_task_saved(sender, instance, raw=False, **kwargs):
+def on_task_saved(sender, instance, created=False, raw=False, **kwargs):
     """viewflow saves a Task on every change of status or owner."""
     if not raw:
-        inbox_sync_task(task=instance)
+        inbox_sync_task(task=instance, created=created)
 
 
 def on_clock_saved(sender, instance, raw=False, **kwargs):
-    """The clocks' services save a Clock on every change of its due moment."""
-    if not raw:
+    """The clocks' services save a Clock on every change of its due moment. Inside a transaction the inbox rows
+    of its case are brought in step once, just before COMMIT, after every clock and task change the
+    transaction makes (a step that stops one clock and starts another, or routes to a new task, used to
+    update them after each): ``inbox_sync_due_batch``."""
+    if raw:
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and hasattr(connection, "queue_before_commit"):
+        connection.queue_before_commit(DUE_HANDLER, (instance.content_type_id, instance.object_id))
+    else:
         inbox_sync_clock(clock=instance)
+
+
+DUE_HANDLER = "inbox_due"
+
+
+def inbox_sync_due_batch(connection, cases) -> None:
+    """Pre-commit handler: the inbox rows of every case whose clocks the transaction changed, one UPDATE."""
+    keys = sorted(set(cases))
+    case_filter = Q()
+    for case_type_id, case_id in keys:
+        case_filter |= Q(case_type_id=case_type_id, case_id=case_id)
+    inbox_sync_due(case_filter=case_filter)

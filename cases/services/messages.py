@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 
 from cases import policy
 from cases.models import Message, MessageKind, MessagePreference, OutboxEvent, PhoneCode, SubjectAuthorisation, User
+from cases.portable_sql import insert_unless_exists
 from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
 from workflows.calendar import LEGAL_TZ, get_calendar
@@ -51,6 +52,10 @@ def bilingual(message: str, **params) -> Text:
 
 
 def _preference(user) -> MessagePreference:
+    # Loaded with the recipients (case_recipients' select_related) when there: no query of its own.
+    field = User._meta.get_field("message_preference")
+    if field.is_cached(user):
+        return field.get_cached_value(user) or MessagePreference(user=user)
     return MessagePreference.objects.filter(user=user).first() or MessagePreference(user=user)
 
 
@@ -85,25 +90,22 @@ def message_send(
     actor=SYSTEM_ACTOR,
 ) -> Message:
     """Tell ``user`` about one fact; idempotent on (user, ``dedupe_key``). Runs in the caller's transaction."""
-    with transaction.atomic():
-        existing = Message.objects.filter(user=user, dedupe_key=dedupe_key).first()
-        if existing is not None:
-            return existing
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    user=user,
-                    kind=kind,
-                    dedupe_key=dedupe_key[:160],
-                    title=title.zh[:200],
-                    title_en=title.en[:300],
-                    body=body.zh,
-                    body_en=body.en,
-                    link=link,
-                    tracking_number=tracking_number,
-                )
-        except IntegrityError:
-            return Message.objects.get(user=user, dedupe_key=dedupe_key)
+    # No savepoints (issue 15): one INSERT ... ON CONFLICT DO NOTHING RETURNING; when the key exists (told
+    # already, or a concurrent sender won the unique key) its row is the message.
+    with transaction.atomic(savepoint=False):
+        message = Message(
+            user=user,
+            kind=kind,
+            dedupe_key=dedupe_key[:160],
+            title=title.zh[:200],
+            title_en=title.en[:300],
+            body=body.zh,
+            body_en=body.en,
+            link=link,
+            tracking_number=tracking_number,
+        )
+        if not insert_unless_exists(message, unique=("user", "dedupe_key")):
+            return Message.objects.get(user=user, dedupe_key=dedupe_key[:160])
         audit_log(actor=actor, action="message.sent", obj=message, data={"kind": kind, "user": user.pk})
         preference = _preference(user)
         site = settings.SITE_URL.rstrip("/")
@@ -182,7 +184,7 @@ def case_recipients(case) -> list:
             valid_from__lte=today,
             user__is_active=True,
         )
-        .select_related("user")
+        .select_related("user", "user__message_preference")
         .exclude(valid_until__lt=today)
         if a.covers(procedure)
     }

@@ -163,8 +163,9 @@ def _clock(case, purpose) -> Clock | None:
 
 
 def _stop_clocks(case, actor, reason, purposes=CASE_PURPOSES):
-    for clock in _clocks(case).filter(purpose__in=purposes):
-        clock_stop(clock=clock, actor=actor, reason=reason)
+    # Every running clock of those purposes locked with its pauses in two statements, then one UPDATE each.
+    for clock in _clocks(case).filter(purpose__in=purposes).select_for_update().prefetch_related("pauses"):
+        clock_stop(clock=clock, actor=actor, reason=reason, already_locked=True)
 
 
 def _receive(case, actor, now, reason, uploads, purpose, label, key) -> None:
@@ -483,9 +484,7 @@ def objection_send_check(*, actor, case: ObjectionCase, note: str = "") -> Objec
         c.check_note = bounded(note, label=_("核查说明"), error=ObjectionError)
         c.check_sent_at = now
         c.save()
-        platform = _clock(c, PLATFORM)
-        if platform:
-            clock_stop(clock=platform, actor=actor, reason=gettext_noop("已发出核查通知"))
+        _stop_clocks(c, actor, gettext_noop("已发出核查通知"), purposes=(PLATFORM,))
         whole = _start_clock(
             c,
             CASE,

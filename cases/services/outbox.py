@@ -28,6 +28,7 @@ from django.utils.translation import gettext_noop
 from cases import policy
 from cases.models import OutboxEvent
 from cases.models.outbox import topic_label
+from cases.portable_sql import insert_unless_exists
 from cases.services.audit import audit_log
 from cases.services.outbox_transport import DeliveryResult, Transport, get_transport
 from workflows.models import Clock
@@ -69,15 +70,11 @@ def outbox_enqueue(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue must be called inside the caller's transaction")
-    existing = OutboxEvent.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
     now = timezone.now()
     occurred_at = occurred_at or now
-    # INSERT ... ON CONFLICT DO NOTHING: a concurrent caller that inserted the same key first (the unique index
-    # makes us wait for its commit) leaves our transaction intact, with no savepoint (issue 15); then its row
-    # is the event.
-    candidate = OutboxEvent(
+    # One INSERT ... ON CONFLICT DO NOTHING RETURNING, no savepoint (issue 15): when the key exists (a retried
+    # service, or a concurrent caller whose insert the unique index made us wait for) its row is the event.
+    event = OutboxEvent(
         channel=channel,
         topic=topic,
         dedupe_key=dedupe_key,
@@ -86,11 +83,9 @@ def outbox_enqueue(
         payload=payload,
         next_attempt_at=now,
     )
-    OutboxEvent.objects.bulk_create([candidate], ignore_conflicts=True)
-    # The payload is not read back: a batch report's is ~100 KB of JSON to decode for nothing (loaded if used).
-    event = OutboxEvent.objects.defer("payload").get(dedupe_key=dedupe_key)
-    if event.created_at != candidate.created_at:
-        return event
+    if not insert_unless_exists(event, unique=("dedupe_key",)):
+        # The payload is not read back: a batch report's is ~100 KB of JSON to decode for nothing (loaded if used).
+        return OutboxEvent.objects.defer("payload").get(dedupe_key=dedupe_key)
 
     if limit_budget is not None:
         event.clock = clock_start(

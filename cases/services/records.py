@@ -332,13 +332,16 @@ def _transition(
     *, actor, record: CreditRecord, reason: str, case_reference: str, name: str, check=None
 ) -> CreditRecord:
     reason = _require_reason(reason)
-    with transaction.atomic():
+    # No savepoint (issue 15): a refusal is decided before anything is written and raised after the block, so
+    # a caller that catches it keeps a usable transaction; nothing else inside is ever caught and carried on.
+    refusal = None
+    with transaction.atomic(savepoint=False):
         # The row lock serialises two officers acting on one record: the second waits, then sees the
         # state the first left and gets the illegal-transition error below instead of a lost update.
         locked = CreditRecord.objects.select_for_update().get(pk=record.pk)
         method = getattr(locked, name)
         if not can_proceed(method):
-            raise RecordStateError(
+            refusal = RecordStateError(
                 _("信用记录当前为“%(state)s”，不能%(action)s。"),
                 code="illegal_transition",
                 params={
@@ -348,27 +351,37 @@ def _transition(
                     "transition": name,
                 },
             )
-        if check is not None:
-            check(locked)
-        old = locked.display_state
-        method()
-        locked.save(update_fields=["display_state", "updated_at"])
-        RecordChange.objects.create(
-            record=locked,
-            field="display_state",
-            old_value=old,
-            new_value=locked.display_state,
-            reason=reason,
-            case_reference=case_reference,
-            actor=_user(actor),
-        )
-        audit_log(
-            actor=actor,
-            action=f"record.{name}",
-            obj=locked,
-            data={"from": old, "to": locked.display_state, "reason": reason, "case_reference": case_reference},
-        )
+        elif check is not None:
+            try:
+                check(locked)
+            except ValidationError as exc:
+                refusal = exc
+        if refusal is None:
+            _apply_transition(locked, method, name, actor=actor, reason=reason, case_reference=case_reference)
+    if refusal is not None:
+        raise refusal
     return locked
+
+
+def _apply_transition(locked: CreditRecord, method, name: str, *, actor, reason: str, case_reference: str) -> None:
+    old = locked.display_state
+    method()
+    locked.save(update_fields=["display_state", "updated_at"])
+    RecordChange.objects.create(
+        record=locked,
+        field="display_state",
+        old_value=old,
+        new_value=locked.display_state,
+        reason=reason,
+        case_reference=case_reference,
+        actor=_user(actor),
+    )
+    audit_log(
+        actor=actor,
+        action=f"record.{name}",
+        obj=locked,
+        data={"from": old, "to": locked.display_state, "reason": reason, "case_reference": case_reference},
+    )
 
 
 def record_mark_objection(*, actor, record: CreditRecord, reason: str, case_reference: str = "") -> CreditRecord:

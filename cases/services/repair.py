@@ -39,7 +39,7 @@ from cases.models.repair import OPEN_STATES, RECORD_KIND_TO_REPAIR_KIND, Proposa
 from cases.services.attachments import attachment_add
 from cases.services.audit import audit_log
 from cases.services.case_steps import case_activity as _activity
-from cases.services.case_steps import case_audit, open_clocks, start_legal_clock, stop_open_clocks
+from cases.services.case_steps import case_activity_row, case_audit, open_clocks, start_legal_clock, stop_open_clocks
 from cases.services.case_steps import open_clock as _clock
 from cases.services.messages import message_case_event
 from cases.services.outbox import outbox_enqueue
@@ -51,7 +51,7 @@ from workflows import engine, rules
 from workflows.calendar import get_calendar
 from workflows.models import Clock, ClockPause
 from workflows.procedures import procedure_flow
-from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_stop
+from workflows.services.clocks import clock_extend, clock_pause, clock_resume, clock_stop, clocks_locked
 from workflows.texts import source_text
 
 # Clock purposes on a repair case.
@@ -365,9 +365,6 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
         rule_set = rules.ruleset_in_force(now)
         application.rule_set = rule_set
         application.received_at = now
-        application.tracking_number = _tracking_number(now)
-        application.submit()
-        application.save()
         org = application.handling_organisation
         acceptance = _start_clock(
             application, ACCEPTANCE, gettext_noop("受理期限"), rules.REPAIR_ACCEPTANCE_WD, org, actor, now
@@ -383,14 +380,22 @@ def repair_submit(*, actor, application: RepairApplication) -> RepairApplication
             extension_key=rules.REPAIR_EXTENSION_CAP_WD,
         )
         application.received_on = acceptance.start_date
-        application.save(update_fields=["received_on"])
-        _activity(application, CaseActivity.Kind.SUBMITTED, actor)
-        _activity(
-            application,
-            CaseActivity.Kind.ROUTED,
-            None,
-            gettext_noop("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name},
+        CaseActivity.objects.bulk_create(
+            [
+                case_activity_row(application, CaseActivity.Kind.SUBMITTED, actor),
+                case_activity_row(
+                    application,
+                    CaseActivity.Kind.ROUTED,
+                    None,
+                    gettext_noop("按“谁认定、谁修复”分派至%(org)s") % {"org": org.name},
+                ),
+            ]
         )
+        # The tracking number last: its counter row, which every submission in the city locks, stays locked
+        # from here to COMMIT only (the case row and the routing), not through the checks and clocks above.
+        application.tracking_number = _tracking_number(now)
+        application.submit()
+        application.save()
         engine.start_process(procedure_flow("repair"), case=application)
         _audit(application, "submitted", actor, rule_set=rule_set.code, organisation=org.pk)
     return application
@@ -498,10 +503,10 @@ def repair_accept(*, actor, application: RepairApplication) -> RepairApplication
         app = _lock(application)
         app.accept()
         app.save()
-        acceptance = _clock(app, ACCEPTANCE)
+        running = clocks_locked(case=app, purposes=(ACCEPTANCE, DECISION))
+        acceptance, decision = running.get(ACCEPTANCE), running.get(DECISION)
         if acceptance:
-            clock_stop(clock=acceptance, actor=actor, reason=gettext_noop("已受理"))
-        decision = _clock(app, DECISION)
+            clock_stop(clock=acceptance, actor=actor, reason=gettext_noop("已受理"), already_locked=True)
         _activity(app, CaseActivity.Kind.ACCEPTED, actor)
         _notice(
             app,
@@ -717,6 +722,8 @@ def repair_signoff(*, actor, application: RepairApplication, agree: bool, commen
         app.decision_reason = app.proposal_reason
         app.decided_at = now
         app.closed_at = now
+        if app.state == RepairState.APPROVED:
+            app.effective_at = now  # 36号令 Art 3: effective at once (_make_effective), in this same UPDATE
         app.save()
         _stop_all_clocks(app, actor, gettext_noop("已作出决定"))
         _activity(app, CaseActivity.Kind.DECIDED, actor, source_text(app.get_state_display))
@@ -738,8 +745,9 @@ def _make_effective(app: RepairApplication, actor, now):
     (Henan Art 19); the decision still stands and is reported, there is just nothing left to take down."""
     if app.record.display_state != DisplayState.EXPIRED:
         record_repair(actor=actor, record=app.record, reason=_("准予信用修复"), case_reference=app.tracking_number)
-    app.effective_at = now
-    app.save(update_fields=["effective_at"])
+    if app.effective_at != now:
+        app.effective_at = now
+        app.save(update_fields=["effective_at"])
     effect_by = get_calendar().add_working_days(
         timezone.localdate(now), int(rules.rule_param(app.rule_set, rules.REPAIR_EFFECT_WD))
     )

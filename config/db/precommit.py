@@ -16,16 +16,25 @@ from django.db.transaction import TransactionManagementError
 
 # handler name → function(connection, items); registered by the apps that queue items (AppConfig.ready).
 HANDLERS: dict[str, Callable] = {}
+# Handlers that run after every other one (the audit chain: its head row is locked from its batch to COMMIT, so
+# nothing else may run in between).
+LAST: set[str] = set()
 
 
-def register(name: str, handler: Callable) -> None:
+def register(name: str, handler: Callable, *, last: bool = False) -> None:
     HANDLERS[name] = handler
+    if last:
+        LAST.add(name)
 
 
 class PreCommitMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.before_commit: list[tuple[set, str, object]] = []
+        # Answers that hold for the rest of the transaction (e.g. the rule set in force today), read once per
+        # transaction: emptied at its end and at any savepoint rollback (so a test's rolled-back data never
+        # leaks into the next test).
+        self.transaction_memo: dict = {}
 
     def queue_before_commit(self, handler: str, item) -> None:
         if not self.in_atomic_block:
@@ -47,7 +56,7 @@ class PreCommitMixin:
         for _sids, handler, item in pending:
             grouped.setdefault(handler, []).append(item)
         try:
-            for handler, items in grouped.items():
+            for handler, items in sorted(grouped.items(), key=lambda entry: entry[0] in LAST):
                 HANDLERS[handler](self, items)
         except DatabaseError:
             raise
@@ -57,16 +66,20 @@ class PreCommitMixin:
 
     def commit(self):
         self._run_before_commit()
+        self.transaction_memo = {}
         super().commit()
 
     def rollback(self):
         self.before_commit = []
+        self.transaction_memo = {}
         super().rollback()
 
     def close(self):
         self.before_commit = []
+        self.transaction_memo = {}
         super().close()
 
     def savepoint_rollback(self, sid):
+        self.transaction_memo = {}
         super().savepoint_rollback(sid)
         self.before_commit = [entry for entry in self.before_commit if sid not in entry[0]]

@@ -17,6 +17,7 @@ from viewflow.workflow import flow
 
 from cases.task_permissions import DEPT_LEADER
 from workflows.flows.common import CaseProcess, staff_task
+from workflows.flows.nodes import End
 
 
 class CommitmentFlow(CaseProcess, flow.Flow):
@@ -29,4 +30,4 @@ class CommitmentFlow(CaseProcess, flow.Flow):
     start_breach = flow.StartHandle(this.start_process).Next(this.breach_decide)
     breach_decide = staff_task(_("陈述申辩后负责人认定"), DEPT_LEADER).Next(this.end)
     decide = staff_task(_("负责人决定是否撤销"), DEPT_LEADER).Next(this.end)
-    end = flow.End()
+    end = End()

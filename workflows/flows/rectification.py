@@ -15,6 +15,7 @@ from viewflow.workflow import flow
 from cases.models.rectification import RectificationCase, RectificationState
 from cases.task_permissions import GOV_BODY, PLATFORM, VERIFIER
 from workflows.flows.common import CaseProcess, staff_task, state_is
+from workflows.flows.nodes import End, Switch
 
 
 def _credit_office(process):
@@ -38,18 +39,18 @@ class RectificationFlow(CaseProcess, flow.Flow):
     # 核实认定 by the superior or competent department (its staff; the credit office may enter its written
     # result — see rectification_verify).
     verification = staff_task(_("核实认定"), VERIFIER, _verifier).Next(this.after_verification)
-    after_verification = flow.Switch().Case(this.plan, state_is(RectificationState.AWAITING_PLAN)).Default(this.end)
+    after_verification = Switch().Case(this.plan, state_is(RectificationState.AWAITING_PLAN)).Default(this.end)
     plan = staff_task(_("报送整改方案"), GOV_BODY).Next(this.after_plan)
-    after_plan = flow.Switch().Case(this.rectify, state_is(RectificationState.RECTIFYING)).Default(this.end)
+    after_plan = Switch().Case(this.rectify, state_is(RectificationState.RECTIFYING)).Default(this.end)
     # Progress reports complete this step and open it again; the completion moves the case on.
     rectify = staff_task(_("整改并报送进展或完成情况"), GOV_BODY).Next(this.after_rectify)
     after_rectify = (
-        flow.Switch()
+        Switch()
         .Case(this.rectify, state_is(RectificationState.RECTIFYING))
         .Case(this.check, state_is(RectificationState.COMPLETION_SUBMITTED))
         .Default(this.end)
     )
     # The credit office verifies the completion; not accepted → back to the body.
     check = staff_task(_("核验整改情况"), PLATFORM, _credit_office).Next(this.after_check)
-    after_check = flow.Switch().Case(this.rectify, state_is(RectificationState.RECTIFYING)).Default(this.end)
-    end = flow.End()
+    after_check = Switch().Case(this.rectify, state_is(RectificationState.RECTIFYING)).Default(this.end)
+    end = End()

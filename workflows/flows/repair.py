@@ -12,6 +12,7 @@ from viewflow.workflow import flow
 from cases.models.repair import RepairState
 from cases.task_permissions import DEPT_HANDLER, DEPT_LEADER
 from workflows.flows.common import CaseProcess, staff_task, state_is, task
+from workflows.flows.nodes import End, Switch
 
 
 class RepairFlow(CaseProcess, flow.Flow):
@@ -23,7 +24,7 @@ class RepairFlow(CaseProcess, flow.Flow):
     # 受理 / 不予受理 / 补正 within the acceptance limit (22号: 3 WD of receipt).
     acceptance = staff_task(_("受理审查"), DEPT_HANDLER).Next(this.after_acceptance)
     after_acceptance = (
-        flow.Switch()
+        Switch()
         .Case(this.review, state_is(RepairState.ACCEPTED))
         .Case(this.supplement, state_is(RepairState.SUPPLEMENTING))
         .Default(this.end)
@@ -33,5 +34,5 @@ class RepairFlow(CaseProcess, flow.Flow):
     review = staff_task(_("审查并提出意见"), DEPT_HANDLER).Next(this.signoff)
     # Decisions (准予/不予) and the extension are signed by the department's leader.
     signoff = staff_task(_("负责人签批"), DEPT_LEADER).Next(this.after_signoff)
-    after_signoff = flow.Switch().Case(this.review, state_is(RepairState.ACCEPTED)).Default(this.end)
-    end = flow.End()
+    after_signoff = Switch().Case(this.review, state_is(RepairState.ACCEPTED)).Default(this.end)
+    end = End()

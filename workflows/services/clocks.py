@@ -287,13 +287,21 @@ def clock_extend(*, clock: Clock, actor, days: int, reason: str) -> Clock:
     return clock
 
 
-def clock_stop(*, clock: Clock, actor, reason: str = "", at: dt.datetime | None = None) -> Clock:
-    """The step is done (or the case ended). A pause still open ends on the stop date."""
+def clock_stop(
+    *, clock: Clock, actor, reason: str = "", at: dt.datetime | None = None, already_locked: bool = False
+) -> Clock:
+    """The step is done (or the case ended). A pause still open ends on the stop date.
+
+    ``already_locked``: the caller already selected ``clock`` FOR UPDATE with its pauses in this transaction
+    (``clocks_locked``), so it is not read again."""
     at = at or timezone.now()
     # No savepoint: no caller catches a failed stop and carries on in its transaction.
     with transaction.atomic(savepoint=False):
-        # The pauses come with the locked clock (they change only under its lock) and serve the derivation too.
-        locked = Clock.objects.select_for_update().prefetch_related("pauses").get(pk=clock.pk)
+        if already_locked:
+            locked = clock
+        else:
+            # The pauses come with the locked clock (they change only under its lock) and serve the derivation.
+            locked = Clock.objects.select_for_update().prefetch_related("pauses").get(pk=clock.pk)
         if locked.stopped_at is not None:
             raise ValidationError(_("该时限已结束。"), code="stopped")
         open_pause = next((p for p in locked.pauses.all() if p.resumed_on is None), None)
@@ -314,6 +322,19 @@ def clock_stop(*, clock: Clock, actor, reason: str = "", at: dt.datetime | None 
         )
     _refresh_caller(clock, locked)
     return clock
+
+
+def clocks_locked(*, case: models.Model, purposes=None, exclude=()) -> dict[str, Clock]:
+    """``case``'s running clocks by purpose (the latest of each), locked FOR UPDATE with their pauses: two
+    statements for all of them, ready for ``clock_stop(..., already_locked=True)``."""
+    qs = Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(case), object_id=case.pk, stopped_at__isnull=True
+    )
+    if purposes is not None:
+        qs = qs.filter(purpose__in=list(purposes))
+    if exclude:
+        qs = qs.exclude(purpose__in=list(exclude))
+    return {c.purpose: c for c in qs.select_for_update().prefetch_related("pauses").order_by("id")}
 
 
 def clock_recompute(*, clock: Clock, actor=None) -> Clock:

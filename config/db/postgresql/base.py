@@ -1,9 +1,11 @@
-"""Django's PostgreSQL backend with the pre-commit hook of config/db/precommit.py."""
+"""Django's PostgreSQL backend with the pre-commit hook of config/db/precommit.py and savepoint elision
+(config/db/savepoints.py)."""
 
 from django.db.backends.postgresql import base
 
 from config.db.precommit import PreCommitMixin
+from config.db.savepoints import SavepointElisionMixin
 
 
-class DatabaseWrapper(PreCommitMixin, base.DatabaseWrapper):
+class DatabaseWrapper(PreCommitMixin, SavepointElisionMixin, base.DatabaseWrapper):
     pass

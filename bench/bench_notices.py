@@ -349,9 +349,31 @@ def cluster_scaling(
     return figures
 
 
-def cluster_run(count: int, workers: int, timeout: float, scratch: Path, worker_sessions: bool) -> dict:
-    import resource
+def tree_cpu_seconds(root_pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants, alive or exited and waited for (/proc: utime,
+    stime, cutime, cstime). Read before the cluster is stopped: a worker in a session of its own that outlives
+    its sentinel is reaped by init and would be missed by getrusage(RUSAGE_CHILDREN)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state ppid ... utime(12) stime(13) cutime(14) cstime(15), counted from state = 0.
+        stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, _ticks) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(stats[pid][1] for pid in tree if pid in stats) / os.sysconf("SC_CLK_TCK")
 
+
+def cluster_run(count: int, workers: int, timeout: float, scratch: Path, worker_sessions: bool) -> dict:
     from django.db import transaction
     from django.db.models import Max, Min
     from django_q.conf import Conf
@@ -379,7 +401,6 @@ def cluster_run(count: int, workers: int, timeout: float, scratch: Path, worker_
         env = {**os.environ, "Q_SYNC": "0"}
         load_start = [round(x, 2) for x in os.getloadavg()]
         log = open(scratch / f"qcluster-{made['tag']}.log", "wb")  # noqa: SIM115
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.time()
         proc = subprocess.Popen(
             [sys.executable, "-c", CLUSTER_SCRIPT % {"workers": workers, "worker_sessions": worker_sessions}],
@@ -399,6 +420,7 @@ def cluster_run(count: int, workers: int, timeout: float, scratch: Path, worker_
                 if time.time() - start > timeout:
                     raise SystemExit(f"only {issued}/{count} notices issued after {timeout}s; see the cluster log")
                 time.sleep(0.25)  # the issue moments come from the rows, not from this loop
+            cluster_cpu = tree_cpu_seconds(proc.pid)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -408,9 +430,6 @@ def cluster_run(count: int, workers: int, timeout: float, scratch: Path, worker_
                 proc.wait()
             log.close()
         load_end = [round(x, 2) for x in os.getloadavg()]
-        # CPU of the cluster's processes (each waited for by its parent, so counted in ours once it exited).
-        used = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cluster_cpu = used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
         notices = Notice.objects.filter(pk__in=ids)
         span = notices.aggregate(first=Min("delivered_at"), last=Max("delivered_at"))
         steady = (span["last"] - span["first"]).total_seconds()

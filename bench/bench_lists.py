@@ -224,8 +224,8 @@ def setup(total: int) -> dict:
         for table in ("cases_creditrecord", "cases_repairapplication", "cases_objectioncase", "viewflow_process"):
             cur.execute(f"ANALYZE {table}")
         cur.execute("ANALYZE viewflow_task; ANALYZE cases_inboxitem; ANALYZE workflows_clock")
-    made["supervisor"] = steps.bench_user(
-        f"bench-lists-supervisor-{made['tag']}",
+    made["supervisor"] = steps.user_maker(f"bench-lists-{made['tag']}")(
+        "supervisor",
         Role.SUPERVISOR,
         Organisation.objects.filter(kind=Organisation.Kind.SUPERVISOR).first()
         or Organisation.objects.create(name=f"督办基准{made['tag']}", kind=Organisation.Kind.SUPERVISOR),

@@ -43,6 +43,7 @@ from cases.models import EscalationStep, Organisation, RectificationCase, Subjec
 from cases.services import escalation  # noqa: E402
 from cases.services.commitment.follow_up import follow_up_lateness_sweep  # noqa: E402
 from cases.services.commitment.sweep import verifications_schedule_due  # noqa: E402
+from cases.services.messages import deadline_reminders_send  # noqa: E402
 from cases.services.repair import records_expire_due, repairs_deem_withdrawn_due  # noqa: E402
 from workflows.ladder import RESCHEDULE, escalation_purposes  # noqa: E402
 from workflows.models import RuleSet  # noqa: E402
@@ -58,6 +59,7 @@ SWEEPS = {
     "expiry": records_expire_due,
     "verification": verifications_schedule_due,
     "follow_up": follow_up_lateness_sweep,
+    "deadline_reminders": deadline_reminders_send,
 }
 
 

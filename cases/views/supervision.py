@@ -94,19 +94,28 @@ def drilldown(request):
     if procedure is None:
         raise Http404
     org = request.GET.get("organisation")
-    cases = sup.drilldown(
-        procedure=procedure,
-        organisation=int(org) if org and org.isdigit() else None,
-        district=request.GET.get("district"),
-        overdue=request.GET.get("overdue") == "1",
-        bucket=request.GET.get("bucket"),
-    )
-    # Every case behind the number, a page at a time (the number on the dashboard is the paginator's count).
-    page = Paginator(cases, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    which = {
+        "procedure": procedure,
+        "now": now,
+        "organisation": int(org) if org and org.isdigit() else None,
+        "district": request.GET.get("district"),
+        "overdue": request.GET.get("overdue") == "1",
+        "bucket": request.GET.get("bucket"),
+    }
+    cases = sup.drilldown(**which)
+    order = sup.drilldown_order(**which)
+    # Every case behind the number, a page at a time (the number on the dashboard is the paginator's count):
+    # the page's ids in order first, then those cases whole.
+    page = Paginator(cases if order is None else order, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
+    if order is not None:
+        ids = list(page.object_list)
+        found = {case.pk: case for case in cases.filter(pk__in=ids)} if ids else {}
+        page.object_list = [found[pk] for pk in ids if pk in found]
     return render(
         request,
         "supervision/drilldown.html",
-        {"procedure": procedure, "cases": page.object_list, "page": page, "now": timezone.now()},
+        {"procedure": procedure, "cases": page.object_list, "page": page, "now": now},
     )
 
 

@@ -106,6 +106,7 @@ def _rows(cal, cts, grouped) -> list[StatRow]:
     kinds = {value: str(label) for value, label in Organisation.Kind.choices}  # one catalog lookup per kind
     labels = {ct: str(p.label) for ct, p in cts.items()}
     rows: dict[tuple[int, int], StatRow] = {}
+    spans: dict[tuple, int] = {}
     for g in grouped:
         key = (g["organisation_id"], g["content_type_id"])
         row = rows.get(key)
@@ -114,7 +115,10 @@ def _rows(cal, cts, grouped) -> list[StatRow]:
             row = rows[key] = StatRow(name, kinds.get(kind, kind), cts[key[1]].code, labels[key[1]])
         row.decided += g["n"]
         row.within_limit += g["on_time"]
-        taken = max(0, cal.working_days_between(g["start_date"], g["end_day"])) if g["end_day"] else 0
+        span = (g["start_date"], g["end_day"])
+        taken = spans.get(span)
+        if taken is None:  # organisations share day pairs: count each pair's working days once
+            taken = spans[span] = max(0, cal.working_days_between(*span)) if g["end_day"] else 0
         row.histogram[taken] = row.histogram.get(taken, 0) + g["n"]
     return sorted(rows.values(), key=lambda r: (r.procedure, -r.decided, r.organisation))
 

@@ -272,17 +272,37 @@ CLOCK_COLUMNS = [
 def units(d: Dialect) -> list[Unit]:
     out: list[Unit] = []
     changed = " OR ".join(d.distinct(f"OLD.{c}", f"NEW.{c}") for c in CLOCK_COLUMNS)
-    for op in ("INSERT", "UPDATE", "DELETE"):
-        out.append(
-            Unit(
-                f"clock_figures_{op.lower()}",
-                CLOCK,
-                "BEFORE",
-                op,
-                [_row_delta(*spec, op=op) for spec in _clock_specs(d)],
-                when=changed if op == "UPDATE" else None,
+    # The trigger's WHEN is evaluated by the database itself, before any function runs: a clock change that
+    # moves no figure (most of them, for most tables) costs a comparison, not a statement.
+    for spec in _clock_specs(d):
+        cond = spec[3]
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            matters = {
+                "INSERT": cond.format(r="NEW"),
+                "DELETE": cond.format(r="OLD"),
+                "UPDATE": f"(({cond.format(r='OLD')}) OR ({cond.format(r='NEW')})) AND ({changed})",
+            }[op]
+            out.append(
+                Unit(
+                    f"clock_{spec[0].removeprefix('cases_supervision')}_{op.lower()}",
+                    CLOCK,
+                    "BEFORE",
+                    op,
+                    [_row_delta(*spec, op=op)],
+                    when=matters,
+                )
             )
-        )
+    running = (
+        "({r}.stopped_at IS NULL AND NOT {r}.is_paused AND {r}.kind = 'legal' AND {r}.purpose " + _purposes_in() + ")"
+    )
+    open_changed = " OR ".join(
+        d.distinct(f"OLD.{c}", f"NEW.{c}") for c in ("stopped_at", "is_paused", "due_at", "kind", "purpose")
+    )
+    running_when = {
+        "INSERT": running.format(r="NEW"),
+        "DELETE": running.format(r="OLD"),
+        "UPDATE": f"({running.format(r='OLD')} OR {running.format(r='NEW')}) AND ({open_changed})",
+    }
     for proc in PROCEDURES.values():
         table = proc.model._meta.db_table
         open_ = _in(proc.open_states)
@@ -298,7 +318,7 @@ def units(d: Dialect) -> list[Unit]:
                         "BEFORE",
                         op,
                         [_open_from_clock(proc, op)],
-                        when=changed if op == "UPDATE" else None,
+                        when=running_when[op],
                         branch=proc,
                         guard=guard,
                     )

@@ -10,7 +10,8 @@ would restore a dump; the load is not what is measured. Measures, in one run:
 
 BENCH_DASHBOARD_REUSE=1 keeps the rows an earlier run loaded.
 
-1. the dashboard page (GET /supervision/: every figure, template, SVG) p50/p95 over BENCH_DASHBOARD_LOADS loads;
+1. the dashboard page (GET /supervision/: every figure, template, SVG) p50/p95 over BENCH_DASHBOARD_LOADS loads,
+   and its figures alone (every selector the view calls, no template);
 2. the raw SQL of what that page does: every statement it sent, recorded once and replayed on a bare cursor
    (no ORM, no template), p50/p95 — ``raw_ratio`` is the page's p95 over this p95;
 3. the summary read of the table by organisation (selector vs its bare SQL), and the old direct query once;
@@ -99,8 +100,31 @@ def bench_page(user) -> dict:
         assert client.get("/supervision/").status_code == 200
     # Replay only the page's reads (the session and last-login writes of force_login are not the dashboard).
     reads = [(sql, params) for sql, params in recorded if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
-    page, raw = [], []
+    # The figures alone: every selector the view calls, without the template (and the raw SQL of the same).
+    from cases.selectors import disclosure, ratings
+    from cases.selectors import statistics as stats
+
+    def every_figure():
+        now = timezone.now()
+        sup.totals(sup.by_organisation(now=now))
+        sup.clearing()
+        sup.growth()
+        sup.time_used()
+        disclosure.late_publications(now=now)
+        stats.lateness_statistics()
+        ratings.satisfaction_table()
+
+    every_figure()
+    figure_reads = []
+    with connection.execute_wrapper(
+        lambda ex, sql, params, many, ctx: figure_reads.append((sql, params)) or ex(sql, params, many, ctx)
+    ):
+        every_figure()
+    page, raw, selectors, raw_figures = [], [], [], []
     for _i in range(LOADS):
+        t0 = time.perf_counter()
+        every_figure()
+        selectors.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         response = client.get("/supervision/")
         page.append(time.perf_counter() - t0)
@@ -111,7 +135,17 @@ def bench_page(user) -> dict:
                 c.execute(sql, params)
                 c.fetchall()
         raw.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        with connection.cursor() as c:
+            for sql, params in figure_reads:
+                c.execute(sql, params)
+                c.fetchall()
+        raw_figures.append(time.perf_counter() - t0)
     figures = {
+        "figures_p50_ms": _ms(statistics.median(selectors)),
+        "figures_p95_ms": _ms(_pct(selectors, 95)),
+        "figures_raw_sql_p95_ms": _ms(_pct(raw_figures, 95)),
+        "figures_raw_ratio": round(_pct(selectors, 95) / _pct(raw_figures, 95), 2),
         "p50_ms": _ms(statistics.median(page)),
         "p95_ms": _ms(_pct(page, 95)),
         "raw_sql_p50_ms": _ms(statistics.median(raw)),
@@ -124,6 +158,11 @@ def bench_page(user) -> dict:
         f"dashboard page: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms over {LOADS} loads "
         f"({len(recorded)} queries); its {len(reads)} reads as raw SQL: p50 {figures['raw_sql_p50_ms']} ms, "
         f"p95 {figures['raw_sql_p95_ms']} ms; ratio {figures['raw_ratio']}"
+    )
+    print(
+        f"the page's figures without the template (selectors only): p50 {figures['figures_p50_ms']} ms, "
+        f"p95 {figures['figures_p95_ms']} ms; their {len(figure_reads)} statements as raw SQL p95 "
+        f"{figures['figures_raw_sql_p95_ms']} ms; ratio {figures['figures_raw_ratio']}"
     )
     slow = []
     with connection.cursor() as c:

@@ -86,7 +86,8 @@ def lateness_statistics(*, since: dt.date | None = None) -> list[StatRow]:
             f"GROUP BY organisation_id, content_type_id, start_date, end_day",
             params,
         )
-        grouped = [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+        # PostgreSQL's sum of bigint is numeric: counts go back to int.
+        grouped = [dict(zip(keys, (*row[:4], int(row[4]), int(row[5])), strict=True)) for row in cursor.fetchall()]
     if connection.vendor == "sqlite":  # dates come back as text there
         for g in grouped:
             g["start_date"] = dt.date.fromisoformat(str(g["start_date"]))

@@ -217,11 +217,15 @@ def _sweep_batch(now: dt.datetime, limit: int, inserted: dict[str, int]) -> tupl
         # The next moment of each clock looked at: the rungs due by ``now`` have just fired (or had already).
         cal = get_calendar()
         later: dict[dt.datetime | None, list[int]] = {}
+        computed: dict[tuple, dt.datetime | None] = {}  # a backlog shares few (due date, rule set) pairs
         for clock_id, _ct, _obj, _purpose, _kind, due_date, paused in due:
             rule_set_id = rule_sets.get(clock_id)
             at = None
             if rule_set_id is not None and not paused:
-                at = next_escalation_at(due_date, rule_set_id, after=now, cal=cal)
+                key = (due_date, rule_set_id)
+                if key not in computed:
+                    computed[key] = next_escalation_at(due_date, rule_set_id, after=now, cal=cal)
+                at = computed[key]
             later.setdefault(at, []).append(clock_id)
         for at, clock_ids in later.items():
             params = {"at": moment(at)}

@@ -19,7 +19,14 @@
    already); after each run the numbers are checked: serials 1..N for the issuer and year, no hole, no
    duplicate, every notice issued and signed. ``scaling_2_over_1`` is the median over the rounds of the
    N-worker rate over the 1-worker rate of the same round (``scaling_2_over_1_wall`` the same with wall time).
-   The load average is recorded before and after every run.
+   The load average is recorded before and after every run, and the CPU seconds the cluster used.
+
+   Linux here groups CPU time by session (kernel.sched_autogroup_enabled=1): when other sessions keep both cores
+   busy, one session gets one share however many processes it runs, so a cluster whose workers all sit in its
+   session cannot go faster with 2 workers than with 1 (measured: 1.00–1.05). By default each worker therefore
+   runs in a session of its own (``--one-session`` keeps them in the cluster's), as separate worker processes
+   on a machine without other sessions would be scheduled; ``cluster_cpu_s_per_notice`` shows what a notice
+   costs the cluster either way.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/casework_bench .venv/bin/python bench/bench_notices.py \
         --json [--notices 200 --workers 2 --rounds 3 --repetitions 15]
@@ -34,6 +41,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -55,6 +63,19 @@ settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False, "workers": %(workers)
                       "catch_up": False}
 import django
 django.setup()
+if %(worker_sessions)s:
+    import ctypes
+    import signal
+    import django_q.cluster
+
+    real_worker = django_q.cluster.worker
+
+    def worker_in_its_own_session(*args, **kwargs):
+        os.setsid()  # its own scheduler autogroup, as a process of its own (see the module's docstring)
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: it dies with the cluster
+        return real_worker(*args, **kwargs)
+
+    django_q.cluster.worker = worker_in_its_own_session
 from django.core.management import call_command
 call_command("qcluster")
 """
@@ -67,9 +88,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="workers compared with one worker")
     parser.add_argument("--rounds", type=int, default=3, help="cluster runs with 1 and with --workers workers")
     parser.add_argument("--timeout", type=float, default=900, help="seconds one cluster run may take")
+    parser.add_argument("--one-session", action="store_true", help="keep the workers in the cluster's session")
     parser.add_argument("--json", action="store_true", help="write bench/results/<stamp>/notices.json")
     args = parser.parse_args()
 
+    # Stopped with SIGTERM: unwind, so that the cluster subprocess is stopped and the scratch rows deleted.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print("Set DATABASE_URL to the bench PostgreSQL database.", file=sys.stderr)
@@ -78,6 +102,9 @@ def main() -> int:
     os.environ["PRIVATE_STORAGE_ROOT"] = str(scratch / "files")
     os.environ["NOTICE_PKI_DIR"] = str(scratch / "pki")  # a demo CA of this run's own
     os.environ["Q_SYNC"] = "0"
+    # A queue of this run's own: another cluster on the same database (a demo, another benchmark) must neither
+    # take these tasks nor give this one its own.
+    os.environ["Q_CLUSTER_NAME"] = f"bench-notices-{uuid.uuid4().hex[:8]}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
     import django
@@ -97,7 +124,9 @@ def main() -> int:
     }
     try:
         figures.update(render_comparison(args.repetitions))
-        figures.update(cluster_scaling(args.notices, args.workers, args.rounds, args.timeout, scratch))
+        figures.update(
+            cluster_scaling(args.notices, args.workers, args.rounds, args.timeout, scratch, not args.one_session)
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     figures["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -182,10 +211,17 @@ def render_comparison(repetitions: int) -> dict:
             issued_at=timezone.now(),
         )
         html = rendering.html_for(notice)
-        # The same HTML, with the stylesheet link pointing at the file on disk so that WeasyPrint's default
-        # fetcher loads the same CSS (and so the same fonts) that ours serves from /static/.
-        static_uri = (BASE_DIR / "static").as_uri()
-        html_raw = html.replace('href="/static/', f'href="{static_uri}/')
+        # The same HTML, with the stylesheet link pointing at the file our fetcher serves for it (the source
+        # folder, or STATIC_ROOT's hashed copy after collectstatic), so that WeasyPrint's default fetcher loads
+        # the same CSS and so the same fonts.
+        fetcher = rendering.StaticOnlyURLFetcher()
+
+        def on_disk(match: re.Match) -> str:
+            found = fetcher._static_file(rendering.BASE_URL + match.group(1).lstrip("/"))
+            assert found is not None, match.group(1)
+            return f'href="{found.as_uri()}"'
+
+        html_raw = re.sub(r'href="(/static/[^"]+)"', on_disk, html)
         assert html_raw != html
         raw_fonts = FontConfiguration()
         unsigned = rendering.pdf_bytes(html)
@@ -258,7 +294,9 @@ def render_comparison(repetitions: int) -> dict:
     return figures
 
 
-def cluster_scaling(count: int, workers: int, rounds: int, timeout: float, scratch: Path) -> dict:
+def cluster_scaling(
+    count: int, workers: int, rounds: int, timeout: float, scratch: Path, worker_sessions: bool
+) -> dict:
     if rounds <= 0:
         return {}
     runs = []
@@ -266,12 +304,13 @@ def cluster_scaling(count: int, workers: int, rounds: int, timeout: float, scrat
         # Alternate which goes first, so a drift of the machine's load does not favour one side.
         order = (1, workers) if round_no % 2 == 0 else (workers, 1)
         for n in order:
-            run = cluster_run(count, n, timeout, scratch)
+            run = cluster_run(count, n, timeout, scratch, worker_sessions)
             run["round"] = round_no + 1
             runs.append(run)
             print(
                 f"  round {round_no + 1}, {n} worker(s): {run['notices_per_s']:6.2f} notices/s steady, "
-                f"{run['wall_s']:6.1f} s wall ({run['notices_per_s_wall']:5.2f}/s), load {run['load_average_start'][0]}"
+                f"{run['wall_s']:6.1f} s wall ({run['notices_per_s_wall']:5.2f}/s), "
+                f"{run['cluster_cpu_s_per_notice'] * 1000:.0f} ms cluster CPU a notice, load {run['load_average_start'][0]}"
                 f"→{run['load_average_end'][0]}, numbers 1..{count} gap-free"
             )
     by_round = {}
@@ -292,6 +331,13 @@ def cluster_scaling(count: int, workers: int, rounds: int, timeout: float, scrat
         f"{key}_rounds": [round(r, 3) for r in ratios],
         f"{key}_wall": round(statistics.median(ratios_wall), 3),
         "gap_free": all(run["gap_free"] for run in runs),
+        "worker_sessions": worker_sessions,
+        "cluster_cpu_s_per_notice_1_worker": round(
+            statistics.median(r["cluster_cpu_s_per_notice"] for r in runs if r["workers"] == 1), 4
+        ),
+        f"cluster_cpu_s_per_notice_{workers}_workers": round(
+            statistics.median(r["cluster_cpu_s_per_notice"] for r in runs if r["workers"] == workers), 4
+        ),
         "runs": runs,
     }
     print(
@@ -303,7 +349,9 @@ def cluster_scaling(count: int, workers: int, rounds: int, timeout: float, scrat
     return figures
 
 
-def cluster_run(count: int, workers: int, timeout: float, scratch: Path) -> dict:
+def cluster_run(count: int, workers: int, timeout: float, scratch: Path, worker_sessions: bool) -> dict:
+    import resource
+
     from django.db import transaction
     from django.db.models import Max, Min
     from django_q.conf import Conf
@@ -331,9 +379,10 @@ def cluster_run(count: int, workers: int, timeout: float, scratch: Path) -> dict
         env = {**os.environ, "Q_SYNC": "0"}
         load_start = [round(x, 2) for x in os.getloadavg()]
         log = open(scratch / f"qcluster-{made['tag']}.log", "wb")  # noqa: SIM115
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.time()
         proc = subprocess.Popen(
-            [sys.executable, "-c", CLUSTER_SCRIPT % {"workers": workers}],
+            [sys.executable, "-c", CLUSTER_SCRIPT % {"workers": workers, "worker_sessions": worker_sessions}],
             cwd=BASE_DIR,
             env=env,
             stdout=log,
@@ -359,6 +408,9 @@ def cluster_run(count: int, workers: int, timeout: float, scratch: Path) -> dict
                 proc.wait()
             log.close()
         load_end = [round(x, 2) for x in os.getloadavg()]
+        # CPU of the cluster's processes (each waited for by its parent, so counted in ours once it exited).
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cluster_cpu = used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
         notices = Notice.objects.filter(pk__in=ids)
         span = notices.aggregate(first=Min("delivered_at"), last=Max("delivered_at"))
         steady = (span["last"] - span["first"]).total_seconds()
@@ -371,6 +423,7 @@ def cluster_run(count: int, workers: int, timeout: float, scratch: Path) -> dict
             "steady_s": round(steady, 2),
             "notices_per_s": round((count - 1) / steady, 3),
             "gap_free": gap_free,
+            "cluster_cpu_s_per_notice": round(cluster_cpu / count, 4),
             "load_average_start": load_start,
             "load_average_end": load_end,
         }

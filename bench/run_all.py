@@ -19,7 +19,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 # Benchmarks that write their figures as JSON only when asked (--json).
-JSON_BENCHMARKS = {"bench_repair", "bench_notices", "bench_commitments", "bench_lists"}
+JSON_BENCHMARKS = {"bench_repair", "bench_notices", "bench_commitments", "bench_lists", "bench_sweeps"}
 
 
 def selected(names: list[str]) -> list[Path]:

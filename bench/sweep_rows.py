@@ -5,7 +5,7 @@ nothing due — inserted with INSERT … SELECT generate_series.
 Clocks: 90% stopped long ago; of the open ones a third overdue (their ladder fired up to today, the next rung
 stored in ``next_escalation_at`` days ahead), 1% paused; supplement windows (视为撤回) all still running.
 Records: displayed, their maximum display period ending in the future, or already expired. Commitments: all
-screened; the 容缺受理 ones' documents handed in on time or due later.
+screened; the 容缺受理 ones' documents handed in on time, due later, or late with their check already open.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ CROSS JOIN LATERAL (
     SELECT p.open, p.paused, p.purpose,
         CASE WHEN NOT p.open THEN now() - (((i * 7919) %% 730) + 1) * interval '1 day'
              -- a running supplement window has not ended (else the case would have been deemed withdrawn)
-             WHEN p.purpose = 'repair.supplement_window' THEN now() + (1 + i %% 5) * interval '1 day'
+             -- and none closes within the 2 working days of the applicant's reminder
+             WHEN p.purpose = 'repair.supplement_window' THEN now() + (6 + i %% 5) * interval '1 day'
              -- open clocks: due between 30 days ago and 60 days ahead
              ELSE now() + (((i * 7919) %% 90) - 30) * interval '1 day' END AS due
 ) AS t
@@ -59,22 +60,24 @@ INSERT INTO cases_creditrecord (kind, severity, title, decision_number, content,
     obligations_performed, display_state, updated_at, subject_id)
 SELECT 'admin_penalty', 'ordinary', %(title)s, '', '', '', %(provider)s, '', d.decided, d.decided,
     d.decided + 90, d.decided + 365 * 3, true, true,
-    CASE WHEN d.decided + 365 * 3 < current_date THEN 'expired' ELSE 'displayed' END, now(), %(subject)s
+    CASE WHEN d.decided + 365 * 3 < (now() AT TIME ZONE 'Asia/Shanghai')::date THEN 'expired' ELSE 'displayed' END, now(), %(subject)s
 FROM generate_series(1, %(rows)s) AS i
-CROSS JOIN LATERAL (SELECT current_date - (i %% 2000) AS decided) AS d
+CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date - (i %% 2000) AS decided) AS d
 """
 
 COMMITMENTS = """
 INSERT INTO cases_commitment (type, matter, text, text_sha256, signer_name, signer_capacity, signed_at, status,
     source_reference, department_id, subject_id, channel, decision_number, commitment_matter_id, decision_date,
-    screened_at, follow_due_date, follow_received_at)
+    screened_at, follow_due_date, follow_received_at, follow_late_opened_at)
 SELECT CASE WHEN i %% 5 = 0 THEN 'tolerance' ELSE 'approval' END, %(title)s, '', repeat('0', 64), '张三', 'legal',
     now() - (i %% 700) * interval '1 day', 'in_force', '', %(department)s, %(subject)s, 'online', '', %(matter)s,
-    current_date - (i %% 700), now() - (i %% 700) * interval '1 day',
-    CASE WHEN i %% 5 = 0 THEN current_date - (i %% 700) + 10 END,
-    CASE WHEN i %% 5 = 0 AND current_date - (i %% 700) + 10 < current_date
-         THEN now() - (i %% 700) * interval '1 day' + interval '5 days' END
+    (now() AT TIME ZONE 'Asia/Shanghai')::date - (i %% 700), now() - (i %% 700) * interval '1 day',
+    CASE WHEN i %% 5 = 0 THEN (now() AT TIME ZONE 'Asia/Shanghai')::date - (i %% 700) + 10 END,
+    -- documents due before today: half handed in on time, half never (their lateness check opened the next day)
+    CASE WHEN i %% 10 = 0 AND t.late THEN now() - (i %% 700) * interval '1 day' + interval '5 days' END,
+    CASE WHEN i %% 10 = 5 AND t.late THEN now() - (i %% 700) * interval '1 day' + interval '11 days' END
 FROM generate_series(1, %(rows)s) AS i
+CROSS JOIN LATERAL (SELECT (i %% 700) > 10 AS late) AS t
 """
 
 

@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from cases.models import AuditChainHead, AuditEvent, OutboxEvent, Subject
-from cases.services import subjects as subject_services
+from cases.services import audit as audit_services
 from cases.services.audit import audit_checkpoint, audit_log, audit_verify
 from cases.services.subjects import subject_create_enterprise
 from tests.factories import make_uscc
@@ -238,13 +238,14 @@ def test_audit_log_refuses_to_run_outside_a_transaction():
 @pytest.mark.django_db(transaction=True)
 def test_an_error_inside_a_service_rolls_back_the_change_and_its_event(handler, monkeypatch):
     subject_create_enterprise(actor=handler, name="甲公司", uscc=make_uscc())
-    real_audit_log = subject_services.audit_log
+    real_audit_log = audit_services.audit_log
 
     def audit_then_fail(**kwargs):
         real_audit_log(**kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(subject_services, "audit_log", audit_then_fail)
+    # The service writes its event through audited_create, which looks audit_log up in its own module.
+    monkeypatch.setattr(audit_services, "audit_log", audit_then_fail)
     with pytest.raises(RuntimeError):
         subject_create_enterprise(actor=handler, name="乙公司", uscc=make_uscc())
     monkeypatch.undo()

@@ -89,6 +89,9 @@ def test_lateness_opens_one_task_for_the_department_with_the_matters_consequence
     assert follow_up.follow_up_lateness_sweep() == 1
     assert follow_up.follow_up_lateness_sweep() == 0  # once
     v = CommitmentVerification.objects.get(commitment=signed, reason="late_docs")
+    # Marked in the same transaction: out of commitment_follow_late_idx, the sweep never reads it again.
+    signed.refresh_from_db()
+    assert signed.follow_late_opened_at is not None
     assert v.state == "open" and v.handling_organisation == handler.organisation
     assert "终止办理" in v.finding and "撤销已作出的行政决定" in v.finding and "2026-07-13" in v.finding
     clock = Clock.objects.get(object_id=v.pk, purpose="commitment.verify", content_type__model="commitmentverification")

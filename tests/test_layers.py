@@ -29,6 +29,7 @@ LAYERS = {
     "cases.task_permissions": "policy",
     "workflows.procedures": "policy",
     "workflows.rules": "policy",
+    "workflows.ladder": "policy",
     # reads
     "cases.selectors": "selectors",
     "workflows.selectors": "selectors",

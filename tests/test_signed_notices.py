@@ -85,6 +85,26 @@ def test_the_seal_is_drawn_and_the_qr_code_opens_the_filled_in_verification_page
     assert len(rows) == 1 and rows[0][3] == rows[0][4] and rows[0][9] == "no", images.stdout
 
 
+def test_a_renewed_certificate_signs_the_next_notice(issued, nss_trusting_demo_ca):
+    """The signer is kept between notices (notices/signing.py) but follows its files: after the organisation's
+    key and certificate are replaced, the next notice is signed with the new ones."""
+    from cryptography import x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    def signer_serial(notice) -> int:
+        with notice.pdf.open("rb") as fh:
+            return PdfFileReader(BytesIO(fh.read())).embedded_signatures[0].signer_cert.serial_number
+
+    first = issued()
+    _key_path, cert_path = pki.org_paths(first.issuer)
+    assert signer_serial(first) == x509.load_pem_x509_certificate(cert_path.read_bytes()).serial_number
+    pki.org_certificate_issue(first.issuer)  # renewal: a new key pair and certificate in place of the old
+    renewed = x509.load_pem_x509_certificate(cert_path.read_bytes()).serial_number
+    second = issued(trigger="after-renewal")
+    assert signer_serial(second) == renewed != signer_serial(first)
+    assert "Signature is Valid." in pdfsig(second.pdf.path, nss_trusting_demo_ca)
+
+
 def test_a_failure_to_sign_is_a_failure_to_issue(request_notice, settings, tmp_path):
     settings.NOTICE_PKI_DIR = tmp_path / "empty"
     settings.NOTICE_PKI_DEMO = False  # production: no demo CA to fall back on

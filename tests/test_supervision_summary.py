@@ -13,8 +13,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db.models import Sum
 
-from cases.models import Role, SupervisionClearing, SupervisionOpen, SupervisionTimeUsed
+from cases.models import (
+    Role,
+    SupervisionClearing,
+    SupervisionDisclosure,
+    SupervisionLateness,
+    SupervisionOpen,
+    SupervisionTimeUsed,
+)
 from cases.models.attachments import Attachment
+from cases.models.records import DISCLOSURE_PURPOSE
+from cases.selectors import disclosure
+from cases.selectors import statistics as stats
 from cases.selectors import supervision as sup
 from cases.services import escalation, supervision_summary
 from cases.services import rectification as rsvc
@@ -36,6 +46,8 @@ def _ledger() -> dict:
         (SupervisionOpen, ("procedure", "organisation_id", "oldest_due"), ("n",)),
         (SupervisionTimeUsed, ("organisation_id", "purpose", "label"), ("n", "micros")),
         (SupervisionClearing, ("verified_on", "closed_on"), ("n",)),
+        (SupervisionLateness, ("organisation_id", "content_type_id", "start_date", "end_day"), ("n", "on_time")),
+        (SupervisionDisclosure, ("organisation_id", "outcome", "due_at"), ("n",)),
     ):
         rows = model.objects.values(*keys).annotate(**{v: Sum(v) for v in values}).order_by()
         out[model.__name__] = {
@@ -49,11 +61,21 @@ def _rows(rows) -> set:
     return {(r.procedure, r.organisation_id, r.open, r.overdue, tuple(r.buckets.items())) for r in rows}
 
 
+def _stat_rows(rows) -> list:
+    return [(r.organisation, r.procedure, r.decided, r.within_limit, r.histogram) for r in rows]
+
+
 def _assert_same_figures(now):
     assert _rows(sup.by_organisation(now=now)) == _rows(sup.by_organisation_direct(now=now))
     today = now.date()
     assert sup.clearing(today=today) == sup.clearing_direct(today=today)
     assert sup.growth(today=today) == sup.growth_direct(today=today)
+    assert _stat_rows(stats.lateness_statistics()) == _stat_rows(stats.lateness_statistics_direct())
+    since = today - dt.timedelta(days=20)
+    assert _stat_rows(stats.lateness_statistics(since=since)) == _stat_rows(
+        stats.lateness_statistics_direct(since=since)
+    )
+    assert disclosure.late_publications(now=now) == disclosure.late_publications_direct(now=now)
     kept, direct = sup.time_used(), sup.time_used_direct()
     assert sorted(kept["stages"], key=str) == sorted(direct["stages"], key=str)
     assert sorted(kept["organisations"], key=str) == sorted(direct["organisations"], key=str)
@@ -184,6 +206,33 @@ def test_kept_figures_equal_rebuilt_and_direct_after_random_operations(
         else:
             clock_svc.clock_extend(clock=clock, actor=reviewer, days=rng.randint(1, 5), reason="情况复杂")
 
+    def disclose():
+        """A record's 双公示 report limit starts (decision day = day 0), as the disclosure service starts it."""
+        today = travel.now.date()
+        record = CreditRecordFactory(
+            subject=enterprise,
+            provider=market_bureau,
+            decision_date=today,
+            publication_date=today,
+            display_min_until=today + dt.timedelta(days=90),
+            display_max_until=today + dt.timedelta(days=365),
+        )
+        clock_svc.clock_start(
+            case=record,
+            purpose=DISCLOSURE_PURPOSE,
+            label="双公示信息报送",
+            budget=7,
+            received_at=record.decision_date,
+            start_rule=Clock.StartRule.IMMEDIATE,
+            organisation=market_bureau,
+            actor=reviewer,
+        )
+
+    def report():
+        running = list(Clock.objects.filter(purpose=DISCLOSURE_PURPOSE, stopped_at__isnull=True).order_by("pk"))
+        if running:
+            clock_svc.clock_stop(clock=rng.choice(running), actor=reviewer, reason="已报送")
+
     def time_passes():
         now = travel.now + dt.timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 8))
         travel.to(now.year, now.month, now.day, now.hour)
@@ -194,6 +243,8 @@ def test_kept_figures_equal_rebuilt_and_direct_after_random_operations(
         (new_repair, 2),
         (repair_step, 6),
         (clock_step, 3),
+        (disclose, 2),
+        (report, 2),
         (time_passes, 2),
         (lambda: escalation.escalation_sweep(), 1),
         (lambda: clock_svc.clocks_recompute_open(), 1),
@@ -215,7 +266,7 @@ def test_kept_figures_equal_rebuilt_and_direct_after_random_operations(
     for later in (7, 31, 95):  # the ageing buckets move with time alone
         _assert_same_figures(travel.now + dt.timedelta(days=later))
     kept = _ledger()
-    assert kept["SupervisionOpen"] and kept["SupervisionTimeUsed"]
+    assert all(kept.values())
     call_command("rebuild_supervision_summary", stdout=StringIO())
     assert _ledger() == kept
     _assert_same_figures(travel.now)

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from bench import sweep_rows
 from cases.services.commitment.follow_up import _late_commitments
-from cases.services.commitment.sweep import DUE_SQL
+from cases.services.commitment.sweep import ANY_DUE_SQL, DUE_SQL
 from cases.services.escalation import escalation_due_sql
+from cases.services.messages import deadline_reminder_candidates
 from cases.services.repair import deemed_withdrawn_candidates, records_expiry_candidates
 from tests.factories import EnterpriseFactory, OrganisationFactory
 
@@ -93,11 +94,17 @@ def test_the_expiry_sweep_reads_only_records_past_their_display_period(city):
 
 
 def test_the_verification_sweep_reads_only_unscreened_commitments(city):
-    nodes = _plan(DUE_SQL.format(limit=""), {"today": timezone.localdate()})
-    _assert_reads_through(nodes, "commitment_unscreened_idx", "cases_commitment")
+    for sql in (ANY_DUE_SQL, DUE_SQL.format(limit="")):
+        nodes = _plan(sql, {"today": timezone.localdate()})
+        _assert_reads_through(nodes, "commitment_unscreened_idx", "cases_commitment")
 
 
 def test_the_follow_up_sweep_reads_only_documents_still_awaited(city):
     qs = _late_commitments(timezone.localdate() + dt.timedelta(days=1)).order_by("follow_due_date", "pk")
     nodes = _queryset_plan(qs.values_list("pk", flat=True)[:1000])
-    _assert_reads_through(nodes, "commitment_follow_due_idx", "cases_commitment")
+    _assert_reads_through(nodes, "commitment_follow_late_idx", "cases_commitment")
+
+
+def test_the_deadline_reminders_read_only_windows_closing_soon(city):
+    nodes = _queryset_plan(deadline_reminder_candidates(timezone.localdate()))
+    _assert_reads_through(nodes, "clock_open_purpose_due_idx", "workflows_clock")

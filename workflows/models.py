@@ -1,9 +1,10 @@
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from cases.models.fields import acting_user
 
 
 # --- working-day calendar --------------------------------------------------------------------------
@@ -225,22 +226,8 @@ class ClockPause(models.Model):
     reason = models.CharField(_("说明"), max_length=300, blank=True)
     paused_on = models.DateField(_("暂停日"))
     resumed_on = models.DateField(_("恢复日"), null=True, blank=True)
-    paused_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("暂停人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    resumed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("恢复人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    paused_by = acting_user(_("暂停人"))
+    resumed_by = acting_user(_("恢复人"))
 
     class Meta:
         verbose_name = _("暂停计时")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from cases.models import ApiScope, OutboxEvent, RecordKind, Severity
 from cases.models.outbox import TOPIC_LABELS
@@ -64,11 +65,18 @@ class RecordSerializer(serializers.Serializer):
         return {"name": record.subject.name, "code": record.subject.public_identifier}
 
 
-class RecordCreateSerializer(serializers.Serializer):
+# Whom a new record is about: found or created by its code (cases.api.views._subject_for). (Comments, not
+# docstrings: drf-spectacular would show a base's docstring as the description of the request body.)
+class RecordSubjectSerializer(serializers.Serializer):
     subject_name = serializers.CharField(max_length=200, label=_("信用主体名称"))
     subject_code = serializers.CharField(
         max_length=30, label=_("统一社会信用代码或身份证号"), help_text="统一社会信用代码（18位）或居民身份证号（18位）"
     )
+
+
+# What a department states in a record: one set of fields, limits and choices for a new record and for a
+# correction of one.
+class RecordContentSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RecordKind.choices, label=_("信息类别"))
     severity = serializers.ChoiceField(choices=Severity.choices, label=_("失信程度"))
     sector = serializers.ChoiceField(choices=[("", "")] + list(Sector.choices), required=False, default="")
@@ -78,23 +86,25 @@ class RecordCreateSerializer(serializers.Serializer):
     legal_basis = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
     decision_date = serializers.DateField(label=_("决定日期"))
     publication_date = serializers.DateField(label=_("公示日期"))
+
+
+class RecordCreateSerializer(RecordSubjectSerializer, RecordContentSerializer):
     repairable = serializers.BooleanField(required=False, default=True)
 
 
-class RecordCorrectionSerializer(serializers.Serializer):
+class RecordCorrectionSerializer(RecordContentSerializer):
     """更正 (Henan Art 41): the fields to change and why."""
 
-    kind = serializers.ChoiceField(choices=RecordKind.choices, required=False)
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    sector = serializers.ChoiceField(choices=[("", "")] + list(Sector.choices), required=False)
-    title = serializers.CharField(max_length=200, required=False)
-    decision_number = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    content = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    legal_basis = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    decision_date = serializers.DateField(required=False)
-    publication_date = serializers.DateField(required=False)
     reason = serializers.CharField(max_length=500, label=_("变更原因"))
     case_reference = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
+
+    def get_fields(self):
+        # A correction names only what it changes: every content field optional, and none filled in by default.
+        fields = super().get_fields()
+        for name in RecordContentSerializer._declared_fields:
+            fields[name].required = False
+            fields[name].default = empty
+        return fields
 
 
 class RecordRevocationSerializer(serializers.Serializer):

@@ -117,23 +117,10 @@ class RecordListView(ApiView):
         client = client_of(request)
 
         def create():
-            data = self.validated(s.RecordCreateSerializer, request.data)
-            subject = _subject_for(actor=request.user, name=data["subject_name"], code=data["subject_code"])
-            record = record_svc.record_create(
-                actor=request.user,
-                subject=subject,
-                kind=data["kind"],
-                severity=data["severity"],
-                sector=data["sector"],
-                title=data["title"],
-                provider=client.organisation,
-                decision_date=data["decision_date"],
-                publication_date=data["publication_date"],
-                decision_number=data["decision_number"],
-                content=data["content"],
-                legal_basis=data["legal_basis"],
-                repairable=data["repairable"],
-            )
+            data = dict(self.validated(s.RecordCreateSerializer, request.data))
+            subject = _subject_for(actor=request.user, name=data.pop("subject_name"), code=data.pop("subject_code"))
+            # The rest is the record's content and whether it may be repaired, as record_create takes them.
+            record = record_svc.record_create(actor=request.user, subject=subject, provider=client.organisation, **data)
             record = record_sel.record_get_for_user(user=request.user, pk=record.pk)
             return Response(s.RecordSerializer(record).data, status=status.HTTP_201_CREATED)
 

@@ -28,7 +28,13 @@ from cases.models.rectification import (
 from cases.models.repair import RepairApplication, RepairBar, RepairKind, RepairState
 from cases.models.subjects import Subject, SubjectAuthorisation, SubjectKind
 from cases.models.submissions import FormSubmission
-from cases.models.supervision import SupervisionClearing, SupervisionOpen, SupervisionTimeUsed
+from cases.models.supervision import (
+    SupervisionClearing,
+    SupervisionDisclosure,
+    SupervisionLateness,
+    SupervisionOpen,
+    SupervisionTimeUsed,
+)
 
 __all__ = [
     "ApiClient",
@@ -40,6 +46,8 @@ __all__ = [
     "CaseActivity",
     "FormSubmission",
     "SupervisionClearing",
+    "SupervisionDisclosure",
+    "SupervisionLateness",
     "SupervisionOpen",
     "SupervisionTimeUsed",
     "Commitment",

@@ -202,6 +202,9 @@ class Commitment(StateMachineMixin, models.Model):
     # 容缺受理型: documents to follow and their deadline (from the matter).
     follow_due_date = models.DateField(_("后补材料截止日"), null=True, blank=True)
     follow_received_at = models.DateTimeField(_("后补材料提交时间"), null=True, blank=True)
+    # When the daily sweep opened the check for documents not handed in on time: from then on the commitment
+    # is no longer the sweep's to read (cases.services.commitment.follow_up).
+    follow_late_opened_at = models.DateTimeField(_("逾期核查开启时间"), null=True, blank=True, editable=False)
     status_changed_at = models.DateTimeField(_("履约状态变更时间"), null=True, blank=True)
     # A false commitment blocks 告知承诺 until the record it produced is repaired (Henan Art 32(1)).
     breach_record = models.ForeignKey(
@@ -234,6 +237,17 @@ class Commitment(StateMachineMixin, models.Model):
                 fields=["follow_due_date"],
                 name="commitment_follow_due_idx",
                 condition=Q(follow_received_at__isnull=True, follow_due_date__isnull=False),
+            ),
+            # The lateness sweep: documents still awaited whose lateness check is not open yet, by due date.
+            models.Index(
+                fields=["follow_due_date"],
+                name="commitment_follow_late_idx",
+                condition=Q(
+                    follow_received_at__isnull=True,
+                    follow_late_opened_at__isnull=True,
+                    follow_due_date__isnull=False,
+                    status="in_force",
+                ),
             ),
         ]
         constraints = [

@@ -61,3 +61,40 @@ class SupervisionClearing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verified_on}–{self.closed_on or '…'}: {self.n:+d}"
+
+
+class SupervisionLateness(models.Model):
+    """Ended legal clocks of the registered purposes with an organisation, per organisation × case type ×
+    start day × end day (local), with how many ended within their limit: the public lateness statistics and
+    the dashboard's 办理时效 (cases.selectors.statistics)."""
+
+    organisation_id = models.BigIntegerField(_("机构"))
+    content_type_id = models.IntegerField(_("办件类型"))
+    start_date = models.DateField(_("起算日"))
+    end_day = models.DateField(_("结束日"))
+    n = models.BigIntegerField(_("件数"))
+    on_time = models.BigIntegerField(_("按时件数"))
+
+    class Meta:
+        verbose_name = _("督办汇总（办理时效）")
+        verbose_name_plural = _("督办汇总（办理时效）")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.start_date}–{self.end_day}: {self.n:+d}"
+
+
+class SupervisionDisclosure(models.Model):
+    """双公示 clocks with an organisation, per organisation × outcome (reported on time, late, other ended, or
+    still open at its due moment): 双公示报送及时性 (cases.selectors.disclosure)."""
+
+    organisation_id = models.BigIntegerField(_("机构"))
+    outcome = models.CharField(_("报送情况"), max_length=10)  # on_time, late, ended, open
+    due_at = models.DateTimeField(_("截止时间"), null=True)  # open ones only
+    n = models.BigIntegerField(_("件数"))
+
+    class Meta:
+        verbose_name = _("督办汇总（双公示）")
+        verbose_name_plural = _("督办汇总（双公示）")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.outcome} {self.due_at}: {self.n:+d}"

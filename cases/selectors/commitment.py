@@ -93,16 +93,22 @@ def _verification_clock(field: str):
     )
 
 
-def verifications_for(user, *, state: str | None = VerificationState.OPEN) -> QuerySet[CommitmentVerification]:
-    """Checks the user's department handles (read-all roles: every one), due date annotated, earliest first."""
+def _handled_by_department(user, model, organisation_field: str) -> QuerySet:
+    """``model``'s rows a department user's organisation handles (``organisation_field``); every row for the
+    staff who read all; none for anyone else."""
     scope, org_id = policy._scope(user)
     if scope == "department":
-        qs = CommitmentVerification.objects.filter(handling_organisation_id=org_id)
-    elif scope == "all" and policy.is_staff_member(user):
-        qs = CommitmentVerification.objects.all()
-    else:
-        # Still annotated below: callers filter on due_at (a 政府机构 liaison's desk has no checks, not an error).
-        qs = CommitmentVerification.objects.none()
+        return model.objects.filter(**{organisation_field: org_id})
+    if scope == "all" and policy.is_staff_member(user):
+        return model.objects.all()
+    return model.objects.none()
+
+
+def verifications_for(user, *, state: str | None = VerificationState.OPEN) -> QuerySet[CommitmentVerification]:
+    """Checks the user's department handles (read-all roles: every one), due date annotated, earliest first."""
+    # Annotated below even when empty: callers filter on due_at (a 政府机构 liaison's desk has no checks, not
+    # an error).
+    qs = _handled_by_department(user, CommitmentVerification, "handling_organisation_id")
     if state:
         qs = qs.filter(state=state)
     return (
@@ -147,13 +153,7 @@ def repair_reviews_for(user) -> QuerySet[Commitment]:
 
 
 def revocations_for(user, *, open_only: bool = True) -> QuerySet[DecisionRevocation]:
-    scope, org_id = policy._scope(user)
-    if scope == "department":
-        qs = DecisionRevocation.objects.filter(organisation_id=org_id)
-    elif scope == "all" and policy.is_staff_member(user):
-        qs = DecisionRevocation.objects.all()
-    else:
-        return DecisionRevocation.objects.none()
+    qs = _handled_by_department(user, DecisionRevocation, "organisation_id")
     if open_only:
         qs = qs.filter(state=DecisionRevocation.State.OPEN)
     ct = ContentType.objects.get_for_model(DecisionRevocation)

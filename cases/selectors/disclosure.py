@@ -7,12 +7,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cases import policy
-from cases.models import CreditRecord, Organisation
+from cases.models import CreditRecord, Organisation, SupervisionDisclosure
 from cases.models.records import DISCLOSURE_PURPOSE
+from cases.portable_sql import moment
 from workflows.models import Clock
 from workflows.selectors import clock_status
 
@@ -71,19 +73,25 @@ class LateRow:
 
 def late_publications(*, now: dt.datetime | None = None) -> list[LateRow]:
     """Per organisation: decisions entered, reported on time, reported late, still unreported past the limit
-    (seed 003 item 4: 及时率 100%). One GROUP BY over the 双公示 clocks."""
+    (seed 003 item 4: 及时率 100%). From the dashboard summary (cases.models.supervision): the 双公示 clocks
+    counted per organisation × outcome, the open ones at their due moment."""
     now = now or timezone.now()
-    rows = (
-        Clock.objects.filter(purpose=DISCLOSURE_PURPOSE, organisation__isnull=False)
-        .values("organisation_id")
-        .annotate(
-            reported=Count("pk"),
-            on_time=Count("pk", filter=Q(stopped_at__isnull=False, stopped_at__lte=F("due_at"))),
-            late=Count("pk", filter=Q(stopped_at__isnull=False, stopped_at__gt=F("due_at"))),
-            overdue=Count("pk", filter=Q(stopped_at__isnull=True, due_at__lt=now)),
+    # Bare SQL: four filtered sums over a few rows per organisation, cheaper to send than to build in the ORM.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT organisation_id, sum(n),
+                   coalesce(sum(n) FILTER (WHERE outcome = 'on_time'), 0),
+                   coalesce(sum(n) FILTER (WHERE outcome = 'late'), 0),
+                   coalesce(sum(n) FILTER (WHERE outcome = 'open' AND due_at < %s), 0)
+            FROM {SupervisionDisclosure._meta.db_table} GROUP BY organisation_id HAVING sum(n) <> 0""",
+            [moment(now)],
         )
-        .order_by()
-    )
+        keys = ("organisation_id", "reported", "on_time", "late", "overdue")
+        rows = [dict(zip(keys, map(int, r), strict=True)) for r in cursor.fetchall()]
+    return _late_rows(rows)
+
+
+def _late_rows(rows) -> list[LateRow]:
     names = dict(Organisation.objects.values_list("pk", "name"))
     out = [
         LateRow(
@@ -98,3 +106,20 @@ def late_publications(*, now: dt.datetime | None = None) -> list[LateRow]:
     ]
     out.sort(key=lambda r: (-(r.late + r.overdue), r.organisation))
     return out
+
+
+def late_publications_direct(*, now: dt.datetime | None = None) -> list[LateRow]:
+    """The same rows grouped from the 双公示 clocks themselves (what the summary is checked against)."""
+    now = now or timezone.now()
+    rows = (
+        Clock.objects.filter(purpose=DISCLOSURE_PURPOSE, organisation__isnull=False)
+        .values("organisation_id")
+        .annotate(
+            reported=Count("pk"),
+            on_time=Count("pk", filter=Q(stopped_at__isnull=False, stopped_at__lte=F("due_at"))),
+            late=Count("pk", filter=Q(stopped_at__isnull=False, stopped_at__gt=F("due_at"))),
+            overdue=Count("pk", filter=Q(stopped_at__isnull=True, due_at__lt=now)),
+        )
+        .order_by()
+    )
+    return _late_rows(rows)

@@ -67,6 +67,17 @@ def inbox_scope_q(user) -> Q:
     return Q(organisation_id=policy.acting_organisation_id(user), permission__in=sorted(perms))
 
 
+def desk_queue_order(*, user, procedure: str) -> QuerySet:
+    """The ids of a procedure desk's cases in the queue's order, from the inbox rows of the user's organisation
+    and task permissions: the index inbox_org_due_idx gives them by legal deadline, where ordering the cases by
+    their clocks' subquery reads every open case of the organisation (issue 15 item 5)."""
+    return (
+        InboxItem.objects.filter(inbox_scope_q(user), procedure=procedure)
+        .order_by(F("due_at").asc(nulls_last=True), "created", "task_id")
+        .values_list("case_id", flat=True)
+    )
+
+
 _scope_q = inbox_scope_q
 
 

@@ -136,18 +136,11 @@ def desk_queue_for_user(*, user) -> QuerySet[ObjectionCase]:
 
 
 def desk_queue_order(*, user) -> QuerySet:
-    """The ids of the desk queue's cases in its order, from the inbox rows (cases.models.InboxItem) of the
-    user's organisation and task permissions: the index inbox_org_due_idx gives them by legal deadline, where
-    ordering the cases by their clocks' subquery reads every open case of the organisation (issue 15 item 5).
-    The page's cases are then read with desk_queue_for_user, which checks each is still takeable."""
-    from cases.models import InboxItem
-    from cases.selectors.inbox import inbox_scope_q
+    """The ids of the desk queue's cases in its order (cases.selectors.inbox.desk_queue_order); the page's
+    cases are then read with desk_queue_for_user, which checks each is still takeable."""
+    from cases.selectors.inbox import desk_queue_order as inbox_desk_queue_order
 
-    return (
-        InboxItem.objects.filter(inbox_scope_q(user), procedure="objection")
-        .order_by(F("due_at").asc(nulls_last=True), "created", "task_id")
-        .values_list("case_id", flat=True)
-    )
+    return inbox_desk_queue_order(user=user, procedure="objection")
 
 
 def with_clock_status(cases, *, now: dt.datetime | None = None) -> list:

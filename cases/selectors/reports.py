@@ -75,6 +75,19 @@ def _day(value) -> str:
     return value.isoformat()
 
 
+def _open_cases(cases) -> list[dict]:
+    """The report's lines for the subject's open objections or repairs, the earliest received first."""
+    return [
+        {
+            "tracking_number": case.tracking_number,
+            "record": case.record.title,
+            "state": case.get_state_display(),
+            "received_on": _day(case.received_on),
+        }
+        for case in cases.select_related("record").order_by("received_at")
+    ]
+
+
 def credit_report_content(*, subject: Subject, as_of: dt.datetime | None = None) -> dict:
     """The report's facts as plain data (stored in the notice, which freezes them at issue). Labels are in
     Chinese: the issued document is the legal original, whatever language the requester reads."""
@@ -113,28 +126,8 @@ def credit_report_content(*, subject: Subject, as_of: dt.datetime | None = None)
                 row["changed_on"] = _day(last.changed_at) if last else ""
                 row["case_reference"] = last.case_reference if last else ""
                 hidden.append(row)
-        objections = [
-            {
-                "tracking_number": o.tracking_number,
-                "record": o.record.title,
-                "state": o.get_state_display(),
-                "received_on": _day(o.received_on),
-            }
-            for o in ObjectionCase.objects.filter(subject=subject, state__in=OBJECTION_OPEN)
-            .select_related("record")
-            .order_by("received_at")
-        ]
-        repairs = [
-            {
-                "tracking_number": a.tracking_number,
-                "record": a.record.title,
-                "state": a.get_state_display(),
-                "received_on": _day(a.received_on),
-            }
-            for a in RepairApplication.objects.filter(subject=subject, state__in=REPAIR_OPEN)
-            .select_related("record")
-            .order_by("received_at")
-        ]
+        objections = _open_cases(ObjectionCase.objects.filter(subject=subject, state__in=OBJECTION_OPEN))
+        repairs = _open_cases(RepairApplication.objects.filter(subject=subject, state__in=REPAIR_OPEN))
         commitments = [
             {
                 "type": c.get_type_display(),

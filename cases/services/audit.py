@@ -82,6 +82,16 @@ def audit_log(
 PRE_COMMIT_HANDLER = "audit"
 
 
+def audited_create(obj: models.Model, *, actor, action: str, data: dict) -> models.Model:
+    """Validate and save the new ``obj`` and record its creation (``data``: what the entry says about it),
+    together: a row never exists without the entry that created it."""
+    with transaction.atomic():
+        obj.full_clean()
+        obj.save()
+        audit_log(actor=actor, action=action, obj=obj, data=data)
+    return obj
+
+
 def audit_append_batch(connection, events: list[AuditEvent]) -> None:
     """Seal and append ``events`` in order, in the transaction about to commit: lock the head, insert, move
     the head. The lock is held until the COMMIT right after this, so each batch links to exactly one

@@ -36,6 +36,7 @@ from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
 from cases.services.records import record_create, record_revoke, record_update_fields
 from cases.services.subjects import subject_create_enterprise, subject_create_person
+from cases.services.tables import decode_csv
 from workflows.calendar import get_calendar
 from workflows.deadlines import derive
 from workflows.models import Clock
@@ -397,14 +398,7 @@ def read_rows(uploaded) -> list[tuple[int, dict]]:
         except Exception:  # noqa: BLE001 — a corrupt or mislabelled file, told to the person as such
             raise ValidationError(_("无法读取该Excel文件，请确认是 .xlsx 格式。"), code="bad_file") from None
     elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError(_("CSV文件编码无法识别，请使用UTF-8。"), code="bad_encoding")
+        text = decode_csv(data)
         rows = list(csv.reader(io.StringIO(text)))
     else:
         raise ValidationError(_("只支持 .csv 或 .xlsx 文件。"), code="bad_type")

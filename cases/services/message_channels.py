@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
 from typing import Protocol
@@ -25,15 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
 
 from cases.models import OutboxEvent
-from cases.services.outbox_transport import (
-    EVENT_ID_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    DeliveryResult,
-    FileSink,
-    Transport,
-    sign,
-)
+from cases.services.outbox_transport import DeliveryResult, FileSink, Transport, signed_request
 
 logger = logging.getLogger("casework.messages")
 
@@ -64,18 +55,8 @@ class HttpSmsGateway:
         self.url, self.secret, self.timeout = url, secret, timeout
 
     def send(self, *, message_id: str, phone: str, text: str) -> DeliveryResult:
-        body = sms_body(message_id=message_id, phone=phone, text=text)
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                EVENT_ID_HEADER: message_id,
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(self.secret, timestamp, body),
-            },
+        request = signed_request(
+            self.url, self.secret, sms_body(message_id=message_id, phone=phone, text=text), message_id
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:

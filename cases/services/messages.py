@@ -27,7 +27,7 @@ from cases import policy
 from cases.models import Message, MessageKind, MessagePreference, OutboxEvent, PhoneCode, SubjectAuthorisation, User
 from cases.services.audit import audit_log
 from cases.services.outbox import outbox_enqueue
-from workflows.calendar import get_calendar
+from workflows.calendar import LEGAL_TZ, get_calendar
 from workflows.models import Clock
 
 SYSTEM_ACTOR = "system:messages"
@@ -269,20 +269,30 @@ APPLICANT_CLOCK_PURPOSES = ("repair.supplement_window", "commitment.hearing")
 REMINDER_WORKING_DAYS = 2
 
 
-def deadline_reminders_send(*, today: dt.date | None = None) -> int:
-    """Tell the applicant 2 working days before a window of theirs closes (issue 12). One message per clock
-    and due date: a window moved by a calendar change is announced again, a re-run sweep tells nobody twice."""
-    today = today or timezone.localdate()
+def deadline_reminder_candidates(today: dt.date):
+    """The applicant's running windows closing within REMINDER_WORKING_DAYS working days of ``today``.
+
+    The due moment is the end of the due day (workflows.services.clocks), so the same days bound ``due_at``:
+    PostgreSQL then reads the windows through clock_open_purpose_due_idx (purpose, due moment), not every
+    running window of those purposes."""
     horizon = get_calendar().add_working_days(today, REMINDER_WORKING_DAYS)
-    sent = 0
-    clocks = Clock.objects.filter(
+    return Clock.objects.filter(
         purpose__in=APPLICANT_CLOCK_PURPOSES,
         stopped_at__isnull=True,
         is_paused=False,
         due_date__gte=today,
         due_date__lte=horizon,
-    ).select_related("content_type")
-    for clock in clocks:
+        due_at__gte=dt.datetime.combine(today, dt.time.min, tzinfo=LEGAL_TZ),
+        due_at__lt=dt.datetime.combine(horizon + dt.timedelta(days=1), dt.time.min, tzinfo=LEGAL_TZ),
+    )
+
+
+def deadline_reminders_send(*, today: dt.date | None = None) -> int:
+    """Tell the applicant 2 working days before a window of theirs closes (issue 12). One message per clock
+    and due date: a window moved by a calendar change is announced again, a re-run sweep tells nobody twice."""
+    today = today or timezone.localdate()
+    sent = 0
+    for clock in deadline_reminder_candidates(today).select_related("content_type"):
         case = clock.case
         if case is None or not hasattr(case, "subject_id"):
             continue

@@ -167,6 +167,18 @@ def _stop_clocks(case, actor, reason, purposes=CASE_PURPOSES):
         clock_stop(clock=clock, actor=actor, reason=reason)
 
 
+def _receive(case, actor, now, reason, uploads, purpose, label, key) -> None:
+    """What receiving an objection or a 复核 does once its row exists: the evidence filed with it, its time
+    limit from receipt (the case's received_on is the limit's day 0), the record's mark and the timeline."""
+    for uploaded in uploads:
+        attachment_add(actor=actor, case=case, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
+    clock = _start_clock(case, purpose, label, key, case.handling_organisation, actor, now)
+    case.received_on = clock.start_date
+    case.save(update_fields=["received_on"])
+    _mark(case, actor)
+    _activity(case, CaseActivity.Kind.SUBMITTED, actor, reason)
+
+
 def _tracking_number(now: dt.datetime, stage: str) -> str:
     year = timezone.localtime(now).year
     prefix, scope = (
@@ -285,21 +297,7 @@ def objection_file(
             received_at=now,
             tracking_number=_tracking_number(now, ObjectionStage.OBJECTION),
         )
-        for uploaded in uploads:
-            attachment_add(actor=actor, case=case, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
-        clock = _start_clock(
-            case,
-            PLATFORM,
-            gettext_noop("平台处理期限"),
-            rules.OBJECTION_PLATFORM_WD,
-            case.handling_organisation,
-            actor,
-            now,
-        )
-        case.received_on = clock.start_date
-        case.save(update_fields=["received_on"])
-        _mark(case, actor)
-        _activity(case, CaseActivity.Kind.SUBMITTED, actor, reason)
+        _receive(case, actor, now, reason, uploads, PLATFORM, gettext_noop("平台处理期限"), rules.OBJECTION_PLATFORM_WD)
         engine.start_process(procedure_flow("objection"), case=case)
         _audit(
             case,
@@ -410,21 +408,7 @@ def objection_request_review(*, actor, case: ObjectionCase, reason: str, uploads
             received_at=now,
             tracking_number=_tracking_number(now, ObjectionStage.REVIEW),
         )
-        for uploaded in uploads:
-            attachment_add(actor=actor, case=review, purpose=Attachment.Purpose.EVIDENCE, uploaded=uploaded)
-        clock = _start_clock(
-            review,
-            REVIEW,
-            gettext_noop("复核期限"),
-            rules.OBJECTION_REVIEW_WD,
-            review.handling_organisation,
-            actor,
-            now,
-        )
-        review.received_on = clock.start_date
-        review.save(update_fields=["received_on"])
-        _mark(review, actor)
-        _activity(review, CaseActivity.Kind.SUBMITTED, actor, reason)
+        _receive(review, actor, now, reason, uploads, REVIEW, gettext_noop("复核期限"), rules.OBJECTION_REVIEW_WD)
         _activity(
             original,
             CaseActivity.Kind.NOTE,

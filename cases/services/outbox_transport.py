@@ -76,6 +76,24 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
+def signed_request(url: str, secret: str, body: bytes, event_id: str, headers=None) -> urllib.request.Request:
+    """A POST of the JSON ``body`` signed as the receivers check it: the signing time and the signature (see
+    :func:`sign`), and ``event_id``, the key a receiver deduplicates a retried delivery on."""
+    timestamp = str(int(time.time()))
+    return urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            **(headers or {}),
+            EVENT_ID_HEADER: event_id,
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(secret, timestamp, body),
+        },
+    )
+
+
 def verify_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     """The receiving side's check (used by tests; documents the scheme for the platform's developers)."""
     return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
@@ -134,19 +152,8 @@ class HttpTransport:
         self._opener = urllib.request.build_opener(_NoRedirect())
 
     def send(self, event: OutboxEvent) -> DeliveryResult:
-        body = event_body(event)
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "credit-casework-outbox/1",
-                EVENT_ID_HEADER: str(event.pk),
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(self.secret, timestamp, body),
-            },
+        request = signed_request(
+            self.url, self.secret, event_body(event), str(event.pk), {"User-Agent": "credit-casework-outbox/1"}
         )
         try:
             with self._opener.open(request, timeout=self.timeout) as response:

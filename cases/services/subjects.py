@@ -6,12 +6,11 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cases.identifiers import mask_id_number
 from cases.models import Organisation, Subject, SubjectKind
-from cases.services.audit import audit_log
+from cases.services.audit import audited_create
 
 _SEPARATORS = re.compile(r"[\s\-－—_]+")
 
@@ -63,16 +62,12 @@ def subject_create_enterprise(
         raise ValidationError(
             {"uscc": ValidationError(_("组织类主体必须填写统一社会信用代码。"), code="uscc_required")}
         )
-    with transaction.atomic():
-        subject.full_clean()
-        subject.save()
-        audit_log(
-            actor=actor,
-            action="subject.create",
-            obj=subject,
-            data={"kind": subject.kind, "name": subject.name, "uscc": subject.uscc},
-        )
-    return subject
+    return audited_create(
+        subject,
+        actor=actor,
+        action="subject.create",
+        data={"kind": subject.kind, "name": subject.name, "uscc": subject.uscc},
+    )
 
 
 def subject_create_person(
@@ -97,13 +92,9 @@ def subject_create_person(
         raise ValidationError(
             {"id_number": ValidationError(_("自然人主体必须填写居民身份证号码。"), code="id_required")}
         )
-    with transaction.atomic():
-        subject.full_clean()
-        subject.save()
-        audit_log(
-            actor=actor,
-            action="subject.create",
-            obj=subject,
-            data={"kind": subject.kind, "name": subject.name, "id_number": mask_id_number(subject.id_number)},
-        )
-    return subject
+    return audited_create(
+        subject,
+        actor=actor,
+        action="subject.create",
+        data={"kind": subject.kind, "name": subject.name, "id_number": mask_id_number(subject.id_number)},
+    )

@@ -24,12 +24,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection as default_connection
 from django.db import transaction
 
-from cases.models import SupervisionClearing, SupervisionOpen, SupervisionTimeUsed
+from cases.models import (
+    SupervisionClearing,
+    SupervisionDisclosure,
+    SupervisionLateness,
+    SupervisionOpen,
+    SupervisionTimeUsed,
+)
+from cases.models.records import DISCLOSURE_PURPOSE
+from workflows.calendar import LEGAL_TZ
 from workflows.models import Clock
 from workflows.procedures import PROCEDURES
 
@@ -38,6 +47,8 @@ CLOCK = Clock._meta.db_table
 OPEN = SupervisionOpen._meta.db_table
 TIME = SupervisionTimeUsed._meta.db_table
 CLEARING = SupervisionClearing._meta.db_table
+LATENESS = SupervisionLateness._meta.db_table
+DISCLOSURE = SupervisionDisclosure._meta.db_table
 RECTIFICATION = "rectification"
 
 
@@ -70,20 +81,15 @@ class Dialect:
             return f"(extract(epoch FROM ({row}.stopped_at - {row}.started_at)) * 1000000)::bigint"
         return f"CAST(round((julianday({row}.stopped_at) - julianday({row}.started_at)) * 86400000000.0) AS INTEGER)"
 
-    def local_date(self, expr: str) -> str:
+    def local_date(self, expr: str, zone: str | None = None) -> str:
         """The calendar day of a moment in the city's time zone (the dashboard's month ends are local days)."""
+        zone = zone or settings.TIME_ZONE
         if self.pg:
-            return f"({expr} AT TIME ZONE {_lit(settings.TIME_ZONE)})::date"
+            return f"({expr} AT TIME ZONE {_lit(zone)})::date"
         # SQLite stores UTC text and knows no zones: the zone's current offset (Asia/Shanghai has no DST).
-        offset = dt.datetime.now(dt.UTC).astimezone(_zone()).utcoffset()
+        offset = dt.datetime.now(dt.UTC).astimezone(ZoneInfo(zone)).utcoffset()
         minutes = int(offset.total_seconds() // 60)
         return f"date({expr}, '{minutes:+d} minutes')"
-
-
-def _zone():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 # --- the statements ---------------------------------------------------------------------------------------------
@@ -150,36 +156,87 @@ def _open_from_case(proc, op: str) -> str:
     )
 
 
-def _time_from_clock(d: Dialect, op: str) -> str:
-    purposes = _in(_all_purposes()) if _all_purposes() else "IN ('')"
+def _row_delta(table: str, keys: dict, values: dict, cond: str, op: str) -> str:
+    """Append the change one row makes to a summary keyed on that row alone: its old contribution (OLD, when
+    the row existed) subtracted, its new one (NEW, when it exists) added, nothing where they cancel. ``keys``,
+    ``values`` and ``cond`` are expressions of a row named ``{r}``."""
     sides = []
     for row, sign in (("OLD", -1), ("NEW", 1)):
         if (row == "OLD" and op == "INSERT") or (row == "NEW" and op == "DELETE"):
             continue
-        sides.append(
-            f"SELECT {row}.organisation_id AS org, {row}.purpose AS purpose, {row}.label AS label, {sign} AS n, "
-            f"{sign} * {d.micros(row)} AS micros WHERE {row}.stopped_at IS NOT NULL AND {row}.purpose {purposes}"
-        )
+        cols = [f"{expr.format(r=row)} AS {name}" for name, expr in keys.items()]
+        cols += [f"{sign} * ({expr.format(r=row)}) AS {name}" for name, expr in values.items()]
+        sides.append(f"SELECT {', '.join(cols)} WHERE {cond.format(r=row)}")
+    names = ", ".join(keys)
+    sums = ", ".join(f"sum(s.{v})" for v in values)
+    nonzero = " OR ".join(f"sum(s.{v}) <> 0" for v in values)
     return (
-        f"INSERT INTO {TIME} (organisation_id, purpose, label, n, micros) "
-        f"SELECT s.org, s.purpose, s.label, sum(s.n), sum(s.micros) FROM ({' UNION ALL '.join(sides)}) s "
-        f"GROUP BY s.org, s.purpose, s.label HAVING sum(s.n) <> 0 OR sum(s.micros) <> 0"
+        f"INSERT INTO {table} ({names}, {', '.join(values)}) "
+        f"SELECT {', '.join('s.' + k for k in keys)}, {sums} FROM ({' UNION ALL '.join(sides)}) s "
+        f"GROUP BY {', '.join('s.' + k for k in keys)} HAVING {nonzero}"
     )
 
 
-def _clearing_from_case(d: Dialect, op: str) -> str:
-    sides = []
-    for row, sign in (("OLD", -1), ("NEW", 1)):
-        if (row == "OLD" and op == "INSERT") or (row == "NEW" and op == "DELETE"):
-            continue
-        sides.append(
-            f"SELECT {d.local_date(row + '.verified_at')} AS v, {d.local_date(row + '.closed_at')} AS c, {sign} AS n "
-            f"WHERE {row}.record_id IS NOT NULL AND {row}.verified_at IS NOT NULL"
-        )
+def _purposes_in() -> str:
+    return _in(_all_purposes()) if _all_purposes() else "IN ('')"
+
+
+def _time_spec(d: Dialect) -> tuple:
+    """办理用时: ended clocks of the registered purposes (any kind), per organisation × purpose × label."""
     return (
-        f"INSERT INTO {CLEARING} (verified_on, closed_on, n) "
-        f"SELECT s.v, s.c, sum(s.n) FROM ({' UNION ALL '.join(sides)}) s GROUP BY s.v, s.c HAVING sum(s.n) <> 0"
+        TIME,
+        {"organisation_id": "{r}.organisation_id", "purpose": "{r}.purpose", "label": "{r}.label"},
+        {"n": "1", "micros": d.micros("{r}")},
+        "{r}.stopped_at IS NOT NULL AND {r}.purpose " + _purposes_in(),
     )
+
+
+def _lateness_spec(d: Dialect) -> tuple:
+    """办理时效: ended legal clocks with an organisation, per organisation × case type × start day × end day
+    (the case types are filtered when read, as the direct query filters them)."""
+    return (
+        LATENESS,
+        {
+            "organisation_id": "{r}.organisation_id",
+            "content_type_id": "{r}.content_type_id",
+            "start_date": "{r}.start_date",
+            "end_day": d.local_date("{r}.stopped_at", LEGAL_TZ.key),
+        },
+        {"n": "1", "on_time": "CASE WHEN {r}.due_at IS NULL OR {r}.stopped_at <= {r}.due_at THEN 1 ELSE 0 END"},
+        "{r}.kind = 'legal' AND {r}.stopped_at IS NOT NULL AND {r}.organisation_id IS NOT NULL "
+        "AND {r}.purpose " + _purposes_in(),
+    )
+
+
+def _disclosure_spec(d: Dialect) -> tuple:
+    """双公示: every disclosure clock with an organisation, by outcome; the open ones at their due moment."""
+    return (
+        DISCLOSURE,
+        {
+            "organisation_id": "{r}.organisation_id",
+            "outcome": (
+                "CASE WHEN {r}.stopped_at IS NULL THEN 'open' WHEN {r}.stopped_at <= {r}.due_at THEN 'on_time' "
+                "WHEN {r}.stopped_at > {r}.due_at THEN 'late' ELSE 'ended' END"
+            ),
+            "due_at": "CASE WHEN {r}.stopped_at IS NULL THEN {r}.due_at END",
+        },
+        {"n": "1"},
+        "{r}.purpose = " + _lit(DISCLOSURE_PURPOSE) + " AND {r}.organisation_id IS NOT NULL",
+    )
+
+
+def _clearing_spec(d: Dialect) -> tuple:
+    """清零/零增长: substantiated 政务失信 cases per local day substantiated × day closed."""
+    return (
+        CLEARING,
+        {"verified_on": d.local_date("{r}.verified_at"), "closed_on": d.local_date("{r}.closed_at")},
+        {"n": "1"},
+        "{r}.record_id IS NOT NULL AND {r}.verified_at IS NOT NULL",
+    )
+
+
+def _clock_specs(d: Dialect) -> list[tuple]:
+    return [_time_spec(d), _lateness_spec(d), _disclosure_spec(d)]
 
 
 # --- triggers ---------------------------------------------------------------------------------------------------
@@ -199,7 +256,17 @@ class Unit:
     columns: list[str] = field(default_factory=list)  # UPDATE OF
 
 
-CLOCK_COLUMNS = ["stopped_at", "is_paused", "due_at", "kind", "purpose", "started_at", "organisation_id", "label"]
+CLOCK_COLUMNS = [
+    "stopped_at",
+    "is_paused",
+    "due_at",
+    "kind",
+    "purpose",
+    "started_at",
+    "start_date",
+    "organisation_id",
+    "label",
+]
 
 
 def units(d: Dialect) -> list[Unit]:
@@ -208,11 +275,11 @@ def units(d: Dialect) -> list[Unit]:
     for op in ("INSERT", "UPDATE", "DELETE"):
         out.append(
             Unit(
-                f"clock_time_{op.lower()}",
+                f"clock_figures_{op.lower()}",
                 CLOCK,
                 "BEFORE",
                 op,
-                [_time_from_clock(d, op)],
+                [_row_delta(*spec, op=op) for spec in _clock_specs(d)],
                 when=changed if op == "UPDATE" else None,
             )
         )
@@ -264,7 +331,7 @@ def units(d: Dialect) -> list[Unit]:
                         table,
                         "AFTER",
                         op,
-                        [_clearing_from_case(d, op)],
+                        [_row_delta(*_clearing_spec(d), op=op)],
                         columns=["record_id", "verified_at", "closed_at"] if op == "UPDATE" else [],
                     )
                 )
@@ -365,6 +432,15 @@ def install_triggers(conn=None) -> None:
 
 
 # --- rebuild and consolidation ----------------------------------------------------------------------------------
+def _rebuild_rows(table: str, keys: dict, values: dict, cond: str, *, source: str) -> str:
+    exprs = [expr.format(r="x") for expr in keys.values()]
+    sums = [f"sum({expr.format(r='x')})" for expr in values.values()]
+    return (
+        f"INSERT INTO {table} ({', '.join(keys)}, {', '.join(values)}) "
+        f"SELECT {', '.join(exprs + sums)} FROM {source} x WHERE {cond.format(r='x')} GROUP BY {', '.join(exprs)}"
+    )
+
+
 def rebuild_sql(vendor: str) -> list[str]:
     """The summary computed from scratch: the same figures the dashboard's direct queries group."""
     d = Dialect(vendor)
@@ -386,18 +462,9 @@ def rebuild_sql(vendor: str) -> list[str]:
             f"WHERE k.state {_in(proc.open_states)} GROUP BY k.handling_organisation_id, {od}"
         )
         if proc.code == RECTIFICATION:
-            v, c = d.local_date("k.verified_at"), d.local_date("k.closed_at")
-            out.append(
-                f"INSERT INTO {CLEARING} (verified_on, closed_on, n) SELECT {v}, {c}, count(*) FROM {table} k "
-                f"WHERE k.record_id IS NOT NULL AND k.verified_at IS NOT NULL GROUP BY {v}, {c}"
-            )
-    if _all_purposes():
-        out.append(
-            f"INSERT INTO {TIME} (organisation_id, purpose, label, n, micros) "
-            f"SELECT c.organisation_id, c.purpose, c.label, count(*), sum({d.micros('c')}) FROM {CLOCK} c "
-            f"WHERE c.stopped_at IS NOT NULL AND c.purpose {_in(_all_purposes())} "
-            f"GROUP BY c.organisation_id, c.purpose, c.label"
-        )
+            out.append(_rebuild_rows(*_clearing_spec(d), source=table))
+    for spec in _clock_specs(d):
+        out.append(_rebuild_rows(*spec, source=CLOCK))
     return out
 
 
@@ -409,8 +476,8 @@ def rebuild(conn=None) -> None:
     conn = conn or default_connection
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         if conn.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {OPEN}, {TIME}, {CLEARING} IN ACCESS EXCLUSIVE MODE")
-        for table in (OPEN, TIME, CLEARING):
+            cursor.execute(f"LOCK TABLE {', '.join(_KEYS)} IN ACCESS EXCLUSIVE MODE")
+        for table in _KEYS:
             cursor.execute(f"DELETE FROM {table}")
         for statement in rebuild_sql(conn.vendor):
             cursor.execute(statement)
@@ -420,6 +487,8 @@ _KEYS = {
     OPEN: (["procedure", "organisation_id", "oldest_due"], ["n"]),
     TIME: (["organisation_id", "purpose", "label"], ["n", "micros"]),
     CLEARING: (["verified_on", "closed_on"], ["n"]),
+    LATENESS: (["organisation_id", "content_type_id", "start_date", "end_day"], ["n", "on_time"]),
+    DISCLOSURE: (["organisation_id", "outcome", "due_at"], ["n"]),
 }
 
 

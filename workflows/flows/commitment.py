@@ -16,33 +16,17 @@ from viewflow import this
 from viewflow.workflow import flow
 
 from cases.task_permissions import DEPT_LEADER
-from workflows.engine import PROCESS_LOCK
-from workflows.flows.common import handling_organisation, to_case_page
+from workflows.flows.common import CaseProcess, staff_task
 
 
-class CommitmentFlow(flow.Flow):
+class CommitmentFlow(CaseProcess, flow.Flow):
     process_title = _("信用承诺违诺处理")
     process_description = _(
         "拟认定违诺经承诺人陈述申辩后由部门负责人认定；违诺认定后由部门负责人决定是否撤销行政决定。"
     )
-    lock_impl = PROCESS_LOCK
 
     start = flow.StartHandle(this.start_process).Next(this.decide)
     start_breach = flow.StartHandle(this.start_process).Next(this.breach_decide)
-    breach_decide = (
-        flow.View(to_case_page)
-        .Annotation(title=_("陈述申辩后负责人认定"))
-        .Permission(DEPT_LEADER, obj=handling_organisation)
-        .Next(this.end)
-    )
-    decide = (
-        flow.View(to_case_page)
-        .Annotation(title=_("负责人决定是否撤销"))
-        .Permission(DEPT_LEADER, obj=handling_organisation)
-        .Next(this.end)
-    )
+    breach_decide = staff_task(_("陈述申辩后负责人认定"), DEPT_LEADER).Next(this.end)
+    decide = staff_task(_("负责人决定是否撤销"), DEPT_LEADER).Next(this.end)
     end = flow.End()
-
-    def start_process(self, activation, case):
-        activation.process.artifact = case
-        return activation.process

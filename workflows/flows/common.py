@@ -1,9 +1,23 @@
-"""Pieces every procedure's flow shares: the legal state read by the switches, the organisation a task is
-routed to, and the page viewflow would open for a task."""
+"""Pieces every procedure's flow shares: how a case starts its process, the staff task, the legal state read
+by the switches, the organisation a task is routed to, and the page viewflow would open for a task."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import redirect
+from viewflow.workflow import flow
 from viewflow.workflow.models import Process
+
+from workflows.engine import PROCESS_LOCK
+
+
+class CaseProcess:
+    """Mixed into every procedure's flow (before ``flow.Flow``): one process per case, the case as its
+    artifact, started by ``workflows.engine`` under the process lock."""
+
+    lock_impl = PROCESS_LOCK
+
+    def start_process(self, activation, case):
+        activation.process.artifact = case
+        return activation.process
 
 
 def to_case_page(request, **kwargs):
@@ -13,6 +27,16 @@ def to_case_page(request, **kwargs):
 
 def handling_organisation(process: Process):
     return process.artifact.handling_organisation
+
+
+def task(title):
+    """A step someone does on the case's own page (``to_case_page``), shown in inboxes under ``title``."""
+    return flow.View(to_case_page).Annotation(title=title)
+
+
+def staff_task(title, permission, organisation=handling_organisation):
+    """A ``task`` for the holders of ``permission`` in the organisation ``organisation(process)`` names."""
+    return task(title).Permission(permission, obj=organisation)
 
 
 def state_is(state):

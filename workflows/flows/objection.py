@@ -12,8 +12,7 @@ from viewflow.workflow import flow
 
 from cases.models.objection import ObjectionStage, ObjectionState
 from cases.task_permissions import DEPT_HANDLER, PLATFORM
-from workflows.engine import PROCESS_LOCK
-from workflows.flows.common import handling_organisation, state_is, to_case_page
+from workflows.flows.common import CaseProcess, staff_task, state_is
 
 
 def _provider(process):
@@ -27,38 +26,18 @@ def _is_review(activation):
     return ObjectionCase.objects.filter(pk=process.artifact_object_id, stage=ObjectionStage.REVIEW).exists()
 
 
-class ObjectionFlow(flow.Flow):
+class ObjectionFlow(CaseProcess, flow.Flow):
     process_title = _("异议处理")
     process_description = _("平台分办；需核查的，由信息提供单位在核查通知后三个工作日内处理。")
-    lock_impl = PROCESS_LOCK
 
     start = flow.StartHandle(this.start_process).Next(this.after_start)
     after_start = flow.Switch().Case(this.review, _is_review).Default(this.triage)
 
     # Art 41: the platform handles its own errors within 3 WD, or sends a 核查通知 to the provider.
-    triage = (
-        flow.View(to_case_page)
-        .Annotation(title=_("平台分办"))
-        .Permission(PLATFORM, obj=handling_organisation)
-        .Next(this.after_triage)
-    )
+    triage = staff_task(_("平台分办"), PLATFORM).Next(this.after_triage)
     after_triage = flow.Switch().Case(this.provider_check, state_is(ObjectionState.CHECKING)).Default(this.end)
     # Art 41: the provider finishes within 3 WD of the notice and syncs the verified record.
-    provider_check = (
-        flow.View(to_case_page)
-        .Annotation(title=_("信息提供单位核查"))
-        .Permission(DEPT_HANDLER, obj=_provider)
-        .Next(this.end)
-    )
+    provider_check = staff_task(_("信息提供单位核查"), DEPT_HANDLER, _provider).Next(this.end)
     # Art 28: 复核 by the reviewing authority (here: the credit centre's reviewer, see the service).
-    review = (
-        flow.View(to_case_page)
-        .Annotation(title=_("复核"))
-        .Permission(PLATFORM, obj=handling_organisation)
-        .Next(this.end)
-    )
+    review = staff_task(_("复核"), PLATFORM).Next(this.end)
     end = flow.End()
-
-    def start_process(self, activation, case):
-        activation.process.artifact = case
-        return activation.process

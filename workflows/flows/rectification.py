@@ -14,8 +14,7 @@ from viewflow.workflow import flow
 
 from cases.models.rectification import RectificationCase, RectificationState
 from cases.task_permissions import GOV_BODY, PLATFORM, VERIFIER
-from workflows.engine import PROCESS_LOCK
-from workflows.flows.common import handling_organisation, state_is, to_case_page
+from workflows.flows.common import CaseProcess, staff_task, state_is
 
 
 def _credit_office(process):
@@ -28,43 +27,22 @@ def _verifier(process):
     return RectificationCase.objects.select_related("verifier").get(pk=process.artifact_object_id).verifier
 
 
-class RectificationFlow(flow.Flow):
+class RectificationFlow(CaseProcess, flow.Flow):
     process_title = _("政务失信整改")
     process_description = _("信用牵头部门转交核实认定；认定后由失信政府机构限期整改，信用牵头部门核验销号。")
-    lock_impl = PROCESS_LOCK
 
     start = flow.StartHandle(this.start_process).Next(this.forward)
 
     # "第一时间" ([cfg] 1 WD; SME payment complaints 10 WD, Order 802 Art 25).
-    forward = (
-        flow.View(to_case_page)
-        .Annotation(title=_("转交核实认定"))
-        .Permission(PLATFORM, obj=_credit_office)
-        .Next(this.verification)
-    )
+    forward = staff_task(_("转交核实认定"), PLATFORM, _credit_office).Next(this.verification)
     # 核实认定 by the superior or competent department (its staff; the credit office may enter its written
     # result — see rectification_verify).
-    verification = (
-        flow.View(to_case_page)
-        .Annotation(title=_("核实认定"))
-        .Permission(VERIFIER, obj=_verifier)
-        .Next(this.after_verification)
-    )
+    verification = staff_task(_("核实认定"), VERIFIER, _verifier).Next(this.after_verification)
     after_verification = flow.Switch().Case(this.plan, state_is(RectificationState.AWAITING_PLAN)).Default(this.end)
-    plan = (
-        flow.View(to_case_page)
-        .Annotation(title=_("报送整改方案"))
-        .Permission(GOV_BODY, obj=handling_organisation)
-        .Next(this.after_plan)
-    )
+    plan = staff_task(_("报送整改方案"), GOV_BODY).Next(this.after_plan)
     after_plan = flow.Switch().Case(this.rectify, state_is(RectificationState.RECTIFYING)).Default(this.end)
     # Progress reports complete this step and open it again; the completion moves the case on.
-    rectify = (
-        flow.View(to_case_page)
-        .Annotation(title=_("整改并报送进展或完成情况"))
-        .Permission(GOV_BODY, obj=handling_organisation)
-        .Next(this.after_rectify)
-    )
+    rectify = staff_task(_("整改并报送进展或完成情况"), GOV_BODY).Next(this.after_rectify)
     after_rectify = (
         flow.Switch()
         .Case(this.rectify, state_is(RectificationState.RECTIFYING))
@@ -72,15 +50,6 @@ class RectificationFlow(flow.Flow):
         .Default(this.end)
     )
     # The credit office verifies the completion; not accepted → back to the body.
-    check = (
-        flow.View(to_case_page)
-        .Annotation(title=_("核验整改情况"))
-        .Permission(PLATFORM, obj=_credit_office)
-        .Next(this.after_check)
-    )
+    check = staff_task(_("核验整改情况"), PLATFORM, _credit_office).Next(this.after_check)
     after_check = flow.Switch().Case(this.rectify, state_is(RectificationState.RECTIFYING)).Default(this.end)
     end = flow.End()
-
-    def start_process(self, activation, case):
-        activation.process.artifact = case
-        return activation.process

@@ -11,24 +11,17 @@ from viewflow.workflow import flow
 
 from cases.models.repair import RepairState
 from cases.task_permissions import DEPT_HANDLER, DEPT_LEADER
-from workflows.engine import PROCESS_LOCK
-from workflows.flows.common import handling_organisation, state_is, to_case_page
+from workflows.flows.common import CaseProcess, staff_task, state_is, task
 
 
-class RepairFlow(flow.Flow):
+class RepairFlow(CaseProcess, flow.Flow):
     process_title = _("信用修复")
     process_description = _("谁认定、谁修复：由作出认定的部门受理、审查、决定。")
-    lock_impl = PROCESS_LOCK
 
     start = flow.StartHandle(this.start_process).Next(this.acceptance)
 
     # 受理 / 不予受理 / 补正 within the acceptance limit (22号: 3 WD of receipt).
-    acceptance = (
-        flow.View(to_case_page)
-        .Annotation(title=_("受理审查"))
-        .Permission(DEPT_HANDLER, obj=handling_organisation)
-        .Next(this.after_acceptance)
-    )
+    acceptance = staff_task(_("受理审查"), DEPT_HANDLER).Next(this.after_acceptance)
     after_acceptance = (
         flow.Switch()
         .Case(this.review, state_is(RepairState.ACCEPTED))
@@ -36,23 +29,9 @@ class RepairFlow(flow.Flow):
         .Default(this.end)
     )
     # The applicant's own window to supplement materials; the authority's clock is paused meanwhile.
-    supplement = flow.View(to_case_page).Annotation(title=_("申请人补正材料")).Next(this.acceptance)
-    review = (
-        flow.View(to_case_page)
-        .Annotation(title=_("审查并提出意见"))
-        .Permission(DEPT_HANDLER, obj=handling_organisation)
-        .Next(this.signoff)
-    )
+    supplement = task(_("申请人补正材料")).Next(this.acceptance)
+    review = staff_task(_("审查并提出意见"), DEPT_HANDLER).Next(this.signoff)
     # Decisions (准予/不予) and the extension are signed by the department's leader.
-    signoff = (
-        flow.View(to_case_page)
-        .Annotation(title=_("负责人签批"))
-        .Permission(DEPT_LEADER, obj=handling_organisation)
-        .Next(this.after_signoff)
-    )
+    signoff = staff_task(_("负责人签批"), DEPT_LEADER).Next(this.after_signoff)
     after_signoff = flow.Switch().Case(this.review, state_is(RepairState.ACCEPTED)).Default(this.end)
     end = flow.End()
-
-    def start_process(self, activation, case):
-        activation.process.artifact = case
-        return activation.process

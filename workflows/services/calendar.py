@@ -204,6 +204,25 @@ def _bump_version() -> int:
     return version.version
 
 
+def _calendar_changed(
+    *, actor, since: dt.date, until: dt.date, action: str, data: dict, obj=None, object_type="", object_id=""
+) -> tuple[int, int]:
+    """What every calendar change does once its rows are written, in the same transaction: a new calendar
+    version, the open clocks whose days between ``since`` and ``until`` may count differently recomputed, and
+    one audit event with both. Returns (calendar version, clocks changed)."""
+    version = _bump_version()
+    changed = clocks_recompute_open(actor=actor, since=since, until=until)
+    audit_log(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        data={**data, "calendar_version": version, "clocks_changed": changed},
+    )
+    return version, changed
+
+
 class _ForgetOnError:
     """A failed change must not leave this process holding a table built from rolled-back rows."""
 
@@ -244,22 +263,14 @@ def calendar_override_save(
         row.date, row.is_workday, row.name, row.source = date, is_workday, name, source
         row.full_clean()
         row.save()
-        version = _bump_version()
         dates = [date, previous.date if previous is not None else date]
-        changed = clocks_recompute_open(actor=actor, since=min(dates), until=max(dates))
-        audit_log(
+        _calendar_changed(
             actor=actor,
+            since=min(dates),
+            until=max(dates),
             action="calendar.override_save",
             obj=row,
-            data={
-                "before": before,
-                "date": date,
-                "is_workday": is_workday,
-                "name": name,
-                "source": source,
-                "calendar_version": version,
-                "clocks_changed": changed,
-            },
+            data={"before": before, "date": date, "is_workday": is_workday, "name": name, "source": source},
         )
     return row
 
@@ -271,14 +282,14 @@ def calendar_override_delete(*, actor, override: CalendarOverride) -> int:
         data = {"date": row.date, "is_workday": row.is_workday, "name": row.name, "source": row.source}
         pk = row.pk
         row.delete()
-        version = _bump_version()
-        changed = clocks_recompute_open(actor=actor, since=data["date"], until=data["date"])
-        audit_log(
+        _version, changed = _calendar_changed(
             actor=actor,
+            since=data["date"],
+            until=data["date"],
             action="calendar.override_delete",
             object_type="workflows.calendaroverride",
             object_id=pk,
-            data={**data, "calendar_version": version, "clocks_changed": changed},
+            data=data,
         )
     return changed
 
@@ -291,13 +302,13 @@ def calendar_year_save(*, actor, year: int, source: str) -> CalendarYear:
             row.source = source
         row.full_clean()
         row.save()
-        version = _bump_version()
-        changed = clocks_recompute_open(actor=actor, since=dt.date(year, 1, 1), until=dt.date(year, 12, 31))
-        audit_log(
+        _calendar_changed(
             actor=actor,
+            since=dt.date(year, 1, 1),
+            until=dt.date(year, 12, 31),
             action="calendar.year_save",
             obj=row,
-            data={"year": year, "source": source, "calendar_version": version, "clocks_changed": changed},
+            data={"year": year, "source": source},
         )
     return row
 
@@ -308,14 +319,14 @@ def calendar_year_delete(*, actor, calendar_year: CalendarYear) -> int:
         row = CalendarYear.objects.select_for_update().get(pk=calendar_year.pk)
         year, source = row.year, row.source
         row.delete()
-        version = _bump_version()
-        changed = clocks_recompute_open(actor=actor, since=dt.date(year, 1, 1), until=dt.date(year, 12, 31))
-        audit_log(
+        _version, changed = _calendar_changed(
             actor=actor,
+            since=dt.date(year, 1, 1),
+            until=dt.date(year, 12, 31),
             action="calendar.year_delete",
             object_type="workflows.calendaryear",
             object_id=year,
-            data={"year": year, "source": source, "calendar_version": version, "clocks_changed": changed},
+            data={"year": year, "source": source},
         )
     return changed
 
@@ -390,13 +401,13 @@ def calendar_import(
             CalendarYear.objects.filter(year=year).delete()
         else:
             CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
-        version = _bump_version()
         dates = [row.date for row in file.rows] + [b["date"] for b in before]
-        changed = clocks_recompute_open(actor=actor, since=min(dates), until=max(max(dates), dt.date(year, 12, 31)))
         holidays = sum(1 for row in file.rows if not row.is_workday)
         workdays = len(file.rows) - holidays
-        audit_log(
+        version, changed = _calendar_changed(
             actor=actor,
+            since=min(dates),
+            until=max(max(dates), dt.date(year, 12, 31)),
             action="calendar.import",
             object_type="workflows.calendaryear",
             object_id=year,
@@ -411,8 +422,6 @@ def calendar_import(
                     {"date": r.date, "type": "workday" if r.is_workday else "holiday", "name": r.name}
                     for r in file.rows
                 ],
-                "calendar_version": version,
-                "clocks_changed": changed,
             },
         )
     return ImportResult(

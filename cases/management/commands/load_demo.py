@@ -30,7 +30,7 @@ from cases.models import (
     SubjectKind,
     User,
 )
-from cases.services.audit import audit_log
+from cases.services.audit import audit_log, audited_create
 from cases.services.records import (
     record_create,
     record_expire,
@@ -188,12 +188,10 @@ def _organisation(item: dict, created: Counter) -> Organisation:
             uscc=item.get("uscc", ""),
             notice_prefix=item.get("notice_prefix", ""),
         )
-        organisation.full_clean()
-        organisation.save()
-        audit_log(
+        audited_create(
+            organisation,
             actor=ACTOR,
             action="organisation.create",
-            obj=organisation,
             data={"name": organisation.name, "kind": organisation.kind},
         )
         created["organisations"] += 1
@@ -242,12 +240,10 @@ def _user(item: dict, password: str, organisations: dict, subjects: dict, create
             is_superuser=superuser,
         )
         user.set_password(password)
-        user.full_clean()
-        user.save()
-        audit_log(
+        audited_create(
+            user,
             actor=ACTOR,
             action="user.create",
-            obj=user,
             data={"username": user.username, "role": user.role, "organisation": user.organisation_id},
         )
         created["users"] += 1

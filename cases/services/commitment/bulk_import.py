@@ -45,6 +45,7 @@ from cases.services.audit import audit_log
 from cases.services.commitment.lifecycle import REPORT_CITATION, TOPIC_BATCH, _follow_due, report_budget
 from cases.services.outbox import outbox_enqueue
 from cases.services.subjects import normalise_code
+from cases.services.tables import decode_csv
 from workflows.calendar import LEGAL_TZ
 
 MAX_ROWS = 200_000
@@ -139,14 +140,7 @@ def read_rows(uploaded) -> list[dict]:
             raise ValidationError(_("无法读取Excel文件：%(e)s") % {"e": exc}, code="bad_file") from None
         rows = sheet.iter_rows(values_only=True)
     elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError(_("CSV文件编码无法识别，请使用UTF-8。"), code="bad_encoding")
+        text = decode_csv(data)
         _refuse_nul(text.splitlines())
         rows = csv.reader(io.StringIO(text))
     else:

@@ -64,11 +64,14 @@ def commitment_follow_documents_upload(*, actor, commitment: Commitment, uploads
 
 
 def _late_commitments(today: dt.date):
+    """Documents to follow still awaited after their date, lateness check not yet opened: through
+    commitment_follow_late_idx, so the commitments whose check was opened long ago are never read again."""
     return Commitment.objects.filter(
         type=CommitmentType.TOLERANCE,
         status=Commitment.Status.IN_FORCE,
         follow_due_date__lt=today,
         follow_received_at__isnull=True,
+        follow_late_opened_at__isnull=True,
     ).exclude(verifications__reason=CommitmentVerification.Reason.LATE_DOCS)
 
 
@@ -83,6 +86,9 @@ def follow_up_lateness_sweep(*, today: dt.date | None = None, limit: int = 1000)
             if c.follow_received_at is not None or c.status != Commitment.Status.IN_FORCE:
                 continue
             if c.verifications.filter(reason=CommitmentVerification.Reason.LATE_DOCS).exists():
+                # Opened by an earlier run before the mark existed: mark it, so it is not read again.
+                c.follow_late_opened_at = timezone.now()
+                c.save(update_fields=["follow_late_opened_at"])
                 continue
             if c.verifications.filter(state__in=(VerificationState.OPEN, VerificationState.HEARING)).exists():
                 # A check is already running: the department sees the lateness there (its desk lists it).
@@ -102,6 +108,8 @@ def follow_up_lateness_sweep(*, today: dt.date | None = None, limit: int = 1000)
                     "what": "；".join(f"{label}（{source}）" for label, source in consequences) or _("未规定"),
                 },
             )
+            c.follow_late_opened_at = now
+            c.save(update_fields=["follow_late_opened_at"])
             audit_log(
                 actor=SYSTEM_ACTOR,
                 action="verification.late_documents",

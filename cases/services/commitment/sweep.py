@@ -85,6 +85,13 @@ DUE_SQL = """
     FOR UPDATE OF c SKIP LOCKED
 """
 
+ANY_DUE_SQL = """
+    SELECT 1 FROM cases_commitment c
+    WHERE c.screened_at IS NULL AND c.status = 'in_force' AND c.commitment_matter_id IS NOT NULL
+      AND COALESCE(c.decision_date, (c.signed_at AT TIME ZONE 'Asia/Shanghai')::date) <= %(today)s
+    LIMIT 1
+"""
+
 _MARK = (
     """
 WITH due AS ("""
@@ -118,6 +125,10 @@ def verifications_schedule_due(*, today: dt.date | None = None, limit: int | Non
         return _schedule_portable(today=today, now=now, limit=limit)
     result = SweepResult()
     with transaction.atomic(), connection.cursor() as cur:
+        # Nothing due (every morning but a few): one probe of commitment_unscreened_idx, no temporary tables.
+        cur.execute(ANY_DUE_SQL, {"today": today})
+        if cur.fetchone() is None:
+            return result
         # Dropped explicitly too: ON COMMIT DROP does not fire when the caller's transaction is still open.
         cur.execute("DROP TABLE IF EXISTS commitment_sweep; DROP TABLE IF EXISTS commitment_sweep_due")
         cur.execute("""CREATE TEMP TABLE commitment_sweep (

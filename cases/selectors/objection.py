@@ -215,17 +215,21 @@ def overdue_objections(*, user, now: dt.datetime | None = None, limit: int = 50)
     late_clocks = Clock.objects.filter(
         content_type=_ct(), purpose__in=CASE_PURPOSES, stopped_at__isnull=True, is_paused=False, due_at__lt=now
     ).order_by("due_at", "pk")
-    in_scope = ObjectionCase.objects.filter(objection_scope_q(user), state__in=OPEN_STATES)
-    wanted: list[int] = []
+    in_scope = ObjectionCase.objects.filter(objection_scope_q(user), state__in=OPEN_STATES).select_related(
+        "subject", "record", "provider"
+    )
+    found: dict[int, ObjectionCase] = {}
     start = 0
-    while len(wanted) < limit:
+    while len(found) < limit:
         chunk = list(dict.fromkeys(late_clocks.values_list("object_id", flat=True)[start : start + 4 * limit]))
         if not chunk:
             break
         start += 4 * limit
-        open_ids = set(in_scope.filter(pk__in=chunk).values_list("pk", flat=True))
-        wanted += [pk for pk in chunk if pk in open_ids and pk not in wanted]
-    cases = list(ObjectionCase.objects.filter(pk__in=wanted[:limit]).select_related("subject", "record", "provider"))
+        fetched = {case.pk: case for case in in_scope.filter(pk__in=chunk)}
+        for pk in chunk:
+            if pk in fetched and pk not in found and len(found) < limit:
+                found[pk] = fetched[pk]
+    cases = list(found.values())
     clocks = (
         Clock.objects.filter(
             content_type=_ct(),

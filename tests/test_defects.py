@@ -89,6 +89,9 @@ FILE_ROUTES = {
 }
 
 
+FILE_MARKERS = ("FileResponse", "pdf_response", "Content-Disposition", "attachment_download_response")
+
+
 def _views_serving_files():
     """Every URL pattern whose view builds a file response (walks the resolver, reads each view's source)."""
     found = set()
@@ -103,7 +106,8 @@ def _views_serving_files():
                     source = inspect.getsource(view)
                 except (OSError, TypeError):
                     continue
-                if any(marker in source for marker in ("FileResponse", "pdf_response", "Content-Disposition")):
+                # A view that hands its response to a shared file-serving helper serves a file too.
+                if any(marker in source for marker in FILE_MARKERS):
                     found.add(namespace + p.name)
 
     walk(get_resolver().url_patterns)

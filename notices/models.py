@@ -13,7 +13,8 @@ from cases.models.fields import acting_user
 
 # What an issued notice says and proves. Once issued none of these may change (PROCEDURES.md, "Notices —
 # common rules": issued notices are immutable; a correction is a new notice that supersedes the old one).
-# Guarded here for saves through the model and by a database trigger (migration 0002) for everything else.
+# Guarded here for saves through the model and by a database trigger for everything else
+# (notices/migrations/_immutable_trigger.py).
 IMMUTABLE_FIELDS = (
     "kind",
     "issuer_id",

@@ -4,7 +4,8 @@ Every service writes its events in the same transaction as its change. Each even
 keyed with ``AUDIT_HMAC_KEY`` (environment only, never in the database), over its own content and the previous
 event's seal; the chain head (one row) holds the last sequence number and seal. Editing, deleting or
 truncating events is detected by ``manage.py verify_audit``, and without the key nobody can recompute a chain
-that verifies. A database trigger (migration 0012) refuses UPDATE and DELETE of events outright.
+that verifies. A database trigger (cases/migrations/_database_rules.py) refuses UPDATE and DELETE of events
+outright.
 """
 
 import datetime as dt

@@ -1,8 +1,8 @@
 """API clients of an organisation: issue, revoke, authenticate; the audit row of every call.
 
 A key is ``ck_<prefix>_<secret>``; only SHA-256(secret) is stored (a leaked database does not leak keys) and
-the plain key is returned once. The departments' former commitment tokens had the same form and were moved
-here by migration 0012, so their systems keep their keys.
+the plain key is returned once. The departments' former commitment tokens had the same form; commitment
+uploads now come from clients with the ``commitments:write`` scope.
 """
 
 from __future__ import annotations

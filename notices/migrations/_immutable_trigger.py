@@ -1,5 +1,9 @@
-"""The immutability trigger of issued notices, parametrised by the guarded columns (used by migration 0003;
-0002 keeps its own copy of the first version)."""
+"""The immutability trigger of issued notices (PROCEDURES.md, "Notices — common rules": issued notices are
+immutable), parametrised by the guarded columns. The model's save() checks the same columns; the trigger also
+covers QuerySet.update(), raw SQL and the admin shell.
+
+create()/drop() install the current version whole (function and trigger) for a history that starts from an
+initial migration (scripts/reset_migrations.py); install() replaces the function of an older history."""
 
 COLUMNS_0002 = (
     "kind",
@@ -19,7 +23,10 @@ COLUMNS_0002 = (
     "issued_at",
     "supersedes_id",
 )
+# The addressee organisation is guarded too (who received a notice is part of what the issued document says);
+# read_by, like read_at, is delivery evidence written after issue.
 COLUMNS_0003 = (*COLUMNS_0002, "addressee_organisation_id")
+COLUMNS = COLUMNS_0003
 
 
 def _pg(columns) -> str:
@@ -65,3 +72,30 @@ def install(schema_editor, columns) -> None:
     elif vendor == "sqlite":
         for statement in _sqlite(columns):
             schema_editor.execute(statement)
+
+
+PG_TRIGGER = """
+CREATE TRIGGER notices_notice_immutable BEFORE UPDATE ON notices_notice
+    FOR EACH ROW EXECUTE FUNCTION notices_notice_immutable();
+"""
+PG_DROP = """
+DROP TRIGGER IF EXISTS notices_notice_immutable ON notices_notice;
+DROP FUNCTION IF EXISTS notices_notice_immutable();
+"""
+
+
+def create(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(_pg(COLUMNS) + PG_TRIGGER, params=None)
+    elif vendor == "sqlite":
+        for statement in _sqlite(COLUMNS):
+            schema_editor.execute(statement)
+
+
+def drop(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(PG_DROP, params=None)
+    elif vendor == "sqlite":
+        schema_editor.execute("DROP TRIGGER IF EXISTS notices_notice_immutable;")

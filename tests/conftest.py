@@ -27,6 +27,17 @@ def _fresh_calendar():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with no rate-limit window left open by an earlier one: the limiter's windows open at a
+    client's first hit and every test client is 127.0.0.1, so without this a test would spend the budget of
+    the tests before it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _language_restored():
     """A request or a test that switches to English must not leave it on for the next test (the test client
     runs LocaleMiddleware in this thread, which activates the request's language and never switches back)."""

@@ -120,6 +120,13 @@ def clocks_for_case(*, case: Model) -> QuerySet[Clock]:
     )
 
 
+def open_clocks_of_case(case: Model) -> QuerySet[Clock]:
+    """The case's clocks still running (paused ones included), oldest first."""
+    return Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(case), object_id=case.pk, stopped_at__isnull=True
+    ).order_by("pk")
+
+
 def _scope(qs: QuerySet[Clock], user) -> QuerySet[Clock]:
     if user is None:  # the system sweep
         return qs

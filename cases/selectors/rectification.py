@@ -14,6 +14,7 @@ from cases import policy
 from cases.models import Attachment, CaseActivity, Organisation, Subject
 from cases.models.rectification import COMPLAINT_SOURCES, LeadSource, RectificationCase, RectificationReport
 from workflows.models import Clock
+from workflows.selectors import open_clocks_of_case as open_clocks_of  # noqa: F401 (the rectification form's choices)
 
 CASE_TYPE = "rectificationcase"
 
@@ -105,10 +106,6 @@ def credit_office_for_intake(user) -> Organisation | None:
 
 def clocks_of(case: RectificationCase) -> list[Clock]:
     return list(Clock.objects.filter(content_type__model=CASE_TYPE, object_id=case.pk).order_by("started_at"))
-
-
-def open_clocks_of(case: RectificationCase) -> QuerySet[Clock]:
-    return Clock.objects.filter(content_type__model=CASE_TYPE, object_id=case.pk, stopped_at__isnull=True)
 
 
 def reports_of(case: RectificationCase) -> QuerySet[RectificationReport]:

@@ -18,6 +18,7 @@ from cases.models import CaseActivity
 from cases.services.audit import audit_log
 from workflows import rules
 from workflows.models import Clock
+from workflows.selectors import open_clocks_of_case as open_clocks
 from workflows.services.clocks import clock_start, clock_stop
 
 
@@ -48,13 +49,6 @@ def case_audit(case: models.Model, action: str, actor, **data) -> None:
         obj=case,
         data={"tracking_number": case.tracking_number, "state": case.state, **data},
     )
-
-
-def open_clocks(case: models.Model):
-    """The case's clocks still running (paused ones included), oldest first."""
-    return Clock.objects.filter(
-        content_type=ContentType.objects.get_for_model(case), object_id=case.pk, stopped_at__isnull=True
-    ).order_by("pk")
 
 
 def open_clock(case: models.Model, purpose: str) -> Clock | None:

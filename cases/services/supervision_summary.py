@@ -543,14 +543,20 @@ def consolidate(conn=None) -> None:
                 cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [top])
 
 
-def install_after_migrate(sender, using="default", **kwargs) -> None:
+def install_after_migrate(sender, using="default", plan=None, **kwargs) -> None:
     """post_migrate: (re)install the triggers from the current procedure registry and rebuild the summary, so
-    a database that had cases before the summary existed (or before a procedure was added) starts exact."""
+    a database that had cases before the summary existed (or before a procedure was added) starts exact.
+
+    A ``migrate`` that applied nothing (``plan == []``: every node's start, every deploy without a schema
+    change) skips the rebuild: it scans every case and holds the summary's lock for seconds at city scale, and
+    nothing it would recompute has changed. A flush (no plan) leaves empty tables, where it costs nothing."""
     from django.db import connections
 
     conn = connections[using]
     if OPEN not in conn.introspection.table_names():
         return
     install_triggers(conn)
+    if plan == []:
+        return
     rebuild(conn)
     consolidate(conn)

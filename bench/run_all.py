@@ -18,8 +18,6 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
-# Benchmarks that write their figures as JSON only when asked (--json).
-JSON_BENCHMARKS = {"bench_repair", "bench_notices", "bench_commitments", "bench_lists", "bench_sweeps"}
 
 
 def selected(names: list[str]) -> list[Path]:
@@ -33,13 +31,19 @@ def selected(names: list[str]) -> list[Path]:
     return [script for script in scripts if script.stem.removeprefix("bench_") in wanted]
 
 
+def writes_json(script: Path) -> bool:
+    """A benchmark that takes --json writes its figures as JSON only when asked: ask every one that takes it
+    (read from its own argument parser, so a new benchmark needs no entry here)."""
+    return '"--json"' in script.read_text(encoding="utf-8")
+
+
 def run(script: Path, out_dir: Path, env: dict) -> int:
     """Run one benchmark, echoing its output line by line and writing it to out_dir/<name>.txt."""
     print(f"\n=== {script.name} ===", flush=True)
     log_path = out_dir / f"{script.stem}.txt"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [sys.executable, str(script), *(["--json"] if script.stem in JSON_BENCHMARKS else [])],
+            [sys.executable, str(script), *(["--json"] if writes_json(script) else [])],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
